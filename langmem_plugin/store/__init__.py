@@ -1,0 +1,20 @@
+"""LangGraph stores backed by Chroma."""
+
+from langmem_plugin.store._chroma import ChromaStore, http_client
+from langmem_plugin.store._errors import (
+    ChromaStoreError,
+    EmbeddingDimensionError,
+    InvalidFilterError,
+    InvalidValueError,
+    StoreUnavailableError,
+)
+
+__all__ = [
+    "ChromaStore",
+    "ChromaStoreError",
+    "EmbeddingDimensionError",
+    "InvalidFilterError",
+    "InvalidValueError",
+    "StoreUnavailableError",
+    "http_client",
+]

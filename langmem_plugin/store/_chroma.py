@@ -1,0 +1,415 @@
+"""``ChromaStore``: LangGraph's long-term memory store (``BaseStore``) on Chroma."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from os import PathLike
+from typing import Any
+from urllib.parse import urlparse
+
+from langchain_core.embeddings import Embeddings
+from langgraph.store.base import BaseStore, IndexConfig, Op, Result, TTLConfig, tokenize_path
+
+from langmem_plugin.store._engine import BatchEngine, Change, Collections, Embed, Io, Step
+from langmem_plugin.store._errors import ChromaStoreError, EmbeddingDimensionError
+from langmem_plugin.store._errors import StoreUnavailableError
+
+logger = logging.getLogger(__name__)
+
+Listener = Callable[[list[Change]], None]
+_PREFIX = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9._-]{1,200}$")
+
+
+class ChromaStore(BaseStore):
+    """A LangGraph ``BaseStore`` whose items and vectors live in Chroma.
+
+    It answers every operation the way ``langgraph.store.memory.InMemoryStore`` does (the
+    contract the test suite checks with random operation sequences), and adds durability,
+    sharing through a Chroma server, and TTL.
+
+    Storage: two collections per store, ``<prefix>_items`` (values as JSON, namespace, times,
+    TTL) and ``<prefix>_vectors`` (one embedding per indexed field). A put writes the new
+    vectors, then the item naming their version, then removes the old vectors; readers only
+    use vectors of an item's current version. A crash at any point therefore leaves either
+    the old or the new value with its own vectors, and an acknowledged put is on disk (Chroma
+    commits each call to its SQLite log before returning).
+
+    Differences from ``InMemoryStore``, where its behaviour is an artefact and not a contract:
+
+    * ``list_namespaces`` lists namespaces that hold items. ``InMemoryStore`` also lists
+      namespaces that were only read (``get``) or whose items were all deleted.
+    * Search without a query orders items by insertion, like ``InMemoryStore``; a namespace
+      whose items were all deleted takes a new place when it is written again.
+    * ``created_at`` is kept when an item is updated (as LangGraph's SQLite and Postgres
+      stores do); ``InMemoryStore`` resets it.
+    * A put replaces all vectors of an item; ``InMemoryStore`` keeps the vectors of fields
+      the new value no longer has (and of the whole old value after ``index=False``).
+    * Values round-trip through JSON: tuples come back as lists. A value that JSON cannot
+      hold raises :class:`~langmem_plugin.store.InvalidValueError`.
+    * A numeric comparison (``$gt`` ...) on a field that is missing or not a number does not
+      match; ``InMemoryStore`` raises in the middle of the search.
+    * Vector search takes its candidates from Chroma's HNSW index and scores them exactly;
+      with hundreds of thousands of vectors under a prefix the ranking is approximate.
+
+    Args:
+        path: Directory of an embedded, persistent Chroma.
+        client: Any chromadb client (``PersistentClient``, ``HttpClient``, ...).
+        index: LangGraph ``IndexConfig``: ``dims``, ``embed`` (an ``Embeddings``, a
+            function, ``"local"`` for the bundled MiniLM model, or ``"provider:model"``),
+            ``fields`` (paths such as ``"content"``, ``"a.b"``, ``"arr[*]"``).
+        ttl: LangGraph ``TTLConfig`` (``default_ttl`` minutes, ``refresh_on_read``,
+            ``sweep_interval_minutes``).
+        collection_prefix: Prefix of the collection names, so that several stores can share
+            one Chroma. Defaults to ``"langmem"``; a store created with neither ``path`` nor
+            ``client`` gets a unique prefix so that it starts empty.
+
+    Example:
+        ```python
+        from langmem_plugin import ChromaStore
+
+        store = ChromaStore(path="./.memory/chroma", index={"dims": 384, "embed": "local"})
+        store.put(("memories", "alice"), "1", {"content": "Alice likes green tea"})
+        store.search(("memories", "alice"), query="what does she drink?")
+        ```
+    """
+
+    supports_ttl = True
+
+    def __init__(
+        self,
+        *,
+        path: str | PathLike[str] | None = None,
+        client: Any = None,
+        index: IndexConfig | None = None,
+        ttl: TTLConfig | None = None,
+        collection_prefix: str | None = None,
+    ) -> None:
+        if path is not None and client is not None:
+            raise ValueError("Pass either path= or client=, not both.")
+        owns_collections = False
+        if client is None:
+            client = _make_client(path)
+            if path is None and collection_prefix is None:
+                collection_prefix = f"langmem-{uuid.uuid4().hex[:12]}"
+                owns_collections = True
+        prefix = collection_prefix or "langmem"
+        if not _PREFIX.match(prefix):
+            raise ValueError(
+                f"collection_prefix {prefix!r} must be 2-201 characters of [a-zA-Z0-9._-], "
+                "starting with a letter or digit."
+            )
+        self.client = client
+        self.collection_prefix = prefix
+        self.index_config, self.embeddings = _resolve_index(index)
+        self.ttl_config = ttl
+        self._drop_on_close = owns_collections
+        self._listeners: list[Listener] = []
+        self._listeners_lock = threading.Lock()
+        self._sweeper: threading.Thread | None = None
+        self._sweeper_stop = threading.Event()
+        self._closed = False
+        self._engine = BatchEngine(
+            self._open_collections(),
+            self.index_config,
+            ttl,
+            embeddings_available=self.embeddings is not None,
+        )
+
+    @classmethod
+    def from_url(cls, url: str, **kwargs: Any) -> ChromaStore:
+        """A store on a Chroma server, e.g. ``ChromaStore.from_url("http://127.0.0.1:8000")``.
+
+        Args:
+            url: ``http://host:port`` or ``https://host:port``.
+            **kwargs: ``index``, ``ttl``, ``collection_prefix`` as for the constructor.
+
+        Raises:
+            StoreUnavailableError: The server does not answer.
+        """
+        return cls(client=http_client(url), **kwargs)
+
+    # ------------------------------------------------------------------ collections
+    def _open_collections(self) -> Collections:
+        def open_all() -> Collections:
+            items = self.client.get_or_create_collection(
+                f"{self.collection_prefix}_items", embedding_function=None
+            )
+            vectors = None
+            if self.index_config and self.embeddings is not None:
+                dims = int(self.index_config["dims"])
+                vectors = self.client.get_or_create_collection(
+                    f"{self.collection_prefix}_vectors",
+                    embedding_function=None,
+                    configuration={"hnsw": {"space": "cosine"}},
+                    metadata={"dims": dims},
+                )
+                existing = (vectors.metadata or {}).get("dims")
+                if existing is not None and int(existing) != dims:
+                    raise EmbeddingDimensionError(
+                        f"Collection {vectors.name!r} holds vectors of dimension {existing}; "
+                        f"this store is configured with dims={dims}. Use another "
+                        "collection_prefix for a different embedding model."
+                    )
+            return Collections(items, vectors, int(self.client.get_max_batch_size()))
+
+        return _translate_errors(open_all, self.client)
+
+    # ------------------------------------------------------------------ batch
+    def batch(self, ops: Iterable[Op]) -> list[Result]:
+        """Execute operations in one go (sync); see ``BaseStore.batch``."""
+        plan = self._engine.run(ops)
+        answer: Any = None
+        while True:
+            try:
+                step = plan.send(answer)
+            except StopIteration as stop:
+                results, changes = stop.value
+                self._notify(changes)
+                return list(results)
+            answer = self._do(step)
+
+    async def abatch(self, ops: Iterable[Op]) -> list[Result]:
+        """Execute operations in one go (async); see ``BaseStore.abatch``.
+
+        Embeddings are awaited natively; Chroma's client is synchronous, so its calls run in a
+        worker thread and never block the event loop.
+        """
+        plan = self._engine.run(ops)
+        answer: Any = None
+        while True:
+            try:
+                step = plan.send(answer)
+            except StopIteration as stop:
+                results, changes = stop.value
+                self._notify(changes)
+                return list(results)
+            answer = await self._ado(step)
+
+    def _do(self, step: Step) -> Any:
+        if isinstance(step, Embed):
+            assert self.embeddings is not None
+            if step.query:
+                return [self.embeddings.embed_query(t) for t in step.texts]
+            return self.embeddings.embed_documents(step.texts)
+        return _translate_errors(step.call, self.client)
+
+    async def _ado(self, step: Step) -> Any:
+        if isinstance(step, Embed):
+            assert self.embeddings is not None
+            if step.query:
+                return await asyncio.gather(*(self.embeddings.aembed_query(t) for t in step.texts))
+            return await self.embeddings.aembed_documents(step.texts)
+        return await asyncio.to_thread(_translate_errors, step.call, self.client)
+
+    # ------------------------------------------------------------------ listeners
+    def add_listener(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener(changes)`` after every batch that wrote, in this process.
+
+        ``changes`` is a list of ``(namespace, key, value)``; ``value`` is None for a delete
+        (including TTL expiry). Used to keep derived indexes (e.g. a lexical index) current.
+        Writes made by other processes to a shared Chroma server are not seen.
+
+        Returns:
+            A function that removes the listener.
+        """
+        with self._listeners_lock:
+            self._listeners.append(listener)
+
+        def remove() -> None:
+            with self._listeners_lock:
+                if listener in self._listeners:
+                    self._listeners.remove(listener)
+
+        return remove
+
+    def _notify(self, changes: list[Change]) -> None:
+        if not changes:
+            return
+        with self._listeners_lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            try:
+                listener(changes)
+            except Exception:  # a broken listener must not fail an acknowledged write
+                logger.exception("ChromaStore listener %r failed", listener)
+
+    # ------------------------------------------------------------------ TTL
+    def sweep_ttl(self, *, orphan_grace_seconds: float = 600.0) -> int:
+        """Delete expired items now (they are already invisible); returns how many.
+
+        Also removes vectors left behind by writes that were interrupted more than
+        ``orphan_grace_seconds`` ago.
+        """
+        plan = self._engine.sweep(time.time(), orphan_grace_seconds)
+        answer: Any = None
+        while True:
+            try:
+                step = plan.send(answer)
+            except StopIteration as stop:
+                expired: list[Change] = stop.value
+                self._notify(expired)
+                return len(expired)
+            answer = self._do(step)
+
+    def start_ttl_sweeper(
+        self, sweep_interval_minutes: float | None = None
+    ) -> concurrent.futures.Future[None]:
+        """Sweep expired items in a background thread every interval (default 5 minutes).
+
+        Returns:
+            A future that completes when the sweeper stops; cancelling it stops the sweeper.
+        """
+        future: concurrent.futures.Future[None] = concurrent.futures.Future()
+        if self._sweeper is not None and self._sweeper.is_alive():
+            future.add_done_callback(lambda f: self._sweeper_stop.set() if f.cancelled() else None)
+            return future
+        interval = float(
+            sweep_interval_minutes or (self.ttl_config or {}).get("sweep_interval_minutes") or 5
+        )
+        self._sweeper_stop.clear()
+
+        def loop() -> None:
+            while not self._sweeper_stop.wait(interval * 60.0):
+                try:
+                    swept = self.sweep_ttl()
+                    if swept:
+                        logger.info("ChromaStore swept %d expired items", swept)
+                except Exception:
+                    logger.exception("ChromaStore TTL sweep failed")
+            if not future.done():
+                future.set_result(None)
+
+        future.add_done_callback(lambda f: self._sweeper_stop.set() if f.cancelled() else None)
+        self._sweeper = threading.Thread(target=loop, name="ChromaStore-ttl", daemon=True)
+        self._sweeper.start()
+        return future
+
+    def stop_ttl_sweeper(self, timeout: float | None = None) -> bool:
+        """Stop the background sweeper; returns True when it has stopped."""
+        self._sweeper_stop.set()
+        if self._sweeper is None:
+            return True
+        self._sweeper.join(timeout)
+        stopped = not self._sweeper.is_alive()
+        if stopped:
+            self._sweeper = None
+        return stopped
+
+    # ------------------------------------------------------------------ lifecycle
+    def close(self) -> None:
+        """Stop the sweeper; an in-memory store with its own collections drops them."""
+        if self._closed:
+            return
+        self._closed = True
+        self.stop_ttl_sweeper()
+        if self._drop_on_close:
+            for suffix in ("_items", "_vectors"):
+                try:
+                    self.client.delete_collection(f"{self.collection_prefix}{suffix}")
+                except Exception:  # noqa: S112 - absent collection
+                    continue
+
+    def __enter__(self) -> ChromaStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> ChromaStore:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _chroma_settings() -> Any:
+    from chromadb.config import Settings
+
+    return Settings(anonymized_telemetry=False, allow_reset=False)
+
+
+def _make_client(path: str | PathLike[str] | None) -> Any:
+    import chromadb
+
+    if path is None:
+        return chromadb.EphemeralClient(settings=_chroma_settings())
+    return chromadb.PersistentClient(path=str(path), settings=_chroma_settings())
+
+
+def http_client(url: str) -> Any:
+    """A chromadb ``HttpClient`` for ``http(s)://host:port``, with telemetry off.
+
+    Raises:
+        ValueError: The URL is not http(s).
+        StoreUnavailableError: Nothing answers at that address.
+    """
+    import chromadb
+
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise ValueError(f"Expected an http(s)://host:port Chroma URL, got {url!r}.")
+    port = parsed.port or (443 if parsed.scheme == "https" else 8000)
+    try:
+        return chromadb.HttpClient(
+            host=parsed.hostname,
+            port=port,
+            ssl=parsed.scheme == "https",
+            settings=_chroma_settings(),
+        )
+    except Exception as exc:
+        raise StoreUnavailableError(f"Chroma server at {url!r} is not reachable: {exc}") from exc
+
+
+def _translate_errors(call: Callable[[], Any], client: Any) -> Any:
+    """Run a Chroma call; connection failures become :class:`StoreUnavailableError`."""
+    try:
+        return call()
+    except ChromaStoreError:
+        raise
+    except Exception as exc:
+        if _is_connection_error(exc):
+            where = _describe_client(client)
+            raise StoreUnavailableError(f"Chroma at {where} is not reachable: {exc}") from exc
+        raise
+
+
+def _is_connection_error(exc: BaseException) -> bool:
+    import httpx
+
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, (ConnectionError, httpx.TransportError)):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _describe_client(client: Any) -> str:
+    settings = getattr(client, "get_settings", lambda: None)()
+    host = getattr(settings, "chroma_server_host", None)
+    port = getattr(settings, "chroma_server_http_port", None)
+    return f"{host}:{port}" if host else type(client).__name__
+
+
+def _resolve_index(index: IndexConfig | None) -> tuple[IndexConfig | None, Embeddings | None]:
+    """Copy the index config, resolve its embeddings and tokenize its field paths."""
+    if not index:
+        return None, None
+    from langmem_plugin._embeddings import resolve_embeddings
+
+    config: dict[str, Any] = dict(index)
+    if "dims" not in config:
+        raise ValueError(f"An index config needs 'dims'; got {sorted(config)}.")
+    embeddings = resolve_embeddings(config.get("embed", "local"))
+    config["embed"] = embeddings
+    config["__tokenized_fields"] = [
+        (p, tokenize_path(p)) if p != "$" else (p, p) for p in (config.get("fields") or ["$"])
+    ]
+    return config, embeddings  # type: ignore[return-value]

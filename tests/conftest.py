@@ -1,0 +1,67 @@
+"""Fixtures shared by the whole suite."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+
+from tests._support import chroma_server, have_chroma_cli  # noqa: E402
+
+StoreFactory = Callable[..., Any]
+
+
+@pytest.fixture(scope="session")
+def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of a real Chroma server started for this test session on 127.0.0.1."""
+    if not have_chroma_cli():
+        pytest.fail("the chroma command of the chromadb package is missing")
+    with chroma_server(tmp_path_factory.mktemp("chroma-server")) as url:
+        yield url
+
+
+@pytest.fixture(params=["embedded", "server"])
+def backend(request: pytest.FixtureRequest) -> str:
+    """Runs a test once on embedded Chroma and once on a Chroma server."""
+    return str(request.param)
+
+
+@pytest.fixture
+def make_store(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[StoreFactory]:
+    """Factory of ChromaStores on the test's backend; every store of a test shares one Chroma.
+
+    ``make_store(**kwargs)`` passes ``index``/``ttl``/``collection_prefix`` to ChromaStore;
+    two calls with the same ``collection_prefix`` see the same data (a reopen).
+    """
+    from langmem_plugin import ChromaStore
+
+    created: list[Any] = []
+    unique = f"t{uuid.uuid4().hex[:10]}"
+    if backend == "server":
+        url = request.getfixturevalue("chroma_url")
+
+        def factory(**kwargs: Any) -> Any:
+            kwargs.setdefault("collection_prefix", unique)
+            store = ChromaStore.from_url(url, **kwargs)
+            created.append(store)
+            return store
+    else:
+
+        def factory(**kwargs: Any) -> Any:
+            kwargs.setdefault("collection_prefix", unique)
+            store = ChromaStore(path=tmp_path / "chroma", **kwargs)
+            created.append(store)
+            return store
+
+    yield factory
+    for store in created:
+        store.close()
