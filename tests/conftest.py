@@ -13,7 +13,7 @@ import pytest
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
-from tests._support import chroma_server, have_chroma_cli  # noqa: E402
+from tests._support import chroma_server, have_chroma_cli
 
 StoreFactory = Callable[..., Any]
 

@@ -17,9 +17,12 @@ from urllib.parse import urlparse
 from langchain_core.embeddings import Embeddings
 from langgraph.store.base import BaseStore, IndexConfig, Op, Result, TTLConfig, tokenize_path
 
-from langmem_plugin.store._engine import BatchEngine, Change, Collections, Embed, Io, Step
-from langmem_plugin.store._errors import ChromaStoreError, EmbeddingDimensionError
-from langmem_plugin.store._errors import StoreUnavailableError
+from langmem_plugin.store._engine import BatchEngine, Change, Collections, Embed, Step
+from langmem_plugin.store._errors import (
+    ChromaStoreError,
+    EmbeddingDimensionError,
+    StoreUnavailableError,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -313,7 +316,7 @@ class ChromaStore(BaseStore):
             for suffix in ("_items", "_vectors"):
                 try:
                     self.client.delete_collection(f"{self.collection_prefix}{suffix}")
-                except Exception:  # noqa: S112 - absent collection
+                except Exception:
                     continue
 
     def __enter__(self) -> ChromaStore:

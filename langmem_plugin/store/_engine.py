@@ -19,6 +19,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Generator, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -109,30 +110,32 @@ class BatchEngine:
 
         gets = [(i, op) for i, op in enumerate(ops) if isinstance(op, GetOp)]
         if gets:
-            found = yield from self._fetch_items({rec.item_id(op.namespace, op.key) for _, op in gets})
-            for i, op in gets:
-                item = found.get(rec.item_id(op.namespace, op.key))
+            found = yield from self._fetch_items(
+                {rec.item_id(get.namespace, get.key) for _, get in gets}
+            )
+            for i, get in gets:
+                item = found.get(rec.item_id(get.namespace, get.key))
                 if item is not None and not item.expired(now):
                     results[i] = _to_item(item)
-                    self._note_refresh(item, op.refresh_ttl, now, refresh)
+                    self._note_refresh(item, get.refresh_ttl, now, refresh)
 
         searches = [(i, op) for i, op in enumerate(ops) if isinstance(op, SearchOp)]
-        vectors = yield from self._embed_queries([op for _, op in searches])
-        for i, op in searches:
-            qvec = vectors.get(op.query) if op.query else None
-            found_items = yield from self._search(op, qvec, now)
+        vectors = yield from self._embed_queries([search for _, search in searches])
+        for i, search in searches:
+            qvec = vectors.get(search.query) if search.query else None
+            found_items = yield from self._search(search, qvec, now)
             for item, _ in found_items:
-                self._note_refresh(item, op.refresh_ttl, now, refresh)
+                self._note_refresh(item, search.refresh_ttl, now, refresh)
             results[i] = [_to_search_item(item, score) for item, score in found_items]
 
-        for i, op in enumerate(ops):
-            if isinstance(op, ListNamespacesOp):
-                results[i] = yield from self._list_namespaces(op, now)
+        for i, listing in enumerate(ops):
+            if isinstance(listing, ListNamespacesOp):
+                results[i] = yield from self._list_namespaces(listing, now)
 
         if refresh:
             ids = list(refresh)
             metas = [{"exp": refresh[iid]} for iid in ids]
-            yield Io(lambda: self.col.items.update(ids=ids, metadatas=metas))
+            yield Io(partial(self.col.items.update, ids=ids, metadatas=metas))
 
         changes: list[Change] = []
         if puts:
@@ -184,7 +187,7 @@ class BatchEngine:
         found: dict[str, rec.StoredItem] = {}
         for chunk in _chunks(ids, self.col.max_batch):
             result = yield Io(
-                lambda c=chunk: self.col.items.get(ids=c, include=["metadatas", "documents"])
+                partial(self.col.items.get, ids=chunk, include=["metadatas", "documents"])
             )
             found.update((item.iid, item) for item in rec.decode_items(result))
         return found
@@ -203,7 +206,7 @@ class BatchEngine:
         """Every item under a namespace prefix (optionally more where clauses)."""
         where = rec.prefix_where(prefix, *extra)
         include = ["metadatas", "documents"] if values else ["metadatas"]
-        result = yield Io(lambda: self.col.items.get(where=where, include=include))
+        result = yield Io(partial(self.col.items.get, where=where, include=include))
         return rec.decode_items(result, with_values=values)
 
     def _search(
@@ -251,7 +254,8 @@ class BatchEngine:
         items: dict[str, rec.StoredItem] = {}
         while True:
             result = yield Io(
-                lambda n=n: self.col.vectors.query(
+                partial(
+                    self.col.vectors.query,
                     query_embeddings=[qvec],
                     n_results=n,
                     where=where,
@@ -333,17 +337,13 @@ class BatchEngine:
         if old_vector_ids and wanted and self.col.vectors is not None:
             for chunk in _chunks(old_vector_ids, self.col.max_batch):
                 old = yield Io(
-                    lambda c=chunk: self.col.vectors.get(
-                        ids=c, include=["metadatas", "embeddings"]
-                    )
+                    partial(self.col.vectors.get, ids=chunk, include=["metadatas", "embeddings"])
                 )
                 for meta, emb in zip(old["metadatas"], old["embeddings"], strict=False):
                     if meta.get("th") in wanted:
                         reusable[meta["th"]] = [float(x) for x in emb]
         to_embed = list(
-            dict.fromkeys(
-                t for p in puts for _, t in p.texts if rec.text_hash(t) not in reusable
-            )
+            dict.fromkeys(t for p in puts for _, t in p.texts if rec.text_hash(t) not in reusable)
         )
         if to_embed:
             fresh = yield Embed(to_embed)
@@ -408,27 +408,29 @@ class BatchEngine:
         # 3. deletions, 4. the vectors of the versions just replaced or deleted.
         for chunk in _chunks(list(range(len(vec_ids))), self.col.max_batch):
             yield Io(
-                lambda c=chunk: self.col.vectors.upsert(
-                    ids=[vec_ids[i] for i in c],
-                    embeddings=[vec_embs[i] for i in c],
-                    metadatas=[vec_metas[i] for i in c],
-                    documents=[vec_docs[i] for i in c],
+                partial(
+                    self.col.vectors.upsert,
+                    ids=[vec_ids[i] for i in chunk],
+                    embeddings=[vec_embs[i] for i in chunk],
+                    metadatas=[vec_metas[i] for i in chunk],
+                    documents=[vec_docs[i] for i in chunk],
                 )
             )
         for chunk in _chunks(list(range(len(item_ids))), self.col.max_batch):
             yield Io(
-                lambda c=chunk: self.col.items.upsert(
-                    ids=[item_ids[i] for i in c],
-                    embeddings=[rec.ITEM_VECTOR for _ in c],
-                    metadatas=[item_metas[i] for i in c],
-                    documents=[item_docs[i] for i in c],
+                partial(
+                    self.col.items.upsert,
+                    ids=[item_ids[i] for i in chunk],
+                    embeddings=[rec.ITEM_VECTOR for _ in chunk],
+                    metadatas=[item_metas[i] for i in chunk],
+                    documents=[item_docs[i] for i in chunk],
                 )
             )
         for chunk in _chunks(deleted, self.col.max_batch):
-            yield Io(lambda c=chunk: self.col.items.delete(ids=c))
+            yield Io(partial(self.col.items.delete, ids=chunk))
         if old_vector_ids and self.col.vectors is not None:
             for chunk in _chunks(old_vector_ids, self.col.max_batch):
-                yield Io(lambda c=chunk: self.col.vectors.delete(ids=c))
+                yield Io(partial(self.col.vectors.delete, ids=chunk))
         return changes
 
     def _namespace_sequences(
@@ -445,8 +447,8 @@ class BatchEngine:
                 sequences[ns] = int(prev.meta["nseq"])
                 continue
             result = yield Io(
-                lambda ns=ns: self.col.items.get(
-                    where={"ns": ".".join(ns)}, limit=1, include=["metadatas"]
+                partial(
+                    self.col.items.get, where={"ns": ".".join(ns)}, limit=1, include=["metadatas"]
                 )
             )
             heads = rec.decode_items(result, with_values=False)
@@ -469,28 +471,30 @@ class BatchEngine:
     def sweep(self, now: float, orphan_grace_s: float) -> Generator[Step, Any, list[Change]]:
         """Delete expired items and vectors that no item version refers to any more."""
         result = yield Io(
-            lambda: self.col.items.get(
+            partial(
+                self.col.items.get,
                 where={"$and": [{"exp": {"$gt": 0.0}}, {"exp": {"$lte": now}}]},
                 include=["metadatas"],
             )
         )
         expired = rec.decode_items(result, with_values=False)
         for chunk in _chunks([i.iid for i in expired], self.col.max_batch):
-            yield Io(lambda c=chunk: self.col.items.delete(ids=c))
+            yield Io(partial(self.col.items.delete, ids=chunk))
         if self.col.vectors is not None:
-            heads = yield Io(lambda: self.col.items.get(include=["metadatas"]))
+            heads = yield Io(partial(self.col.items.get, include=["metadatas"]))
             current = {i.iid: i.version for i in rec.decode_items(heads, with_values=False)}
-            vectors = yield Io(lambda: self.col.vectors.get(include=["metadatas"]))
+            vectors = yield Io(partial(self.col.vectors.get, include=["metadatas"]))
             stale = [
                 vid
                 for vid, meta in zip(vectors["ids"], vectors["metadatas"], strict=True)
                 if current.get(meta["item"]) != meta["ver"]
                 and (
-                    meta["item"] not in current or now - rec.version_time(meta["ver"]) > orphan_grace_s
+                    meta["item"] not in current
+                    or now - rec.version_time(meta["ver"]) > orphan_grace_s
                 )
             ]
             for chunk in _chunks(stale, self.col.max_batch):
-                yield Io(lambda c=chunk: self.col.vectors.delete(ids=c))
+                yield Io(partial(self.col.vectors.delete, ids=chunk))
         return [(i.namespace, i.key, None) for i in expired]
 
 

@@ -19,7 +19,7 @@ OPERATORS = frozenset({"$eq", "$ne", "$gt", "$gte", "$lt", "$lte"})
 _NUMERIC = frozenset({"$gt", "$gte", "$lt", "$lte"})
 
 
-def validate_filter(filter: Mapping[str, Any] | None) -> None:  # noqa: A002
+def validate_filter(filter: Mapping[str, Any] | None) -> None:
     """Reject a filter that uses an operator LangGraph stores do not define.
 
     Args:
@@ -45,9 +45,7 @@ def _validate_condition(condition: Any) -> None:
                         f"Unsupported filter operator {op!r}; use one of {sorted(OPERATORS)}."
                     )
                 if op in _NUMERIC and not _is_number_like(operand):
-                    raise InvalidFilterError(
-                        f"Operator {op!r} compares numbers, got {operand!r}."
-                    )
+                    raise InvalidFilterError(f"Operator {op!r} compares numbers, got {operand!r}.")
             return
         for value in condition.values():
             _validate_condition(value)
@@ -66,7 +64,7 @@ def _is_number_like(value: Any) -> bool:
     return True
 
 
-def matches(value: Mapping[str, Any], filter: Mapping[str, Any] | None) -> bool:  # noqa: A002
+def matches(value: Mapping[str, Any], filter: Mapping[str, Any] | None) -> bool:
     """Whether an item's value satisfies a search filter.
 
     Args:

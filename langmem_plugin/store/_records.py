@@ -26,7 +26,7 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from langmem_plugin.store._errors import InvalidValueError
@@ -122,7 +122,7 @@ def prefix_where(prefix: tuple[str, ...], *extra: dict[str, Any]) -> dict[str, A
 
 def epoch_to_datetime(seconds: float) -> datetime:
     """A timezone-aware UTC datetime from epoch seconds."""
-    return datetime.fromtimestamp(seconds, tz=timezone.utc)
+    return datetime.fromtimestamp(seconds, tz=UTC)
 
 
 @dataclass(slots=True)

@@ -124,7 +124,8 @@ def test_batch_results_in_input_order_and_reads_before_writes(make_store):
     assert results[0].value == {"v": 1}
     assert results[1] is None
     assert [r.value for r in results[2]] == [{"v": 1}]
-    assert results[3] is None and results[4] is None
+    assert results[3] is None
+    assert results[4] is None
     assert results[5] == [("ns",)]
     assert results[6] is None  # reads see the store as it was before the batch
     assert store.get(("ns",), "a").value == {"v": 2}
@@ -277,7 +278,8 @@ def test_index_attributes(make_store):
     assert store.embeddings is not None
     assert store.embeddings.embed_query("x") == embed(["x"])[0]
     plain = make_store(collection_prefix="plain" + store.collection_prefix)
-    assert plain.index_config is None and plain.embeddings is None
+    assert plain.index_config is None
+    assert plain.embeddings is None
     # Without an index a query is ignored, as in InMemoryStore.
     plain.put(("ns",), "k", {"text": "x"})
     assert [(r.key, r.score) for r in plain.search(("ns",), query="x")] == [("k", None)]
