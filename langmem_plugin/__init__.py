@@ -7,6 +7,13 @@ from langmem_plugin._embeddings import (
     LocalEmbeddings,
     resolve_embeddings,
 )
+from langmem_plugin.history import (
+    ChromaChatMessageHistory,
+    MessageHit,
+    SessionInfo,
+    SessionOwnershipError,
+)
+from langmem_plugin.memory import CleanupResult, Memory, MemoryClosedError, ThreadNotFoundError
 from langmem_plugin.store import (
     ChromaStore,
     ChromaStoreError,
@@ -17,6 +24,14 @@ from langmem_plugin.store import (
 )
 
 __all__ = [
+    "ChromaChatMessageHistory",
+    "CleanupResult",
+    "Memory",
+    "MemoryClosedError",
+    "MessageHit",
+    "SessionInfo",
+    "SessionOwnershipError",
+    "ThreadNotFoundError",
     "DIMS",
     "MODEL_ID",
     "EmbeddingModelError",

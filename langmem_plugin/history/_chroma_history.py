@@ -1,0 +1,203 @@
+"""``ChromaChatMessageHistory``: a LangChain chat history stored in Chroma."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from langchain_core.chat_history import BaseChatMessageHistory
+from langchain_core.embeddings import Embeddings
+from langchain_core.messages import BaseMessage
+
+from langmem_plugin._embeddings import resolve_embeddings
+from langmem_plugin._messages import TokenCounter, trim_turns
+from langmem_plugin.history._storage import (
+    HistoryStorage,
+    MessageHit,
+    SessionInfo,
+    check_id,
+)
+
+__all__ = ["ChromaChatMessageHistory"]
+
+
+class ChromaChatMessageHistory(BaseChatMessageHistory):
+    """Chat history of one session of one user, stored in the same Chroma as the store.
+
+    Messages are kept in two collections next to the ``ChromaStore``'s
+    (``f"{collection_prefix}_messages"`` and ``f"{collection_prefix}_sessions"``), so
+    an embedded Chroma directory or a Chroma server holds everything; no third
+    database. Every message round-trips exactly (``messages_to_dict`` JSON), and is
+    embedded so that ``search`` finds a user's past messages across sessions.
+
+    Order: each message gets a sequence key (nanosecond clock, strictly increasing in
+    the process, plus a random writer id), and ``messages`` sorts on it; a write that
+    returned before another started always reads back first, from any thread, task or
+    process on the machine.
+
+    Ownership: a session id belongs to the user who first wrote to it; opening it for
+    another user raises ``SessionOwnershipError``. By convention the session id is
+    also the LangGraph ``thread_id`` (see ``Memory.cleanup``).
+
+    Async: ``aget_messages``, ``aadd_messages`` and ``aclear`` are LangChain's
+    defaults, which run the sync methods in an executor. With embedded Chroma every
+    call is local, CPU-bound work, so this is as good as a native async client; with a
+    Chroma server it costs one worker thread per concurrent call.
+
+    Durability: ``add_messages`` returns after Chroma has committed the write, so
+    acknowledged messages survive the writer being killed.
+
+    Note: langchain-core 1.6.4 marked ``BaseChatMessageHistory`` (and
+    ``RunnableWithMessageHistory``) deprecated in favour of LangGraph checkpointers,
+    with removal planned for 2.0. This class keeps working for existing LangChain apps,
+    and it is also the searchable archive of past conversations that
+    ``Memory.archive_thread`` fills from checkpointed LangGraph threads.
+
+    Args:
+        session_id: The session (conversation) id.
+        user_id: The owner; nothing of another user is ever read or written.
+        client: A chromadb client (``PersistentClient``, ``EphemeralClient`` or
+            ``HttpClient``), normally the ``ChromaStore``'s ``.client``.
+        embeddings: Embeddings for ``search``: anything ``resolve_embeddings``
+            accepts; defaults to the offline ``LocalEmbeddings``.
+        collection_prefix: Prefix of the collection names.
+        storage: A shared ``HistoryStorage`` (used by ``Memory``); replaces ``client``,
+            ``embeddings`` and ``collection_prefix``.
+
+    Raises:
+        ValueError: If ``session_id`` or ``user_id`` is not a non-empty string.
+        SessionOwnershipError: If ``session_id`` belongs to another user.
+
+    Example:
+        ```python
+        import chromadb
+        from chromadb.config import Settings
+        from langmem_plugin.history import ChromaChatMessageHistory
+
+        client = chromadb.PersistentClient("./.memory/chroma",
+                                           Settings(anonymized_telemetry=False))
+        history = ChromaChatMessageHistory("chat-1", user_id="ada", client=client)
+        history.add_user_message("I prefer green tea")
+        history.add_ai_message("Noted!")
+        history.search("what drinks does she like?", k=1)[0].message.content
+        history.trim(keep_last=10)
+        ```
+    """
+
+    def __init__(
+        self,
+        session_id: str,
+        *,
+        user_id: str,
+        client: Any = None,
+        embeddings: Embeddings | str | None = None,
+        collection_prefix: str = "langmem",
+        storage: HistoryStorage | None = None,
+    ) -> None:
+        super().__init__()
+        self.session_id = check_id("session_id", session_id)
+        self.user_id = check_id("user_id", user_id)
+        if storage is None:
+            if client is None:
+                raise ValueError("client must be a chromadb client, got None")
+            storage = HistoryStorage(client, resolve_embeddings(embeddings), collection_prefix)
+        self._storage = storage
+        storage.check_owner(self.user_id, self.session_id)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(session_id={self.session_id!r}, user_id={self.user_id!r})"
+
+    @property
+    def messages(self) -> list[BaseMessage]:  # type: ignore[override]
+        """The session's messages, oldest first."""
+        return [message for _, message in self._storage.read(self.user_id, self.session_id)]
+
+    def add_messages(self, messages: Sequence[BaseMessage]) -> None:
+        """Append messages (one Chroma write; validated before anything is written).
+
+        Args:
+            messages: The messages, in order.
+
+        Raises:
+            TypeError: If an element is not a ``BaseMessage`` or is not JSON-serialisable.
+        """
+        self._storage.add(self.user_id, self.session_id, list(messages))
+
+    def clear(self) -> None:
+        """Delete every message of the session (the session record stays)."""
+        self._storage.clear(self.user_id, self.session_id)
+
+    def trim(
+        self,
+        *,
+        keep_last: int | None = None,
+        max_tokens: int | None = None,
+        counter: TokenCounter | None = None,
+    ) -> list[BaseMessage]:
+        """Delete the oldest whole turns until the rest fits the limits.
+
+        Never separates an AI tool call from its tool messages; leading system
+        messages are kept. See ``langmem_plugin._messages.trim_turns``.
+
+        Args:
+            keep_last: Keep at most this many (non-system) messages.
+            max_tokens: Keep at most this many tokens.
+            counter: Token counter; defaults to ``count_tokens_approximately``.
+
+        Returns:
+            The deleted messages, oldest first.
+
+        Raises:
+            ValueError: If neither limit is given, or a limit is invalid.
+        """
+        if keep_last is None and max_tokens is None:
+            raise ValueError("trim needs keep_last or max_tokens, got neither")
+        rows = self._storage.read(self.user_id, self.session_id)
+        _, dropped = trim_turns(
+            [message for _, message in rows],
+            keep_last=keep_last,
+            max_tokens=max_tokens,
+            counter=counter,
+        )
+        dropped_ids = {id(message) for message in dropped}
+        self._storage.delete_records(
+            record_id for record_id, message in rows if id(message) in dropped_ids
+        )
+        return dropped
+
+    def search(self, query: str, k: int = 4) -> list[MessageHit]:
+        """Semantic search over this user's messages in every one of their sessions.
+
+        Args:
+            query: Natural-language query.
+            k: How many messages to return at most.
+
+        Returns:
+            The closest messages, best first.
+
+        Raises:
+            ValueError: If ``k`` is not a positive integer.
+            TypeError: If ``query`` is not a string.
+        """
+        return self._storage.search(self.user_id, query, k)
+
+    def delete_session(self) -> None:
+        """Delete the session: its messages and its record."""
+        self._storage.delete_session(self.user_id, self.session_id)
+
+    @property
+    def session(self) -> SessionInfo | None:
+        """The session's record, or None before anything was written."""
+        for info in self._storage.list_sessions(self.user_id):
+            if info.session_id == self.session_id:
+                return info
+        return None
+
+    def update_session(self, *, title: str | None = None, summary: str | None = None) -> None:
+        """Set the session's title and/or summary (creating the session if needed).
+
+        Args:
+            title: New title, or None to keep the current one.
+            summary: New summary, or None to keep the current one.
+        """
+        self._storage.update_session(self.user_id, self.session_id, title=title, summary=summary)

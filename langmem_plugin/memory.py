@@ -1,0 +1,543 @@
+"""``Memory``: one object that gives a LangGraph app everything persistent it needs.
+
+``Memory.from_path("./.memory")`` opens (or creates) ``./.memory/chroma`` (the long-term
+``ChromaStore`` and the chat histories) and ``./.memory/checkpoints.sqlite`` (LangGraph's
+``SqliteSaver``). ``Memory.from_url("http://chroma:8000", "postgresql://...")`` does the
+same against a Chroma server and PostgreSQL. ``Memory.in_memory()`` is for tests and
+notebooks.
+
+Convention: a chat session id is the LangGraph ``thread_id`` of the same conversation.
+``cleanup`` deletes both together, and ``archive_thread`` copies a thread's messages into
+the session of the same id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import threading
+import warnings
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from langchain_core.embeddings import Embeddings
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import BaseMessage
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.checkpoint.memory import InMemorySaver
+
+from langmem_plugin._checkpoint import (
+    CheckpointSpec,
+    OpenedSaver,
+    aopen_saver,
+    open_saver,
+    parse_checkpoint_url,
+)
+from langmem_plugin._embeddings import resolve_embeddings
+from langmem_plugin._maintenance import (
+    CleanupResult,
+    cleanup_idle,
+    count_memories,
+    disk_size,
+    thread_activity,
+)
+from langmem_plugin.history import ChromaChatMessageHistory, HistoryStorage, SessionInfo
+from langmem_plugin.history._codec import encode_message
+from langmem_plugin.history._storage import check_id
+from langmem_plugin.store import ChromaStore
+
+__all__ = ["CleanupResult", "Memory", "MemoryClosedError", "ThreadNotFoundError"]
+
+
+class MemoryClosedError(RuntimeError):
+    """The ``Memory`` was closed; open a new one."""
+
+
+class ThreadNotFoundError(LookupError):
+    """The checkpointer holds no checkpoint for the given thread id."""
+
+
+def resolve_llm(llm: BaseChatModel | str | None) -> BaseChatModel | None:
+    """Resolve the chat model used by the memory nodes.
+
+    Args:
+        llm: A chat model (returned as is), a ``"provider:model"`` string (built with
+            ``init_chat_model``), or None: ``openai:gpt-4o-mini`` when ``OPENAI_API_KEY``
+            is set, otherwise no model (the nodes then run their offline rules).
+
+    Returns:
+        The chat model or None.
+
+    Raises:
+        TypeError: If ``llm`` is of another type.
+    """
+    if isinstance(llm, BaseChatModel):
+        return llm
+    if llm is None and not os.environ.get("OPENAI_API_KEY"):
+        return None
+    if llm is not None and not isinstance(llm, str):
+        raise TypeError(
+            f"llm must be a BaseChatModel, a 'provider:model' string or None, got {llm!r:.80}"
+        )
+    from langchain.chat_models import init_chat_model
+
+    return init_chat_model(llm or "openai:gpt-4o-mini")
+
+
+def _content_id(message: BaseMessage) -> str:
+    digest = hashlib.sha256(encode_message(message).encode()).hexdigest()
+    return f"archived-{digest[:32]}"
+
+
+def _dims(embeddings: Embeddings) -> int:
+    dims = getattr(embeddings, "dims", None)
+    if isinstance(dims, int) and dims > 0:
+        return dims
+    return len(embeddings.embed_query("dimension probe"))
+
+
+class Memory:
+    """Long-term store, checkpointer and chat histories of a LangGraph app, wired together.
+
+    Build one with ``from_path``, ``from_url`` or ``in_memory`` rather than with the
+    constructor. A ``Memory`` is safe to share between threads; close it (or use it as a
+    sync or async context manager) to close every connection it opened.
+
+    Attributes:
+        store: The ``ChromaStore`` (long-term memories), indexed on ``"content"``.
+        embeddings: The embeddings of the store and of history search.
+        llm: The chat model for memory extraction, or None (offline rules).
+        path: The directory given to ``from_path``, else None.
+
+    Example:
+        ```python
+        from langgraph.graph import MessagesState, StateGraph
+        from langmem_plugin.memory import Memory
+
+        with Memory.from_path("./.memory") as memory:
+            builder = StateGraph(MessagesState)
+            ...
+            graph = memory.compile(builder)
+            config = {"configurable": {"thread_id": "chat-1", "user_id": "ada"}}
+            graph.invoke({"messages": [("user", "hi")]}, config)
+            memory.archive_thread("chat-1", user_id="ada")
+            memory.history("chat-1", user_id="ada").search("greeting")
+        ```
+
+    For async graphs use ``graph = await memory.acompile(builder)`` (LangGraph's
+    ``AsyncSqliteSaver`` / ``AsyncPostgresSaver``, opened in the running event loop) and
+    ``async with`` or ``await memory.aclose()``.
+
+    Args:
+        store: The long-term store; its ``client`` also holds the chat histories.
+        checkpoint: Where checkpoints live (see ``_checkpoint.parse_checkpoint_url``).
+        llm: See ``resolve_llm``.
+        path: The data directory, for ``stats()``'s size on disk.
+        owns_client: Close the store's chromadb client on ``close()``.
+        drop_history_on_close: Delete the history collections on ``close()`` (in-memory).
+    """
+
+    def __init__(
+        self,
+        *,
+        store: ChromaStore,
+        checkpoint: CheckpointSpec | str | Path,
+        llm: BaseChatModel | str | None = None,
+        path: str | Path | None = None,
+        owns_client: bool = False,
+        drop_history_on_close: bool = False,
+    ) -> None:
+        if store.embeddings is None:
+            raise ValueError(f"store {store!r} has no index; Memory needs an indexed store")
+        self.store = store
+        self.embeddings: Embeddings = store.embeddings
+        self.llm = resolve_llm(llm)
+        self.path = Path(path) if path is not None else None
+        self._spec = (
+            checkpoint
+            if isinstance(checkpoint, CheckpointSpec)
+            else parse_checkpoint_url(checkpoint)
+        )
+        self._history_storage = HistoryStorage(
+            store.client, self.embeddings, store.collection_prefix
+        )
+        self._owns_client = owns_client
+        self._drop_history = drop_history_on_close
+        self._lock = threading.RLock()
+        self._closed = False
+        self._shared_memory_saver = InMemorySaver() if self._spec.kind == "memory" else None
+        self._sync_saver: OpenedSaver = open_saver(self._spec, self._shared_memory_saver)
+        self._async_savers: dict[asyncio.AbstractEventLoop, asyncio.Task[OpenedSaver]] = {}
+
+    # ------------------------------------------------------------------ constructors
+    @classmethod
+    def from_path(
+        cls,
+        directory: str | Path,
+        *,
+        embeddings: Embeddings | str | Any = "local",
+        llm: BaseChatModel | str | None = None,
+        collection_prefix: str = "langmem",
+    ) -> Memory:
+        """Open or create a memory in ``directory`` (``chroma/`` and ``checkpoints.sqlite``).
+
+        Args:
+            directory: The data directory; created if missing.
+            embeddings: Anything ``resolve_embeddings`` accepts; ``"local"`` by default.
+            llm: See ``resolve_llm``.
+            collection_prefix: Prefix of the Chroma collection names.
+
+        Returns:
+            The memory.
+        """
+        root = Path(directory)
+        root.mkdir(parents=True, exist_ok=True)
+        store = ChromaStore(
+            path=root / "chroma",
+            index=cls._index(embeddings),
+            collection_prefix=collection_prefix,
+        )
+        return cls._build(
+            store, str(root / "checkpoints.sqlite"), llm=llm, path=root, owns_client=True
+        )
+
+    @classmethod
+    def from_url(
+        cls,
+        chroma_url: str,
+        checkpoint_url: str | Path,
+        *,
+        embeddings: Embeddings | str | Any = "local",
+        llm: BaseChatModel | str | None = None,
+        collection_prefix: str = "langmem",
+    ) -> Memory:
+        """Open a memory on a Chroma server (or directory) and a checkpoint database.
+
+        Args:
+            chroma_url: ``http(s)://host:port`` of a Chroma server, or a directory for an
+                embedded Chroma.
+            checkpoint_url: ``postgresql://...`` (LangGraph's ``PostgresSaver``; needs the
+                ``postgres`` extra), ``sqlite:///path`` or a file path (``SqliteSaver``),
+                or ``":memory:"``.
+            embeddings: Anything ``resolve_embeddings`` accepts; ``"local"`` by default.
+            llm: See ``resolve_llm``.
+            collection_prefix: Prefix of the Chroma collection names.
+
+        Returns:
+            The memory.
+
+        Raises:
+            ValueError: If a URL has an unsupported form.
+        """
+        parse_checkpoint_url(checkpoint_url)  # validate before opening anything
+        index = cls._index(embeddings)
+        if chroma_url.startswith(("http://", "https://")):
+            store = ChromaStore.from_url(
+                chroma_url, index=index, collection_prefix=collection_prefix
+            )
+            path = None
+        elif "://" in chroma_url:
+            raise ValueError(f"chroma_url {chroma_url!r} is neither http(s):// nor a directory")
+        else:
+            store = ChromaStore(path=chroma_url, index=index, collection_prefix=collection_prefix)
+            path = Path(chroma_url)
+        return cls._build(store, checkpoint_url, llm=llm, path=path, owns_client=True)
+
+    @classmethod
+    def in_memory(
+        cls,
+        *,
+        embeddings: Embeddings | str | Any = "local",
+        llm: BaseChatModel | str | None = None,
+    ) -> Memory:
+        """A memory that lives in this process only (tests, notebooks).
+
+        Each call starts empty: its collections have a unique prefix in the process's
+        in-memory Chroma and are dropped on ``close()``; checkpoints go to one
+        ``InMemorySaver`` that serves sync and async graphs.
+
+        Args:
+            embeddings: Anything ``resolve_embeddings`` accepts; ``"local"`` by default.
+            llm: See ``resolve_llm``.
+
+        Returns:
+            The memory.
+        """
+        store = ChromaStore(index=cls._index(embeddings))
+        return cls._build(store, ":memory:", llm=llm, drop_history_on_close=True)
+
+    @staticmethod
+    def _index(embeddings: Embeddings | str | Any) -> Any:
+        resolved = resolve_embeddings(embeddings)
+        return {"dims": _dims(resolved), "embed": resolved, "fields": ["content"]}
+
+    @classmethod
+    def _build(cls, store: ChromaStore, checkpoint: str | Path, **kwargs: Any) -> Memory:
+        try:
+            return cls(store=store, checkpoint=checkpoint, **kwargs)
+        except BaseException:
+            store.close()
+            if kwargs.get("owns_client"):
+                store.client.close()
+            raise
+
+    # ------------------------------------------------------------------ accessors
+    def _check_open(self) -> None:
+        if self._closed:
+            raise MemoryClosedError(f"{self!r} is closed")
+
+    def __repr__(self) -> str:
+        where = str(self.path) if self.path else self.store.collection_prefix
+        return f"Memory({where!r}, checkpoints={self._spec.kind})"
+
+    @property
+    def checkpointer(self) -> BaseCheckpointSaver[Any]:
+        """LangGraph's sync saver (``SqliteSaver``, ``PostgresSaver`` or ``InMemorySaver``)."""
+        self._check_open()
+        return self._sync_saver.saver
+
+    async def acheckpointer(self) -> BaseCheckpointSaver[Any]:
+        """LangGraph's async saver for the running event loop, opened on first use.
+
+        Returns:
+            ``AsyncSqliteSaver`` / ``AsyncPostgresSaver`` bound to the running loop (the
+            shared ``InMemorySaver`` for ``in_memory``), closed by ``aclose()``.
+        """
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            self._check_open()
+            task = self._async_savers.get(loop)
+            if task is None:
+                task = loop.create_task(aopen_saver(self._spec, self._shared_memory_saver))
+                self._async_savers[loop] = task
+        try:
+            opened = await asyncio.shield(task)
+        except BaseException:
+            with self._lock:
+                if self._async_savers.get(loop) is task and task.done():
+                    del self._async_savers[loop]
+            raise
+        return opened.saver
+
+    def history(self, session_id: str, *, user_id: str) -> ChromaChatMessageHistory:
+        """The chat history of one session (by convention, session id == thread id).
+
+        Args:
+            session_id: The session id.
+            user_id: The owner.
+
+        Returns:
+            The history, stored in this memory's Chroma.
+
+        Raises:
+            SessionOwnershipError: If the session belongs to another user.
+            ValueError: If an id is not a non-empty string.
+        """
+        self._check_open()
+        return ChromaChatMessageHistory(session_id, user_id=user_id, storage=self._history_storage)
+
+    def sessions(self, user_id: str) -> list[SessionInfo]:
+        """A user's chat sessions, most recently active first.
+
+        Args:
+            user_id: The user.
+
+        Returns:
+            The sessions.
+        """
+        self._check_open()
+        return self._history_storage.list_sessions(check_id("user_id", user_id))
+
+    def compile(self, builder: Any, **kwargs: Any) -> Any:
+        """``builder.compile(checkpointer=self.checkpointer, store=self.store, **kwargs)``.
+
+        Args:
+            builder: A LangGraph ``StateGraph``.
+            **kwargs: More ``compile`` arguments (``interrupt_before`` ...).
+
+        Returns:
+            The compiled graph, for sync use (``invoke``/``stream``).
+        """
+        return builder.compile(checkpointer=self.checkpointer, store=self.store, **kwargs)
+
+    async def acompile(self, builder: Any, **kwargs: Any) -> Any:
+        """Like ``compile`` with the async saver of the running loop (``ainvoke``...).
+
+        Args:
+            builder: A LangGraph ``StateGraph``.
+            **kwargs: More ``compile`` arguments.
+
+        Returns:
+            The compiled graph, for async use in this event loop.
+        """
+        saver = await self.acheckpointer()
+        return builder.compile(checkpointer=saver, store=self.store, **kwargs)
+
+    # ------------------------------------------------------------------ maintenance
+    def stats(self) -> dict[str, Any]:
+        """Counts and size, for dashboards and tests.
+
+        Returns:
+            ``users`` (distinct session owners and second namespace labels, e.g. the
+            ``user_id`` of ``("memories", user_id)``), ``sessions``, ``messages``,
+            ``memories`` (item count per first namespace label, e.g. ``"profile"``),
+            ``threads`` (checkpointer threads) and ``size_on_disk`` (bytes, None when
+            nothing is stored locally).
+        """
+        self._check_open()
+        users: set[str] = {info.user_id for info in self._history_storage.list_sessions(None)}
+        _, sessions, messages = self._history_storage.counts()
+        memories, owners = count_memories(self.store)
+        size = disk_size(self.path) if self.path is not None and self.path.exists() else None
+        return {
+            "users": len(users | owners),
+            "sessions": sessions,
+            "messages": messages,
+            "memories": memories,
+            "threads": len(thread_activity(self.checkpointer)),
+            "size_on_disk": size,
+        }
+
+    def cleanup(self, older_than_days: float) -> CleanupResult:
+        """Delete sessions and threads idle for longer than ``older_than_days``.
+
+        A conversation's last activity is the latest of its session's ``last_active``
+        and its thread's newest checkpoint (session id == thread id). Idle ones lose
+        their chat history (messages and session record) and their checkpoints
+        (``checkpointer.delete_thread``). Long-term memories in the store are kept.
+        This reads every checkpoint once: run it as periodic maintenance.
+
+        Args:
+            older_than_days: Idle time in days (0 deletes everything not newer than now).
+
+        Returns:
+            The ids deleted.
+
+        Raises:
+            ValueError: If ``older_than_days`` is negative or not a number.
+        """
+        if (
+            isinstance(older_than_days, bool)
+            or not isinstance(older_than_days, int | float)
+            or not older_than_days >= 0
+        ):
+            raise ValueError(
+                f"older_than_days must be a non-negative number, got {older_than_days!r}"
+            )
+        self._check_open()
+        cutoff = datetime.now(UTC) - timedelta(days=older_than_days)
+        return cleanup_idle(self._history_storage, self.checkpointer, cutoff)
+
+    def archive_thread(
+        self, thread_id: str, user_id: str, *, messages_key: str = "messages"
+    ) -> int:
+        """Copy a LangGraph thread's messages into the chat history of the same id.
+
+        Idempotent, also across processes: a message is stored once per message ``id``
+        (messages without an id, which LangGraph's ``add_messages`` never produces, get
+        one derived from their content), so it can run after every turn.
+
+        Args:
+            thread_id: The LangGraph thread (and session) id.
+            user_id: The owner.
+            messages_key: The state key holding the messages.
+
+        Returns:
+            How many messages were not archived yet when the call started.
+
+        Raises:
+            ThreadNotFoundError: If the checkpointer has no checkpoint for ``thread_id``.
+            SessionOwnershipError: If the session belongs to another user.
+        """
+        history = self.history(thread_id, user_id=user_id)
+        snapshot = self.checkpointer.get_tuple(
+            {"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}}
+        )
+        if snapshot is None:
+            raise ThreadNotFoundError(f"no checkpoint for thread_id {thread_id!r}")
+        state_messages = snapshot.checkpoint["channel_values"].get(messages_key) or []
+        stored = self._history_storage.message_ids(history.user_id, history.session_id)
+        new: list[BaseMessage] = []
+        for message in state_messages:
+            if not isinstance(message, BaseMessage):
+                continue
+            if not message.id:  # LangGraph's add_messages gives every message an id
+                message = message.model_copy(update={"id": _content_id(message)})
+            message_id = str(message.id)
+            if message_id not in stored:
+                stored.add(message_id)
+                new.append(message)
+        self._history_storage.add(user_id, thread_id, new, once_per_id=True)
+        return len(new)
+
+    # ------------------------------------------------------------------ lifecycle
+    def close(self) -> None:
+        """Close the checkpointer, the store and (if owned) the Chroma client. Idempotent.
+
+        Async savers are closed by ``aclose()``; ``close()`` can only stop those whose
+        event loop is no longer running.
+        """
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            tasks = list(self._async_savers.items())
+            self._async_savers.clear()
+        for loop, task in tasks:
+            self._abandon_async_saver(loop, task)
+        self._sync_saver.close()
+        if self._drop_history:
+            for suffix in ("_messages", "_sessions"):
+                try:
+                    self.store.client.delete_collection(f"{self.store.collection_prefix}{suffix}")
+                except Exception:  # never created
+                    continue
+        self.store.close()
+        if self._owns_client:
+            self.store.client.close()
+
+    @staticmethod
+    def _abandon_async_saver(loop: asyncio.AbstractEventLoop, task: asyncio.Task[Any]) -> None:
+        if not task.done() or task.cancelled() or task.exception() is not None:
+            return
+        opened: OpenedSaver = task.result()
+        for resource in opened.resources:
+            stop = getattr(resource, "stop", None)
+            if callable(stop):  # aiosqlite: stops its worker thread without the loop
+                stop()
+            else:
+                warnings.warn(
+                    f"async checkpointer resource {resource!r} of loop {loop!r} was not "
+                    "closed: call `await memory.aclose()` in that loop",
+                    ResourceWarning,
+                    stacklevel=3,
+                )
+        opened.resources.clear()
+
+    async def aclose(self) -> None:
+        """Close the async saver of the running loop, then everything ``close()`` does."""
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            task = self._async_savers.pop(loop, None)
+        if task is not None:
+            try:
+                opened = await task
+            except Exception:  # it never opened: nothing to close
+                opened = None
+            if opened is not None:
+                await opened.aclose()
+        self.close()
+
+    def __enter__(self) -> Memory:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> Memory:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
