@@ -7,6 +7,7 @@ from langmem_plugin._embeddings import (
     LocalEmbeddings,
     resolve_embeddings,
 )
+from langmem_plugin.agent import create_memory_agent
 from langmem_plugin.history import (
     ChromaChatMessageHistory,
     MessageHit,
@@ -14,6 +15,20 @@ from langmem_plugin.history import (
     SessionOwnershipError,
 )
 from langmem_plugin.memory import CleanupResult, Memory, MemoryClosedError, ThreadNotFoundError
+from langmem_plugin.nodes import (
+    Episode,
+    FactProposal,
+    Lesson,
+    LLMCallCounter,
+    MemoryFeatures,
+    MemoryMiddleware,
+    MemoryNodes,
+    MemoryOptions,
+    MissingUserIdError,
+    Profile,
+    ProfileExtraction,
+    ProfileFact,
+)
 from langmem_plugin.store import (
     ChromaStore,
     ChromaStoreError,
@@ -22,25 +37,40 @@ from langmem_plugin.store import (
     InvalidValueError,
     StoreUnavailableError,
 )
+from langmem_plugin.tools import create_memory_tools
 
 __all__ = [
-    "ChromaChatMessageHistory",
-    "CleanupResult",
-    "Memory",
-    "MemoryClosedError",
-    "MessageHit",
-    "SessionInfo",
-    "SessionOwnershipError",
-    "ThreadNotFoundError",
     "DIMS",
     "MODEL_ID",
-    "EmbeddingModelError",
-    "LocalEmbeddings",
-    "resolve_embeddings",
+    "ChromaChatMessageHistory",
     "ChromaStore",
     "ChromaStoreError",
+    "CleanupResult",
     "EmbeddingDimensionError",
+    "EmbeddingModelError",
+    "Episode",
+    "FactProposal",
     "InvalidFilterError",
     "InvalidValueError",
+    "LLMCallCounter",
+    "Lesson",
+    "LocalEmbeddings",
+    "Memory",
+    "MemoryClosedError",
+    "MemoryFeatures",
+    "MemoryMiddleware",
+    "MemoryNodes",
+    "MemoryOptions",
+    "MessageHit",
+    "MissingUserIdError",
+    "Profile",
+    "ProfileExtraction",
+    "ProfileFact",
+    "SessionInfo",
+    "SessionOwnershipError",
     "StoreUnavailableError",
+    "ThreadNotFoundError",
+    "create_memory_agent",
+    "create_memory_tools",
+    "resolve_embeddings",
 ]

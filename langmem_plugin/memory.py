@@ -46,6 +46,7 @@ from langmem_plugin._maintenance import (
 from langmem_plugin.history import ChromaChatMessageHistory, HistoryStorage, SessionInfo
 from langmem_plugin.history._codec import encode_message
 from langmem_plugin.history._storage import check_id
+from langmem_plugin.nodes._features import MemoryFeatures
 from langmem_plugin.store import ChromaStore
 
 __all__ = ["CleanupResult", "Memory", "MemoryClosedError", "ThreadNotFoundError"]
@@ -98,7 +99,7 @@ def _dims(embeddings: Embeddings) -> int:
     return len(embeddings.embed_query("dimension probe"))
 
 
-class Memory:
+class Memory(MemoryFeatures):
     """Long-term store, checkpointer and chat histories of a LangGraph app, wired together.
 
     Build one with ``from_path``, ``from_url`` or ``in_memory`` rather than with the
@@ -482,6 +483,12 @@ class Memory:
         with self._lock:
             if self._closed:
                 return
+        if self._memory_runtime is not None:
+            # Turns buffered for extraction, episodes and reflection would be lost otherwise.
+            self.flush()
+        with self._lock:
+            if self._closed:
+                return
             self._closed = True
             tasks = list(self._async_savers.items())
             self._async_savers.clear()
@@ -519,6 +526,8 @@ class Memory:
     async def aclose(self) -> None:
         """Close the async saver of the running loop, then everything ``close()`` does."""
         loop = asyncio.get_running_loop()
+        if self._memory_runtime is not None and not self._closed:
+            await self.aflush()
         with self._lock:
             task = self._async_savers.pop(loop, None)
         if task is not None:

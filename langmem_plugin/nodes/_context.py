@@ -1,0 +1,118 @@
+"""Who is speaking: the user (and optional agent) a memory node or tool acts for.
+
+Every node and tool resolves its scope here, from ``runtime.context`` (a dict or an object
+with attributes) first, then ``config["configurable"]``. The user id is never taken from
+anything the model produced, so a node or tool cannot reach outside that user's namespaces.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["MissingUserIdError", "Scope", "resolve_scope", "validate_id"]
+
+
+class MissingUserIdError(ValueError):
+    """Raised when a memory node or tool runs without a ``user_id``."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The identities a memory operation runs under.
+
+    Attributes:
+        user_id: Whose memories are read and written.
+        agent_id: Optional agent/persona id; lessons are keyed by it when set.
+        thread_id: The conversation thread, when known.
+    """
+
+    user_id: str
+    agent_id: str | None = None
+    thread_id: str | None = None
+
+    @property
+    def lesson_owner(self) -> str:
+        """The id lessons are stored under: the agent id when set, else the user id."""
+        return self.agent_id or self.user_id
+
+
+def validate_id(value: object, what: str = "user_id") -> str:
+    """Check that an id can be used as a namespace label.
+
+    Args:
+        value: The candidate id.
+        what: Its name, for the error message.
+
+    Returns:
+        The id, unchanged.
+
+    Raises:
+        ValueError: If it is not a non-empty string without periods.
+    """
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{what} must be a non-empty string, got {value!r}")
+    if "." in value:
+        raise ValueError(f"{what} may not contain '.', got {value!r}")
+    return value
+
+
+def _lookup(source: Any, key: str) -> Any:
+    if source is None:
+        return None
+    if isinstance(source, Mapping):
+        return source.get(key)
+    return getattr(source, key, None)
+
+
+def resolve_scope(
+    runtime: Any = None,
+    config: Mapping[str, Any] | None = None,
+    *,
+    user_id: str | None = None,
+) -> Scope:
+    """Resolve the scope from a LangGraph runtime and/or a RunnableConfig.
+
+    Args:
+        runtime: A ``langgraph.runtime.Runtime`` or ``ToolRuntime`` (its ``context`` is read;
+            a ``ToolRuntime``'s ``config`` too), or ``None``.
+        config: A ``RunnableConfig``; when ``None`` the current one is used if there is one.
+        user_id: An explicit user id (set by application code, never by the model); wins.
+
+    Returns:
+        The resolved scope.
+
+    Raises:
+        MissingUserIdError: If no user id can be found.
+        ValueError: If an id is not a valid namespace label.
+    """
+    context = getattr(runtime, "context", None)
+    if config is None:
+        config = getattr(runtime, "config", None)
+    if config is None:
+        try:
+            from langgraph.config import get_config
+
+            config = get_config()
+        except RuntimeError:
+            config = None
+    configurable = (config or {}).get("configurable") or {}
+
+    def pick(key: str) -> Any:
+        found = _lookup(context, key)
+        return found if found is not None else configurable.get(key)
+
+    uid = user_id if user_id is not None else pick("user_id")
+    if uid is None:
+        raise MissingUserIdError(
+            "no user_id: pass it in the run context (context={'user_id': ...}) or in "
+            "config={'configurable': {'user_id': ...}}"
+        )
+    agent = pick("agent_id")
+    thread = configurable.get("thread_id")
+    return Scope(
+        user_id=validate_id(uid),
+        agent_id=validate_id(agent, "agent_id") if agent is not None else None,
+        thread_id=str(thread) if thread is not None else None,
+    )

@@ -1,0 +1,357 @@
+"""``MemoryFeatures``: the memory nodes, middleware, tools and pipeline on a ``Memory``.
+
+A mixin: it assumes only ``self.store`` (a ``BaseStore`` indexed on ``"content"``),
+``self.llm`` (a chat model or ``None`` for the offline rules) and optionally
+``self.history(session_id, *, user_id)``. Its state (the pipeline, scheduler and call
+counter) is created on first use; ``configure_memory`` sets the options before that.
+
+Namespaces used (every one starts with the user id, or the agent id for lessons):
+``("profile", user)``, ``("profile_history", user)``, ``("episodes", user)``,
+``("episodes_archive", user)``, ``("lessons", agent or user)``, ``("memories", user)``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AnyMessage, BaseMessage, RemoveMessage, SystemMessage
+from langchain_core.runnables import RunnableConfig
+from langchain_core.tools import BaseTool
+from langgraph.graph.message import REMOVE_ALL_MESSAGES
+from langgraph.runtime import Runtime
+from langgraph.store.base import BaseStore
+
+from langmem_plugin._messages import TokenCounter
+from langmem_plugin.nodes._context import Scope, resolve_scope, validate_id
+from langmem_plugin.nodes._pipeline import MemoryPipeline, PipelineOptions, RunReport
+from langmem_plugin.nodes._scheduler import LLMCallCounter
+from langmem_plugin.nodes.episodes import Episode
+from langmem_plugin.nodes.profile import Profile, ProfileChange, ProfileFact
+from langmem_plugin.nodes.recall import RECALL_ID_PREFIX, Recall, SearchFn, latest_user_text
+from langmem_plugin.nodes.reflection import Failure, Lesson
+from langmem_plugin.nodes.working_memory import WorkingMemory
+
+if TYPE_CHECKING:
+    from langmem_plugin.nodes._middleware import MemoryMiddleware
+
+__all__ = ["MemoryFeatures", "MemoryNodes", "MemoryOptions"]
+
+State = dict[str, Any]
+
+
+@dataclass
+class MemoryOptions(PipelineOptions):
+    """All memory-feature options (see ``PipelineOptions`` for the pipeline ones).
+
+    Attributes:
+        working_memory_tokens: Token budget of the model's input.
+        recall_tokens: Token budget of the recall message.
+        token_counter: Token counter for both budgets (default: approximate).
+        search: Retrieval for recall and ``search_memory``; default ``store.search``.
+    """
+
+    working_memory_tokens: int = 4000
+    recall_tokens: int = 800
+    token_counter: TokenCounter | None = None
+    search: SearchFn | None = None
+
+
+class _Runtime:
+    """The lazily built machinery behind ``MemoryFeatures``."""
+
+    def __init__(self, store: BaseStore, llm: BaseChatModel | None, opts: MemoryOptions) -> None:
+        self.options = opts
+        self.pipeline = MemoryPipeline(store, llm, opts)
+        self.recall = Recall(
+            store, search=opts.search, max_tokens=opts.recall_tokens, counter=opts.token_counter
+        )
+        self.working = WorkingMemory(opts.working_memory_tokens, counter=opts.token_counter)
+
+    def archive(self, scope: Scope, dropped: Sequence[BaseMessage], summary: str) -> None:
+        """Archive turns folded out of working memory as a searchable episode."""
+        now = datetime.now(UTC).isoformat()
+        self.pipeline.episodes.write(
+            scope.user_id,
+            Episode(
+                summary=summary or "(no text)",
+                started_at=now,
+                ended_at=now,
+                thread_id=scope.thread_id,
+                message_ids=[m.id for m in dropped if m.id],
+                kind="working_memory",
+                source="rules",
+            ),
+        )
+
+    def fold(self, scope: Scope, messages: Sequence[BaseMessage]) -> State:
+        """Working-memory state update (``{}`` when under budget)."""
+        folded = self.working.fold(messages)
+        if folded is None:
+            return {}
+        self.archive(scope, folded.dropped, folded.summary)
+        return {"messages": [RemoveMessage(id=REMOVE_ALL_MESSAGES), *folded.messages]}
+
+    def recall_message(self, scope: Scope, messages: Sequence[BaseMessage]) -> str:
+        """The recall text for the latest user message, noting recalled lessons."""
+        result = self.recall.build(scope, latest_user_text(messages))
+        self.pipeline.note_recalled(scope, result.lesson_keys)
+        return result.text
+
+    def observe(self, scope: Scope, messages: Sequence[BaseMessage]) -> None:
+        """Hand the turn to the deferred pipeline (no model call)."""
+        self.pipeline.observe(scope, messages)
+
+
+class MemoryNodes:
+    """The memory nodes, for a ``StateGraph`` on any state with a ``messages`` key.
+
+    Each reads ``user_id`` (and ``agent_id``) from ``runtime.context`` or
+    ``config["configurable"]``; none makes a model call.
+
+    Attributes:
+        working_memory: Folds old turns into a summary when over the token budget.
+        recall: Adds one system message with relevant facts, episodes and lessons.
+        extract_profile: Hands the turn to the deferred pipeline (no model call).
+        reflect: The same hand-over, under the name of its purpose.
+
+    ``extract_profile`` and ``reflect`` feed one per-thread pipeline whose runs write the
+    episode, the profile changes and the lessons together (which of the three run is set
+    by ``MemoryOptions(episodes=, profile=, reflection=)``); a graph needs only one of
+    them, after the model. Observing the same messages twice is harmless.
+    """
+
+    def __init__(self, runtime: _Runtime) -> None:
+        rt = runtime
+
+        def working_memory(state: State, config: RunnableConfig, runtime: Runtime) -> State:
+            """Keep the messages under the working-memory token budget."""
+            return rt.fold(resolve_scope(runtime, config), state["messages"])
+
+        def recall(state: State, config: RunnableConfig, runtime: Runtime) -> State:
+            """Put one recall message, for the latest user message, after the system ones.
+
+            The previous recall message is replaced. The message goes right after the
+            leading system messages (providers reject system messages later in a chat).
+            """
+            scope = resolve_scope(runtime, config)
+            messages: list[AnyMessage] = state["messages"]
+            rest = [m for m in messages if not (m.id or "").startswith(RECALL_ID_PREFIX)]
+            text = rt.recall_message(scope, messages)
+            if not text and len(rest) == len(messages):
+                return {}
+            lead = 0
+            while lead < len(rest) and isinstance(rest[lead], SystemMessage):
+                lead += 1
+            recalled = (
+                [SystemMessage(text, id=f"{RECALL_ID_PREFIX}{uuid.uuid4().hex}")] if text else []
+            )
+            new = [*rest[:lead], *recalled, *rest[lead:]]
+            return {"messages": [RemoveMessage(id=REMOVE_ALL_MESSAGES), *new]}
+
+        def extract_profile(state: State, config: RunnableConfig, runtime: Runtime) -> State:
+            """Buffer the turn for deferred episode and profile extraction."""
+            rt.observe(resolve_scope(runtime, config), state["messages"])
+            return {}
+
+        def reflect(state: State, config: RunnableConfig, runtime: Runtime) -> State:
+            """Buffer the turn for deferred reflection (urgent after a failure)."""
+            rt.observe(resolve_scope(runtime, config), state["messages"])
+            return {}
+
+        self.working_memory = working_memory
+        self.recall = recall
+        self.extract_profile = extract_profile
+        self.reflect = reflect
+
+
+class MemoryFeatures:
+    """Mixin giving a ``Memory`` its nodes, middleware, tools and deferred pipeline.
+
+    Example:
+        ```python
+        memory = Memory.from_path("./.memory")
+        builder = StateGraph(MessagesState)
+        builder.add_node(memory.nodes.working_memory)
+        builder.add_node(memory.nodes.recall)
+        builder.add_node("model", call_model)
+        builder.add_node(memory.nodes.extract_profile)
+        ...
+        memory.flush()  # wait for background extraction
+        print(memory.profile("ada"))
+        ```
+    """
+
+    store: BaseStore
+    llm: BaseChatModel | None
+    _memory_options: MemoryOptions | None = None
+    _memory_runtime: _Runtime | None = None
+    _memory_guard = threading.Lock()
+
+    def configure_memory(self, options: MemoryOptions | None = None, **changes: Any) -> None:
+        """Set the memory options; must be called before the features are first used.
+
+        Args:
+            options: A full ``MemoryOptions``; default the current ones.
+            **changes: Fields of ``MemoryOptions`` to change.
+
+        Raises:
+            RuntimeError: If the features are already in use.
+            TypeError: If a keyword is not a ``MemoryOptions`` field.
+        """
+        if self._memory_runtime is not None:
+            raise RuntimeError("configure_memory must be called before the memory is used")
+        base = options or self._memory_options or MemoryOptions()
+        self._memory_options = replace(base, **changes)
+
+    @property
+    def _features(self) -> _Runtime:
+        if self._memory_runtime is None:
+            with self._memory_guard:
+                if self._memory_runtime is None:
+                    self._memory_runtime = _Runtime(
+                        self.store, self.llm, self._memory_options or MemoryOptions()
+                    )
+        return self._memory_runtime
+
+    # ----- graph integration ------------------------------------------------------------
+    @property
+    def nodes(self) -> MemoryNodes:
+        """The memory nodes (``working_memory``, ``recall``, ``extract_profile``, ``reflect``)."""
+        return MemoryNodes(self._features)
+
+    def middleware(self, *, catch_tool_errors: bool = True) -> MemoryMiddleware:
+        """Middleware for ``langchain.agents.create_agent`` doing all four nodes' work.
+
+        Args:
+            catch_tool_errors: Turn a tool exception into an error ``ToolMessage`` the
+                agent (and reflection) can see, instead of failing the run.
+        """
+        from langmem_plugin.nodes._middleware import MemoryMiddleware
+
+        return MemoryMiddleware(self._features, catch_tool_errors=catch_tool_errors)
+
+    def tools(self, user_id: str | None = None) -> list[BaseTool]:
+        """``search_memory``, ``save_memory`` and ``forget_memory``.
+
+        Args:
+            user_id: Bind the tools to this user (outside a graph); by default each call
+                takes the user from the run's context or config, never from the model.
+        """
+        from langmem_plugin.tools import create_memory_tools
+
+        return create_memory_tools(
+            self.store, search=self._features.options.search, user_id=user_id
+        )
+
+    # ----- pipeline ---------------------------------------------------------------------
+    @property
+    def llm_calls(self) -> LLMCallCounter:
+        """Model calls made by memory (``.total``, ``.by_purpose``)."""
+        return self._features.pipeline.counter
+
+    def ingest(
+        self,
+        messages: Sequence[BaseMessage],
+        *,
+        user_id: str,
+        thread_id: str,
+        timestamp: datetime | None = None,
+    ) -> RunReport:
+        """Record a finished conversation now: history, episode, profile and lessons.
+
+        Args:
+            messages: The conversation (messages without an id get one).
+            user_id: Its user.
+            thread_id: Its thread (the history session id).
+            timestamp: When it happened (default now): the episode time and facts' valid_from.
+
+        Returns:
+            What was written.
+        """
+        scope = Scope(validate_id(user_id), thread_id=validate_id(thread_id, "thread_id"))
+        msgs = [m if m.id else m.model_copy(update={"id": str(uuid.uuid4())}) for m in messages]
+        if hasattr(self, "history"):
+            self.history(thread_id, user_id=user_id).add_messages(msgs)
+        return self._features.pipeline.process(
+            scope, msgs, started_at=timestamp, ended_at=timestamp
+        )
+
+    async def aingest(
+        self,
+        messages: Sequence[BaseMessage],
+        *,
+        user_id: str,
+        thread_id: str,
+        timestamp: datetime | None = None,
+    ) -> RunReport:
+        """``ingest`` off the event loop."""
+        return await asyncio.to_thread(
+            self.ingest, messages, user_id=user_id, thread_id=thread_id, timestamp=timestamp
+        )
+
+    def end_session(self, thread_id: str) -> None:
+        """Process a thread's pending turns now (session end)."""
+        self._features.pipeline.end_session(validate_id(thread_id, "thread_id"))
+
+    def flush(self) -> None:
+        """Process all pending turns and wait for background work to finish."""
+        self._features.pipeline.flush()
+
+    async def aflush(self) -> None:
+        """``flush`` off the event loop."""
+        await asyncio.to_thread(self.flush)
+
+    def reflect_on(
+        self,
+        task: str,
+        error: str,
+        *,
+        user_id: str,
+        tool: str | None = None,
+        agent_id: str | None = None,
+    ) -> str | None:
+        """Write a lesson on request (e.g. after an exception your code caught).
+
+        Returns:
+            The lesson's key, or None when the model failed twice.
+        """
+        scope = Scope(
+            validate_id(user_id), agent_id=validate_id(agent_id, "agent_id") if agent_id else None
+        )
+        failure = Failure(kind="exception", task=task, error=error, tool=tool)
+        return self._features.pipeline.write_lesson(scope, failure)
+
+    # ----- reading ----------------------------------------------------------------------
+    def profile(self, user_id: str) -> Profile:
+        """The user's current profile (``str()`` renders it)."""
+        return self._features.pipeline.profiles.current(validate_id(user_id))
+
+    def profile_history(self, user_id: str) -> list[ProfileFact]:
+        """Every version of every profile fact, oldest version first."""
+        return self._features.pipeline.profiles.history(validate_id(user_id))
+
+    def rollback_profile(self, user_id: str, version: int) -> ProfileChange:
+        """Restore the profile as of ``version`` (recorded as a new version)."""
+        return self._features.pipeline.profiles.rollback(validate_id(user_id), version)
+
+    def recall_context(self, user_id: str, query: str, *, agent_id: str | None = None) -> str:
+        """Exactly the text the recall node would inject for ``query``."""
+        scope = Scope(
+            validate_id(user_id), agent_id=validate_id(agent_id, "agent_id") if agent_id else None
+        )
+        return self._features.recall.build(scope, query).text
+
+    def lessons(self, user_id: str) -> list[Lesson]:
+        """Lessons stored under a user (or agent) id, heaviest first."""
+        return self._features.pipeline.lessons.list(validate_id(user_id))
+
+    def consolidate_episodes(self, user_id: str) -> dict[str, int]:
+        """Merge near-duplicate episodes and archive decayed ones (see ``EpisodeStore``)."""
+        return self._features.pipeline.episodes.consolidate(validate_id(user_id))

@@ -1,0 +1,206 @@
+"""Episodic memory: what happened in a conversation, as searchable episodes.
+
+Namespaces:
+
+* ``("episodes", user_id)``: live episodes. ``content`` is the summary plus topics, so the
+  store's index finds them; other fields: ``summary``, ``started_at``/``ended_at`` and
+  ``occurred_at`` (ISO times), ``thread_id``, ``message_ids``, ``topics``, ``importance``
+  (0-1), ``emotional_tone``, ``kind`` (``"session"`` or ``"working_memory"`` for turns
+  folded out of the context window), ``source`` (``"llm"`` or ``"rules"``).
+* ``("episodes_archive", user_id)``: episodes moved out by consolidation (merged into
+  another or decayed below the importance threshold). Still searchable, never deleted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Collection, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from langchain_core.messages import BaseMessage, HumanMessage
+from langgraph.store.base import BaseStore, Item, PutOp
+from pydantic import BaseModel, Field
+
+from langmem_plugin.nodes import _offline
+
+__all__ = ["Episode", "EpisodeStore", "EpisodeSummary", "summarize_offline"]
+
+
+class EpisodeSummary(BaseModel):
+    """Structured output of an episode summary."""
+
+    summary: str = Field(description="what happened, 1-3 sentences, with names and outcomes")
+    topics: list[str] = Field(default_factory=list, description="up to 5 short topics")
+    importance: float = Field(default=0.5, ge=0.0, le=1.0, description="0 trivial, 1 vital")
+    emotional_tone: str = Field(default="neutral", description="positive/negative/neutral/...")
+
+
+class Episode(BaseModel):
+    """A stored episode."""
+
+    summary: str
+    topics: list[str] = Field(default_factory=list)
+    importance: float = 0.5
+    emotional_tone: str = "neutral"
+    started_at: str
+    ended_at: str
+    thread_id: str | None = None
+    message_ids: list[str] = Field(default_factory=list)
+    kind: str = "session"
+    source: str = "rules"
+    merged_from: list[str] = Field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        """A stable key: same thread and messages give the same key (idempotent writes)."""
+        basis = f"{self.thread_id}|{self.kind}|{','.join(self.message_ids) or self.started_at}"
+        return hashlib.sha1(basis.encode()).hexdigest()[:16]
+
+    def to_value(self) -> dict[str, Any]:
+        """The store value, with ``content`` and ``occurred_at``."""
+        topics = f" (topics: {', '.join(self.topics)})" if self.topics else ""
+        return {
+            **self.model_dump(),
+            "content": self.summary + topics,
+            "occurred_at": self.ended_at,
+        }
+
+
+def summarize_offline(messages: Sequence[BaseMessage]) -> EpisodeSummary:
+    """An extractive episode summary (offline mode)."""
+    user = [m for m in messages if isinstance(m, HumanMessage)]
+    text = " ".join(m.text for m in user or messages)
+    facts = _offline.extract_facts(messages)
+    return EpisodeSummary(
+        summary=_offline.extractive_summary(messages),
+        topics=_offline.keywords(text, 5),
+        importance=_offline.estimate_importance(messages, len(facts)),
+        emotional_tone=_offline.emotional_tone(messages),
+    )
+
+
+def _archived(value: dict[str, Any], reason: str) -> dict[str, Any]:
+    """The archive copy of an episode (its content says so, for whoever recalls it)."""
+    return {**value, "archived_reason": reason, "content": f"(archived) {value['content']}"}
+
+
+def _time(value: str) -> datetime:
+    parsed = datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+class EpisodeStore:
+    """Writes, finds and consolidates episodes on any ``BaseStore``.
+
+    Args:
+        store: The store.
+        merge_threshold: Similarity score above which two episodes are merged.
+        decay_half_life: Age (days) after which an episode's importance is halved.
+        archive_below: Decayed importance below which an episode is archived.
+    """
+
+    def __init__(
+        self,
+        store: BaseStore,
+        *,
+        merge_threshold: float = 0.92,
+        decay_half_life: float = 90.0,
+        archive_below: float = 0.15,
+    ) -> None:
+        self.store = store
+        self.merge_threshold = merge_threshold
+        self.decay_half_life = decay_half_life
+        self.archive_below = archive_below
+
+    def write(self, user_id: str, episode: Episode) -> str:
+        """Store an episode; returns its key."""
+        if not episode.summary.strip():
+            raise ValueError(f"episode for thread {episode.thread_id!r} has an empty summary")
+        self.store.put(("episodes", user_id), episode.key, episode.to_value())
+        return episode.key
+
+    def list(self, user_id: str, *, archived: bool = False, limit: int = 1000) -> list[Item]:
+        """Episodes, newest first."""
+        ns = ("episodes_archive" if archived else "episodes", user_id)
+        items = self.store.search(ns, limit=limit)
+        return sorted(items, key=lambda i: i.value.get("occurred_at", ""), reverse=True)
+
+    def consolidate(
+        self,
+        user_id: str,
+        *,
+        now: datetime | None = None,
+        keys: Collection[str] | None = None,
+    ) -> dict[str, int]:
+        """Merge near-duplicate episodes and archive decayed ones.
+
+        A merged or decayed episode moves to ``("episodes_archive", user_id)`` (still
+        searchable); the surviving episode of a merge lists it in ``merged_from`` and
+        keeps the higher importance. Importance decays by half every
+        ``decay_half_life`` days.
+
+        Args:
+            user_id: Whose episodes.
+            now: The time decay is computed at (default now).
+            keys: Only look for duplicates of these episodes (e.g. the one just written:
+                one search instead of one per episode); decay covers all others.
+
+        Returns:
+            ``{"merged": n, "archived": m}``.
+        """
+        now = now or datetime.now(UTC)
+        live = self.list(user_id)
+        gone: set[str] = set()
+        ops: list[PutOp] = []
+        merged = archived = 0
+        for item in live:
+            if item.key in gone or (keys is not None and item.key not in keys):
+                continue
+            hits = self.store.search(("episodes", user_id), query=item.value["content"], limit=5)
+            keeper = dict(item.value)
+            for hit in hits:
+                if (
+                    hit.key == item.key
+                    or hit.key in gone
+                    or (getattr(hit, "score", None) or 0.0) < self.merge_threshold
+                ):
+                    continue
+                keeper["merged_from"] = [*keeper.get("merged_from", []), hit.key]
+                keeper["importance"] = max(keeper["importance"], hit.value["importance"])
+                keeper["message_ids"] = sorted(
+                    set(keeper["message_ids"]) | set(hit.value["message_ids"])
+                )
+                ops.append(
+                    PutOp(
+                        ("episodes_archive", user_id),
+                        hit.key,
+                        _archived(hit.value, f"merged into {item.key}"),
+                    )
+                )
+                ops.append(PutOp(("episodes", user_id), hit.key, None))
+                gone.add(hit.key)
+                merged += 1
+            if keeper != item.value:
+                ops.append(PutOp(("episodes", user_id), item.key, keeper))
+                gone.add(item.key)  # kept, but not decayed in this pass
+        for item in live:
+            if item.key in gone or (keys is not None and item.key in keys):
+                continue
+            age = (now - _time(item.value.get("occurred_at", now.isoformat()))) / timedelta(days=1)
+            decayed = item.value.get("importance", 0.5) * 0.5 ** (
+                max(age, 0) / self.decay_half_life
+            )
+            if decayed < self.archive_below:
+                ops.append(
+                    PutOp(
+                        ("episodes_archive", user_id),
+                        item.key,
+                        _archived(item.value, "decayed"),
+                    )
+                )
+                ops.append(PutOp(("episodes", user_id), item.key, None))
+                archived += 1
+        if ops:
+            self.store.batch(ops)
+        return {"merged": merged, "archived": archived}

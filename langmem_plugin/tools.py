@@ -1,0 +1,151 @@
+"""Agent tools over memory: ``search_memory``, ``save_memory``, ``forget_memory``.
+
+The user is never an argument the model fills in: it comes from the run (``ToolRuntime``:
+``context={"user_id": ...}`` or ``config["configurable"]["user_id"]``) or from the
+``user_id`` the application bound when creating the tools. Every read and write is under
+that user's namespaces, so no prompt can reach another user's memories.
+
+Memory ids shown to the model are ``"<kind>/<key>"`` with kind ``memories`` (saved by
+``save_memory`` under ``("memories", user_id)``), ``profile`` or ``episodes``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from uuid import uuid4
+
+from langchain.tools import ToolRuntime
+from langchain_core.tools import BaseTool, InjectedToolArg, StructuredTool, ToolException
+from langgraph.store.base import BaseStore
+
+from langmem_plugin.nodes._context import resolve_scope
+from langmem_plugin.nodes.profile import FactProposal, ProfileStore
+from langmem_plugin.nodes.recall import SearchFn, score_of
+
+__all__ = ["create_memory_tools"]
+
+_SEARCHED = ("memories", "profile", "episodes")
+
+
+def create_memory_tools(
+    store: BaseStore, *, search: SearchFn | None = None, user_id: str | None = None
+) -> list[BaseTool]:
+    """Build the three memory tools.
+
+    Args:
+        store: The memory store.
+        search: Retrieval ``(namespace, query, k) -> items``; default ``store.search``.
+        user_id: Bind the tools to one user (for use outside a graph run).
+
+    Returns:
+        ``[search_memory, save_memory, forget_memory]``.
+
+    Example:
+        ```python
+        agent = create_agent(model, memory.tools(), store=memory.store)
+        agent.invoke({"messages": [...]}, context={"user_id": "ada"})
+        ```
+    """
+    find: SearchFn = search or (lambda ns, q, k: store.search(ns, query=q, limit=k))
+    profiles = ProfileStore(store)
+
+    def owner(runtime: Any) -> str:
+        try:
+            return resolve_scope(runtime, user_id=user_id).user_id
+        except ValueError as exc:
+            raise ToolException(str(exc)) from exc
+
+    def search_memory(
+        query: str, k: int = 5, runtime: Annotated[ToolRuntime | None, InjectedToolArg] = None
+    ) -> str:
+        """Search long-term memory about the current user (saved notes, profile, episodes).
+
+        Args:
+            query: What to look for.
+            k: How many results per kind (1-20).
+            runtime: Injected by LangGraph (gives the user); not shown to the model.
+        """
+        uid = owner(runtime)
+        if not query.strip():
+            raise ToolException(f"query must not be empty, got {query!r}")
+        k = max(1, min(int(k), 20))
+        hits: list[tuple[float, str]] = []
+        for kind in _SEARCHED:
+            for item in find((kind, uid), query, k):
+                when = item.value.get("occurred_at") or item.value.get("valid_from") or ""
+                hits.append(
+                    (
+                        score_of(item) or 0.0,
+                        f"[{kind}/{item.key}] {when[:10]} {item.value['content']}",
+                    )
+                )
+        hits.sort(key=lambda h: h[0], reverse=True)
+        return "\n".join(line for _, line in hits[:k]) or "No memories found."
+
+    def save_memory(
+        content: str,
+        importance: float = 0.5,
+        runtime: Annotated[ToolRuntime | None, InjectedToolArg] = None,
+    ) -> str:
+        """Save a note about the current user to long-term memory.
+
+        Args:
+            content: The note, self-contained (it is read without this conversation).
+            importance: 0 (trivia) to 1 (vital).
+            runtime: Injected by LangGraph (gives the user); not shown to the model.
+        """
+        uid = owner(runtime)
+        if not content.strip():
+            raise ToolException(f"content must not be empty, got {content!r}")
+        if not 0.0 <= float(importance) <= 1.0:
+            raise ToolException(f"importance must be between 0 and 1, got {importance!r}")
+        key = uuid4().hex
+        now = datetime.now(UTC).isoformat()
+        store.put(
+            ("memories", uid),
+            key,
+            {
+                "content": content.strip(),
+                "importance": float(importance),
+                "created_at": now,
+                "occurred_at": now,
+                "source": "agent",
+            },
+        )
+        return f"Saved as memories/{key}."
+
+    def forget_memory(
+        memory_id: str, runtime: Annotated[ToolRuntime | None, InjectedToolArg] = None
+    ) -> str:
+        """Forget one memory of the current user, by the id shown by search_memory.
+
+        Args:
+            memory_id: An id like ``memories/<key>``, ``profile/<key>`` or ``episodes/<key>``.
+            runtime: Injected by LangGraph (gives the user); not shown to the model.
+        """
+        uid = owner(runtime)
+        kind, _, key = memory_id.partition("/")
+        if kind not in _SEARCHED or not key:
+            raise ToolException(f"unknown memory id {memory_id!r}")
+        item = store.get((kind, uid), key)
+        if item is None:
+            raise ToolException(f"no memory {memory_id!r} for this user")
+        if kind == "profile":  # supersede, keeping the history
+            profiles.apply(
+                uid,
+                [
+                    FactProposal(
+                        action="delete", category=item.value["category"], value=item.value["value"]
+                    )
+                ],
+                source="agent",
+            )
+        else:
+            store.delete((kind, uid), key)
+        return f"Forgot {memory_id}."
+
+    tools: list[BaseTool] = []
+    for fn in (search_memory, save_memory, forget_memory):
+        tools.append(StructuredTool.from_function(fn, handle_tool_error=True, parse_docstring=True))
+    return tools

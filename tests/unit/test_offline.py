@@ -1,0 +1,104 @@
+"""Offline mode: rule-based facts, corrections, extractive summaries."""
+
+from __future__ import annotations
+
+import pytest
+from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
+
+from langmem_plugin.nodes import _offline
+from langmem_plugin.nodes.episodes import summarize_offline
+
+
+def facts(text: str) -> set[tuple[str, str, str]]:
+    return {
+        (f.category, f.value, f.action)
+        for f in _offline.extract_facts([HumanMessage(text, id="m1")])
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Hi, I'm Alice.", {("name", "Alice", "add")}),
+        ("My name is Bob Smith", {("name", "Bob Smith", "add")}),
+        ("I live in Paris.", {("location", "Paris", "add")}),
+        ("I'm based in New York", {("location", "New York", "add")}),
+        (
+            "I work as a data scientist at Acme.",
+            {("role", "data scientist", "add"), ("employer", "Acme", "add")},
+        ),
+        (
+            "I live in Paris and I work as a data scientist.",
+            {("location", "Paris", "add"), ("role", "data scientist", "add")},
+        ),
+        (
+            "I love sailing and I mostly use Python and Neovim.",
+            {
+                ("likes", "sailing", "add"),
+                ("languages", "Python", "add"),
+                ("tools", "Neovim", "add"),
+            },
+        ),
+        ("I'm a senior software engineer.", {("role", "senior software engineer", "add")}),
+        ("I love hiking and jazz.", {("likes", "hiking", "add"), ("likes", "jazz", "add")}),
+        ("I hate cilantro.", {("dislikes", "cilantro", "add")}),
+        ("I prefer short answers.", {("preferences", "short answers", "add")}),
+        (
+            "I mostly use Python and VS Code.",
+            {("languages", "Python", "add"), ("tools", "VS Code", "add")},
+        ),
+        ("I code in Rust.", {("languages", "Rust", "add")}),
+        (
+            "I speak English and German.",
+            {("spoken_languages", "English", "add"), ("spoken_languages", "German", "add")},
+        ),
+        ("I don't use Java anymore.", {("languages", "Java", "delete")}),
+        ("I no longer like jazz.", {("likes", "jazz", "delete")}),
+        ("The weather is nice today.", set()),
+    ],
+)
+def test_rules_extract_common_first_person_facts(
+    text: str, expected: set[tuple[str, str, str]]
+) -> None:
+    assert facts(text) == expected
+
+
+def test_correction_is_flagged_and_more_confident() -> None:
+    (fact,) = _offline.extract_facts([HumanMessage("Actually I moved to Berlin.", id="m9")])
+    assert (fact.category, fact.value, fact.correction, fact.message_id) == (
+        "location",
+        "Berlin",
+        True,
+        "m9",
+    )
+    assert fact.confidence > 0.7
+
+
+def test_only_the_users_words_become_facts() -> None:
+    found = _offline.extract_facts([AIMessage("I live in Paris and I love jazz.")])
+    assert found == []
+
+
+def test_extractive_summary_keeps_first_user_sentence_and_is_bounded() -> None:
+    messages = [
+        HumanMessage("I need help planning a trip to Lisbon in May."),
+        AIMessage("Sure. Lisbon in May is warm; book hotels early."),
+        HumanMessage("What about trams in Lisbon? " * 20),
+    ]
+    summary = _offline.extractive_summary(messages, max_chars=200)
+    assert summary.startswith("User: I need help planning a trip to Lisbon in May.")
+    assert len(summary) <= 200
+
+
+def test_offline_episode_summary_has_topics_tone_and_importance() -> None:
+    messages = [
+        HumanMessage("Book a table for two in Lisbon, please."),
+        AIMessage("", tool_calls=[{"name": "book", "args": {}, "id": "c1"}]),
+        ToolMessage("Error: no tables", tool_call_id="c1", status="error"),
+        HumanMessage("That's frustrating, it didn't work."),
+    ]
+    summary = summarize_offline(messages)
+    assert "lisbon" in summary.topics
+    assert summary.emotional_tone == "negative"
+    assert 0.0 < summary.importance <= 1.0
+    assert "called book" in summary.summary
