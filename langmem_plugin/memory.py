@@ -140,6 +140,8 @@ class Memory(MemoryFeatures):
         drop_history_on_close: Delete the history collections on ``close()`` (in-memory).
     """
 
+    store: ChromaStore  # the mixin only needs a BaseStore; Memory always has a ChromaStore
+
     def __init__(
         self,
         *,

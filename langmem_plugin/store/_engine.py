@@ -247,10 +247,20 @@ class BatchEngine:
     def _vector_search(
         self, op: SearchOp, qvec: list[float], now: float
     ) -> Generator[Step, Any, list[tuple[rec.StoredItem, float]]]:
-        """Rank items by their best vector; exact cosine over the candidates HNSW returns."""
+        """Rank items by their best vector; exact cosine over the candidates HNSW returns.
+
+        Chroma answers an unfiltered HNSW query in a few milliseconds but a ``where``-filtered
+        one in tens to hundreds, so the first query is unfiltered and the namespace prefix is
+        checked on the vectors' metadata. That is exact: the best matches of the whole
+        collection that lie under the prefix are the prefix's best matches. Only when too few
+        of them lie under the prefix (a namespace that is a small part of the collection) is
+        the query repeated with the filter.
+        """
         need = max(op.offset + op.limit, 1)
         n = need * 2 + 16
+        prefix = list(op.namespace_prefix)
         where = rec.prefix_where(op.namespace_prefix)
+        filtered = where is None
         items: dict[str, rec.StoredItem] = {}
         while True:
             result = yield Io(
@@ -258,20 +268,25 @@ class BatchEngine:
                     self.col.vectors.query,
                     query_embeddings=[qvec],
                     n_results=n,
-                    where=where,
+                    where=where if filtered else None,
                     include=["metadatas", "embeddings"],
                 )
             )
             ids = result["ids"][0]
-            metas = result["metadatas"][0]
-            embs = result["embeddings"][0] if len(ids) else []
             exhausted = len(ids) < n
-            missing = {m["item"] for m in metas} - items.keys()
+            hits = [
+                (meta, emb)
+                for meta, emb in zip(
+                    result["metadatas"][0], result["embeddings"][0] if ids else [], strict=False
+                )
+                if filtered or meta["ns"].split(".")[: len(prefix)] == prefix
+            ]
+            missing = {meta["item"] for meta, _ in hits} - items.keys()
             if missing:
                 found = yield from self._fetch_items(missing)
                 items.update(found)
             flat: list[tuple[rec.StoredItem, int, Any]] = []
-            for meta, emb in zip(metas, embs, strict=False):
+            for meta, emb in hits:
                 item = items.get(meta["item"])
                 if (
                     item is None
@@ -283,7 +298,10 @@ class BatchEngine:
                 flat.append((item, int(meta.get("ord", 0)), emb))
             if exhausted or len({i.iid for i, _, _ in flat}) >= need:
                 break
-            n *= 4
+            if filtered:
+                n *= 4
+            else:
+                filtered = True
         if not flat:
             return []
         scores = _cosine(qvec, np.asarray([e for _, _, e in flat], dtype=np.float64))
