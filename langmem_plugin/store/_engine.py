@@ -202,9 +202,15 @@ class BatchEngine:
         self._check_dims(vectors, queries)
         return dict(zip(queries, vectors, strict=True))
 
-    def _scan(self, prefix: tuple[str, ...], *extra: dict[str, Any], values: bool) -> Plan:
+    def _scan(
+        self,
+        prefix: tuple[str, ...],
+        *extra: dict[str, Any],
+        values: bool,
+        wildcards: bool = False,
+    ) -> Plan:
         """Every item under a namespace prefix (optionally more where clauses)."""
-        where = rec.prefix_where(prefix, *extra)
+        where = rec.prefix_where(prefix, *extra, wildcards=wildcards)
         include = ["metadatas", "documents"] if values else ["metadatas"]
         result = yield Io(partial(self.col.items.get, where=where, include=include))
         return rec.decode_items(result, with_values=values)
@@ -254,7 +260,9 @@ class BatchEngine:
         checked on the vectors' metadata. That is exact: the best matches of the whole
         collection that lie under the prefix are the prefix's best matches. Only when too few
         of them lie under the prefix (a namespace that is a small part of the collection) is
-        the query repeated with the filter.
+        the query repeated with the filter. The window of candidates also widens while its
+        weakest member ties with the last result needed, so that equal scores rank in
+        insertion order as in InMemoryStore, however many tie.
         """
         need = max(op.offset + op.limit, 1)
         n = need * 2 + 16
@@ -272,21 +280,22 @@ class BatchEngine:
                     include=["metadatas", "embeddings"],
                 )
             )
-            ids = result["ids"][0]
-            exhausted = len(ids) < n
+            metas = result["metadatas"][0]
+            if not metas:
+                return []
+            exhausted = len(metas) < n
+            scores = _cosine(qvec, np.asarray(result["embeddings"][0], dtype=np.float64))
             hits = [
-                (meta, emb)
-                for meta, emb in zip(
-                    result["metadatas"][0], result["embeddings"][0] if ids else [], strict=False
-                )
+                (meta, score)
+                for meta, score in zip(metas, scores.tolist(), strict=True)
                 if filtered or meta["ns"].split(".")[: len(prefix)] == prefix
             ]
             missing = {meta["item"] for meta, _ in hits} - items.keys()
             if missing:
                 found = yield from self._fetch_items(missing)
                 items.update(found)
-            flat: list[tuple[rec.StoredItem, int, Any]] = []
-            for meta, emb in hits:
+            flat: list[tuple[float, rec.StoredItem, int]] = []
+            for meta, score in hits:
                 item = items.get(meta["item"])
                 if (
                     item is None
@@ -295,34 +304,23 @@ class BatchEngine:
                     or not matches(item.value or {}, op.filter)
                 ):
                     continue
-                flat.append((item, int(meta.get("ord", 0)), emb))
-            if exhausted or len({i.iid for i, _, _ in flat}) >= need:
-                break
-            if filtered:
-                n *= 4
-            else:
+                flat.append((score, item, int(meta.get("ord", 0))))
+            best = _best_per_item(flat)
+            if exhausted:
+                return best
+            if len(best) >= need and best[need - 1][1] > float(scores.min()) + 1e-9:
+                return best
+            if len(best) < need and not filtered:
                 filtered = True
-        if not flat:
-            return []
-        scores = _cosine(qvec, np.asarray([e for _, _, e in flat], dtype=np.float64))
-        ranked = sorted(
-            zip(scores.tolist(), flat, strict=True),
-            key=lambda s: (-s[0], s[1][0].order, s[1][1]),
-        )
-        seen: set[str] = set()
-        best: list[tuple[rec.StoredItem, float]] = []
-        for score, (item, _, _) in ranked:
-            if item.iid not in seen:
-                seen.add(item.iid)
-                best.append((item, float(score)))
-        return best
+            else:
+                n *= 4
 
     def _list_namespaces(self, op: ListNamespacesOp, now: float) -> Plan:
         prefix: tuple[str, ...] = ()
         for condition in op.match_conditions or ():
             if condition.match_type == "prefix" and len(condition.path) > len(prefix):
                 prefix = tuple(condition.path)
-        heads = yield from self._scan(prefix, values=False)
+        heads = yield from self._scan(prefix, values=False, wildcards=True)
         namespaces = {i.namespace for i in heads if not i.expired(now)}
         namespaces = {
             ns
@@ -514,6 +512,20 @@ class BatchEngine:
             for chunk in _chunks(stale, self.col.max_batch):
                 yield Io(partial(self.col.vectors.delete, ids=chunk))
         return [(i.namespace, i.key, None) for i in expired]
+
+
+def _best_per_item(
+    flat: list[tuple[float, rec.StoredItem, int]],
+) -> list[tuple[rec.StoredItem, float]]:
+    """Items by their best vector's score; ties in insertion order (max pooling)."""
+    ranked = sorted(flat, key=lambda s: (-s[0], s[1].order, s[2]))
+    seen: set[str] = set()
+    best: list[tuple[rec.StoredItem, float]] = []
+    for score, item, _ in ranked:
+        if item.iid not in seen:
+            seen.add(item.iid)
+            best.append((item, float(score)))
+    return best
 
 
 def _chunks(seq: Sequence[Any], size: int) -> list[Sequence[Any]]:

@@ -106,12 +106,17 @@ def namespace_metadata(namespace: tuple[str, ...]) -> dict[str, Any]:
     return meta
 
 
-def prefix_where(prefix: tuple[str, ...], *extra: dict[str, Any]) -> dict[str, Any] | None:
+def prefix_where(
+    prefix: tuple[str, ...], *extra: dict[str, Any], wildcards: bool = False
+) -> dict[str, Any] | None:
     """A Chroma ``where`` clause for "namespace starts with ``prefix``", plus extra clauses.
 
-    ``"*"`` labels (as in ``list_namespaces`` conditions) are left out: they match anything.
+    With ``wildcards`` (``list_namespaces`` conditions), ``"*"`` labels are left out: they
+    match any label. Search prefixes have no wildcards: there ``"*"`` is a literal label.
     """
-    clauses = [{f"ns{i}": label} for i, label in enumerate(prefix) if label != "*"]
+    clauses = [
+        {f"ns{i}": label} for i, label in enumerate(prefix) if not (wildcards and label == "*")
+    ]
     clauses.extend(extra)
     if not clauses:
         return None

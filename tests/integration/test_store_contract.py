@@ -544,3 +544,12 @@ def test_values_are_json_documents_in_chroma(make_store):
     store.put(("ns",), "k", {"v": [1, 2]})
     raw = store.client.get_collection(f"{store.collection_prefix}_items").get()
     assert [json.loads(d) for d in raw["documents"]] == [{"v": [1, 2]}]
+
+
+def test_star_is_a_literal_label_in_search_but_a_wildcard_in_list_namespaces(make_store):
+    store = make_store(index=index())
+    store.put(("a",), "k", {"text": "alpha"})
+    store.put(("*",), "s", {"text": "alpha"})
+    assert keys(store.search(("*",))) == ["s"]
+    assert keys(store.search(("*",), query="alpha")) == ["s"]
+    assert store.list_namespaces(prefix=("*",)) == [("*",), ("a",)]
