@@ -29,6 +29,7 @@ from langmem_plugin.nodes import (
     ProfileExtraction,
     ProfileFact,
 )
+from langmem_plugin.retriever import FusionWeights, MemoryRetriever
 from langmem_plugin.store import (
     ChromaStore,
     ChromaStoreError,
@@ -50,6 +51,7 @@ __all__ = [
     "EmbeddingModelError",
     "Episode",
     "FactProposal",
+    "FusionWeights",
     "InvalidFilterError",
     "InvalidValueError",
     "LLMCallCounter",
@@ -61,6 +63,7 @@ __all__ = [
     "MemoryMiddleware",
     "MemoryNodes",
     "MemoryOptions",
+    "MemoryRetriever",
     "MessageHit",
     "MissingUserIdError",
     "Profile",

@@ -1,30 +1,456 @@
-"""The ``langmem`` command line."""
+"""The ``langmem`` command line: a demo, a chat, and tools to inspect and manage memories.
+
+Every command takes ``--path DIR`` (default ``./.memory``), or ``--chroma-url`` with
+``--checkpoint-url`` for a Chroma server and a checkpoint database; these options may
+come before or after the command name. Errors an operator can fix (a missing folder, a
+server that does not answer, a malformed file) print one line and exit with code 2
+(``LANGMEM_DEBUG=1`` shows the traceback instead).
+
+Examples::
+
+    langmem demo
+    langmem stats --path ./.memory
+    langmem profile ada --history
+    langmem search ada "where does she live?"
+    langmem export backup.jsonl && langmem import backup.jsonl --path ./restored
+    langmem forget ada
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
-from collections.abc import Sequence
+import sys
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+
+__all__ = ["build_parser", "main", "run_chat"]
+
+EXIT_ERROR = 2
+DEFAULT_PATH = ".memory"
+_NO_MODEL = (
+    "langmem chat needs a chat model, and none is configured. Either set OPENAI_API_KEY "
+    "(then openai:gpt-4o-mini is used), or pass --model provider:model (or set "
+    "LANGMEM_CHAT_MODEL), e.g. --model anthropic:claude-3-5-haiku-latest with "
+    "langchain-anthropic installed and ANTHROPIC_API_KEY set. Try `langmem demo` for an "
+    "offline, scripted conversation."
+)
+
+
+class CliError(Exception):
+    """An error the user can fix; printed as one line, exit code 2."""
+
+
+# ---------------------------------------------------------------------------- parser
+def _location_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    """``--path``/``--chroma-url``/``--checkpoint-url``, on the main parser and each command.
+
+    On commands the defaults are suppressed, so that an option given before the command
+    is not overwritten by the command's default.
+    """
+    default: Any = argparse.SUPPRESS if suppress else None
+    group = parser.add_argument_group("where the memory lives")
+    group.add_argument(
+        "--path",
+        default=default,
+        help=f"memory folder (chroma/ and checkpoints.sqlite; default ./{DEFAULT_PATH})",
+    )
+    group.add_argument(
+        "--chroma-url",
+        default=default,
+        help="Chroma server, http://host:port (needs --checkpoint-url)",
+    )
+    group.add_argument(
+        "--checkpoint-url",
+        default=default,
+        help="checkpoints: postgresql://user@host:port/db, sqlite:///file or a file path",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of ``langmem`` and its subcommands."""
-    parser = argparse.ArgumentParser(prog="langmem", description="Inspect and demo langmem_plugin.")
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("demo", help="Run the offline demo: memories that survive a restart.")
+    """The argument parser of ``langmem`` and its commands."""
+    parser = argparse.ArgumentParser(
+        prog="langmem",
+        description="Long-term memory for LangGraph agents: demo, chat, inspect and manage.",
+        epilog="Run `langmem COMMAND --help` for the options of a command.",
+    )
+    _location_options(parser, suppress=False)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        _location_options(sub, suppress=True)
+        return sub
+
+    command(
+        "demo",
+        "Run the scripted multi-session demo offline (a temporary folder unless --path).",
+    )
+    chat = command("chat", "Chat with an agent that remembers you (needs a chat model).")
+    chat.add_argument("--user", required=True, help="your user id")
+    chat.add_argument("--session", help="session (thread) id; default: a new one")
+    chat.add_argument(
+        "--model",
+        default=os.environ.get("LANGMEM_CHAT_MODEL"),
+        help="provider:model for init_chat_model (default $LANGMEM_CHAT_MODEL, or "
+        "openai:gpt-4o-mini when OPENAI_API_KEY is set)",
+    )
+    stats = command("stats", "Counts of users, sessions, messages, memories and threads.")
+    stats.add_argument("--json", action="store_true", help="print JSON")
+    command("users", "List the users with stored memories or chat sessions.")
+    sessions = command("sessions", "List a user's chat sessions, most recent first.")
+    sessions.add_argument("user", help="user id")
+    profile = command("profile", "Show a user's profile (current facts).")
+    profile.add_argument("user", help="user id")
+    profile.add_argument(
+        "--history", action="store_true", help="every version of every fact, oldest first"
+    )
+    search = command("search", "Search a user's memories and chat messages.")
+    search.add_argument("user", help="user id")
+    search.add_argument("query", help="what to look for, in natural language")
+    search.add_argument("--limit", "-k", type=int, default=5, help="results per kind (5)")
+    export = command("export", "Write every memory, session and message as JSON Lines.")
+    export.add_argument("file", help="output file ('-' for stdout)")
+    export.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
+    load = command(
+        "import",
+        "Load an export (creates the memory folder if needed; replaces records with the same ids).",
+    )
+    load.add_argument("file", help="an export file ('-' for stdin)")
+    load.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
+    forget = command(
+        "forget",
+        "Remove every trace of a user: memories, chat sessions and checkpoint threads.",
+    )
+    forget.add_argument("user", help="user id")
+    forget.add_argument("--dry-run", action="store_true", help="only show what would go")
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``langmem`` console script."""
-    args = build_parser().parse_args(argv)
-    if args.command == "demo":
-        from langmem_plugin._demo import run_store_demo
+# ---------------------------------------------------------------------------- helpers
+def _open(args: argparse.Namespace, *, must_exist: bool = True, llm: Any = None) -> Any:
+    from langmem_plugin._admin import open_memory
 
-        run_store_demo()
+    return open_memory(
+        path=args.path,
+        chroma_url=args.chroma_url,
+        checkpoint_url=args.checkpoint_url,
+        must_exist=must_exist,
+        llm=llm,
+    )
+
+
+def _where(args: argparse.Namespace) -> str:
+    return args.chroma_url or args.path or f"./{DEFAULT_PATH}"
+
+
+def _size(num: int | None) -> str:
+    if num is None:
+        return "n/a (server)"
+    size = float(num)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{num} B"  # pragma: no cover
+
+
+def _progress_wanted(flag: bool | None) -> bool:
+    return sys.stderr.isatty() if flag is None else flag
+
+
+def _short(text: str, width: int = 100) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+# ---------------------------------------------------------------------------- commands
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from langmem_plugin.nodes._demo import run_memory_demo
+
+    run_memory_demo(args.path)
     return 0
+
+
+def _resolve_chat_model(spec: str | None) -> Any:
+    if not spec and not os.environ.get("OPENAI_API_KEY"):
+        raise CliError(_NO_MODEL)
+    from langchain.chat_models import init_chat_model
+
+    try:
+        return init_chat_model(spec or "openai:gpt-4o-mini")
+    except (ImportError, ValueError) as error:
+        raise CliError(f"cannot use chat model {spec!r}: {error}") from error
+
+
+def run_chat(
+    memory: Any,
+    model: Any,
+    *,
+    user_id: str,
+    session_id: str,
+    read: Callable[[str], str] = input,
+    write: Callable[[str], Any] = print,
+) -> int:
+    """The interactive loop of ``langmem chat``, usable with any chat model.
+
+    Reads lines with ``read`` until EOF or ``/quit``; ``/profile`` shows the profile.
+    At the end the session's pending memory work is done and the thread's messages are
+    archived into the chat history of the same id (``langmem sessions`` lists it).
+
+    Args:
+        memory: A ``Memory`` with the memory features.
+        model: The chat model.
+        user_id: The user.
+        session_id: The session (thread) id.
+        read: Prompt-and-read function.
+        write: Output function.
+
+    Returns:
+        How many turns were answered.
+    """
+    from langchain_core.messages import HumanMessage
+
+    from langmem_plugin.agent import create_memory_agent
+
+    agent = create_memory_agent(model, memory=memory)
+    config = {"configurable": {"thread_id": session_id, "user_id": user_id}}
+    write(f"chatting as {user_id!r} in session {session_id!r}; /profile, /quit")
+    turns = 0
+    while True:
+        try:
+            text = read("you> ").strip()
+        except EOFError:
+            break
+        if text in {"/quit", "/exit"}:
+            break
+        if text == "/profile":
+            write(str(memory.profile(user_id)))
+            continue
+        if not text:
+            continue
+        result = agent.invoke({"messages": [HumanMessage(text)]}, config)
+        write(f"assistant> {result['messages'][-1].text}")
+        turns += 1
+    if turns:
+        memory.end_session(session_id)
+        memory.flush()
+        memory.archive_thread(session_id, user_id)
+    return turns
+
+
+def _cmd_chat(args: argparse.Namespace) -> int:
+    model = _resolve_chat_model(args.model)
+    session = args.session or f"cli-{uuid.uuid4().hex[:8]}"
+    with _open(args, must_exist=False, llm=model) as memory:
+        run_chat(memory, model, user_id=args.user, session_id=session)
+    return 0
+
+
+def _cmd_stats(args: argparse.Namespace) -> int:
+    with _open(args) as memory:
+        stats = memory.stats()
+    if args.json:
+        print(json.dumps(stats, indent=2, sort_keys=True))
+        return 0
+    print(f"memory: {_where(args)}")
+    print(
+        f"users: {stats['users']}  sessions: {stats['sessions']}  "
+        f"messages: {stats['messages']}  threads: {stats['threads']}"
+    )
+    kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(stats["memories"].items()))
+    print(f"memories: {sum(stats['memories'].values())} ({kinds or 'none'})")
+    print(f"size on disk: {_size(stats['size_on_disk'])}")
+    return 0
+
+
+def _cmd_users(args: argparse.Namespace) -> int:
+    from langmem_plugin._admin import list_users
+
+    with _open(args) as memory:
+        users = list_users(memory)
+    if not users:
+        print("no users")
+        return 0
+    width = max(4, *(len(u.user_id) for u in users))
+    print(f"{'user':<{width}}  {'memories':>8}  {'sessions':>8}  {'messages':>8}")
+    for u in users:
+        print(f"{u.user_id:<{width}}  {u.memories:>8}  {u.sessions:>8}  {u.messages:>8}")
+    return 0
+
+
+def _cmd_sessions(args: argparse.Namespace) -> int:
+    with _open(args) as memory:
+        sessions = memory.sessions(args.user)
+    if not sessions:
+        print(f"no chat sessions for user {args.user!r}")
+        return 0
+    for info in sessions:
+        title = f"  {info.title}" if info.title else ""
+        print(
+            f"{info.session_id}  {info.message_count} messages  "
+            f"created {info.created_at:%Y-%m-%d %H:%M}  "
+            f"last active {info.last_active:%Y-%m-%d %H:%M}{title}"
+        )
+    return 0
+
+
+def _cmd_profile(args: argparse.Namespace) -> int:
+    with _open(args) as memory:
+        if not args.history:
+            print(memory.profile(args.user))
+            return 0
+        history = memory.profile_history(args.user)
+    if not history:
+        print(f"no profile history for user {args.user!r}")
+        return 0
+    print(f"Profile history of {args.user} ({len(history)} versions of facts)")
+    for fact in history:
+        until = fact.valid_to[:19] if fact.valid_to else "now"
+        versions = f"v{fact.version_from}-{fact.version_to or ''}"
+        print(
+            f"{versions:<7} {fact.category}: {fact.value}  "
+            f"[{fact.valid_from[:19]} .. {until}, confidence {fact.confidence:.2f}, "
+            f"source {fact.source}]"
+        )
+    return 0
+
+
+def _cmd_search(args: argparse.Namespace) -> int:
+    from langmem_plugin._admin import search_user
+
+    with _open(args) as memory:
+        items, messages = search_user(memory, args.user, args.query, limit=args.limit)
+    print(f"memories of {args.user!r} for {args.query!r}:")
+    if not items:
+        print("  (none)")
+    for item in items:
+        score = f"{item.score:.3f}" if item.score is not None else "  -  "
+        text = item.value.get("content", json.dumps(item.value, ensure_ascii=False))
+        print(f"  {score}  {'/'.join(item.namespace)}/{item.key}: {_short(str(text))}")
+    print("chat messages:")
+    if not messages:
+        print("  (none)")
+    for hit in messages:
+        print(
+            f"  {hit.score:.3f}  [{hit.session_id}] {hit.message.type}: {_short(hit.message.text)}"
+        )
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from langmem_plugin._export import export_memory
+
+    with _open(args) as memory:
+        target: Any = sys.stdout if args.file == "-" else args.file
+        counts = export_memory(memory, target, progress=_progress_wanted(args.progress))
+    print(
+        f"exported {counts.items} items, {counts.sessions} sessions, "
+        f"{counts.messages} messages to {args.file}",
+        file=sys.stderr if args.file == "-" else sys.stdout,
+    )
+    return 0
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from langmem_plugin._export import import_memory
+
+    source: Any = sys.stdin if args.file == "-" else args.file
+    if source is not sys.stdin and not os.path.isfile(source):
+        raise CliError(f"no export file at {args.file!r}")
+    with _open(args, must_exist=False) as memory:
+        counts = import_memory(memory, source, progress=_progress_wanted(args.progress))
+    print(
+        f"imported {counts.items} items, {counts.sessions} sessions, "
+        f"{counts.messages} messages into {_where(args)}"
+    )
+    return 0
+
+
+def _cmd_forget(args: argparse.Namespace) -> int:
+    from langmem_plugin._admin import forget_user
+
+    with _open(args) as memory:
+        report = forget_user(memory, args.user, dry_run=args.dry_run)
+    print(report.render())
+    return 0
+
+
+_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "demo": _cmd_demo,
+    "chat": _cmd_chat,
+    "stats": _cmd_stats,
+    "users": _cmd_users,
+    "sessions": _cmd_sessions,
+    "profile": _cmd_profile,
+    "search": _cmd_search,
+    "export": _cmd_export,
+    "import": _cmd_import,
+    "forget": _cmd_forget,
+}
+
+
+def _expected_errors() -> tuple[type[BaseException], ...]:
+    from langmem_plugin._admin import CheckpointUnavailableError, MemoryNotFoundError
+    from langmem_plugin._export import ExportFormatError
+    from langmem_plugin.history import SessionOwnershipError
+    from langmem_plugin.store import StoreUnavailableError
+
+    try:  # a configured model provider that cannot be reached (no network, bad key)
+        from openai import APIConnectionError, AuthenticationError
+
+        provider_errors: tuple[type[BaseException], ...] = (
+            APIConnectionError,
+            AuthenticationError,
+        )
+    except ImportError:
+        provider_errors = ()
+    return (
+        *provider_errors,
+        CliError,
+        MemoryNotFoundError,
+        StoreUnavailableError,
+        CheckpointUnavailableError,
+        ExportFormatError,
+        SessionOwnershipError,
+        ValueError,
+        ImportError,
+        OSError,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``langmem`` console script.
+
+    Args:
+        argv: The arguments (default ``sys.argv[1:]``).
+
+    Returns:
+        The exit code: 0 on success, 2 on an error the user can fix.
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return _COMMANDS[args.command](args)
+    except KeyboardInterrupt:
+        print("langmem: interrupted", file=sys.stderr)
+        return 130
+    except _expected_errors() as error:
+        if os.environ.get("LANGMEM_DEBUG"):
+            raise
+        message = " ".join(str(error).split()) or type(error).__name__
+        if type(error).__module__.startswith(("openai", "langchain_openai")):
+            message = (
+                f"the OpenAI model could not be used ({message}); check OPENAI_API_KEY and the "
+                "network, or unset OPENAI_API_KEY to run offline"
+            )
+        print(f"langmem: error: {message}", file=sys.stderr)
+        return EXIT_ERROR
 
 
 if __name__ == "__main__":

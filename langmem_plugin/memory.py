@@ -47,6 +47,7 @@ from langmem_plugin.history import ChromaChatMessageHistory, HistoryStorage, Ses
 from langmem_plugin.history._codec import encode_message
 from langmem_plugin.history._storage import check_id
 from langmem_plugin.nodes._features import MemoryFeatures
+from langmem_plugin.retriever import MemoryRetriever
 from langmem_plugin.store import ChromaStore
 
 __all__ = ["CleanupResult", "Memory", "MemoryClosedError", "ThreadNotFoundError"]
@@ -340,6 +341,20 @@ class Memory(MemoryFeatures):
         """
         self._check_open()
         return ChromaChatMessageHistory(session_id, user_id=user_id, storage=self._history_storage)
+
+    def retriever(self, user_id: str, *, kind: str = "memories", **options: Any) -> MemoryRetriever:
+        """A hybrid ``MemoryRetriever`` over one user's memories of one kind.
+
+        Args:
+            user_id: The user; the retriever never sees another user's namespace.
+            kind: The first namespace label: ``"memories"`` (notes), ``"episodes"``,
+                ``"episodes_archive"``, ``"profile"`` or ``"lessons"``.
+            **options: ``MemoryRetriever`` parameters (``k``, weights, ``start``/``end``...).
+
+        Returns:
+            A retriever over ``(kind, user_id)`` in this memory's store.
+        """
+        return MemoryRetriever(store=self.store, namespace=(kind, user_id), **options)
 
     def sessions(self, user_id: str) -> list[SessionInfo]:
         """A user's chat sessions, most recently active first.

@@ -1,0 +1,398 @@
+"""Operator helpers behind the ``langmem`` command line: open, list, search, forget.
+
+Each helper is a function taking a ``Memory`` (rather than a method on it) so that the
+command line stays a thin layer and the helpers can be used from Python as well::
+
+    from langmem_plugin._admin import forget_user, open_memory
+
+    with open_memory(path="./.memory") as memory:
+        report = forget_user(memory, "ada")
+        print(report.render())
+
+Users are identified as ``Memory.stats`` counts them: the owners of chat sessions and the
+second label of every store namespace (``("profile", user_id)``, ``("memories", user_id)``
+...). A namespace "names" a user when one of its labels equals the user id. Reads here never
+refresh TTLs: inspecting a memory does not extend the life of what it shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.store.base import PutOp, SearchItem
+
+from langmem_plugin.history import HistoryStorage, MessageHit, SessionInfo
+from langmem_plugin.history._storage import check_id
+from langmem_plugin.memory import Memory
+from langmem_plugin.store import ChromaStore
+
+__all__ = [
+    "CheckpointUnavailableError",
+    "ForgetReport",
+    "MemoryNotFoundError",
+    "UserSummary",
+    "chroma_store",
+    "forget_user",
+    "history_storage",
+    "list_users",
+    "memory_class",
+    "open_memory",
+    "search_user",
+    "user_namespaces",
+]
+
+_PAGE = 1000
+_WRITE_CHUNK = 256
+
+
+class MemoryNotFoundError(FileNotFoundError):
+    """The memory folder does not exist (read commands never create an empty one)."""
+
+
+class CheckpointUnavailableError(ConnectionError):
+    """The checkpoint database (PostgreSQL) does not answer."""
+
+
+def memory_class() -> type[Memory]:
+    """``Memory`` with the memory features (profile, lessons, nodes...).
+
+    Returns ``Memory`` itself once it inherits ``MemoryFeatures``; until then a subclass
+    combining both.
+    """
+    from langmem_plugin.nodes._features import MemoryFeatures
+
+    if issubclass(Memory, MemoryFeatures):
+        return Memory
+    combined: type[Memory] = type("Memory", (Memory, MemoryFeatures), {})
+    return combined
+
+
+def _check_postgres(url: str, timeout: float = 5.0) -> None:
+    try:
+        import psycopg
+    except ImportError as error:
+        raise ImportError(
+            "a postgresql:// checkpoint URL needs the postgres extra: "
+            "pip install 'langmem-plugin[postgres]'"
+        ) from error
+    try:
+        with psycopg.connect(url, connect_timeout=max(1, int(timeout))):
+            pass
+    except psycopg.OperationalError as error:
+        reason = " ".join(str(error).split())
+        raise CheckpointUnavailableError(
+            f"PostgreSQL at {_redact(url)!r} is not reachable: {reason}"
+        ) from error
+
+
+def _redact(url: str) -> str:
+    """The URL without its password."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def open_memory(
+    *,
+    path: str | Path | None = None,
+    chroma_url: str | None = None,
+    checkpoint_url: str | None = None,
+    must_exist: bool = True,
+    llm: Any = None,
+) -> Memory:
+    """Open a memory the way the command line does, with clear errors.
+
+    Args:
+        path: The memory folder (``chroma/`` and ``checkpoints.sqlite``); default
+            ``./.memory``. Used when ``chroma_url`` is not given.
+        chroma_url: ``http(s)://host:port`` of a Chroma server.
+        checkpoint_url: ``postgresql://...``, ``sqlite:///file`` or a file path; required
+            with ``chroma_url``; with ``path`` it replaces ``path/checkpoints.sqlite``.
+        must_exist: Raise ``MemoryNotFoundError`` instead of creating a missing folder.
+        llm: The chat model of the memory features (see ``resolve_llm``).
+
+    Returns:
+        The memory (with ``MemoryFeatures``); close it when done.
+
+    Raises:
+        MemoryNotFoundError: ``must_exist`` and the folder (or its ``chroma/``) is missing.
+        StoreUnavailableError: The Chroma server does not answer.
+        CheckpointUnavailableError: The PostgreSQL server does not answer.
+        ValueError: A URL has an unsupported form, or ``chroma_url`` comes without
+            ``checkpoint_url``.
+    """
+    cls = memory_class()
+    if checkpoint_url is not None and checkpoint_url.startswith(("postgresql://", "postgres://")):
+        _check_postgres(checkpoint_url)
+    if chroma_url is not None:
+        if checkpoint_url is None:
+            raise ValueError(
+                f"--chroma-url {chroma_url!r} needs --checkpoint-url "
+                "(postgresql://... or a SQLite file path)"
+            )
+        if not chroma_url.startswith(("http://", "https://")):
+            raise ValueError(f"--chroma-url must be http(s)://host:port, got {chroma_url!r}")
+        return cls.from_url(chroma_url, checkpoint_url, llm=llm)
+    root = Path(path if path is not None else ".memory")
+    if must_exist and not (root / "chroma").is_dir():
+        what = "folder" if not root.exists() else "memory (no chroma/ inside)"
+        raise MemoryNotFoundError(
+            f"no memory {what} at {str(root)!r}; pass --path to an existing memory "
+            "(or --chroma-url/--checkpoint-url for a server)"
+        )
+    if checkpoint_url is not None:
+        root.mkdir(parents=True, exist_ok=True)
+        return cls.from_url(str(root / "chroma"), checkpoint_url, llm=llm)
+    return cls.from_path(root, llm=llm)
+
+
+def chroma_store(memory: Memory) -> ChromaStore:
+    """The memory's store, which these helpers need to be a ``ChromaStore``.
+
+    Raises:
+        TypeError: If it is another kind of store.
+    """
+    store = memory.store
+    if not isinstance(store, ChromaStore):
+        raise TypeError(f"this operation needs a ChromaStore, got {type(store).__name__}")
+    return store
+
+
+def history_storage(memory: Memory) -> HistoryStorage:
+    """The chat-history collections of ``memory`` (same client, prefix and embeddings)."""
+    store = chroma_store(memory)
+    return HistoryStorage(store.client, memory.embeddings, store.collection_prefix)
+
+
+def _all_namespaces(memory: Memory) -> list[tuple[str, ...]]:
+    found: list[tuple[str, ...]] = []
+    while True:
+        page = memory.store.list_namespaces(limit=_PAGE, offset=len(found))
+        found.extend(page)
+        if len(page) < _PAGE:
+            return found
+
+
+def _all_items(memory: Memory, namespace: tuple[str, ...]) -> list[SearchItem]:
+    items: list[SearchItem] = []
+    while True:
+        page = memory.store.search(namespace, limit=_PAGE, offset=len(items), refresh_ttl=False)
+        items.extend(page)
+        if len(page) < _PAGE:
+            return items
+
+
+def user_namespaces(memory: Memory, user_id: str) -> list[tuple[str, ...]]:
+    """The store namespaces that name ``user_id`` (one of their labels equals it)."""
+    check_id("user_id", user_id)
+    return [ns for ns in _all_namespaces(memory) if user_id in ns]
+
+
+@dataclass(frozen=True)
+class UserSummary:
+    """One user as listed by ``langmem users``.
+
+    Attributes:
+        user_id: The user.
+        memories: Store items in namespaces naming the user.
+        sessions: Chat sessions the user owns.
+        messages: Messages in those sessions.
+    """
+
+    user_id: str
+    memories: int
+    sessions: int
+    messages: int
+
+
+def list_users(memory: Memory) -> list[UserSummary]:
+    """Every user with something stored, sorted by id.
+
+    Returns:
+        One summary per user: session owners and second namespace labels.
+    """
+    memories: dict[str, int] = {}
+    for namespace in _all_namespaces(memory):
+        if len(namespace) > 1:
+            memories[namespace[1]] = memories.get(namespace[1], 0) + len(
+                _all_items(memory, namespace)
+            )
+    sessions: dict[str, list[SessionInfo]] = {}
+    for info in history_storage(memory).list_sessions(None):
+        sessions.setdefault(info.user_id, []).append(info)
+    return [
+        UserSummary(
+            user_id=user,
+            memories=memories.get(user, 0),
+            sessions=len(sessions.get(user, [])),
+            messages=sum(info.message_count for info in sessions.get(user, [])),
+        )
+        for user in sorted(set(memories) | set(sessions))
+    ]
+
+
+def search_user(
+    memory: Memory, user_id: str, query: str, *, limit: int = 5
+) -> tuple[list[SearchItem], list[MessageHit]]:
+    """Semantic search over one user's memories and chat messages.
+
+    Args:
+        memory: The memory.
+        user_id: The user; nothing of another user is searched.
+        query: Natural-language query.
+        limit: Results of each kind.
+
+    Returns:
+        ``(items, messages)``: store items from every namespace naming the user, best
+        score first, and the closest chat messages of the user's sessions.
+
+    Raises:
+        ValueError: If ``user_id`` is empty or ``limit`` is not a positive integer.
+    """
+    check_id("user_id", user_id)
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise ValueError(f"limit must be a positive integer, got {limit!r}")
+    items: list[SearchItem] = []
+    for namespace in user_namespaces(memory, user_id):
+        items.extend(memory.store.search(namespace, query=query, limit=limit, refresh_ttl=False))
+    items.sort(key=lambda item: item.score if item.score is not None else float("-inf"))
+    items.reverse()
+    storage = history_storage(memory)
+    messages = storage.search(user_id, query, limit) if storage.messages.count() else []
+    return items[:limit], messages
+
+
+@dataclass
+class ForgetReport:
+    """What ``forget_user`` removed (or would remove, with ``dry_run``).
+
+    Attributes:
+        user_id: The user.
+        items: Store items removed, per namespace.
+        sessions: Chat sessions removed (messages and session record).
+        messages: Chat messages removed.
+        threads: Checkpointer threads removed (``delete_thread``).
+        kept_threads: Threads that cite the user but whose checkpoints name other users.
+        dry_run: Nothing was deleted.
+    """
+
+    user_id: str
+    items: dict[tuple[str, ...], int] = field(default_factory=dict)
+    sessions: list[str] = field(default_factory=list)
+    messages: int = 0
+    threads: list[str] = field(default_factory=list)
+    kept_threads: list[str] = field(default_factory=list)
+    dry_run: bool = False
+
+    @property
+    def total_items(self) -> int:
+        """Store items removed in all namespaces."""
+        return sum(self.items.values())
+
+    def render(self) -> str:
+        """A human-readable account, one line per kind of data."""
+        verb = "would remove" if self.dry_run else "removed"
+        lines = [f"forget {self.user_id!r}: {verb}"]
+        lines.append(f"  store items: {self.total_items}")
+        lines.extend(f"    {'/'.join(ns)}: {n}" for ns, n in sorted(self.items.items()))
+        lines.append(f"  chat sessions: {len(self.sessions)} ({self.messages} messages)")
+        lines.extend(f"    {session}" for session in self.sessions)
+        lines.append(f"  checkpoint threads: {len(self.threads)}")
+        lines.extend(f"    {thread}" for thread in self.threads)
+        if self.kept_threads:
+            lines.append(
+                "  kept (their checkpoints name other users): " + ", ".join(self.kept_threads)
+            )
+        return "\n".join(lines)
+
+
+def _thread_owners(memory: Memory, thread_id: str) -> set[str]:
+    config: RunnableConfig = {"configurable": {"thread_id": thread_id}}
+    owners = set()
+    for snapshot in memory.checkpointer.list(config):
+        metadata: dict[str, Any] = dict(snapshot.metadata or {})
+        if "user_id" in metadata:
+            owners.add(str(metadata["user_id"]))
+    return owners
+
+
+def _cited_threads(items: Iterable[SearchItem]) -> set[str]:
+    cited = set()
+    for item in items:
+        thread = item.value.get("thread_id")
+        if isinstance(thread, str) and thread:
+            cited.add(thread)
+    return cited
+
+
+def forget_user(memory: Memory, user_id: str, *, dry_run: bool = False) -> ForgetReport:
+    """Remove every trace of a user: store items, chat histories and checkpoints.
+
+    Removed: every item in a namespace naming the user (its vectors go with it), every
+    chat session the user owns with its messages, and every checkpointer thread that
+    belongs to the user: a thread whose checkpoints were written with
+    ``configurable.user_id`` equal to the user, or a thread that is one of the user's
+    sessions or is cited (``thread_id``) by one of the user's memories, unless its
+    checkpoints name another user (then it is kept and reported).
+
+    Not removed: lessons stored under an agent id (shared by the agent's users), and
+    copies the user's data may have in other users' memories.
+
+    Args:
+        memory: The memory.
+        user_id: The user.
+        dry_run: Only report what would be removed.
+
+    Returns:
+        What was removed.
+
+    Raises:
+        ValueError: If ``user_id`` is not a non-empty string.
+    """
+    check_id("user_id", user_id)
+    report = ForgetReport(user_id=user_id, dry_run=dry_run)
+    storage = history_storage(memory)
+
+    to_delete: list[tuple[tuple[str, ...], str]] = []
+    cited: set[str] = set()
+    for namespace in user_namespaces(memory, user_id):
+        items = _all_items(memory, namespace)
+        report.items[namespace] = len(items)
+        to_delete.extend((namespace, item.key) for item in items)
+        cited |= _cited_threads(items)
+
+    sessions = storage.list_sessions(user_id)
+    report.sessions = [info.session_id for info in sessions]
+    report.messages = sum(info.message_count for info in sessions)
+
+    saver = memory.checkpointer
+    threads = {
+        str(snapshot.config["configurable"]["thread_id"])
+        for snapshot in saver.list(None, filter={"user_id": user_id})
+    }
+    for candidate in sorted((set(report.sessions) | cited) - threads):
+        owners = _thread_owners(memory, candidate)
+        if owners - {user_id}:
+            report.kept_threads.append(candidate)
+        elif owners or saver.get_tuple({"configurable": {"thread_id": candidate}}):
+            threads.add(candidate)
+    report.threads = sorted(threads)
+    if dry_run:
+        return report
+
+    for start in range(0, len(to_delete), _WRITE_CHUNK):
+        chunk = to_delete[start : start + _WRITE_CHUNK]
+        memory.store.batch([PutOp(namespace, key, None) for namespace, key in chunk])
+    for session_id in report.sessions:
+        storage.delete_session(user_id, session_id)
+    for thread_id in report.threads:
+        saver.delete_thread(thread_id)
+    return report

@@ -1,0 +1,210 @@
+"""Export / import of a whole memory as JSON Lines, on real embedded Chroma and SQLite."""
+
+from __future__ import annotations
+
+import io
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from langmem_plugin._admin import memory_class
+from langmem_plugin._export import ExportFormatError, export_memory, import_memory
+from langmem_plugin.history import SessionOwnershipError
+from tests.integration._memory_data import ADA_SECRET, assert_same_dump, full_dump, populate
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A populated memory folder, shared by the tests of this module (read only)."""
+    root = tmp_path_factory.mktemp("export-src") / "memory"
+    with memory_class().from_path(root) as memory:
+        populate(memory)
+        yield memory
+
+
+@pytest.fixture(scope="module")
+def exported_with_dump(
+    source: Any, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, dict[str, Any]]:
+    """The export file of ``source`` and a full dump of ``source`` taken with it.
+
+    Tests read ``source`` afterwards, and reads refresh TTLs, so the dump is taken here.
+    """
+    path = tmp_path_factory.mktemp("export-file") / "memory.jsonl"
+    export_memory(source, path)
+    return path, full_dump(source)
+
+
+@pytest.fixture
+def exported(exported_with_dump: tuple[Path, dict[str, Any]]) -> Path:
+    return exported_with_dump[0]
+
+
+def test_export_then_import_into_an_empty_folder_reproduces_the_same_state(
+    exported_with_dump: tuple[Path, dict[str, Any]], tmp_path: Path
+) -> None:
+    exported, before = exported_with_dump
+    with memory_class().from_path(tmp_path / "copy") as copy:
+        counts = import_memory(copy, exported)
+        after = full_dump(copy)
+    assert counts.items == len(before["items"])
+    assert counts.messages == len(before["messages"])
+    assert counts.sessions == len(before["sessions"])
+    assert_same_dump(after, before)
+
+
+def test_the_export_holds_every_item_session_and_message_with_times(
+    source: Any, exported: Path
+) -> None:
+    records = [json.loads(line) for line in exported.read_text(encoding="utf-8").splitlines()]
+    header, body = records[0], records[1:]
+    kinds = [r["type"] for r in body]
+    assert header["type"] == "langmem-export"
+    assert header["counts"] == {
+        "items": kinds.count("item"),
+        "sessions": kinds.count("session"),
+        "messages": kinds.count("message"),
+    }
+    items = {(tuple(r["namespace"]), r["key"]): r for r in body if r["type"] == "item"}
+    namespaces = {ns for ns, _ in items}
+    assert {("memories", "ada"), ("memories", "bob", "work"), ("profile", "ada")} <= namespaces
+    assert ("episodes", "bob") in namespaces
+    assert (("memories", "ada"), "gone") not in items
+    assert items[("memories", "ada"), "secret"]["value"]["content"] == ADA_SECRET
+    assert items[("memories", "ada"), "raw"]["indexed"] is False
+    expiring = items[("memories", "ada"), "expiring"]
+    assert expiring["ttl"] == 600
+    assert expiring["expires_at"] == pytest.approx(expiring["updated_at"] + 600 * 60)
+    api = source.store.get(("memories", "ada"), "secret")
+    assert items[("memories", "ada"), "secret"]["created_at"] == pytest.approx(
+        api.created_at.timestamp(), abs=1e-6
+    )
+    sessions = {r["session_id"]: r for r in body if r["type"] == "session"}
+    assert sessions["ada-tools"]["title"] == "Weather in Lisbon"
+    assert {s["user_id"] for s in sessions.values()} == {"ada", "bob"}
+    tool_calls = [
+        r["message"] for r in body if r["type"] == "message" and r["message"]["type"] == "ai"
+    ]
+    assert any(m["data"]["tool_calls"] for m in tool_calls)
+
+
+def test_an_imported_memory_answers_searches_like_the_original(
+    source: Any, exported: Path, tmp_path: Path
+) -> None:
+    with memory_class().from_path(tmp_path / "copy") as copy:
+        import_memory(copy, exported)
+        for namespace, query in [
+            (("memories", "ada"), "where is the key hidden?"),
+            (("profile", "ada"), "which city?"),
+            ((), "skiing"),
+        ]:
+            want = source.store.search(namespace, query=query, limit=4)
+            got = copy.store.search(namespace, query=query, limit=4)
+            assert [(i.namespace, i.key, i.value, i.created_at) for i in got] == [
+                (i.namespace, i.key, i.value, i.created_at) for i in want
+            ]
+            assert [i.score for i in got] == pytest.approx([i.score for i in want], abs=1e-5)
+        got_hits = copy.history("ada-tools", user_id="ada").search("sunny weather", k=3)
+        want_hits = source.history("ada-tools", user_id="ada").search("sunny weather", k=3)
+        assert [(h.message, h.session_id, h.created_at) for h in got_hits] == [
+            (h.message, h.session_id, h.created_at) for h in want_hits
+        ]
+        assert "sunny" in got_hits[0].message.text
+        assert str(copy.profile("ada")) == str(source.profile("ada"))
+
+
+def test_a_malformed_line_names_the_line_and_writes_nothing(exported: Path, tmp_path: Path) -> None:
+    lines = exported.read_text(encoding="utf-8").splitlines()
+    bad_line = json.loads(lines[3])
+    bad_line["namespace"] = ["memories", 42]
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text("\n".join([*lines[:3], json.dumps(bad_line), *lines[4:]]) + "\n")
+    with memory_class().from_path(tmp_path / "target") as target:
+        with pytest.raises(ExportFormatError, match=r"broken\.jsonl:4: .*42"):
+            import_memory(target, broken)
+        assert target.store.search((), limit=10) == []
+        assert target.stats()["messages"] == 0
+        assert target.stats()["sessions"] == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "pattern"),
+    [
+        ("", "empty file"),
+        ('{"type": "item"}\n', "header"),
+        ('{"type": "langmem-export", "version": 99}\n', "version"),
+        ('{"type": "langmem-export", "version": 1}\nnot json\n', r":2: not JSON"),
+        ('{"type": "langmem-export", "version": 1}\n{"type": "thing"}\n', "unknown record"),
+        (
+            '{"type": "langmem-export", "version": 1}\n'
+            '{"type": "item", "namespace": ["a"], "key": "k", "value": [1], '
+            '"created_at": 1, "updated_at": 1}\n',
+            r"'value' must be of type dict",
+        ),
+        (
+            '{"type": "langmem-export", "version": 1}\n'
+            '{"type": "message", "id": "m", "session_id": "s", "user_id": "u", "seq": 1, '
+            '"writer": "w", "ts": 1, "message": {"type": "human", "data": {"content": "hi"}}}\n',
+            "not declared",
+        ),
+    ],
+)
+def test_invalid_files_are_rejected_with_the_offending_value(
+    text: str, pattern: str, tmp_path: Path
+) -> None:
+    with memory_class().in_memory() as target:
+        with pytest.raises(ExportFormatError, match=pattern):
+            import_memory(target, io.StringIO(text))
+        assert target.store.search((), limit=10) == []
+
+
+def test_import_refuses_a_session_owned_by_another_user_and_writes_nothing(
+    exported: Path, tmp_path: Path
+) -> None:
+    with memory_class().from_path(tmp_path / "target") as target:
+        target.history("ada-tools", user_id="mallory").add_user_message("mine now")
+        with pytest.raises(SessionOwnershipError, match=r"ada-tools.*mallory"):
+            import_memory(target, exported)
+        assert target.store.search((), limit=10) == []
+        assert target.stats()["messages"] == 1
+
+
+def test_import_twice_is_idempotent(exported: Path, tmp_path: Path) -> None:
+    with memory_class().from_path(tmp_path / "target") as target:
+        import_memory(target, exported)
+        once = full_dump(target)
+        import_memory(target, exported)
+        assert_same_dump(full_dump(target), once)
+
+
+def test_export_and_import_show_a_progress_bar_on_stderr_when_asked(
+    source: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "out.jsonl"
+    counts = export_memory(source, path, progress=True)
+    err = capsys.readouterr().err
+    assert "export" in err
+    assert f"{counts.total}/{counts.total}" in err
+    with memory_class().in_memory() as target:
+        import_memory(target, path, progress=True)
+    err = capsys.readouterr().err
+    assert "import: 100%" in err
+
+
+def test_import_into_a_chroma_server_memory_reproduces_the_same_state(
+    exported_with_dump: tuple[Path, dict[str, Any]], chroma_url: str, tmp_path: Path
+) -> None:
+    exported, before = exported_with_dump
+    prefix = f"export{uuid.uuid4().hex[:8]}"
+    with memory_class().from_url(
+        chroma_url, str(tmp_path / "ckpt.sqlite"), collection_prefix=prefix
+    ) as remote:
+        import_memory(remote, exported)
+        assert_same_dump(full_dump(remote), before)
+        again = tmp_path / "again.jsonl"
+        export_memory(remote, again)
+    assert again.read_text().splitlines()[1:] == exported.read_text().splitlines()[1:]
