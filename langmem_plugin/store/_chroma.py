@@ -9,7 +9,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Generator, Iterable
 from os import PathLike
 from typing import Any
 from urllib.parse import urlparse
@@ -167,15 +167,18 @@ class ChromaStore(BaseStore):
     # ------------------------------------------------------------------ batch
     def batch(self, ops: Iterable[Op]) -> list[Result]:
         """Execute operations in one go (sync); see ``BaseStore.batch``."""
-        plan = self._engine.run(ops)
+        results, changes = self._drive(self._engine.run(ops))
+        self._notify(changes)
+        return list(results)
+
+    def _drive(self, plan: Generator[Step, Any, Any]) -> Any:
+        """Run an engine plan with blocking I/O; returns what the plan returns."""
         answer: Any = None
         while True:
             try:
                 step = plan.send(answer)
             except StopIteration as stop:
-                results, changes = stop.value
-                self._notify(changes)
-                return list(results)
+                return stop.value
             answer = self._do(step)
 
     async def abatch(self, ops: Iterable[Op]) -> list[Result]:
@@ -250,16 +253,9 @@ class ChromaStore(BaseStore):
         Also removes vectors left behind by writes that were interrupted more than
         ``orphan_grace_seconds`` ago.
         """
-        plan = self._engine.sweep(time.time(), orphan_grace_seconds)
-        answer: Any = None
-        while True:
-            try:
-                step = plan.send(answer)
-            except StopIteration as stop:
-                expired: list[Change] = stop.value
-                self._notify(expired)
-                return len(expired)
-            answer = self._do(step)
+        expired: list[Change] = self._drive(self._engine.sweep(time.time(), orphan_grace_seconds))
+        self._notify(expired)
+        return len(expired)
 
     def start_ttl_sweeper(
         self, sweep_interval_minutes: float | None = None
