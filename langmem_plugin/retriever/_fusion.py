@@ -18,13 +18,20 @@ The final score of a memory is a weighted sum of components, each in [0, 1]:
 * ``speaker``: the query names the memory's speaker (``value["speaker"]``).
 * ``recency``: ``0.5 ** (age / half_life)`` of when the memory happened.
 * ``importance``: ``value["importance"]`` (0-1) when present.
+
+Every component but ``dense`` and ``lexical`` is query-independent in scale, but those two are
+rescaled per query, so the fused score of the best hit is always about the same whether the
+query matches well or not at all. A caller that must decide *whether* anything is relevant
+(recall's gates) reads :attr:`Scored.raw` instead: the store's raw ``similarity`` (cosine
+for the usual indexes; absent when the memory was not among the dense results) and the raw
+``bm25`` score.
 """
 
 from __future__ import annotations
 
 import heapq
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from langmem_plugin.retriever._scope import DocId, Record, ScopeIndex
@@ -62,11 +69,20 @@ class FusionWeights:
 
 @dataclass(frozen=True, slots=True)
 class Scored:
-    """A ranked memory with its total score and components."""
+    """A ranked memory with its total score, its components and its raw similarities.
+
+    Attributes:
+        record: The memory.
+        score: The fused score (comparable within one query only).
+        components: The weighted terms of ``score`` (see the module docstring).
+        raw: Query-comparable evidence of relevance: ``similarity`` (the store's raw
+            vector similarity; absent when the memory was not a dense result) and ``bm25``.
+    """
 
     record: Record
     score: float
     components: dict[str, float]
+    raw: dict[str, float] = field(default_factory=dict)
 
 
 def _rescale_dense(dense: Sequence[tuple[DocId, float]]) -> dict[DocId, float]:
@@ -112,7 +128,8 @@ def fuse(
         none, every memory of the scope.
     """
     records = scope.records
-    dense_n = _rescale_dense([(d, s) for d, s in dense if d in records])
+    raw_dense = {d: s for d, s in dense if d in records}
+    dense_n = _rescale_dense(list(raw_dense.items()))
     best_lex = max(lexical.values(), default=0.0)
     top_lex = heapq.nlargest(pool, lexical.items(), key=lambda kv: kv[1])
     lex_n = {d: s / best_lex for d, s in top_lex} if best_lex > 0 else {}
@@ -178,7 +195,10 @@ def fuse(
             + weights.recency * comp["recency"]
             + weights.importance * comp["importance"]
         )
-        out.append(Scored(record, score, comp))
+        raw = {"bm25": lexical.get(d, 0.0)}
+        if d in raw_dense:
+            raw["similarity"] = raw_dense[d]
+        out.append(Scored(record, score, comp, raw))
     out.sort(key=lambda s: (-s.score, s.record.namespace, s.record.key))
     return out
 
