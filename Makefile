@@ -27,8 +27,10 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check langmem_plugin tests benchmarks
 	$(BIN)/mypy
 
+LOCOMO := $(or $(DATA),../shared/data/locomo/locomo_dev.json)
 bench: $(STAMP)
-	$(BIN)/python benchmarks/locomo_recall.py $(or $(DATA),../shared/data/locomo/locomo_dev.json)
+	$(BIN)/python benchmarks/locomo_recall.py $(LOCOMO)
+	$(BIN)/python benchmarks/locomo_context.py $(LOCOMO)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,4 +1,4 @@
-"""Loading and scoring helpers for the LoCoMo recall benchmark (see locomo_recall.py).
+"""Loading and scoring helpers for the LoCoMo benchmarks (locomo_recall.py, locomo_context.py).
 
 The data file is the user's own copy of LoCoMo (snap-research/LoCoMo, data/locomo10.json or a
 subset of it); it is CC BY-NC 4.0 and is never shipped with this project.
@@ -12,11 +12,23 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from statistics import mean
+from statistics import mean, quantiles
+from typing import Any
+
+from langchain_core.embeddings import Embeddings
+
+from langmem_plugin.retriever._text import STOP_WORDS
 
 CATEGORIES = {1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop"}
 TURN_KS = (5, 10, 20)
 SESSION_K = 5
+
+#: Share of an evidence turn's content words that must be in a context for it to count.
+EVIDENCE_SHARE = 0.6
+#: Share of an answer's content words that must be in a context for it to count.
+ANSWER_SHARE = 0.5
+#: Evidence turns with fewer content words than this are too short to be judged by words.
+MIN_EVIDENCE_WORDS = 3
 
 
 @dataclass(frozen=True)
@@ -29,24 +41,36 @@ class Turn:
     speaker: str
     occurred_at: str
     content: str
+    said: str = ""
+    """What the turn says: its words and its photo caption, without the speaker's name."""
 
 
 @dataclass(frozen=True)
 class Question:
-    """One retrieval question (categories 1-4) with its evidence turn ids."""
+    """One retrieval question (categories 1-4) with its evidence turn ids and answer."""
 
     text: str
     category: int
     evidence: frozenset[str]
+    answer: str = ""
 
 
 @dataclass
 class Conversation:
-    """A LoCoMo sample: its turns and questions."""
+    """A LoCoMo sample: its speakers, turns and questions."""
 
     sample_id: str
     turns: list[Turn] = field(default_factory=list)
     questions: list[Question] = field(default_factory=list)
+    speaker_a: str = ""
+    speaker_b: str = ""
+
+    def sessions(self) -> list[list[Turn]]:
+        """The turns grouped by session, sessions and turns in conversation order."""
+        by_session: dict[int, list[Turn]] = {}
+        for turn in self.turns:
+            by_session.setdefault(turn.session, []).append(turn)
+        return [by_session[n] for n in sorted(by_session)]
 
 
 def parse_session_date(text: str) -> str:
@@ -83,15 +107,26 @@ def load(path: str | Path) -> list[Conversation]:
     conversations = []
     for sample in samples:
         conv = sample["conversation"]
-        conversation = Conversation(sample["sample_id"])
+        conversation = Conversation(
+            sample["sample_id"], speaker_a=conv["speaker_a"], speaker_b=conv["speaker_b"]
+        )
         sessions = sorted(
             int(key.split("_")[1]) for key in conv if re.fullmatch(r"session_\d+", key)
         )
         for n in sessions:
             occurred_at = parse_session_date(conv[f"session_{n}_date_time"])
             for seq, turn in enumerate(conv[f"session_{n}"]):
+                said = f"{turn['text']} {turn.get('blip_caption') or ''}".strip()
                 conversation.turns.append(
-                    Turn(turn["dia_id"], n, seq, turn["speaker"], occurred_at, turn_text(turn))
+                    Turn(
+                        turn["dia_id"],
+                        n,
+                        seq,
+                        turn["speaker"],
+                        occurred_at,
+                        turn_text(turn),
+                        said,
+                    )
                 )
         known = {t.dia_id for t in conversation.turns}
         for qa in sample["qa"]:
@@ -99,7 +134,9 @@ def load(path: str | Path) -> list[Conversation]:
                 continue
             evidence = parse_evidence(qa.get("evidence", []), known)
             if evidence:
-                conversation.questions.append(Question(qa["question"], qa["category"], evidence))
+                conversation.questions.append(
+                    Question(qa["question"], qa["category"], evidence, str(qa.get("answer", "")))
+                )
         conversations.append(conversation)
     return conversations
 
@@ -135,3 +172,104 @@ def summarise(rows: Sequence[tuple[int, dict[str, float]]]) -> dict[str, dict[st
         for name, rs in groups.items()
         if rs
     }
+
+
+# ---------------------------------------------------------------- shared by both benchmarks
+class DocumentCache(Embeddings):
+    """Embeddings that record document vectors by text and, when serving, reuse them.
+
+    While ``serving`` is False every text is embedded (timed ingestion stays honest) and its
+    vector recorded; while True recorded texts are not embedded again. Queries are always
+    embedded.
+    """
+
+    def __init__(self, inner: Embeddings) -> None:
+        self.inner = inner
+        self.vectors: dict[str, list[float]] = {}
+        self.serving = False
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        todo = [t for t in texts if t not in self.vectors] if self.serving else list(texts)
+        if todo:
+            self.vectors.update(zip(todo, self.inner.embed_documents(todo), strict=True))
+        return [self.vectors[t] for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.inner.embed_query(text)
+
+
+def memory_value(conv: Conversation, turn: Turn) -> dict[str, Any]:
+    """A turn as a store item value (the fields MemoryRetriever reads, plus its dia id)."""
+    return {
+        "content": turn.content,
+        "speaker": turn.speaker,
+        "occurred_at": turn.occurred_at,
+        "session_id": f"{conv.sample_id}/session_{turn.session}",
+        "seq": turn.seq,
+        "dia_id": turn.dia_id,
+    }
+
+
+def percentile_ms(samples: Sequence[float]) -> tuple[float, float]:
+    """p50 and p95 of durations in seconds, in milliseconds (0.0 for no samples)."""
+    if not samples:
+        return 0.0, 0.0
+    if len(samples) == 1:
+        return round(samples[0] * 1000, 2), round(samples[0] * 1000, 2)
+    cuts = quantiles(samples, n=100, method="inclusive")
+    return round(cuts[49] * 1000, 2), round(cuts[94] * 1000, 2)
+
+
+# ---------------------------------------------------------------- context metrics
+_APOSTROPHE = re.compile(r"(?<=\w)['\u2019](?=\w)")
+_WORD = re.compile(r"[^\W_]+")
+
+
+def content_words(text: str) -> set[str]:
+    """The content words of a text: lowercased alphanumeric words minus the stop words.
+
+    Words are split as the retriever's analyser splits them (apostrophes inside a word are
+    dropped first, so "Caroline's" is "carolines" and "don't" is the stop word "dont"), but
+    not stemmed: the metric asks whether the words themselves reached the context.
+    """
+    words = _WORD.findall(_APOSTROPHE.sub("", text.lower()))
+    return {w for w in words if w not in STOP_WORDS}
+
+
+def share_in(words: set[str], context: set[str]) -> float:
+    """The share of ``words`` found in ``context`` (0.0 for no words)."""
+    return len(words & context) / len(words) if words else 0.0
+
+
+def evidence_in_context(evidence: Iterable[str], context: set[str]) -> bool | None:
+    """Whether at least one evidence turn is in a context, judged by its content words.
+
+    Args:
+        evidence: What each evidence turn says (``Turn.said``).
+        context: The content words of the context (``content_words(context_text)``).
+
+    Returns:
+        True when a turn with at least ``MIN_EVIDENCE_WORDS`` content words has at least
+        ``EVIDENCE_SHARE`` of them in the context; False when none does; None when no
+        evidence turn is long enough to be judged (the question is left out).
+    """
+    judged = [w for w in map(content_words, evidence) if len(w) >= MIN_EVIDENCE_WORDS]
+    if not judged:
+        return None
+    return any(share_in(words, context) >= EVIDENCE_SHARE for words in judged)
+
+
+def answer_in_context(answer: object, context: set[str]) -> bool | None:
+    """Whether at least ``ANSWER_SHARE`` of the answer's content words are in a context.
+
+    Args:
+        answer: The gold answer (LoCoMo has ints among them; it is ``str()``-ed).
+        context: The content words of the context.
+
+    Returns:
+        The verdict, or None when the answer has no content word (left out).
+    """
+    words = content_words(str(answer))
+    if not words:
+        return None
+    return share_in(words, context) >= ANSWER_SHARE

@@ -42,7 +42,6 @@ import os
 import sys
 import time
 from pathlib import Path
-from statistics import quantiles
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -50,7 +49,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
 import chromadb
-from _locomo import CATEGORIES, Conversation, load, score, summarise
+from _locomo import (
+    CATEGORIES,
+    DocumentCache,
+    load,
+    memory_value,
+    percentile_ms,
+    score,
+    summarise,
+)
 from langchain_chroma import Chroma
 from langchain_core.embeddings import Embeddings
 from langgraph.store.base import PutOp
@@ -64,45 +71,6 @@ DEPTH = 50
 LATENCY_K = 10
 LATENCY_QUESTIONS = 200
 SYSTEMS = ("chroma_dense", "bm25", "memory_retriever")
-
-
-class DocumentCache(Embeddings):
-    """Embeddings that record document vectors by text and, when serving, reuse them.
-
-    While ``serving`` is False every text is embedded (timed ingestion stays honest) and its
-    vector recorded; while True recorded texts are not embedded again. Queries are always
-    embedded.
-    """
-
-    def __init__(self, inner: Embeddings) -> None:
-        self.inner = inner
-        self.vectors: dict[str, list[float]] = {}
-        self.serving = False
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        todo = [t for t in texts if t not in self.vectors] if self.serving else list(texts)
-        if todo:
-            self.vectors.update(zip(todo, self.inner.embed_documents(todo), strict=True))
-        return [self.vectors[t] for t in texts]
-
-    def embed_query(self, text: str) -> list[float]:
-        return self.inner.embed_query(text)
-
-
-def memory_value(conv: Conversation, turn: Any) -> dict[str, Any]:
-    return {
-        "content": turn.content,
-        "speaker": turn.speaker,
-        "occurred_at": turn.occurred_at,
-        "session_id": f"{conv.sample_id}/session_{turn.session}",
-        "seq": turn.seq,
-        "dia_id": turn.dia_id,
-    }
-
-
-def percentile_ms(samples: list[float]) -> tuple[float, float]:
-    cuts = quantiles(samples, n=100, method="inclusive")
-    return round(cuts[49] * 1000, 2), round(cuts[94] * 1000, 2)
 
 
 def index_config(embed: Embeddings) -> Any:
