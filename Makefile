@@ -31,6 +31,7 @@ LOCOMO := $(or $(DATA),../shared/data/locomo/locomo_dev.json)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/locomo_recall.py $(LOCOMO)
 	$(BIN)/python benchmarks/locomo_context.py $(LOCOMO)
+	$(BIN)/python benchmarks/store_scale.py --users 200 --per-user 50 --server
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

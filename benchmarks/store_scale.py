@@ -1,0 +1,355 @@
+"""ChromaStore against LangGraph's own stores at multi-tenant scale (issue 10).
+
+Usage:
+    python benchmarks/store_scale.py [--users 200] [--per-user 50] [--queries 200]
+                                     [--budget 20] [--server] [--seed 7]
+
+Loads the same U users x M memories into, one after the other in this process:
+
+* ``InMemoryStore`` with a 384-dim index on ``content``;
+* ``SqliteStore`` (langgraph-checkpoint-sqlite) on a file, without a vector index (SQLite
+  extensions cannot load on this Python);
+* ``ChromaStore(path=...)``, embedded, with the same index;
+* with ``--server``, ``ChromaStore`` on a ``chroma run`` server on 127.0.0.1 that this script
+  starts and stops.
+
+Item ``("memories", f"user-{u}")`` / ``f"m{i}"`` holds ``{"content", "kind", ...}``; ``kind``
+cycles through fact/event/preference. Vectors come from a deterministic hash-seeded RNG (see
+``_stores.HashRandomEmbeddings``), the same for every store, so the embedder costs nothing.
+
+Measured per store: put throughput while loading (one ``batch`` of up to 50 ``PutOp`` per
+user), then for the same random users and keys on every store, one call at a time: ``get``,
+filtered search (``filter={"kind": "fact"}, limit=10``), vector search (``query=``,
+``limit=10``; not on SqliteStore), ``list_namespaces(prefix=("memories",), limit=100)`` and
+search without a query (``limit=10``). Each operation gets one untimed warm-up call, then up
+to ``--queries`` timed calls or ``--budget`` seconds, whichever comes first (the number made
+is printed), so that the script ends even on a slow store.
+
+Prints a table per operation with ChromaStore's ratio to the best peer, PASS/FAIL for the
+targets of issue 10 (on p50: get, filtered search and list_namespaces within 10x of
+SqliteStore; vector search within 5x of InMemoryStore; put throughput at least 1/10 of
+SqliteStore's), the server's cost over embedded when ``--server`` is given, and as its last
+line one JSON object. Phase timings go to stderr. Absolute figures depend on the machine
+and its load; the ratios are what the targets are about.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gc
+import json
+import random
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from _stores import chroma_server, index_config, memory_value, open_chroma, query_text, summarize
+from langgraph.store.base import BaseStore, PutOp
+
+BATCH = 50
+OPS = ["get", "filtered_search", "vector_search", "list_namespaces", "search_no_query"]
+LABELS = {
+    "put": "put, items/s (batches of 50)",
+    "get": "get",
+    "filtered_search": 'filtered search (filter={"kind": "fact"}, limit=10)',
+    "vector_search": "vector search (query=..., limit=10)",
+    "list_namespaces": 'list_namespaces(prefix=("memories",), limit=100)',
+    "search_no_query": "search without query (limit=10)",
+}
+# op -> (peer it is compared with, the factor allowed); put: peer's rate / ChromaStore's.
+TARGETS: dict[str, tuple[str, float]] = {
+    "put": ("SqliteStore", 10.0),
+    "get": ("SqliteStore", 10.0),
+    "filtered_search": ("SqliteStore", 10.0),
+    "vector_search": ("InMemoryStore", 5.0),
+    "list_namespaces": ("SqliteStore", 10.0),
+}
+PEERS = ("InMemoryStore", "SqliteStore")
+
+
+def log(msg: str) -> None:
+    print(f"[store_scale {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+@dataclass(frozen=True)
+class Request:
+    """One timed call's arguments: the same sequence is replayed on every store."""
+
+    user: int
+    key: int
+    query: int
+
+
+def make_requests(users: int, per_user: int, n: int, seed: int) -> list[Request]:
+    rng = random.Random(seed)
+    return [
+        Request(rng.randrange(users), rng.randrange(per_user), rng.randrange(1_000_000))
+        for _ in range(n)
+    ]
+
+
+@contextlib.contextmanager
+def open_store(name: str, tmp: Path, url: str | None) -> Iterator[BaseStore]:
+    """Each compared store, fresh and empty, closed on exit."""
+    if name == "InMemoryStore":
+        from langgraph.store.memory import InMemoryStore
+
+        yield InMemoryStore(index=index_config())  # type: ignore[arg-type]
+    elif name == "SqliteStore":
+        from langgraph.store.sqlite import SqliteStore
+
+        with SqliteStore.from_conn_string(str(tmp / "store.sqlite")) as store:
+            store.setup()
+            yield store
+    elif name in ("ChromaStore(path)", "ChromaStore(server)"):
+        kind = "server" if name == "ChromaStore(server)" else "path"
+        store = open_chroma(kind, tmp, url, index=index_config())
+        try:
+            yield store
+        finally:
+            store.close()
+    else:
+        raise ValueError(name)
+
+
+def load(store: BaseStore, users: int, per_user: int) -> dict[str, Any]:
+    """Put every item, one ``batch`` of up to 50 PutOps at a time; items/s over the whole load."""
+    latencies: list[float] = []
+    started = time.perf_counter()
+    for u in range(users):
+        ns = ("memories", f"user-{u}")
+        for lo in range(0, per_user, BATCH):
+            ops = [
+                PutOp(ns, f"m{i}", memory_value(u, i)) for i in range(lo, min(per_user, lo + BATCH))
+            ]
+            t0 = time.perf_counter()
+            store.batch(ops)
+            latencies.append(time.perf_counter() - t0)
+    seconds = time.perf_counter() - started
+    batch = summarize(latencies)
+    return {
+        "items": users * per_user,
+        "seconds": round(seconds, 3),
+        "items_per_s": round(users * per_user / seconds, 1),
+        "batch_p50_ms": batch["p50_ms"],
+        "batch_p95_ms": batch["p95_ms"],
+    }
+
+
+def calls(store: BaseStore) -> dict[str, Callable[[Request], Any]]:
+    def ns(r: Request) -> tuple[str, str]:
+        return ("memories", f"user-{r.user}")
+
+    return {
+        "get": lambda r: store.get(ns(r), f"m{r.key}"),
+        "filtered_search": lambda r: store.search(ns(r), filter={"kind": "fact"}, limit=10),
+        "vector_search": lambda r: store.search(ns(r), query=query_text(r.user, r.query), limit=10),
+        "list_namespaces": lambda r: store.list_namespaces(prefix=("memories",), limit=100),
+        "search_no_query": lambda r: store.search(ns(r), limit=10),
+    }
+
+
+def check_answers(store: BaseStore, name: str, r: Request, users: int, per_user: int) -> None:
+    """Fail loudly if a store answers wrongly: a fast wrong answer is not a result."""
+    fn = calls(store)
+    item = fn["get"](r)
+    if item is None or item.value != memory_value(r.user, r.key):
+        raise AssertionError(f"{name}: get returned {item!r}")
+    found = fn["filtered_search"](r)
+    if not found or any(i.value["kind"] != "fact" for i in found):
+        raise AssertionError(f"{name}: filtered search returned {found!r}")
+    listed = fn["list_namespaces"](r)
+    if len(listed) != min(100, users) or any(n[0] != "memories" for n in listed):
+        raise AssertionError(f"{name}: list_namespaces returned {len(listed)} namespaces")
+    plain = fn["search_no_query"](r)
+    if len(plain) != min(10, per_user):
+        raise AssertionError(f"{name}: search without query returned {len(plain)} items")
+
+
+def measure(
+    store: BaseStore,
+    name: str,
+    requests: list[Request],
+    budget: float,
+    users: int,
+    per_user: int,
+) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    check_answers(store, name, requests[0], users, per_user)
+    for op, fn in calls(store).items():
+        if op == "vector_search" and name == "SqliteStore":
+            continue
+        fn(requests[0])  # warm-up, untimed
+        latencies: list[float] = []
+        started = time.perf_counter()
+        for r in requests:
+            t0 = time.perf_counter()
+            fn(r)
+            latencies.append(time.perf_counter() - t0)
+            if time.perf_counter() - started > budget:
+                break
+        out[op] = summarize(latencies)
+        capped = " (time budget reached)" if len(latencies) < len(requests) else ""
+        log(f"{name}: {op} x{len(latencies)}{capped} in {time.perf_counter() - started:.1f} s")
+    return out
+
+
+def ratio(a: float | None, b: float | None) -> float | None:
+    if a is None or b is None or b <= 0:
+        return None
+    return round(a / b, 2)
+
+
+def ratios(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """ChromaStore's ratio to each peer, to the best peer, and the targets' verdicts."""
+    out: dict[str, Any] = {}
+    for name in ("ChromaStore(path)", "ChromaStore(server)"):
+        if name not in results:
+            continue
+        mine = results[name]
+        per_op: dict[str, Any] = {}
+        for op in ["put", *OPS]:
+            entry: dict[str, Any] = {}
+            if op == "put":
+                # slower-by factor: peer's items/s over ours
+                rates = {p: results[p]["put"]["items_per_s"] for p in PEERS if p in results}
+                for peer, rate in rates.items():
+                    entry[f"vs_{peer}"] = ratio(rate, mine["put"]["items_per_s"])
+                entry["vs_best_peer"] = ratio(max(rates.values()), mine["put"]["items_per_s"])
+            else:
+                p50s = {p: results[p][op]["p50_ms"] for p in PEERS if op in results.get(p, {})}
+                for peer, p50 in p50s.items():
+                    entry[f"vs_{peer}"] = ratio(mine[op]["p50_ms"], p50)
+                valid = [v for v in p50s.values() if v]
+                entry["vs_best_peer"] = ratio(mine[op]["p50_ms"], min(valid)) if valid else None
+            if op in TARGETS:
+                peer, factor = TARGETS[op]
+                got = entry.get(f"vs_{peer}")
+                entry["target"] = f"<= {factor:g}x {peer}"
+                entry["pass"] = got is not None and got <= factor
+            per_op[op] = entry
+        out[name] = per_op
+    if "ChromaStore(server)" in results and "ChromaStore(path)" in results:
+        srv, emb = results["ChromaStore(server)"], results["ChromaStore(path)"]
+        hop: dict[str, Any] = {"put": ratio(emb["put"]["items_per_s"], srv["put"]["items_per_s"])}
+        for op in OPS:
+            hop[op] = ratio(srv[op]["p50_ms"], emb[op]["p50_ms"])
+        out["server_vs_path"] = hop
+    return out
+
+
+def fmt_ms(v: float | None) -> str:
+    return "-" if v is None else f"{v:.2f}"
+
+
+def print_tables(results: dict[str, dict[str, Any]], rat: dict[str, Any]) -> None:
+    names = list(results)
+    chroma = [n for n in names if n.startswith("ChromaStore")]
+    for op in ["put", *OPS]:
+        print(f"\n## {LABELS[op]}")
+        if op == "put":
+            print(f"{'store':<22}{'items/s':>10}{'seconds':>10}{'batch p50':>11}{'batch p95':>11}")
+            for n in names:
+                p = results[n]["put"]
+                print(
+                    f"{n:<22}{p['items_per_s']:>10.0f}{p['seconds']:>10.1f}"
+                    f"{fmt_ms(p['batch_p50_ms']):>11}{fmt_ms(p['batch_p95_ms']):>11}"
+                )
+        else:
+            print(f"{'store':<22}{'p50 ms':>10}{'p95 ms':>10}{'calls':>7}")
+            for n in names:
+                if op not in results[n]:
+                    print(f"{n:<22}{'(no index)':>10}")
+                    continue
+                s = results[n][op]
+                print(f"{n:<22}{fmt_ms(s['p50_ms']):>10}{fmt_ms(s['p95_ms']):>10}{s['n']:>7}")
+        for n in chroma:
+            e = rat[n][op]
+            best = e["vs_best_peer"]
+            line = f"  {n}: {'-' if best is None else f'{best:g}x'} the best peer"
+            if "target" in e:
+                peer = TARGETS[op][0]
+                got = e[f"vs_{peer}"]
+                verdict = "PASS" if e["pass"] else "FAIL"
+                shown = "-" if got is None else f"{got:g}x"
+                line += f"; {shown} {peer}, target {e['target']}: {verdict}"
+            else:
+                vs_sqlite = e.get("vs_SqliteStore")
+                if vs_sqlite is not None:
+                    line += f"; {vs_sqlite:g}x SqliteStore"
+                line += " (no target)"
+            print(line)
+        if "server_vs_path" in rat and rat["server_vs_path"][op] is not None:
+            print(f"  server / embedded: {rat['server_vs_path'][op]:g}x (the network hop)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--users", type=int, default=200)
+    parser.add_argument("--per-user", type=int, default=50)
+    parser.add_argument("--queries", type=int, default=200, help="timed calls per operation")
+    parser.add_argument(
+        "--budget", type=float, default=20.0, help="seconds per operation and store, at most"
+    )
+    parser.add_argument("--server", action="store_true", help="also ChromaStore on chroma run")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args(argv)
+    if args.users < 1 or args.per_user < 1 or args.queries < 1:
+        parser.error("--users, --per-user and --queries must be at least 1")
+
+    requests = make_requests(args.users, args.per_user, args.queries, args.seed)
+    names = ["InMemoryStore", "SqliteStore", "ChromaStore(path)"]
+    if args.server:
+        names.append("ChromaStore(server)")
+    results: dict[str, dict[str, Any]] = {}
+    total = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="store_scale-") as tmpdir:
+        tmp = Path(tmpdir)
+        with contextlib.ExitStack() as stack:
+            url = None
+            if args.server:
+                t0 = time.perf_counter()
+                (tmp / "server").mkdir()
+                url = stack.enter_context(chroma_server(tmp / "server" / "chroma"))
+                log(f"chroma run listening at {url} after {time.perf_counter() - t0:.1f} s")
+            for name in names:
+                where = tmp / name.replace("(", "-").rstrip(")")
+                where.mkdir()
+                with open_store(name, where, url) as store:
+                    log(f"{name}: loading {args.users} x {args.per_user} items")
+                    put = load(store, args.users, args.per_user)
+                    log(f"{name}: loaded in {put['seconds']:.1f} s ({put['items_per_s']:.0f}/s)")
+                    results[name] = {"put": put}
+                    results[name].update(
+                        measure(store, name, requests, args.budget, args.users, args.per_user)
+                    )
+                gc.collect()
+    log(f"done in {time.perf_counter() - total:.1f} s")
+
+    rat = ratios(results)
+    print(f"# {args.users} users x {args.per_user} memories = {args.users * args.per_user} items")
+    print_tables(results, rat)
+    verdicts = [
+        e["pass"] for n in rat if n != "server_vs_path" for e in rat[n].values() if "pass" in e
+    ]
+    print(f"\ntargets met: {sum(verdicts)}/{len(verdicts)}")
+    summary = {
+        "users": args.users,
+        "per_user": args.per_user,
+        "items": args.users * args.per_user,
+        "queries": args.queries,
+        "budget_s": args.budget,
+        "stores": results,
+        "ratios": rat,
+    }
+    print(json.dumps(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
