@@ -4,7 +4,7 @@ Usage:
     python benchmarks/store_scale.py [--users 200] [--per-user 50] [--queries 200]
                                      [--budget 20] [--server] [--seed 7]
 
-Loads the same U users x M memories into, one after the other in this process:
+Loads the same U users x M memories into these stores, all open side by side in this process:
 
 * ``InMemoryStore`` with a 384-dim index on ``content``;
 * ``SqliteStore`` (langgraph-checkpoint-sqlite) on a file, without a vector index (SQLite
@@ -21,9 +21,15 @@ Measured per store: put throughput while loading (one ``batch`` of up to 50 ``Pu
 user), then for the same random users and keys on every store, one call at a time: ``get``,
 filtered search (``filter={"kind": "fact"}, limit=10``), vector search (``query=``,
 ``limit=10``; not on SqliteStore), ``list_namespaces(prefix=("memories",), limit=100)`` and
-search without a query (``limit=10``). Each operation gets one untimed warm-up call, then up
-to ``--queries`` timed calls or ``--budget`` seconds, whichever comes first (the number made
-is printed), so that the script ends even on a slow store.
+search without a query (``limit=10``). Each operation gets one untimed call whose answer
+is checked (a fast wrong answer is not a result; it is also the warm-up), then up to
+``--queries`` timed calls or ``--budget`` seconds of its calls, whichever comes first (the
+number made is printed), so that the script ends even on a slow store.
+
+The stores take turns call by call (user by user while loading, request by request when
+timing), so that a change in the machine's load while the script runs (other processes on a
+shared machine) weighs on every store alike and the ratios stay fair; each store's figures
+count only the time spent in its own calls.
 
 Prints a table per operation with ChromaStore's ratio to the best peer, PASS/FAIL for the
 targets of issue 10 (on p50: get, filtered search and list_namespaces within 10x of
@@ -37,7 +43,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import gc
 import json
 import random
 import sys
@@ -48,7 +53,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from _stores import chroma_server, index_config, memory_value, open_chroma, query_text, summarize
+from _stores import (
+    KINDS,
+    chroma_server,
+    index_config,
+    memory_value,
+    open_chroma,
+    query_text,
+    summarize,
+)
 from langgraph.store.base import BaseStore, PutOp
 
 BATCH = 50
@@ -117,28 +130,39 @@ def open_store(name: str, tmp: Path, url: str | None) -> Iterator[BaseStore]:
         raise ValueError(name)
 
 
-def load(store: BaseStore, users: int, per_user: int) -> dict[str, Any]:
-    """Put every item, one ``batch`` of up to 50 PutOps at a time; items/s over the whole load."""
-    latencies: list[float] = []
+def load(stores: dict[str, BaseStore], users: int, per_user: int) -> dict[str, dict[str, Any]]:
+    """Put every item into every store, user by user, the stores taking turns.
+
+    Each store gets one ``batch`` of up to 50 PutOps at a time; its items/s is the items over
+    the time spent in its own calls. Taking turns spreads any change of the machine's load
+    (other processes) over all stores alike.
+    """
+    latencies: dict[str, list[float]] = {name: [] for name in stores}
     started = time.perf_counter()
     for u in range(users):
         ns = ("memories", f"user-{u}")
         for lo in range(0, per_user, BATCH):
-            ops = [
-                PutOp(ns, f"m{i}", memory_value(u, i)) for i in range(lo, min(per_user, lo + BATCH))
-            ]
-            t0 = time.perf_counter()
-            store.batch(ops)
-            latencies.append(time.perf_counter() - t0)
-    seconds = time.perf_counter() - started
-    batch = summarize(latencies)
-    return {
-        "items": users * per_user,
-        "seconds": round(seconds, 3),
-        "items_per_s": round(users * per_user / seconds, 1),
-        "batch_p50_ms": batch["p50_ms"],
-        "batch_p95_ms": batch["p95_ms"],
-    }
+            batch = [memory_value(u, i) for i in range(lo, min(per_user, lo + BATCH))]
+            for name, store in stores.items():
+                ops = [PutOp(ns, f"m{lo + j}", value) for j, value in enumerate(batch)]
+                t0 = time.perf_counter()
+                store.batch(ops)
+                latencies[name].append(time.perf_counter() - t0)
+        if (u + 1) % max(1, users // 10) == 0:
+            log(f"loaded {u + 1}/{users} users in {time.perf_counter() - started:.0f} s")
+    out: dict[str, dict[str, Any]] = {}
+    for name, lat in latencies.items():
+        seconds = sum(lat)
+        stats = summarize(lat)
+        out[name] = {
+            "items": users * per_user,
+            "seconds": round(seconds, 3),
+            "items_per_s": round(users * per_user / seconds, 1),
+            "batch_p50_ms": stats["p50_ms"],
+            "batch_p95_ms": stats["p95_ms"],
+        }
+        log(f"{name}: {users * per_user} items in {seconds:.1f} s of its own calls")
+    return out
 
 
 def calls(store: BaseStore) -> dict[str, Callable[[Request], Any]]:
@@ -154,48 +178,64 @@ def calls(store: BaseStore) -> dict[str, Callable[[Request], Any]]:
     }
 
 
-def check_answers(store: BaseStore, name: str, r: Request, users: int, per_user: int) -> None:
-    """Fail loudly if a store answers wrongly: a fast wrong answer is not a result."""
+def check_answers(
+    store: BaseStore, name: str, r: Request, users: int, per_user: int, vectors: bool
+) -> None:
+    """Fail loudly if a store answers wrongly: a fast wrong answer is not a result.
+
+    Calls each operation once, untimed: this is also the warm-up of every operation.
+    """
     fn = calls(store)
+    ns = ("memories", f"user-{r.user}")
     item = fn["get"](r)
     if item is None or item.value != memory_value(r.user, r.key):
         raise AssertionError(f"{name}: get returned {item!r}")
+    facts = len(range(0, per_user, len(KINDS)))
     found = fn["filtered_search"](r)
-    if not found or any(i.value["kind"] != "fact" for i in found):
+    if len(found) != min(10, facts) or any(
+        i.value["kind"] != "fact" or i.namespace != ns for i in found
+    ):
         raise AssertionError(f"{name}: filtered search returned {found!r}")
+    if vectors:
+        hits = fn["vector_search"](r)
+        if len(hits) != min(10, per_user) or any(i.namespace != ns for i in hits):
+            raise AssertionError(f"{name}: vector search returned {hits!r}")
     listed = fn["list_namespaces"](r)
     if len(listed) != min(100, users) or any(n[0] != "memories" for n in listed):
         raise AssertionError(f"{name}: list_namespaces returned {len(listed)} namespaces")
     plain = fn["search_no_query"](r)
-    if len(plain) != min(10, per_user):
-        raise AssertionError(f"{name}: search without query returned {len(plain)} items")
+    if len(plain) != min(10, per_user) or any(i.namespace != ns for i in plain):
+        raise AssertionError(f"{name}: search without query returned {plain!r}")
 
 
 def measure(
-    store: BaseStore,
-    name: str,
-    requests: list[Request],
-    budget: float,
-    users: int,
-    per_user: int,
-) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    check_answers(store, name, requests[0], users, per_user)
-    for op, fn in calls(store).items():
-        if op == "vector_search" and name == "SqliteStore":
-            continue
-        fn(requests[0])  # warm-up, untimed
-        latencies: list[float] = []
-        started = time.perf_counter()
+    stores: dict[str, BaseStore], requests: list[Request], budget: float
+) -> dict[str, dict[str, Any]]:
+    """Time each operation on every store, request by request, the stores taking turns.
+
+    A store leaves an operation once its own calls have used ``budget`` seconds.
+    """
+    out: dict[str, dict[str, Any]] = {name: {} for name in stores}
+    fns = {name: calls(store) for name, store in stores.items()}
+    for op in OPS:
+        active = [n for n in stores if op != "vector_search" or n != "SqliteStore"]
+        latencies: dict[str, list[float]] = {n: [] for n in active}
+        spent = dict.fromkeys(active, 0.0)
         for r in requests:
-            t0 = time.perf_counter()
-            fn(r)
-            latencies.append(time.perf_counter() - t0)
-            if time.perf_counter() - started > budget:
+            for name in list(active):
+                t0 = time.perf_counter()
+                fns[name][op](r)
+                took = time.perf_counter() - t0
+                latencies[name].append(took)
+                spent[name] += took
+                if spent[name] > budget:
+                    active.remove(name)
+            if not active:
                 break
-        out[op] = summarize(latencies)
-        capped = " (time budget reached)" if len(latencies) < len(requests) else ""
-        log(f"{name}: {op} x{len(latencies)}{capped} in {time.perf_counter() - started:.1f} s")
+        for name, lat in latencies.items():
+            out[name][op] = summarize(lat)
+            capped = " (time budget reached)" if len(lat) < len(requests) else ""
+            log(f"{name}: {op} x{len(lat)}{capped} in {spent[name]:.1f} s")
     return out
 
 
@@ -317,18 +357,19 @@ def main(argv: list[str] | None = None) -> int:
                 (tmp / "server").mkdir()
                 url = stack.enter_context(chroma_server(tmp / "server" / "chroma"))
                 log(f"chroma run listening at {url} after {time.perf_counter() - t0:.1f} s")
+            stores: dict[str, BaseStore] = {}
             for name in names:
                 where = tmp / name.replace("(", "-").rstrip(")")
                 where.mkdir()
-                with open_store(name, where, url) as store:
-                    log(f"{name}: loading {args.users} x {args.per_user} items")
-                    put = load(store, args.users, args.per_user)
-                    log(f"{name}: loaded in {put['seconds']:.1f} s ({put['items_per_s']:.0f}/s)")
-                    results[name] = {"put": put}
-                    results[name].update(
-                        measure(store, name, requests, args.budget, args.users, args.per_user)
-                    )
-                gc.collect()
+                stores[name] = stack.enter_context(open_store(name, where, url))
+            log(f"loading {args.users} x {args.per_user} items into {len(stores)} stores")
+            for name, put in load(stores, args.users, args.per_user).items():
+                results[name] = {"put": put}
+            for name, store in stores.items():  # untimed; also the warm-up
+                vectors = name != "SqliteStore"
+                check_answers(store, name, requests[0], args.users, args.per_user, vectors)
+            for name, ops in measure(stores, requests, args.budget).items():
+                results[name].update(ops)
     log(f"done in {time.perf_counter() - total:.1f} s")
 
     rat = ratios(results)
