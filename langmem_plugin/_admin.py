@@ -11,8 +11,11 @@ command line stays a thin layer and the helpers can be used from Python as well:
 
 Users are identified as ``Memory.stats`` counts them: the owners of chat sessions and the
 second label of every store namespace (``("profile", user_id)``, ``("memories", user_id)``
-...). A namespace "names" a user when one of its labels equals the user id. Reads here never
-refresh TTLs: inspecting a memory does not extend the life of what it shows.
+...). A namespace "names" a user when one of its labels equals the user id. The
+conversation archive (``("archive", user, session)``, ``("sessions", user)``, see
+``langmem_plugin.history._storage``) is store items too, reported as sessions and messages
+rather than as memories. Reads here never refresh TTLs: inspecting a memory does not
+extend the life of what it shows.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.store.base import PutOp, SearchItem
 
 from langmem_plugin.history import HistoryStorage, MessageHit, SessionInfo
-from langmem_plugin.history._storage import check_id
+from langmem_plugin.history._storage import HISTORY_LABELS, OWNERS, check_id
 from langmem_plugin.memory import Memory
 from langmem_plugin.store import ChromaStore
 
@@ -167,9 +170,8 @@ def chroma_store(memory: Memory) -> ChromaStore:
 
 
 def history_storage(memory: Memory) -> HistoryStorage:
-    """The chat-history collections of ``memory`` (same client, prefix and embeddings)."""
-    store = chroma_store(memory)
-    return HistoryStorage(store.client, memory.embeddings, store.collection_prefix)
+    """The chat sessions and archived messages of ``memory`` (items of its store)."""
+    return HistoryStorage(memory.store)
 
 
 def _all_namespaces(memory: Memory) -> list[tuple[str, ...]]:
@@ -185,6 +187,19 @@ def _all_items(memory: Memory, namespace: tuple[str, ...]) -> list[SearchItem]:
     items: list[SearchItem] = []
     while True:
         page = memory.store.search(namespace, limit=_PAGE, offset=len(items), refresh_ttl=False)
+        items.extend(page)
+        if len(page) < _PAGE:
+            return items
+
+
+def _all_items_filtered(
+    memory: Memory, namespace: tuple[str, ...], filter: dict[str, Any]
+) -> list[SearchItem]:
+    items: list[SearchItem] = []
+    while True:
+        page = memory.store.search(
+            namespace, filter=filter, limit=_PAGE, offset=len(items), refresh_ttl=False
+        )
         items.extend(page)
         if len(page) < _PAGE:
             return items
@@ -221,7 +236,7 @@ def list_users(memory: Memory) -> list[UserSummary]:
     """
     memories: dict[str, int] = {}
     for namespace in _all_namespaces(memory):
-        if len(namespace) > 1:
+        if len(namespace) > 1 and namespace[0] not in HISTORY_LABELS:
             memories[namespace[1]] = memories.get(namespace[1], 0) + len(
                 _all_items(memory, namespace)
             )
@@ -262,11 +277,12 @@ def search_user(
         raise ValueError(f"limit must be a positive integer, got {limit!r}")
     items: list[SearchItem] = []
     for namespace in user_namespaces(memory, user_id):
+        if namespace[0] in HISTORY_LABELS:  # searched below, as messages
+            continue
         items.extend(memory.store.search(namespace, query=query, limit=limit, refresh_ttl=False))
     items.sort(key=lambda item: item.score if item.score is not None else float("-inf"))
     items.reverse()
-    storage = history_storage(memory)
-    messages = storage.search(user_id, query, limit) if storage.messages.count() else []
+    messages = history_storage(memory).search(user_id, query, limit)
     return items[:limit], messages
 
 
@@ -337,7 +353,9 @@ def forget_user(memory: Memory, user_id: str, *, dry_run: bool = False) -> Forge
     """Remove every trace of a user: store items, chat histories and checkpoints.
 
     Removed: every item in a namespace naming the user (its vectors go with it), every
-    chat session the user owns with its messages, and every checkpointer thread that
+    chat session the user owns with its archived messages, record and ownership claim
+    (the archive is store items, so the store's forget guarantees cover it), and every
+    checkpointer thread that
     belongs to the user: a thread whose checkpoints were written with
     ``configurable.user_id`` equal to the user, or a thread that is one of the user's
     sessions or is cited (``thread_id``) by one of the user's memories, unless its
@@ -360,18 +378,25 @@ def forget_user(memory: Memory, user_id: str, *, dry_run: bool = False) -> Forge
     check_id("user_id", user_id)
     report = ForgetReport(user_id=user_id, dry_run=dry_run)
     storage = history_storage(memory)
+    runtime = getattr(memory, "_memory_runtime", None)
+    if runtime is not None and not dry_run:  # nothing queued may land after the delete
+        memory.flush()
 
     to_delete: list[tuple[tuple[str, ...], str]] = []
     cited: set[str] = set()
     for namespace in user_namespaces(memory, user_id):
         items = _all_items(memory, namespace)
-        report.items[namespace] = len(items)
         to_delete.extend((namespace, item.key) for item in items)
+        if namespace[0] in HISTORY_LABELS:  # reported as sessions and messages
+            continue
+        report.items[namespace] = len(items)
         cited |= _cited_threads(items)
 
     sessions = storage.list_sessions(user_id)
     report.sessions = [info.session_id for info in sessions]
     report.messages = sum(info.message_count for info in sessions)
+    claims = _all_items_filtered(memory, (OWNERS,), {"user_id": user_id})
+    to_delete.extend((claim.namespace, claim.key) for claim in claims)
 
     saver = memory.checkpointer
     threads = {
@@ -391,8 +416,8 @@ def forget_user(memory: Memory, user_id: str, *, dry_run: bool = False) -> Forge
     for start in range(0, len(to_delete), _WRITE_CHUNK):
         chunk = to_delete[start : start + _WRITE_CHUNK]
         memory.store.batch([PutOp(namespace, key, None) for namespace, key in chunk])
-    for session_id in report.sessions:
-        storage.delete_session(user_id, session_id)
+    if runtime is not None:
+        runtime.archiver.forget(user_id=user_id)
     for thread_id in report.threads:
         saver.delete_thread(thread_id)
     return report

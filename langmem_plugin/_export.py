@@ -1,35 +1,38 @@
 """Export and import a whole memory as JSON Lines (``langmem export`` / ``langmem import``).
 
-The file is UTF-8 text, one JSON object per line:
+The file is UTF-8 text, one JSON object per line (format version 2):
 
-1. a header: ``{"type": "langmem-export", "version": 1, "exported_at": <epoch s>,
+1. a header: ``{"type": "langmem-export", "version": 2, "exported_at": <epoch s>,
    "counts": {"items": n, "sessions": n, "messages": n}}``;
-2. every live store item, in the store's insertion order: ``{"type": "item",
-   "namespace": [...], "key": ..., "value": {...}, "created_at": <epoch s>,
-   "updated_at": <epoch s>, "ttl": <minutes or null>, "expires_at": <epoch s or null>,
-   "indexed": <bool>}``;
-3. every chat session: ``{"type": "session", "session_id": ..., "user_id": ...,
-   "created_at": <epoch s>, "last_active": <epoch s>, "title": ..., "summary": ...}``;
-4. every chat message, in each session's order: ``{"type": "message", "id": <record
-   id>, "session_id": ..., "user_id": ..., "seq": <int>, "writer": ..., "ts": <epoch s>,
-   "message": <LangChain message dict>}``.
+2. every live store item, namespace by namespace in the store's insertion order:
+   ``{"type": "item", "namespace": [...], "key": ..., "value": {...}, "created_at":
+   <epoch s>, "updated_at": <epoch s>, "ttl": null, "expires_at": null, "indexed":
+   <bool>}``.
 
-Times are the stored floats (JSON keeps them exactly), so importing an export into an
-empty memory reproduces its items, timestamps, TTLs, ordering, sessions and messages
-exactly. Vectors are not exported: the importing memory embeds the texts again with its
-own embeddings (so an export also moves memories to another embedding model). Items
-imported with ``"indexed": true`` are indexed on the store's default fields; per-item
-``index=[...]`` field lists are not recorded. Checkpoints (short-term thread state) are
-not part of an export.
+The conversation archive is store items like any other (``("archive", user, session)``
+per message, ``("sessions", user)`` per session, ``("session_owners",)`` claims; see
+``langmem_plugin.history._storage``), so version 2 has no separate session or message
+records: ``counts.sessions`` / ``counts.messages`` count the session and archive items,
+``counts.items`` the other items (ownership claims are in none of the three).
+
+Everything is read and written through the public ``BaseStore`` API, so an export works
+on any store layout. What that API does not expose is not carried: items are re-created
+at import time (``created_at`` / ``updated_at`` in the file are informational; the dates
+that matter, ``occurred_at`` of archived turns, ``started_at`` of episodes, ``valid_from``
+of facts, are in the values), and TTLs are not known at export. ``indexed`` (was the item put with
+``index=False``?) is read with one query search per namespace, whose unindexed items
+score None. Vectors are not exported: the importing memory embeds the texts again with
+its own embeddings (so an export also moves memories to another embedding model).
+Checkpoints (short-term thread state) are not part of an export.
+
+Version 1 files (separate ``session`` and ``message`` records) still import: their
+sessions become session records and claims, their messages archive items in their order
+(``seq`` renumbered 0, 1, 2 ... per session, ``occurred_at`` from the stored time).
 
 Import validates the whole file before writing anything: a malformed line raises
 ``ExportFormatError`` naming the line and the offending value, and a session that
 belongs to another user in the target raises ``SessionOwnershipError``; in both cases
-nothing is written. Records already present (same item key, session id or message
-record id) are replaced.
-
-Store items are read and written through ``ChromaStore``'s record layout (see
-``langmem_plugin.store._records``), which is how their timestamps and TTL survive.
+nothing is written. Records already present (same namespace and key) are replaced.
 """
 
 from __future__ import annotations
@@ -39,22 +42,23 @@ import json
 import math
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
 from langchain_core.messages import BaseMessage
-from langgraph.store.base import PutOp
+from langgraph.store.base import BaseStore, PutOp, SearchItem
 from langgraph.store.base import _validate_namespace as validate_put_namespace
 from tqdm import tqdm
 
-from langmem_plugin._admin import chroma_store, history_storage
-from langmem_plugin.history import HistoryStorage, SessionOwnershipError
-from langmem_plugin.history._codec import decode_message, encode_message, search_text
+from langmem_plugin._admin import history_storage
+from langmem_plugin.history import SessionOwnershipError
+from langmem_plugin.history._codec import decode_message
+from langmem_plugin.history._storage import ARCHIVE, OWNERS, SESSIONS, archive_value, iso_utc
 from langmem_plugin.memory import Memory
-from langmem_plugin.store import _records as rec
 
 __all__ = [
     "EXPORT_FORMAT",
@@ -66,9 +70,10 @@ __all__ = [
 ]
 
 EXPORT_FORMAT = "langmem-export"
-EXPORT_VERSION = 1
+EXPORT_VERSION = 2
+_READABLE_VERSIONS = (1, 2)
 _CHUNK = 256
-_DUMMY_VECTOR = [1.0]
+_PAGE = 1000
 _T = TypeVar("_T")
 
 Source = str | Path | IO[str]
@@ -83,9 +88,9 @@ class TransferCounts:
     """How many records an export or import moved.
 
     Attributes:
-        items: Store items.
-        sessions: Chat sessions.
-        messages: Chat messages.
+        items: Store items other than the conversation archive.
+        sessions: Chat sessions (session records).
+        messages: Archived chat messages.
     """
 
     items: int = 0
@@ -103,13 +108,6 @@ def _chunks(seq: Sequence[_T], size: int) -> Iterator[Sequence[_T]]:
         yield seq[start : start + size]
 
 
-def _items_collection(memory: Memory) -> Any:
-    store = chroma_store(memory)
-    return store.client.get_or_create_collection(
-        f"{store.collection_prefix}_items", embedding_function=None
-    )
-
-
 def _progress(total: int, desc: str, enabled: bool) -> tqdm[Any]:
     return tqdm(
         total=total,
@@ -122,35 +120,62 @@ def _progress(total: int, desc: str, enabled: bool) -> tqdm[Any]:
     )
 
 
+def _kind(namespace: Sequence[str]) -> str | None:
+    """Which count an item falls under: items, sessions, messages, or None (claims)."""
+    if namespace[0] == ARCHIVE:
+        return "messages"
+    if namespace[0] == SESSIONS:
+        return "sessions"
+    if namespace[0] == OWNERS:
+        return None
+    return "items"
+
+
+def _count(namespaces: Iterable[Sequence[str]]) -> TransferCounts:
+    tally = {"items": 0, "sessions": 0, "messages": 0}
+    for namespace in namespaces:
+        kind = _kind(namespace)
+        if kind is not None:
+            tally[kind] += 1
+    return TransferCounts(**tally)
+
+
+def _unindexed(store: BaseStore, namespace: tuple[str, ...], count: int) -> set[str]:
+    """Keys of ``namespace`` stored with ``index=False``: a query search scores them None."""
+    if namespace[0] in (SESSIONS, OWNERS) or getattr(store, "index_config", None) is None:
+        return set()
+    found = store.search(namespace, query="export", limit=max(count, 1), refresh_ttl=False)
+    return {item.key for item in found if item.score is None and tuple(item.namespace) == namespace}
+
+
 # ---------------------------------------------------------------------------- export
-def _item_records(memory: Memory, now: float) -> tuple[list[rec.StoredItem], Any]:
-    collection = _items_collection(memory)
-    heads = rec.decode_items(collection.get(include=["metadatas"]), with_values=False)
-    live = sorted((i for i in heads if not i.expired(now)), key=lambda i: i.order)
-    return live, collection
-
-
-def _message_heads(storage: HistoryStorage) -> list[tuple[str, dict[str, Any]]]:
-    found = storage.messages.get(include=["metadatas"])
-    rows = list(zip(found["ids"], found["metadatas"], strict=True))
-    rows.sort(
-        key=lambda row: (
-            str(row[1]["user_id"]),
-            str(row[1]["session_id"]),
-            int(row[1]["seq"]),
-            str(row[1]["writer"]),
+def _all_items(store: BaseStore) -> list[tuple[SearchItem, bool]]:
+    namespaces: list[tuple[str, ...]] = []
+    while True:
+        page = store.list_namespaces(limit=_PAGE, offset=len(namespaces))
+        namespaces.extend(page)
+        if len(page) < _PAGE:
+            break
+    items: list[tuple[SearchItem, bool]] = []
+    for namespace in namespaces:
+        found: list[SearchItem] = []
+        while True:
+            page_items = store.search(namespace, limit=_PAGE, offset=len(found), refresh_ttl=False)
+            found.extend(page_items)
+            if len(page_items) < _PAGE:
+                break
+        unindexed = _unindexed(store, namespace, len(found))
+        indexed_kind = namespace[0] not in (SESSIONS, OWNERS)
+        items.extend(
+            (item, indexed_kind and item.key not in unindexed)
+            for item in found
+            if tuple(item.namespace) == namespace
         )
-    )
-    return rows
-
-
-def _optional(value: Any) -> float | None:
-    number = float(value or 0.0)
-    return number if number else None
+    return items
 
 
 def export_memory(memory: Memory, destination: Source, *, progress: bool = False) -> TransferCounts:
-    """Write every store item, session and message of ``memory`` as JSON Lines.
+    """Write every store item of ``memory`` (the conversation archive included) as JSON Lines.
 
     Args:
         memory: The memory to export (any ``Memory``: folder or server).
@@ -160,73 +185,34 @@ def export_memory(memory: Memory, destination: Source, *, progress: bool = False
     Returns:
         The counts written.
     """
+    if getattr(memory, "_memory_runtime", None) is not None:
+        memory.flush()  # turns still queued for the archive belong in the export
     now = time.time()
-    items, item_collection = _item_records(memory, now)
-    storage = history_storage(memory)
-    sessions = storage.sessions.get(include=["metadatas"])
-    session_rows = sorted(
-        zip(sessions["ids"], sessions["metadatas"], strict=True),
-        key=lambda row: (str(row[1]["user_id"]), float(row[1]["created_at"]), row[0]),
-    )
-    messages = _message_heads(storage)
-    counts = TransferCounts(len(items), len(session_rows), len(messages))
-    batch = max(1, int(chroma_store(memory).client.get_max_batch_size()))
+    items = _all_items(memory.store)
+    counts = _count(item.namespace for item, _ in items)
 
-    def lines() -> Iterator[dict[str, Any]]:
-        yield {
+    with _open(destination, "w") as out, _progress(counts.total, "export", progress) as bar:
+        header = {
             "type": EXPORT_FORMAT,
             "version": EXPORT_VERSION,
             "exported_at": now,
             "counts": asdict(counts),
         }
-        for chunk in _chunks(items, min(batch, _CHUNK)):
-            got = item_collection.get(ids=[i.iid for i in chunk], include=["documents"])
-            documents = dict(zip(got["ids"], got["documents"], strict=True))
-            for item in chunk:
-                if item.iid not in documents:  # deleted while exporting
-                    continue
-                yield {
-                    "type": "item",
-                    "namespace": list(item.namespace),
-                    "key": item.key,
-                    "value": json.loads(documents[item.iid]),
-                    "created_at": float(item.meta["ca"]),
-                    "updated_at": float(item.meta["ua"]),
-                    "ttl": _optional(item.meta.get("ttl")),
-                    "expires_at": _optional(item.meta.get("exp")),
-                    "indexed": item.n_vectors > 0,
-                }
-        for session_id, meta in session_rows:
-            yield {
-                "type": "session",
-                "session_id": session_id,
-                "user_id": str(meta["user_id"]),
-                "created_at": float(meta["created_at"]),
-                "last_active": float(meta["last_active"]),
-                "title": meta.get("title"),
-                "summary": meta.get("summary"),
+        out.write(json.dumps(header, ensure_ascii=False) + "\n")
+        for item, indexed in items:
+            record = {
+                "type": "item",
+                "namespace": list(item.namespace),
+                "key": item.key,
+                "value": item.value,
+                "created_at": item.created_at.timestamp(),
+                "updated_at": item.updated_at.timestamp(),
+                "ttl": None,
+                "expires_at": None,
+                "indexed": indexed,
             }
-        for rows in _chunks(messages, min(batch, _CHUNK)):
-            got = storage.messages.get(ids=[rid for rid, _ in rows], include=["documents"])
-            documents = dict(zip(got["ids"], got["documents"], strict=True))
-            for record_id, meta in rows:
-                if record_id not in documents:
-                    continue
-                yield {
-                    "type": "message",
-                    "id": record_id,
-                    "session_id": str(meta["session_id"]),
-                    "user_id": str(meta["user_id"]),
-                    "seq": int(meta["seq"]),
-                    "writer": str(meta["writer"]),
-                    "ts": float(meta["ts"]),
-                    "message": json.loads(documents[record_id]),
-                }
-
-    with _open(destination, "w") as out, _progress(counts.total, "export", progress) as bar:
-        for record in lines():
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
-            if record["type"] != EXPORT_FORMAT:
+            if _kind(item.namespace) is not None:
                 bar.update(1)
     return counts
 
@@ -343,8 +329,12 @@ def _read_plan(lines: Sequence[str], name: str) -> _Plan:
         if not header_seen:
             if kind != EXPORT_FORMAT:
                 raise _fail(where, f"the first line must be a {EXPORT_FORMAT!r} header", record)
-            if record.get("version") != EXPORT_VERSION:
-                raise _fail(where, f"unsupported export version (this is {EXPORT_VERSION})", record)
+            if record.get("version") not in _READABLE_VERSIONS:
+                raise _fail(
+                    where,
+                    f"unsupported export version (this reads {list(_READABLE_VERSIONS)})",
+                    record,
+                )
             header_seen = True
             continue
         if kind == "item":
@@ -382,12 +372,66 @@ def _read_lines(source: Source) -> tuple[list[str], str]:
     raise TypeError(f"source must be a path or a text stream, got {source!r}")
 
 
+def _legacy_items(plan: _Plan) -> list[dict[str, Any]]:
+    """Version 1 session and message records as version 2 item records."""
+    items: list[dict[str, Any]] = []
+    for session in plan.sessions:
+        user, session_id = session["user_id"], session["session_id"]
+        record = {
+            "session_id": session_id,
+            "user_id": user,
+            "created_at": float(session["created_at"]),
+            "last_active": float(session["last_active"]),
+        }
+        for name in ("title", "summary"):
+            if session.get(name) is not None:
+                record[name] = session[name]
+        times = {"created_at": record["created_at"], "updated_at": record["last_active"]}
+        items.append({"namespace": [SESSIONS, user], "key": session_id, "value": record, **times})
+        items.append(
+            {"namespace": [OWNERS], "key": session_id, "value": {"user_id": user}, **times}
+        )
+    ordered = sorted(
+        plan.messages,
+        key=lambda pair: (
+            pair[0]["user_id"],
+            pair[0]["session_id"],
+            int(pair[0]["seq"]),
+            pair[0]["writer"],
+        ),
+    )
+    next_seq: dict[tuple[str, str], int] = {}
+    for record, message in ordered:
+        user, session_id = record["user_id"], record["session_id"]
+        seq = next_seq.get((user, session_id), 0)
+        next_seq[user, session_id] = seq + 1
+        value = archive_value(
+            message,
+            user_id=user,
+            session_id=session_id,
+            seq=seq,
+            occurred_at=iso_utc(datetime.fromtimestamp(float(record["ts"]), tz=UTC)),
+            stored_at=float(record["ts"]),
+        )
+        items.append(
+            {
+                "namespace": [ARCHIVE, user, session_id],
+                "key": str(message.id or record["id"]),
+                "value": value,
+                "created_at": float(record["ts"]),
+                "updated_at": float(record["ts"]),
+                "indexed": bool(message.text),
+            }
+        )
+    return items
+
+
 def import_memory(memory: Memory, source: Source, *, progress: bool = False) -> TransferCounts:
-    """Load an export into ``memory`` (items, sessions and messages, with their times).
+    """Load an export (version 1 or 2) into ``memory``, the conversation archive included.
 
     Args:
-        memory: The target memory; normally empty (existing records with the same ids
-            are replaced).
+        memory: The target memory; normally empty (existing items with the same
+            namespace and key are replaced).
         source: A file path or a readable text stream of an ``export_memory`` file.
         progress: Show a progress bar on stderr.
 
@@ -402,88 +446,35 @@ def import_memory(memory: Memory, source: Source, *, progress: bool = False) -> 
     """
     lines, name = _read_lines(source)
     plan = _read_plan(lines, name)
+    items = [*plan.items, *_legacy_items(plan)]
+    claims: dict[str, str] = {}
+    for item in items:
+        if item["namespace"] == [OWNERS]:
+            claimant = str(item["value"].get("user_id"))
+            if claims.setdefault(item["key"], claimant) != claimant:
+                raise ExportFormatError(f"{name}: session {item['key']!r} claimed by two users")
     storage = history_storage(memory)
-    for session in plan.sessions:
-        owner = storage.owner(session["session_id"])
-        if owner is not None and owner != session["user_id"]:
+    for session_id, user in claims.items():
+        owner: str | None = storage.owner(session_id)
+        if owner is not None and owner != user:
             raise SessionOwnershipError(
-                f"{name}: session_id {session['session_id']!r} of user "
-                f"{session['user_id']!r} belongs to user {owner!r} in the target memory"
+                f"{name}: session_id {session_id!r} of user {user!r} belongs to user "
+                f"{owner!r} in the target memory"
             )
-    counts = TransferCounts(len(plan.items), len(plan.sessions), len(plan.messages))
-    batch = max(1, min(_CHUNK, int(chroma_store(memory).client.get_max_batch_size())))
+    counts = _count(item["namespace"] for item in items)
     with _progress(counts.total, "import", progress) as bar:
-        collection = _items_collection(memory)
-        for chunk in _chunks(plan.items, batch):
-            _import_items(memory, collection, chunk)
-            bar.update(len(chunk))
-        for chunk in _chunks(plan.sessions, batch):
-            storage.sessions.upsert(
-                ids=[s["session_id"] for s in chunk],
-                embeddings=[_DUMMY_VECTOR for _ in chunk],
-                metadatas=[_session_metadata(s) for s in chunk],
+        for chunk in _chunks(items, _CHUNK):
+            memory.store.batch(
+                [
+                    PutOp(
+                        tuple(r["namespace"]),
+                        r["key"],
+                        r["value"],
+                        index=None if r.get("indexed", True) else False,
+                        ttl=r.get("ttl"),
+                    )
+                    for r in chunk
+                ]
             )
-            bar.update(len(chunk))
-        for pairs in _chunks(plan.messages, batch):
-            vectors = storage.embeddings.embed_documents([search_text(m) for _, m in pairs])
-            storage.messages.upsert(
-                ids=[r["id"] for r, _ in pairs],
-                documents=[encode_message(m) for _, m in pairs],
-                embeddings=vectors,
-                metadatas=[_message_metadata(r, m) for r, m in pairs],
-            )
-            bar.update(len(pairs))
+            bar.update(sum(1 for r in chunk if _kind(r["namespace"]) is not None))
     return counts
-
-
-def _import_items(memory: Memory, collection: Any, chunk: Sequence[dict[str, Any]]) -> None:
-    """Put a chunk of items (in order), then restore their times and expiry."""
-    ops = [
-        PutOp(
-            tuple(r["namespace"]),
-            r["key"],
-            r["value"],
-            index=None if r.get("indexed", True) else False,
-            ttl=r.get("ttl"),
-        )
-        for r in chunk
-    ]
-    memory.store.batch(ops)
-    collection.update(
-        ids=[rec.item_id(tuple(r["namespace"]), r["key"]) for r in chunk],
-        metadatas=[
-            {
-                "ca": float(r["created_at"]),
-                "ua": float(r["updated_at"]),
-                "exp": float(r.get("expires_at") or 0.0),
-            }
-            for r in chunk
-        ],
-    )
-
-
-def _session_metadata(record: dict[str, Any]) -> dict[str, Any]:
-    meta: dict[str, Any] = {
-        "user_id": record["user_id"],
-        "session_id": record["session_id"],
-        "created_at": float(record["created_at"]),
-        "last_active": float(record["last_active"]),
-    }
-    for name in ("title", "summary"):
-        if record.get(name) is not None:
-            meta[name] = record[name]
-    return meta
-
-
-def _message_metadata(record: dict[str, Any], message: BaseMessage) -> dict[str, Any]:
-    meta: dict[str, Any] = {
-        "user_id": record["user_id"],
-        "session_id": record["session_id"],
-        "seq": int(record["seq"]),
-        "writer": record["writer"],
-        "ts": float(record["ts"]),
-        "type": message.type,
-    }
-    if message.id:
-        meta["message_id"] = message.id
-    return meta

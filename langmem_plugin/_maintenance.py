@@ -1,7 +1,8 @@
 """Maintenance scans behind ``Memory.stats`` and ``Memory.cleanup``.
 
 They use only public APIs: ``BaseStore.list_namespaces`` / ``search`` (paged),
-``BaseCheckpointSaver.list`` / ``delete_thread`` and the history storage.
+``BaseCheckpointSaver.list`` / ``delete_thread`` and the history storage (whose sessions
+and archived messages are store items too, see ``langmem_plugin.history._storage``).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ class CleanupResult:
     """What ``Memory.cleanup`` deleted.
 
     Attributes:
-        sessions: Ids of the chat sessions deleted (messages and session record).
+        sessions: Ids of the chat sessions deleted (archived messages, record and claim).
         threads: Ids of the checkpointer threads deleted.
     """
 

@@ -200,8 +200,9 @@ def run_chat(
     """The interactive loop of ``langmem chat``, usable with any chat model.
 
     Reads lines with ``read`` until EOF or ``/quit``; ``/profile`` shows the profile.
-    At the end the session's pending memory work is done and the thread's messages are
-    archived into the chat history of the same id (``langmem sessions`` lists it).
+    Every turn is archived by the agent's memory middleware (``("archive", user,
+    session)``, ``langmem sessions`` lists it); at the end the session's pending memory
+    work is done and the archive writes are flushed.
 
     Args:
         memory: A ``Memory`` with the memory features.
@@ -240,7 +241,6 @@ def run_chat(
     if turns:
         memory.end_session(session_id)
         memory.flush()
-        memory.archive_thread(session_id, user_id)
     return turns
 
 

@@ -7,14 +7,16 @@ same against a Chroma server and PostgreSQL. ``Memory.in_memory()`` is for tests
 notebooks.
 
 Convention: a chat session id is the LangGraph ``thread_id`` of the same conversation.
-``cleanup`` deletes both together, and ``archive_thread`` copies a thread's messages into
-the session of the same id.
+Every message of it is archived once as a store item in ``("archive", user_id,
+thread_id)`` by whichever path it took (``ingest``, the memory nodes, the middleware,
+``create_memory_agent``); ``history(thread_id)`` is a view over those items, and
+``cleanup``, ``stats``, forget and export see them like any other item.
+``archive_thread`` remains as an explicit, idempotent call but is no longer needed.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import os
 import threading
 import warnings
@@ -24,7 +26,6 @@ from typing import Any
 
 from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import BaseMessage
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.memory import InMemorySaver
 
@@ -44,8 +45,8 @@ from langmem_plugin._maintenance import (
     thread_activity,
 )
 from langmem_plugin.history import ChromaChatMessageHistory, HistoryStorage, SessionInfo
-from langmem_plugin.history._codec import encode_message
-from langmem_plugin.history._storage import check_id
+from langmem_plugin.history._archive import archivable
+from langmem_plugin.history._storage import HISTORY_LABELS, check_id
 from langmem_plugin.nodes._features import MemoryFeatures
 from langmem_plugin.retriever import MemoryRetriever
 from langmem_plugin.store import ChromaStore
@@ -88,11 +89,6 @@ def resolve_llm(llm: BaseChatModel | str | None) -> BaseChatModel | None:
     return init_chat_model(llm or "openai:gpt-4o-mini")
 
 
-def _content_id(message: BaseMessage) -> str:
-    digest = hashlib.sha256(encode_message(message).encode()).hexdigest()
-    return f"archived-{digest[:32]}"
-
-
 def _dims(embeddings: Embeddings) -> int:
     dims = getattr(embeddings, "dims", None)
     if isinstance(dims, int) and dims > 0:
@@ -124,7 +120,7 @@ class Memory(MemoryFeatures):
             graph = memory.compile(builder)
             config = {"configurable": {"thread_id": "chat-1", "user_id": "ada"}}
             graph.invoke({"messages": [("user", "hi")]}, config)
-            memory.archive_thread("chat-1", user_id="ada")
+            memory.flush()  # the turns are archived in the background
             memory.history("chat-1", user_id="ada").search("greeting")
         ```
 
@@ -133,12 +129,11 @@ class Memory(MemoryFeatures):
     ``async with`` or ``await memory.aclose()``.
 
     Args:
-        store: The long-term store; its ``client`` also holds the chat histories.
+        store: The long-term store; it also holds the chat histories (archive items).
         checkpoint: Where checkpoints live (see ``_checkpoint.parse_checkpoint_url``).
         llm: See ``resolve_llm``.
         path: The data directory, for ``stats()``'s size on disk.
         owns_client: Close the store's chromadb client on ``close()``.
-        drop_history_on_close: Delete the history collections on ``close()`` (in-memory).
     """
 
     store: ChromaStore  # the mixin only needs a BaseStore; Memory always has a ChromaStore
@@ -151,7 +146,6 @@ class Memory(MemoryFeatures):
         llm: BaseChatModel | str | None = None,
         path: str | Path | None = None,
         owns_client: bool = False,
-        drop_history_on_close: bool = False,
     ) -> None:
         if store.embeddings is None:
             raise ValueError(f"store {store!r} has no index; Memory needs an indexed store")
@@ -164,11 +158,8 @@ class Memory(MemoryFeatures):
             if isinstance(checkpoint, CheckpointSpec)
             else parse_checkpoint_url(checkpoint)
         )
-        self._history_storage = HistoryStorage(
-            store.client, self.embeddings, store.collection_prefix
-        )
+        self._history_storage = HistoryStorage(store)
         self._owns_client = owns_client
-        self._drop_history = drop_history_on_close
         self._lock = threading.RLock()
         self._closed = False
         self._shared_memory_saver = InMemorySaver() if self._spec.kind == "memory" else None
@@ -258,8 +249,8 @@ class Memory(MemoryFeatures):
     ) -> Memory:
         """A memory that lives in this process only (tests, notebooks).
 
-        Each call starts empty: its collections have a unique prefix in the process's
-        in-memory Chroma and are dropped on ``close()``; checkpoints go to one
+        Each call starts empty: its store has a unique prefix in the process's in-memory
+        Chroma and drops its own data on ``close()`` (the archive included); checkpoints go to one
         ``InMemorySaver`` that serves sync and async graphs.
 
         Args:
@@ -270,7 +261,7 @@ class Memory(MemoryFeatures):
             The memory.
         """
         store = ChromaStore(index=cls._index(embeddings))
-        return cls._build(store, ":memory:", llm=llm, drop_history_on_close=True)
+        return cls._build(store, ":memory:", llm=llm)
 
     @staticmethod
     def _index(embeddings: Embeddings | str | Any) -> Any:
@@ -399,15 +390,18 @@ class Memory(MemoryFeatures):
 
         Returns:
             ``users`` (distinct session owners and second namespace labels, e.g. the
-            ``user_id`` of ``("memories", user_id)``), ``sessions``, ``messages``,
-            ``memories`` (item count per first namespace label, e.g. ``"profile"``),
+            ``user_id`` of ``("memories", user_id)``), ``sessions`` and ``messages``
+            (the conversation archive), ``memories`` (item count per first namespace
+            label, e.g. ``"profile"``; the archive's own namespaces are not memories),
             ``threads`` (checkpointer threads) and ``size_on_disk`` (bytes, None when
             nothing is stored locally).
         """
         self._check_open()
-        users: set[str] = {info.user_id for info in self._history_storage.list_sessions(None)}
+        users = set(self._history_storage.users())
         _, sessions, messages = self._history_storage.counts()
         memories, owners = count_memories(self.store)
+        for label in HISTORY_LABELS:
+            memories.pop(label, None)
         size = disk_size(self.path) if self.path is not None and self.path.exists() else None
         return {
             "users": len(users | owners),
@@ -422,8 +416,9 @@ class Memory(MemoryFeatures):
         """Delete sessions and threads idle for longer than ``older_than_days``.
 
         A conversation's last activity is the latest of its session's ``last_active``
-        and its thread's newest checkpoint (session id == thread id). Idle ones lose
-        their chat history (messages and session record) and their checkpoints
+        (its newest archived message) and its thread's newest checkpoint (session id ==
+        thread id). Idle ones lose their archived messages, session record and
+        checkpoints
         (``checkpointer.delete_thread``). Long-term memories in the store are kept.
         This reads every checkpoint once: run it as periodic maintenance.
 
@@ -445,17 +440,23 @@ class Memory(MemoryFeatures):
                 f"older_than_days must be a non-negative number, got {older_than_days!r}"
             )
         self._check_open()
+        if self._memory_runtime is not None:
+            self.flush()  # queued turns are activity too
         cutoff = datetime.now(UTC) - timedelta(days=older_than_days)
-        return cleanup_idle(self._history_storage, self.checkpointer, cutoff)
+        result = cleanup_idle(self._history_storage, self.checkpointer, cutoff)
+        if self._memory_runtime is not None:
+            self._memory_runtime.archiver.forget(session_ids=result.sessions)
+        return result
 
     def archive_thread(
         self, thread_id: str, user_id: str, *, messages_key: str = "messages"
     ) -> int:
-        """Copy a LangGraph thread's messages into the chat history of the same id.
+        """Archive a LangGraph thread's messages now (no longer needed: every path does).
 
         Idempotent, also across processes: a message is stored once per message ``id``
-        (messages without an id, which LangGraph's ``add_messages`` never produces, get
-        one derived from their content), so it can run after every turn.
+        in ``("archive", user_id, thread_id)`` (messages without an id, which
+        LangGraph's ``add_messages`` never produces, get one derived from their
+        content). The recall and working-memory summary messages are not archived.
 
         Args:
             thread_id: The LangGraph thread (and session) id.
@@ -476,19 +477,9 @@ class Memory(MemoryFeatures):
         if snapshot is None:
             raise ThreadNotFoundError(f"no checkpoint for thread_id {thread_id!r}")
         state_messages = snapshot.checkpoint["channel_values"].get(messages_key) or []
-        stored = self._history_storage.message_ids(history.user_id, history.session_id)
-        new: list[BaseMessage] = []
-        for message in state_messages:
-            if not isinstance(message, BaseMessage):
-                continue
-            if not message.id:  # LangGraph's add_messages gives every message an id
-                message = message.model_copy(update={"id": _content_id(message)})
-            message_id = str(message.id)
-            if message_id not in stored:
-                stored.add(message_id)
-                new.append(message)
-        self._history_storage.add(user_id, thread_id, new, once_per_id=True)
-        return len(new)
+        return self._history_storage.add(
+            history.user_id, history.session_id, archivable(state_messages), once_per_id=True
+        )
 
     # ------------------------------------------------------------------ lifecycle
     def close(self) -> None:
@@ -500,9 +491,15 @@ class Memory(MemoryFeatures):
         with self._lock:
             if self._closed:
                 return
+        error: BaseException | None = None
         if self._memory_runtime is not None:
-            # Turns buffered for extraction, episodes and reflection would be lost otherwise.
-            self.flush()
+            # Turns queued for the archive, extraction, episodes and reflection would be
+            # lost otherwise; a failure is raised once everything is closed.
+            try:
+                self.flush()
+            except Exception as exc:
+                error = exc
+            self._memory_runtime.archiver.close()
         with self._lock:
             if self._closed:
                 return
@@ -512,15 +509,11 @@ class Memory(MemoryFeatures):
         for loop, task in tasks:
             self._abandon_async_saver(loop, task)
         self._sync_saver.close()
-        if self._drop_history:
-            for suffix in ("_messages", "_sessions"):
-                try:
-                    self.store.client.delete_collection(f"{self.store.collection_prefix}{suffix}")
-                except Exception:  # never created
-                    continue
         self.store.close()
         if self._owns_client:
             self.store.client.close()
+        if error is not None:
+            raise error
 
     @staticmethod
     def _abandon_async_saver(loop: asyncio.AbstractEventLoop, task: asyncio.Task[Any]) -> None:

@@ -1,10 +1,13 @@
-"""Chat histories stored in Chroma, next to the long-term store.
+"""The conversation archive: every message once, as an item of the memory's store.
 
 ``ChromaChatMessageHistory`` is a LangChain ``BaseChatMessageHistory`` (for
-``RunnableWithMessageHistory`` and plain LangChain apps) and the searchable archive of
-past conversations used by the memory nodes.
+``RunnableWithMessageHistory`` and plain LangChain apps) over the same
+``("archive", user_id, session_id)`` items that the memory nodes, the middleware and
+``Memory.ingest`` fill (through ``ArchiveWriter``) and that recall searches. See
+``langmem_plugin.history._storage`` for the layout and why there is one mechanism.
 """
 
+from langmem_plugin.history._archive import ArchiveWriter
 from langmem_plugin.history._chroma_history import ChromaChatMessageHistory
 from langmem_plugin.history._storage import (
     HistoryStorage,
@@ -14,6 +17,7 @@ from langmem_plugin.history._storage import (
 )
 
 __all__ = [
+    "ArchiveWriter",
     "ChromaChatMessageHistory",
     "HistoryStorage",
     "MessageHit",

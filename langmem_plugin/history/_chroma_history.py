@@ -1,13 +1,15 @@
-"""``ChromaChatMessageHistory``: a LangChain chat history stored in Chroma."""
+"""``ChromaChatMessageHistory``: a LangChain chat history over the memory store's archive."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from langchain_core.chat_history import BaseChatMessageHistory
 from langchain_core.embeddings import Embeddings
 from langchain_core.messages import BaseMessage
+from langgraph.store.base import BaseStore
 
 from langmem_plugin._embeddings import resolve_embeddings
 from langmem_plugin._messages import TokenCounter, trim_turns
@@ -22,61 +24,58 @@ __all__ = ["ChromaChatMessageHistory"]
 
 
 class ChromaChatMessageHistory(BaseChatMessageHistory):
-    """Chat history of one session of one user, stored in the same Chroma as the store.
+    """Chat history of one session of one user: a view over the store's archive items.
 
-    Messages are kept in two collections next to the ``ChromaStore``'s
-    (``f"{collection_prefix}_messages"`` and ``f"{collection_prefix}_sessions"``), so
-    an embedded Chroma directory or a Chroma server holds everything; no third
-    database. Every message round-trips exactly (``messages_to_dict`` JSON), and is
-    embedded so that ``search`` finds a user's past messages across sessions.
+    Each message is one item of the memory's store in ``("archive", user_id,
+    session_id)`` (see ``langmem_plugin.history._storage``): stored and embedded once,
+    and the very items recall searches with ``MemoryRetriever``, that stats, cleanup,
+    forget and export see. No third database, no second copy. Every message round-trips
+    exactly (``messages_to_dict`` JSON in the item's ``message`` field).
 
-    Order: each message gets a sequence key (nanosecond clock, strictly increasing in
-    the process, plus a random writer id), and ``messages`` sorts on it; a write that
-    returned before another started always reads back first, from any thread, task or
-    process on the machine.
+    Order: each message gets the next ``seq`` of its session (0, 1, 2 ...), handed out
+    under a process-wide lock after the largest ``seq`` in the store; ``messages`` sorts
+    on it, so a write that returned before another started always reads back first.
 
     Ownership: a session id belongs to the user who first wrote to it; opening it for
     another user raises ``SessionOwnershipError``. By convention the session id is
     also the LangGraph ``thread_id`` (see ``Memory.cleanup``).
 
     Async: ``aget_messages``, ``aadd_messages`` and ``aclear`` are LangChain's
-    defaults, which run the sync methods in an executor. With embedded Chroma every
-    call is local, CPU-bound work, so this is as good as a native async client; with a
-    Chroma server it costs one worker thread per concurrent call.
+    defaults, which run the sync methods in an executor.
 
-    Durability: ``add_messages`` returns after Chroma has committed the write, so
-    acknowledged messages survive the writer being killed.
+    Durability: ``add_messages`` returns after the store has committed the write.
 
     Note: langchain-core 1.6.4 marked ``BaseChatMessageHistory`` (and
     ``RunnableWithMessageHistory``) deprecated in favour of LangGraph checkpointers,
-    with removal planned for 2.0. This class keeps working for existing LangChain apps,
-    and it is also the searchable archive of past conversations that
-    ``Memory.archive_thread`` fills from checkpointed LangGraph threads.
+    with removal planned for 2.0. This class keeps working for existing LangChain apps;
+    LangGraph apps using the memory nodes, middleware or ``create_memory_agent`` fill
+    the same archive without calling it.
 
     Args:
         session_id: The session (conversation) id.
         user_id: The owner; nothing of another user is ever read or written.
+        store: The store holding the items (normally ``Memory.store``); replaces
+            ``client``, ``path``, ``embeddings`` and ``collection_prefix``.
         client: A chromadb client (``PersistentClient``, ``EphemeralClient`` or
-            ``HttpClient``), normally the ``ChromaStore``'s ``.client``.
-        embeddings: Embeddings for ``search``: anything ``resolve_embeddings``
-            accepts; defaults to the offline ``LocalEmbeddings``.
-        collection_prefix: Prefix of the collection names.
-        storage: A shared ``HistoryStorage`` (used by ``Memory``); replaces ``client``,
-            ``embeddings`` and ``collection_prefix``.
+            ``HttpClient``): a ``ChromaStore`` indexed on ``"content"`` is opened on it.
+        path: Or the directory of an embedded Chroma.
+        sql: Where the store keeps its items (see ``ChromaStore``); needed with
+            ``client``.
+        embeddings: Embeddings for ``search`` in the ``client``/``path`` form: anything
+            ``resolve_embeddings`` accepts; defaults to the offline ``LocalEmbeddings``.
+        collection_prefix: Prefix of the store's collections (``client``/``path`` form).
+        storage: A shared ``HistoryStorage`` (used by ``Memory``); replaces the rest.
 
     Raises:
-        ValueError: If ``session_id`` or ``user_id`` is not a non-empty string.
+        ValueError: If ``session_id`` or ``user_id`` is not a non-empty string, or no
+            storage is given.
         SessionOwnershipError: If ``session_id`` belongs to another user.
 
     Example:
         ```python
-        import chromadb
-        from chromadb.config import Settings
         from langmem_plugin.history import ChromaChatMessageHistory
 
-        client = chromadb.PersistentClient("./.memory/chroma",
-                                           Settings(anonymized_telemetry=False))
-        history = ChromaChatMessageHistory("chat-1", user_id="ada", client=client)
+        history = ChromaChatMessageHistory("chat-1", user_id="ada", path="./.memory/chroma")
         history.add_user_message("I prefer green tea")
         history.add_ai_message("Noted!")
         history.search("what drinks does she like?", k=1)[0].message.content
@@ -89,7 +88,10 @@ class ChromaChatMessageHistory(BaseChatMessageHistory):
         session_id: str,
         *,
         user_id: str,
+        store: BaseStore | None = None,
         client: Any = None,
+        path: str | Path | None = None,
+        sql: str | Path | None = None,
         embeddings: Embeddings | str | None = None,
         collection_prefix: str = "langmem",
         storage: HistoryStorage | None = None,
@@ -98,9 +100,9 @@ class ChromaChatMessageHistory(BaseChatMessageHistory):
         self.session_id = check_id("session_id", session_id)
         self.user_id = check_id("user_id", user_id)
         if storage is None:
-            if client is None:
-                raise ValueError("client must be a chromadb client, got None")
-            storage = HistoryStorage(client, resolve_embeddings(embeddings), collection_prefix)
+            if store is None:
+                store = _open_store(client, path, sql, embeddings, collection_prefix)
+            storage = HistoryStorage(store)
         self._storage = storage
         storage.check_owner(self.user_id, self.session_id)
 
@@ -161,7 +163,9 @@ class ChromaChatMessageHistory(BaseChatMessageHistory):
         )
         dropped_ids = {id(message) for message in dropped}
         self._storage.delete_records(
-            record_id for record_id, message in rows if id(message) in dropped_ids
+            self.user_id,
+            self.session_id,
+            (key for key, message in rows if id(message) in dropped_ids),
         )
         return dropped
 
@@ -188,10 +192,7 @@ class ChromaChatMessageHistory(BaseChatMessageHistory):
     @property
     def session(self) -> SessionInfo | None:
         """The session's record, or None before anything was written."""
-        for info in self._storage.list_sessions(self.user_id):
-            if info.session_id == self.session_id:
-                return info
-        return None
+        return self._storage.session(self.user_id, self.session_id)
 
     def update_session(self, *, title: str | None = None, summary: str | None = None) -> None:
         """Set the session's title and/or summary (creating the session if needed).
@@ -201,3 +202,24 @@ class ChromaChatMessageHistory(BaseChatMessageHistory):
             summary: New summary, or None to keep the current one.
         """
         self._storage.update_session(self.user_id, self.session_id, title=title, summary=summary)
+
+
+def _open_store(
+    client: Any,
+    path: str | Path | None,
+    sql: str | Path | None,
+    embeddings: Embeddings | str | None,
+    prefix: str,
+) -> BaseStore:
+    """A ``ChromaStore`` on ``client`` or ``path``, indexed on ``"content"``."""
+    from langmem_plugin.store import ChromaStore
+
+    if client is None and path is None:
+        raise ValueError("pass store=, client= (a chromadb client) or path=, got none of them")
+    resolved = resolve_embeddings(embeddings)
+    dims = getattr(resolved, "dims", None)
+    if not isinstance(dims, int) or dims < 1:
+        dims = len(resolved.embed_query("dimension probe"))
+    index: Any = {"dims": dims, "embed": resolved, "fields": ["content"]}
+    options: dict[str, Any] = {"sql": sql} if sql is not None else {}
+    return ChromaStore(client=client, path=path, index=index, collection_prefix=prefix, **options)

@@ -7,7 +7,12 @@ counter) is created on first use; ``configure_memory`` sets the options before t
 
 Namespaces used (every one starts with the user id, or the agent id for lessons):
 ``("profile", user)``, ``("profile_history", user)``, ``("episodes", user)``,
-``("episodes_archive", user)``, ``("lessons", agent or user)``, ``("memories", user)``.
+``("episodes_archive", user)``, ``("lessons", agent or user)``, ``("memories", user)``,
+and the conversation archive ``("archive", user, thread)`` (one item per message, see
+``langmem_plugin.history._storage``): the nodes and the middleware queue every message
+they see for it (``_Runtime.archive_turns``, a queue append), a background
+``ArchiveWriter`` writes each message once, and ``flush`` archives the threads' last
+checkpoints so that a reply no memory node saw is archived too.
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ from langgraph.runtime import Runtime
 from langgraph.store.base import BaseStore
 
 from langmem_plugin._messages import TokenCounter
+from langmem_plugin.history._archive import ArchiveWriter
+from langmem_plugin.history._storage import HistoryStorage
 from langmem_plugin.nodes._context import Scope, resolve_scope, validate_id
 from langmem_plugin.nodes._pipeline import MemoryPipeline, PipelineOptions, RunReport
 from langmem_plugin.nodes._scheduler import LLMCallCounter
@@ -73,6 +80,9 @@ class _Runtime:
             store, search=opts.search, max_tokens=opts.recall_tokens, counter=opts.token_counter
         )
         self.working = WorkingMemory(opts.working_memory_tokens, counter=opts.token_counter)
+        self.archiver = ArchiveWriter(HistoryStorage(store))
+        # threads whose turns the nodes saw: their last checkpoint is archived at flush
+        self.touched: dict[tuple[str, str], None] = {}
 
     def archive(self, scope: Scope, dropped: Sequence[BaseMessage], summary: str) -> None:
         """Archive turns folded out of working memory as a searchable episode."""
@@ -104,8 +114,16 @@ class _Runtime:
         self.pipeline.note_recalled(scope, result.lesson_keys)
         return result.text
 
+    def archive_turns(self, scope: Scope, messages: Sequence[BaseMessage]) -> None:
+        """Queue the thread's messages for the archive (an append; written in background)."""
+        if scope.thread_id is None:
+            return
+        self.touched[scope.user_id, scope.thread_id] = None
+        self.archiver.submit(scope.user_id, scope.thread_id, messages)
+
     def observe(self, scope: Scope, messages: Sequence[BaseMessage]) -> None:
-        """Hand the turn to the deferred pipeline (no model call)."""
+        """Archive the turn and hand it to the deferred pipeline (no model call)."""
+        self.archive_turns(scope, messages)
         self.pipeline.observe(scope, messages)
 
 
@@ -132,7 +150,9 @@ class MemoryNodes:
 
         def working_memory(state: State, config: RunnableConfig, runtime: Runtime) -> State:
             """Keep the messages under the working-memory token budget."""
-            return rt.fold(resolve_scope(runtime, config), state["messages"])
+            scope = resolve_scope(runtime, config)
+            rt.archive_turns(scope, state["messages"])
+            return rt.fold(scope, state["messages"])
 
         def recall(state: State, config: RunnableConfig, runtime: Runtime) -> State:
             """Put one recall message, for the latest user message, after the system ones.
@@ -142,6 +162,7 @@ class MemoryNodes:
             """
             scope = resolve_scope(runtime, config)
             messages: list[AnyMessage] = state["messages"]
+            rt.archive_turns(scope, messages)
             rest = [m for m in messages if not (m.id or "").startswith(RECALL_ID_PREFIX)]
             text = rt.recall_message(scope, messages)
             if not text and len(rest) == len(messages):
@@ -264,10 +285,13 @@ class MemoryFeatures:
         thread_id: str,
         timestamp: datetime | None = None,
     ) -> RunReport:
-        """Record a finished conversation now: history, episode, profile and lessons.
+        """Record a finished conversation now: archive, episode, profile and lessons.
+
+        Every message goes to the archive ``("archive", user_id, thread_id)`` once (by
+        message id), dated ``timestamp``, in order (``seq``).
 
         Args:
-            messages: The conversation (messages without an id get one).
+            messages: The conversation (messages without an id get a uuid4 one).
             user_id: Its user.
             thread_id: Its thread (the history session id).
             timestamp: When it happened (default now): the episode time and facts' valid_from.
@@ -277,8 +301,8 @@ class MemoryFeatures:
         """
         scope = Scope(validate_id(user_id), thread_id=validate_id(thread_id, "thread_id"))
         msgs = [m if m.id else m.model_copy(update={"id": str(uuid.uuid4())}) for m in messages]
-        if hasattr(self, "history"):
-            self.history(thread_id, user_id=user_id).add_messages(msgs)
+        # archived now (ingest is the synchronous path), every turn dated `timestamp`
+        self._features.archiver.write_now(scope.user_id, thread_id, msgs, occurred_at=timestamp)
         return self._features.pipeline.process(
             scope, msgs, started_at=timestamp, ended_at=timestamp
         )
@@ -301,8 +325,32 @@ class MemoryFeatures:
         self._features.pipeline.end_session(validate_id(thread_id, "thread_id"))
 
     def flush(self) -> None:
-        """Process all pending turns and wait for background work to finish."""
-        self._features.pipeline.flush()
+        """Archive every turn seen, process all pending turns, wait for background work.
+
+        The nodes archive the messages they see; a thread's last reply, which may reach
+        no memory node, is taken from its latest checkpoint here (when this object has a
+        ``checkpointer``), so after ``flush`` every turn is in the archive.
+        """
+        features = self._features
+        self._archive_checkpointed_threads(features)
+        try:
+            features.archiver.flush()
+        finally:
+            features.pipeline.flush()
+
+    def _archive_checkpointed_threads(self, features: _Runtime) -> None:
+        touched = list(features.touched)
+        features.touched.clear()
+        saver = getattr(self, "checkpointer", None) if touched else None
+        if saver is None:
+            return
+        for user_id, thread_id in touched:
+            snapshot = saver.get_tuple(
+                {"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}}
+            )
+            if snapshot is not None:
+                messages = snapshot.checkpoint["channel_values"].get("messages") or []
+                features.archiver.submit(user_id, thread_id, messages)
 
     async def aflush(self) -> None:
         """``flush`` off the event loop."""

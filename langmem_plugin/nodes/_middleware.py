@@ -1,10 +1,12 @@
 """``MemoryMiddleware``: the memory nodes as ``langchain.agents.create_agent`` middleware.
 
-* ``before_model``: working memory (fold old turns when over budget).
+* ``before_model``: queue the state's messages for the archive, then working memory
+  (fold old turns when over budget).
 * ``wrap_model_call``: recall, appended to the system message of this model call only
   (it is not stored in the state, so it never piles up in the checkpoint).
-* ``after_agent``: hand the finished turn to the deferred pipeline (episodes, profile,
-  lessons); no model call.
+* ``after_agent``: queue the finished turn for the archive (``("archive", user,
+  thread)``, written in the background, each message once) and hand it to the deferred
+  pipeline (episodes, profile, lessons); no model call.
 * ``wrap_tool_call`` (``catch_tool_errors=True``): a tool exception becomes an error
   ``ToolMessage``, so the agent can recover and reflection can learn from it.
 """
@@ -43,8 +45,10 @@ class MemoryMiddleware(AgentMiddleware):
         self.catch_tool_errors = catch_tool_errors
 
     def before_model(self, state: Any, runtime: Runtime[Any]) -> dict[str, Any] | None:
-        """Fold old turns out of the state when over the token budget."""
-        return self._rt.fold(resolve_scope(runtime), state["messages"]) or None
+        """Archive what the state holds, then fold old turns out when over budget."""
+        scope = resolve_scope(runtime)
+        self._rt.archive_turns(scope, state["messages"])
+        return self._rt.fold(scope, state["messages"]) or None
 
     def _with_recall(self, request: ModelRequest[Any]) -> ModelRequest[Any]:
         scope = resolve_scope(request.runtime)
@@ -72,7 +76,7 @@ class MemoryMiddleware(AgentMiddleware):
         return await handler(await asyncio.to_thread(self._with_recall, request))
 
     def after_agent(self, state: Any, runtime: Runtime[Any]) -> dict[str, Any] | None:
-        """Buffer the finished turn for the deferred pipeline."""
+        """Archive the finished turn and buffer it for the deferred pipeline."""
         self._rt.observe(resolve_scope(runtime), state["messages"])
         return None
 

@@ -4,19 +4,19 @@
 ``Memory.ingest`` (chat history, episode, profile by the offline rules), agent turns
 through ``create_memory_agent`` with a scripted model (checkpoints whose metadata names
 the user), plain memories (one with a TTL, one unindexed, one deleted), a titled session
-and tool-call messages. ``full_dump(memory)`` reads everything back from the raw Chroma
-collections and through the public API, for exact comparisons.
+and tool-call messages. ``full_dump(memory)`` reads everything back through the public store
+API (the conversation archive is store items), for exact comparisons.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-import numpy as np
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langgraph.graph import START, MessagesState, StateGraph
 
-from langmem_plugin._admin import history_storage
+from langmem_plugin.history import HistoryStorage
 
 ADA_SECRET = "Ada keeps her spare key under the blue flowerpot"
 BOB_SECRET = "Bob's locker code is 4711"
@@ -98,67 +98,29 @@ def _thread(thread_id: str) -> Any:
 
 
 def full_dump(memory: Any) -> dict[str, Any]:
-    """Everything a memory stores in Chroma, with volatile internals normalised away.
+    """Everything a memory stores, read through the public store API.
 
-    Compare two dumps with ``assert_same_dump``.
-
-    Item records keep their id, document (the value) and metadata except the internal
-    version tag and ordering numbers, which are replaced by the item's rank in insertion
-    order. Vectors are listed per item (field path, text hash, text); their embeddings
-    are under ``embeddings``. Sessions and
-    messages are the raw records (ids, documents, metadata). The
-    public API's view is included too: every item with its timestamps, sessions and
-    messages per user. Reading does not refresh TTLs (a read through ``get``/``search``
-    with the default ``refresh_ttl`` moves an item's expiry, so dump before such reads).
+    ``items``: every item as ``(namespace, key, value)`` (the conversation archive, the
+    session records and claims included: they are store items), sorted. ``api_sessions``
+    and ``api_messages``: the chat-history view per user. Item times are left out: an
+    import re-creates items (see ``langmem_plugin._export``). Reading does not refresh
+    TTLs. Compare two dumps with ``assert_same_dump``.
     """
     store = memory.store
-    client, prefix = store.client, store.collection_prefix
-    raw_items = client.get_collection(f"{prefix}_items").get(include=["documents", "metadatas"])
-    rows = []
-    for iid, document, meta in zip(
-        raw_items["ids"], raw_items["documents"], raw_items["metadatas"], strict=True
-    ):
-        meta = dict(meta)
-        order = (meta.pop("nseq"), meta.pop("kseq"))
-        meta.pop("ver")
-        rows.append((order, iid, document, meta))
-    rows.sort(key=lambda row: row[0])
-    items = [(iid, document, meta) for _, iid, document, meta in rows]
-
-    raw_vectors = client.get_collection(f"{prefix}_vectors").get(
-        include=["documents", "metadatas", "embeddings"]
+    items = sorted(
+        (tuple(item.namespace), item.key, json.dumps(item.value, sort_keys=True))
+        for item in _every_item(store)
     )
-    vectors: dict[str, list[Any]] = {}
-    embeddings: dict[tuple[str, int], Any] = {}
-    for document, meta, embedding in zip(
-        raw_vectors["documents"], raw_vectors["metadatas"], raw_vectors["embeddings"], strict=True
-    ):
-        vectors.setdefault(meta["item"], []).append(
-            (meta["ord"], meta["path"], meta["th"], meta["ns"], document)
-        )
-        embeddings[meta["item"], meta["ord"]] = np.asarray(embedding, dtype=np.float64)
-    for entries in vectors.values():
-        entries.sort()
-
-    storage = history_storage(memory)
-    sessions = storage.sessions.get(include=["metadatas"])
-    messages = storage.messages.get(include=["documents", "metadatas", "embeddings"])
-    message_rows = sorted(
-        zip(messages["ids"], messages["documents"], messages["metadatas"], strict=True)
-    )
-    embeddings.update(
-        (("message", record_id), np.asarray(vector, dtype=np.float64))
-        for record_id, vector in zip(messages["ids"], messages["embeddings"], strict=True)
-    )
-    users = sorted({m["user_id"] for m in sessions["metadatas"]})
+    users = HistoryStorage(store).users()
     return {
         "items": items,
-        "vectors": vectors,
-        "embeddings": embeddings,
-        "sessions": sorted(zip(sessions["ids"], sessions["metadatas"], strict=True)),
-        "messages": message_rows,
-        "api_items": [item.dict() for item in store.search((), limit=10_000, refresh_ttl=False)],
-        "api_sessions": {user: memory.sessions(user) for user in users},
+        "api_sessions": {
+            user: [
+                (s.session_id, s.user_id, s.created_at, s.message_count, s.title, s.summary)
+                for s in memory.sessions(user)
+            ]
+            for user in users
+        },
         "api_messages": {
             (info.user_id, info.session_id): memory.history(
                 info.session_id, user_id=info.user_id
@@ -169,19 +131,21 @@ def full_dump(memory: Any) -> dict[str, Any]:
     }
 
 
-def assert_same_dump(got: dict[str, Any], want: dict[str, Any]) -> None:
-    """Everything equal; embeddings equal up to float noise.
+def _every_item(store: Any) -> list[Any]:
+    found = []
+    for namespace in store.list_namespaces(limit=100_000):
+        found.extend(
+            item
+            for item in store.search(namespace, limit=100_000, refresh_ttl=False)
+            if tuple(item.namespace) == namespace
+        )
+    return found
 
-    The embedding model's output for a text varies in the last float32 digits with the
-    other texts of its batch (padding), so re-embedded vectors are compared with a
-    tolerance far below any ranking difference.
-    """
+
+def assert_same_dump(got: dict[str, Any], want: dict[str, Any]) -> None:
+    """Every part of two ``full_dump`` results equal."""
     for part in want:
-        if part != "embeddings":
-            assert got[part] == want[part], f"{part} differ: {_diff(got[part], want[part])}"
-    assert got["embeddings"].keys() == want["embeddings"].keys()
-    for key, vector in want["embeddings"].items():
-        np.testing.assert_allclose(got["embeddings"][key], vector, atol=1e-4, err_msg=str(key))
+        assert got[part] == want[part], f"{part} differ: {_diff(got[part], want[part])}"
 
 
 def _diff(got: Any, want: Any) -> str:

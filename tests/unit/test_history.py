@@ -1,4 +1,8 @@
-"""ChromaChatMessageHistory on a real embedded Chroma with the real local embeddings."""
+"""ChromaChatMessageHistory on a real embedded ChromaStore with the real local embeddings.
+
+The history is a view over the store's ``("archive", user, session)`` items; these tests
+use only its public API and the public ``BaseStore`` API.
+"""
 
 from __future__ import annotations
 
@@ -29,6 +33,8 @@ from langchain_core.runnables.history import RunnableWithMessageHistory
 from langmem_plugin._embeddings import LocalEmbeddings
 from langmem_plugin._messages import trim_turns
 from langmem_plugin.history import ChromaChatMessageHistory, SessionOwnershipError
+from langmem_plugin.history._codec import encode_message
+from langmem_plugin.store import ChromaStore
 from langmem_plugin.store._chroma import _chroma_settings
 from langmem_plugin.testing import ScriptedChatModel
 from tests.unit.test_messages import conversations
@@ -43,22 +49,36 @@ def client() -> Iterator[Any]:
     chroma.close()
 
 
+@pytest.fixture(scope="module")
+def embeddings() -> LocalEmbeddings:
+    return LocalEmbeddings()
+
+
 @pytest.fixture
-def make_history(client: Any) -> Iterator[HistoryFactory]:
-    """Histories sharing one fresh pair of collections (a unique prefix per test)."""
-    prefix = f"h{uuid.uuid4().hex[:10]}"
+def store(embeddings: LocalEmbeddings) -> Iterator[ChromaStore]:
+    """A fresh in-memory store per test (unique prefix, dropped on close)."""
+    chroma_store = ChromaStore(
+        index={"dims": embeddings.dims, "embed": embeddings, "fields": ["content"]}
+    )
+    yield chroma_store
+    chroma_store.close()
+
+
+@pytest.fixture
+def make_history(store: ChromaStore) -> HistoryFactory:
+    """Histories of one fresh store, each a new object reading from it."""
 
     def factory(session_id: str, user_id: str = "ada") -> ChromaChatMessageHistory:
-        return ChromaChatMessageHistory(
-            session_id, user_id=user_id, client=client, collection_prefix=prefix
-        )
+        return ChromaChatMessageHistory(session_id, user_id=user_id, store=store)
 
-    yield factory
-    for suffix in ("_messages", "_sessions"):
-        try:
-            client.delete_collection(f"{prefix}{suffix}")
-        except Exception:  # never created
-            continue
+    return factory
+
+
+def _drop_prefix(client: Any, prefix: str) -> None:
+    for collection in client.list_collections():
+        name = getattr(collection, "name", collection)
+        if str(name).startswith(f"{prefix}_"):
+            client.delete_collection(str(name))
 
 
 def every_message_type() -> list[BaseMessage]:
@@ -363,43 +383,87 @@ async def test_runnable_with_message_history_async(make_history: HistoryFactory)
     assert [m.content for m in stored] == ["one", "first", "two", "second"]
 
 
-def test_embeddings_default_to_local(client: Any) -> None:
-    history = ChromaChatMessageHistory(
-        "s", user_id="u", client=client, collection_prefix=f"h{uuid.uuid4().hex[:10]}"
-    )
-    assert isinstance(history._storage.embeddings, LocalEmbeddings)
-    for suffix in ("_messages", "_sessions"):
-        client.delete_collection(f"{history._storage.collection_prefix}{suffix}")
+def test_standalone_client_path_builds_a_store_with_local_embeddings(
+    client: Any, tmp_path: Any
+) -> None:
+    prefix = f"h{uuid.uuid4().hex[:10]}"
+    where = {"client": client, "sql": str(tmp_path / "items.sqlite"), "collection_prefix": prefix}
+    try:
+        history = ChromaChatMessageHistory("s", user_id="u", **where)
+        assert isinstance(history._storage.embeddings, LocalEmbeddings)
+        history.add_messages([HumanMessage("I keep bees on the roof"), AIMessage("Lovely.")])
+        again = ChromaChatMessageHistory("s", user_id="u", **where)
+        assert [m.content for m in again.messages] == ["I keep bees on the roof", "Lovely."]
+        hits = again.search("insects at home", k=1)
+        assert hits[0].message.content == "I keep bees on the roof"
+    finally:
+        _drop_prefix(client, prefix)
 
 
-class _ScriptedClock:
-    """Hands out chosen sequence numbers, as writers in other processes might."""
-
-    def __init__(self, blocks: list[tuple[int, str]]) -> None:
-        self.blocks = blocks
-
-    def next_block(self, count: int) -> tuple[int, str]:
-        return self.blocks.pop(0)
+def test_each_message_is_one_archive_item_with_the_contract_fields(
+    make_history: HistoryFactory, store: ChromaStore
+) -> None:
+    history = make_history("s1")
+    history.add_messages([HumanMessage("hi", id="m1", name="Ada"), AIMessage("hello", id="m2")])
+    history.add_messages([HumanMessage("bye")])
+    items = store.search(("archive", "ada", "s1"), limit=10)
+    by_seq = sorted(items, key=lambda item: item.value["seq"])
+    assert [i.value["seq"] for i in by_seq] == [0, 1, 2]  # consecutive across add calls
+    first = by_seq[0]
+    assert first.key == "m1"
+    assert {k: first.value[k] for k in ("content", "role", "speaker", "session_id")} == {
+        "content": "hi",
+        "role": "user",
+        "speaker": "Ada",
+        "session_id": "s1",
+    }
+    assert (first.value["thread_id"], first.value["user_id"]) == ("s1", "ada")
+    assert by_seq[1].value["role"] == by_seq[1].value["speaker"] == "assistant"
+    assert first.value["occurred_at"].endswith("+00:00")
+    # The session record and the ownership claim are store items too.
+    assert store.get(("sessions", "ada"), "s1") is not None
+    claim = store.get(("session_owners",), "s1")
+    assert claim is not None
+    assert claim.value == {"user_id": "ada"}
 
 
 def test_messages_are_read_in_sequence_order_not_storage_order(
-    make_history: HistoryFactory, monkeypatch: pytest.MonkeyPatch
+    make_history: HistoryFactory, store: ChromaStore
 ) -> None:
-    import langmem_plugin.history._storage as storage_module
-
-    # Writer "b" stored its message first, but writer "a" reserved an earlier sequence
-    # (a slower process): every reader must order by sequence, then by writer id.
-    clock = _ScriptedClock([(2_000, "b"), (1_000, "a"), (2_000, "a")])
-    monkeypatch.setattr(storage_module, "CLOCK", clock)
+    # A slower process stored its messages after ours but had drawn earlier seq numbers
+    # (ties are broken by key): every reader must order by seq, then by key.
     history = make_history("s")
-    history.add_messages([HumanMessage("stored first, seq 2000 b")])
-    history.add_messages([HumanMessage("stored second, seq 1000 a")])
-    history.add_messages([HumanMessage("stored third, seq 2000 a")])
+    history.add_messages([HumanMessage("ours", id="m-ours")])
+    template = store.get(("archive", "ada", "s"), "m-ours")
+    assert template is not None
+    for key, text, seq in [("b", "stored second, seq 0 b", 0), ("a", "stored third, seq 0 a", 0)]:
+        value = dict(template.value, content=text, seq=seq)
+        value["message"] = encode_message(HumanMessage(text))
+        store.put(("archive", "ada", "s"), key, value)
+    store.put(
+        ("archive", "ada", "s"), "m-ours", dict(template.value, seq=5)
+    )  # ours was seq 0; moved last
     assert [m.content for m in make_history("s").messages] == [
-        "stored second, seq 1000 a",
-        "stored third, seq 2000 a",
-        "stored first, seq 2000 b",
+        "stored third, seq 0 a",
+        "stored second, seq 0 b",
+        "ours",
     ]
+
+
+def test_seq_continues_after_what_another_writer_stored(
+    make_history: HistoryFactory, store: ChromaStore
+) -> None:
+    history = make_history("s")
+    history.add_messages([HumanMessage("one")])
+    # Another process appended seq 1..3 since (written straight to the store here).
+    template = store.search(("archive", "ada", "s"))[0].value
+    for seq in (1, 2, 3):
+        store.put(("archive", "ada", "s"), f"other-{seq}", dict(template, seq=seq))
+    history.add_messages([HumanMessage("five")])
+    seqs = {
+        item.value["content"]: item.value["seq"] for item in store.search(("archive", "ada", "s"))
+    }
+    assert seqs["five"] == 4
 
 
 def test_sequence_clock_is_strictly_increasing_across_threads() -> None:
@@ -429,9 +493,12 @@ def test_once_per_id_stores_a_message_id_once_per_session(make_history: HistoryF
     history = make_history("s")
     storage = history._storage
     message = AIMessage("archived once", id="m-1")
-    storage.add("ada", "s", [message], once_per_id=True)
-    storage.add("ada", "s", [message, AIMessage("next", id="m-2")], once_per_id=True)
+    assert storage.add("ada", "s", [message], once_per_id=True) == 1
+    assert storage.add("ada", "s", [message, AIMessage("next", id="m-2")], once_per_id=True) == 1
     assert [m.content for m in history.messages] == ["archived once", "next"]
+    # A changed message with a known id is updated in place, keeping its position.
+    storage.add("ada", "s", [AIMessage("archived once, edited", id="m-1")], once_per_id=True)
+    assert [m.content for m in history.messages] == ["archived once, edited", "next"]
     # The same message id in another session is another record.
     storage.add("ada", "other", [message], once_per_id=True)
     assert [m.content for m in make_history("other").messages] == ["archived once"]
