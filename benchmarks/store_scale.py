@@ -3,6 +3,7 @@
 Usage:
     python benchmarks/store_scale.py [--users 200] [--per-user 50] [--queries 200]
                                      [--budget 20] [--server] [--seed 7]
+                                     [--stores memory,sqlite,path,server]
 
 Loads the same U users x M memories into these stores, all open side by side in this process:
 
@@ -83,6 +84,12 @@ TARGETS: dict[str, tuple[str, float]] = {
     "list_namespaces": ("SqliteStore", 10.0),
 }
 PEERS = ("InMemoryStore", "SqliteStore")
+ALIASES = {
+    "memory": "InMemoryStore",
+    "sqlite": "SqliteStore",
+    "path": "ChromaStore(path)",
+    "server": "ChromaStore(server)",
+}
 
 
 def log(msg: str) -> None:
@@ -260,7 +267,8 @@ def ratios(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
                 rates = {p: results[p]["put"]["items_per_s"] for p in PEERS if p in results}
                 for peer, rate in rates.items():
                     entry[f"vs_{peer}"] = ratio(rate, mine["put"]["items_per_s"])
-                entry["vs_best_peer"] = ratio(max(rates.values()), mine["put"]["items_per_s"])
+                best = max(rates.values(), default=None)
+                entry["vs_best_peer"] = ratio(best, mine["put"]["items_per_s"])
             else:
                 p50s = {p: results[p][op]["p50_ms"] for p in PEERS if op in results.get(p, {})}
                 for peer, p50 in p50s.items():
@@ -337,22 +345,31 @@ def main(argv: list[str] | None = None) -> int:
         "--budget", type=float, default=20.0, help="seconds per operation and store, at most"
     )
     parser.add_argument("--server", action="store_true", help="also ChromaStore on chroma run")
+    parser.add_argument(
+        "--stores",
+        default="memory,sqlite,path",
+        help="comma-separated subset of memory,sqlite,path,server (--server adds server)",
+    )
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
     if args.users < 1 or args.per_user < 1 or args.queries < 1:
         parser.error("--users, --per-user and --queries must be at least 1")
 
     requests = make_requests(args.users, args.per_user, args.queries, args.seed)
-    names = ["InMemoryStore", "SqliteStore", "ChromaStore(path)"]
+    wanted = {a.strip() for a in args.stores.split(",") if a.strip()}
     if args.server:
-        names.append("ChromaStore(server)")
+        wanted.add("server")
+    if unknown := wanted - set(ALIASES):
+        parser.error(f"unknown --stores {sorted(unknown)}; choose among {', '.join(ALIASES)}")
+    names = [name for alias, name in ALIASES.items() if alias in wanted]
+    server = "ChromaStore(server)" in names
     results: dict[str, dict[str, Any]] = {}
     total = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="store_scale-") as tmpdir:
         tmp = Path(tmpdir)
         with contextlib.ExitStack() as stack:
             url = None
-            if args.server:
+            if server:
                 t0 = time.perf_counter()
                 (tmp / "server").mkdir()
                 url = stack.enter_context(chroma_server(tmp / "server" / "chroma"))
