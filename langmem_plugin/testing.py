@@ -52,6 +52,11 @@ class ScriptedChatModel(BaseChatModel):
     * an ``Exception`` instance: raised by that call;
     * a callable taking the input messages and returning any of the above.
 
+    As a memory's ``llm``, it answers the pipeline's one call per session run: script one
+    ``SessionExtraction``-shaped item per run, e.g. ``{"episode": {"summary": "..."},
+    "profile": {"facts": [{"category": "location", "value": "Porto"}]}, "lessons": []}``
+    (a lesson names the number of the failed task it is for: ``{"failure": 1, ...}``).
+
     Attributes:
         script: The responses, consumed in order.
         default: Returned once the script is exhausted; when ``None`` an exhausted script

@@ -3,10 +3,23 @@
 Nodes and middleware only *observe* turns (no model call on the hot path). Observed
 messages are buffered per thread; every ``every_n_turns`` user turns a run is scheduled
 (debounced: a new turn reschedules it), an explicit ``end_session`` or ``flush`` runs it
-at once, and optionally ``idle_seconds`` without a new turn ends the session. One run
-costs at most one model call for the episode summary, one for profile extraction and one
-per distinct failed task (reflection), each retried once on malformed output or error;
-without a model, the offline rules do the same work (``source="rules"``).
+at once, and optionally ``idle_seconds`` without a new turn ends the session.
+
+Cost: **one model call per run** (purpose ``"session"`` in ``memory.llm_calls``). The
+episode summary, the profile changes and one lesson per distinct failed task are asked for
+together, in one structured answer (``SessionExtraction``), because the three read the same
+transcript: asking three times sends the transcript three times and pays three round trips,
+where one call sends it once. A session batched into one run therefore costs one call, so
+40 turns in 3 sessions cost 3 calls, where separate calls cost 7 (3 episodes, 3 profiles,
+1 lesson). Only the parts a run needs are asked for (no profile section without a user
+turn, no lessons without a failure), and a run that needs none makes no call.
+
+The call is retried once on malformed output, an error or a timeout (``llm_timeout``). If
+it fails twice, the offline rules do that run's work instead (``source="rules"``), so the
+turns are never lost to a flaky model; a failed task the model wrote no lesson for gets the
+rules' lesson. Without a model, the offline rules are the whole path. ``write_lesson`` (a
+lesson on explicit request, outside a session: ``memory.reflect_on``) makes its own single
+call (purpose ``"reflection"``).
 """
 
 from __future__ import annotations
@@ -18,13 +31,14 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TypeVar
+from functools import cache
+from typing import Any, TypeVar
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.store.base import BaseStore
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, create_model
 
 from langmem_plugin.nodes import _offline
 from langmem_plugin.nodes._context import Scope
@@ -44,25 +58,109 @@ from langmem_plugin.nodes.reflection import (
     offline_draft,
 )
 
-__all__ = ["MemoryPipeline", "PipelineOptions", "RunReport"]
+__all__ = [
+    "MemoryPipeline",
+    "PipelineOptions",
+    "RunReport",
+    "SessionExtraction",
+    "SessionLesson",
+    "session_schema",
+]
 
 logger = logging.getLogger(__name__)
 S = TypeVar("S", bound=BaseModel)
 
-PROFILE_PROMPT = """You maintain a profile of facts about the user from a conversation.
-Given the current profile and the new messages, propose changes: "add" new facts, "update"
-facts the user changed or corrected (e.g. "actually I moved to Berlin" updates location),
-"delete" facts the user retracted. Categories: name, role, employer, location, likes,
-dislikes, preferences, tools, languages, projects, relationships, or another short noun.
-Only facts the USER states about themselves; cite the ids of the messages. Propose nothing
-when nothing new was said."""
+SESSION_PROMPT = """You maintain the long-term memory of an assistant from its conversations
+with a user. Read the new messages and answer with every section the schema asks for."""
 
-EPISODE_PROMPT = """Summarise this conversation as an episode for long-term memory: what
-the user wanted, what happened, outcomes and open points, in 1-3 sentences with names.
-Give up to 5 topics, an importance from 0 (small talk) to 1 (vital), and the user's tone."""
+EPISODE_SECTION = """episode: summarise this conversation as an episode for long-term
+memory: what the user wanted, what happened, outcomes and open points, in 1-3 sentences
+with names. Give up to 5 topics, an importance from 0 (small talk) to 1 (vital), and the
+user's tone."""
+
+PROFILE_SECTION = """profile: you maintain a profile of facts about the user. Given the
+current profile and the new messages, propose changes: "add" new facts, "update" facts the
+user changed or corrected (e.g. "actually I moved to Berlin" updates location), "delete"
+facts the user retracted. Categories: name, role, employer, location, likes, dislikes,
+preferences, tools, languages, projects, relationships, or another short noun. Only facts
+the USER states about themselves; cite the ids of the messages. Propose nothing when
+nothing new was said."""
+
+LESSONS_SECTION = """lessons: the numbered tasks below failed. For each, write a lesson for
+next time, with the failed task's number: what went wrong (the cause, one sentence) and
+what to do instead (one imperative sentence)."""
 
 REFLECTION_PROMPT = """A task failed. Write a lesson for next time: what went wrong (the
 cause, one sentence) and what to do instead (one imperative sentence)."""
+
+
+class SessionLesson(LessonDraft):
+    """A lesson in the combined answer, tied to the failed task it is about."""
+
+    failure: int = Field(ge=1, description="the number of the failed task this lesson is for")
+
+
+class SessionExtraction(BaseModel):
+    """Structured output of one pipeline run: episode, profile changes and lessons at once.
+
+    This is the full shape; a run asks for the sections it needs (``session_schema``), with
+    ``profile`` typed as ``PipelineOptions.profile_schema`` when that is extended.
+    """
+
+    episode: EpisodeSummary = Field(description="the conversation as an episode")
+    profile: ProfileExtraction = Field(
+        default_factory=ProfileExtraction, description="proposed changes to the user profile"
+    )
+    lessons: list[SessionLesson] = Field(
+        default_factory=list, description="one lesson per numbered failed task"
+    )
+
+
+@cache
+def session_schema(
+    profile_schema: type[ProfileExtraction] = ProfileExtraction,
+    *,
+    episode: bool = True,
+    profile: bool = True,
+    lessons: bool = True,
+) -> type[BaseModel]:
+    """The ``SessionExtraction`` schema holding only the requested sections.
+
+    The episode, when asked for, is required: an answer without one is malformed and is
+    retried. ``profile`` and ``lessons`` default to empty, which is also how "nothing new"
+    looks; a failed task left without a lesson gets the offline rules' lesson.
+
+    Args:
+        profile_schema: The profile section's schema (``ProfileExtraction`` or a subclass).
+        episode: Ask for the episode summary.
+        profile: Ask for profile changes.
+        lessons: Ask for lessons (only when the run found failed tasks).
+
+    Returns:
+        A pydantic model named ``SessionExtraction``.
+    """
+    if profile_schema is ProfileExtraction and episode and profile and lessons:
+        return SessionExtraction
+    fields: dict[str, Any] = {}
+    if episode:
+        fields["episode"] = (EpisodeSummary, Field(description="the conversation as an episode"))
+    if profile:
+        fields["profile"] = (
+            profile_schema,
+            Field(
+                default_factory=profile_schema,
+                description="proposed changes to the user profile",
+            ),
+        )
+    if lessons:
+        fields["lessons"] = (
+            list[SessionLesson],
+            Field(default_factory=list, description="one lesson per numbered failed task"),
+        )
+    model: type[BaseModel] = create_model(
+        "SessionExtraction", __doc__=SessionExtraction.__doc__, **fields
+    )
+    return model
 
 
 @dataclass
@@ -75,7 +173,8 @@ class PipelineOptions:
         idle_seconds: End a session after this long without a turn (None: never).
         mode: ``"background"`` (worker thread) or ``"inline"`` (in the node).
         llm_timeout: Seconds to wait for one model call before treating it as failed.
-        profile_schema: Structured-output schema for extraction (extend ``ProfileExtraction``).
+        profile_schema: Schema of the ``profile`` section of the run's call (extend
+            ``ProfileExtraction`` to ask for more per fact; extra fields are kept).
         episodes: Write an episode per run.
         profile: Extract the profile per run.
         reflection: Write lessons for failures per run.
@@ -97,13 +196,19 @@ class PipelineOptions:
 
 @dataclass
 class RunReport:
-    """What one pipeline run wrote."""
+    """What one pipeline run wrote.
+
+    ``source`` is ``"rules"`` when no model is configured or when the model failed twice
+    and the offline rules stood in for it.
+    """
 
     episode_key: str | None = None
     profile: ProfileChange | None = None
     lessons: list[str] = field(default_factory=list)
     reinforced: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    source: str | None = None
+    """``"llm"`` or ``"rules"``: what did the run's work (None when there was nothing)."""
 
 
 @dataclass
@@ -240,7 +345,6 @@ class MemoryPipeline:
             except Exception as exc:
                 error = exc
             logger.warning("langmem %s: model attempt %d failed: %s", purpose, attempt, error)
-        logger.warning("langmem %s: skipped after 2 failed attempts; nothing written", purpose)
         return None
 
     def process(
@@ -252,7 +356,11 @@ class MemoryPipeline:
         started_at: datetime | None = None,
         ended_at: datetime | None = None,
     ) -> RunReport:
-        """Write the episode, profile changes and lessons for ``messages`` (synchronously)."""
+        """Write the episode, profile changes and lessons for ``messages`` (synchronously).
+
+        One model call (retried once) returns all three; without a model, or after two
+        failed attempts, the offline rules write them (``source="rules"``).
+        """
         report = RunReport()
         messages = [m for m in messages if not isinstance(m, SystemMessage)]
         if not messages:
@@ -260,117 +368,142 @@ class MemoryPipeline:
         ended = ended_at or datetime.now(UTC)
         started = started_at or ended
         opts = self.options
-        if opts.episodes:
-            self._episode(scope, messages, started, ended, report)
-        if opts.profile:
-            self._profile(scope, messages, ended, report)
+        failures: list[Failure] = []
         if opts.reflection:
-            self._reflect(scope, messages, recalled_lessons, report)
+            by_signature: dict[str, Failure] = {}
+            for failure in find_failures(messages):
+                by_signature.setdefault(failure.signature, failure)
+            failures = list(by_signature.values())
+        wants = _Wants(
+            episode=opts.episodes,
+            profile=opts.profile and any(isinstance(m, HumanMessage) for m in messages),
+            lessons=bool(failures),
+        )
+        if wants.any:
+            drafts = self._from_model(scope, messages, failures, wants) if self.llm else None
+            if drafts is None:
+                drafts = _from_rules(messages, failures, wants)
+            report.source = drafts.source
+            self._write(scope, messages, failures, drafts, started, ended, report)
+        if opts.reflection and not failures:
+            for key in recalled_lessons:
+                if self.lessons.reinforce(scope.lesson_owner, key) is not None:
+                    report.reinforced.append(key)
         return report
 
-    def _episode(
+    def _from_model(
         self,
         scope: Scope,
         messages: Sequence[BaseMessage],
+        failures: Sequence[Failure],
+        wants: _Wants,
+    ) -> _Drafts | None:
+        """The run's drafts from one structured call; None when it failed twice."""
+        sections, parts = [SESSION_PROMPT], []
+        if wants.episode:
+            sections.append(EPISODE_SECTION)
+        if wants.profile:
+            sections.append(PROFILE_SECTION)
+            current = self.profiles.current(scope.user_id)
+            parts.append(f"Current profile:\n{current.render(with_details=False) or '(empty)'}")
+        if wants.lessons:
+            sections.append(LESSONS_SECTION)
+            parts.append(
+                "Failed tasks:\n"
+                + "\n".join(f"{n}. {_describe(failure)}" for n, failure in enumerate(failures, 1))
+            )
+        parts.append(f"New messages:\n{_transcript(messages)}")
+        schema = session_schema(
+            self.options.profile_schema,
+            episode=wants.episode,
+            profile=wants.profile,
+            lessons=wants.lessons,
+        )
+        answer = self._structured(schema, "\n\n".join(sections), "\n\n".join(parts), "session")
+        if answer is None:
+            logger.warning(
+                "langmem session: model failed twice; the offline rules wrote this run "
+                "(source='rules')"
+            )
+            return None
+        drafts = _Drafts(source="llm")
+        if wants.episode:
+            drafts.episode = answer.episode  # type: ignore[attr-defined]
+        if wants.profile:
+            drafts.facts = list(answer.profile.facts)  # type: ignore[attr-defined]
+        if wants.lessons:
+            for lesson in answer.lessons:  # type: ignore[attr-defined]
+                if lesson.failure <= len(failures):
+                    drafts.lessons.setdefault(
+                        lesson.failure - 1,
+                        LessonDraft(
+                            what_went_wrong=lesson.what_went_wrong,
+                            what_to_do_instead=lesson.what_to_do_instead,
+                        ),
+                    )
+        return drafts
+
+    def _write(
+        self,
+        scope: Scope,
+        messages: Sequence[BaseMessage],
+        failures: Sequence[Failure],
+        drafts: _Drafts,
         started: datetime,
         ended: datetime,
         report: RunReport,
     ) -> None:
-        if self.llm is None:
-            summary: EpisodeSummary | None = summarize_offline(messages)
-            source = "rules"
-        else:
-            summary = self._structured(
-                EpisodeSummary, EPISODE_PROMPT, _transcript(messages), "episode"
-            )
-            source = "llm"
-        if summary is None or not summary.summary.strip():
-            report.skipped.append("episode")
-            return
-        episode = Episode(
-            **summary.model_dump(),
-            started_at=started.isoformat(),
-            ended_at=ended.isoformat(),
-            thread_id=scope.thread_id,
-            message_ids=[m.id for m in messages if m.id],
-            source=source,
-        )
-        report.episode_key = self.episodes.write(scope.user_id, episode)
-        if self.options.consolidate:
-            self.episodes.consolidate(scope.user_id, keys={report.episode_key})
-
-    def _profile(
-        self, scope: Scope, messages: Sequence[BaseMessage], at: datetime, report: RunReport
-    ) -> None:
-        if not any(isinstance(m, HumanMessage) for m in messages):
-            return
-        if self.llm is None:
-            proposals: list[FactProposal] = [
-                FactProposal(
-                    action="delete"
-                    if f.action == "delete"
-                    else "update"
-                    if f.correction
-                    else "add",
-                    category=f.category,
-                    value=f.value,
-                    confidence=f.confidence,
-                    source_message_ids=[f.message_id] if f.message_id else [],
+        """Store what the drafts hold: episode, profile changes, one lesson per failure."""
+        if self.options.episodes:
+            summary = drafts.episode
+            if summary is None or not summary.summary.strip():
+                report.skipped.append("episode")
+            else:
+                episode = Episode(
+                    **summary.model_dump(),
+                    started_at=started.isoformat(),
+                    ended_at=ended.isoformat(),
+                    thread_id=scope.thread_id,
+                    message_ids=[m.id for m in messages if m.id],
+                    source=drafts.source,
                 )
-                for f in _offline.extract_facts(messages)
-            ]
-            source = "rules"
-        else:
-            current = self.profiles.current(scope.user_id)
-            content = (
-                f"Current profile:\n{current.render(with_details=False) or '(empty)'}\n\n"
-                f"New messages:\n{_transcript(messages)}"
-            )
-            extraction = self._structured(
-                self.options.profile_schema, PROFILE_PROMPT, content, "profile"
-            )
-            if extraction is None:
-                report.skipped.append("profile")
-                return
-            proposals = list(extraction.facts)
-            source = "llm"
-        if proposals:
+                report.episode_key = self.episodes.write(scope.user_id, episode)
+                if self.options.consolidate:
+                    self.episodes.consolidate(scope.user_id, keys={report.episode_key})
+        if drafts.facts:
             report.profile = self.profiles.apply(
-                scope.user_id, proposals, source=source, at=at, thread_id=scope.thread_id
+                scope.user_id,
+                drafts.facts,
+                source=drafts.source,
+                at=ended,
+                thread_id=scope.thread_id,
             )
-
-    def _reflect(
-        self,
-        scope: Scope,
-        messages: Sequence[BaseMessage],
-        recalled: Iterable[str],
-        report: RunReport,
-    ) -> None:
-        failures: dict[str, Failure] = {}
-        for failure in find_failures(messages):
-            failures.setdefault(failure.signature, failure)
-        for failure in failures.values():
-            self.write_lesson(scope, failure, report)
-        if not failures:
-            for key in recalled:
-                if self.lessons.reinforce(scope.lesson_owner, key) is not None:
-                    report.reinforced.append(key)
+        for index, failure in enumerate(failures):
+            draft, source = drafts.lessons.get(index), drafts.source
+            if draft is None:  # the model wrote none for this failure: the rules' lesson
+                draft, source = offline_draft(failure), "rules"
+            lesson = self.lessons.write(scope.lesson_owner, failure, draft, source=source)
+            report.lessons.append(lesson.key)
 
     def write_lesson(
         self, scope: Scope, failure: Failure, report: RunReport | None = None
     ) -> str | None:
-        """Write the lesson for one failure (model or rules); returns its key."""
+        """Write the lesson for one failure on request, outside a session; returns its key.
+
+        One model call (purpose ``"reflection"``, retried once), or the offline rules
+        without a model. None when the model failed twice: the caller asked for the
+        model's lesson, and the rules' one is only the raw error.
+        """
         if self.llm is None:
             draft: LessonDraft | None = offline_draft(failure)
             source = "rules"
         else:
-            content = (
-                f"Task: {failure.task}\nTool: {failure.tool or '-'}\n"
-                f"Failure ({failure.kind}): {failure.error}"
+            draft = self._structured(
+                LessonDraft, REFLECTION_PROMPT, _describe(failure), "reflection"
             )
-            draft = self._structured(LessonDraft, REFLECTION_PROMPT, content, "reflection")
             source = "llm"
         if draft is None:
+            logger.warning("langmem reflection: skipped after 2 failed attempts; nothing written")
             if report:
                 report.skipped.append(f"lesson:{failure.signature}")
             return None
@@ -378,3 +511,56 @@ class MemoryPipeline:
         if report:
             report.lessons.append(lesson.key)
         return lesson.key
+
+
+@dataclass(frozen=True)
+class _Wants:
+    """The sections a run needs."""
+
+    episode: bool
+    profile: bool
+    lessons: bool
+
+    @property
+    def any(self) -> bool:
+        return self.episode or self.profile or self.lessons
+
+
+@dataclass
+class _Drafts:
+    """What a run is about to write, from the model or the rules."""
+
+    source: str
+    episode: EpisodeSummary | None = None
+    facts: list[FactProposal] = field(default_factory=list)
+    lessons: dict[int, LessonDraft] = field(default_factory=dict)
+    """Drafts by index into the run's failures; a missing index gets the rules' lesson."""
+
+
+def _describe(failure: Failure) -> str:
+    return (
+        f"Task: {failure.task}\nTool: {failure.tool or '-'}\n"
+        f"Failure ({failure.kind}): {failure.error}"
+    )
+
+
+def _from_rules(
+    messages: Sequence[BaseMessage], failures: Sequence[Failure], wants: _Wants
+) -> _Drafts:
+    """The run's drafts from the offline rules (no model, or the model failed twice)."""
+    drafts = _Drafts(source="rules")
+    if wants.episode:
+        drafts.episode = summarize_offline(messages)
+    if wants.profile:
+        drafts.facts = [
+            FactProposal(
+                action="delete" if f.action == "delete" else "update" if f.correction else "add",
+                category=f.category,
+                value=f.value,
+                confidence=f.confidence,
+                source_message_ids=[f.message_id] if f.message_id else [],
+            )
+            for f in _offline.extract_facts(messages)
+        ]
+    drafts.lessons = {index: offline_draft(failure) for index, failure in enumerate(failures)}
+    return drafts

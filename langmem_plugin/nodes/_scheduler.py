@@ -10,8 +10,9 @@ now and waits until the worker is idle: call it at shutdown and in tests.
 A failing job is logged and dropped; it never reaches the graph run that scheduled it.
 
 ``LLMCallCounter`` is a callback handler counting chat-model calls by purpose
-(``profile``, ``episode``, ``reflection``); every model call made by the memory pipeline
-passes it, so ``memory.llm_calls`` reports what memory cost.
+(``session``: the one call of a pipeline run; ``reflection``: a lesson written on request
+by ``reflect_on``); every model call made by the memory pipeline passes it, so
+``memory.llm_calls`` reports what memory cost.
 """
 
 from __future__ import annotations

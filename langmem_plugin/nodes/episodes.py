@@ -28,7 +28,7 @@ __all__ = ["Episode", "EpisodeStore", "EpisodeSummary", "summarize_offline"]
 
 
 class EpisodeSummary(BaseModel):
-    """Structured output of an episode summary."""
+    """An episode summary: the ``episode`` section of the pipeline's one call per run."""
 
     summary: str = Field(description="what happened, 1-3 sentences, with names and outcomes")
     topics: list[str] = Field(default_factory=list, description="up to 5 short topics")

@@ -67,7 +67,7 @@ class FactProposal(BaseModel):
 
 
 class ProfileExtraction(BaseModel):
-    """Structured output of profile extraction: the proposed changes."""
+    """Proposed profile changes: the ``profile`` section of the pipeline's one call per run."""
 
     facts: list[FactProposal] = Field(default_factory=list)
 

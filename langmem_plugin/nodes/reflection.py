@@ -37,7 +37,7 @@ _NEGATIVE_FEEDBACK = re.compile(
 
 
 class LessonDraft(BaseModel):
-    """Structured output of reflection."""
+    """A lesson's text: an item of the pipeline's ``lessons`` section, or ``reflect_on``'s."""
 
     what_went_wrong: str = Field(description="the cause of the failure, one sentence")
     what_to_do_instead: str = Field(description="what to do next time, one imperative sentence")

@@ -192,12 +192,16 @@ def test_memory_agent_with_a_scripted_memory_model_counts_its_calls(tmp_path: Pa
     memory_model = ScriptedChatModel(
         script=[
             {
-                "summary": "Ada introduced herself; she lives in Porto.",
-                "topics": ["intro"],
-                "importance": 0.7,
-                "emotional_tone": "positive",
-            },
-            {"facts": [{"category": "location", "value": "Porto", "source_message_ids": []}]},
+                "episode": {
+                    "summary": "Ada introduced herself; she lives in Porto.",
+                    "topics": ["intro"],
+                    "importance": 0.7,
+                    "emotional_tone": "positive",
+                },
+                "profile": {
+                    "facts": [{"category": "location", "value": "Porto", "source_message_ids": []}]
+                },
+            }
         ]
     )
     with memory_class().from_path(tmp_path / "memory", llm=memory_model) as memory:
@@ -207,7 +211,7 @@ def test_memory_agent_with_a_scripted_memory_model_counts_its_calls(tmp_path: Pa
             agent.invoke({"messages": [HumanMessage(text)]}, config)
         assert memory.llm_calls.total == 0  # nothing on the hot path
         memory.end_session("t1")
-        assert dict(memory.llm_calls.by_purpose) == {"episode": 1, "profile": 1}
+        assert dict(memory.llm_calls.by_purpose) == {"session": 1}  # one call per session
         (fact,) = memory.profile("ada")
         assert (fact.value, fact.source) == ("Porto", "llm")
         assert "she lives in Porto" in memory.recall_context("ada", "where does Ada live?")
