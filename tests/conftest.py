@@ -40,7 +40,8 @@ def make_store(
     """Factory of ChromaStores on the test's backend; every store of a test shares one Chroma.
 
     ``make_store(**kwargs)`` passes ``index``/``ttl``/``collection_prefix`` to ChromaStore;
-    two calls with the same ``collection_prefix`` see the same data (a reopen).
+    two calls with the same ``collection_prefix`` see the same data (a reopen). The server
+    backend is the scale-out setup: vectors on a ``chroma run`` server, items in PostgreSQL.
     """
     from langmem_plugin import ChromaStore
 
@@ -48,10 +49,11 @@ def make_store(
     unique = f"t{uuid.uuid4().hex[:10]}"
     if backend == "server":
         url = request.getfixturevalue("chroma_url")
+        sql = request.getfixturevalue("postgres_url")
 
         def factory(**kwargs: Any) -> Any:
             kwargs.setdefault("collection_prefix", unique)
-            store = ChromaStore.from_url(url, **kwargs)
+            store = ChromaStore.from_url(url, sql=sql, **kwargs)
             created.append(store)
             return store
     else:

@@ -4,6 +4,7 @@ from langmem_plugin.store._chroma import ChromaStore, http_client
 from langmem_plugin.store._errors import (
     ChromaStoreError,
     EmbeddingDimensionError,
+    FolderInUseError,
     InvalidFilterError,
     InvalidValueError,
     StoreUnavailableError,
@@ -13,6 +14,7 @@ __all__ = [
     "ChromaStore",
     "ChromaStoreError",
     "EmbeddingDimensionError",
+    "FolderInUseError",
     "InvalidFilterError",
     "InvalidValueError",
     "StoreUnavailableError",

@@ -4,25 +4,31 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import fcntl
 import logging
+import os
 import re
 import threading
 import time
 import uuid
 from collections.abc import Callable, Generator, Iterable
 from os import PathLike
-from typing import Any
+from pathlib import Path
+from typing import Any, ClassVar
 from urllib.parse import urlparse
 
 from langchain_core.embeddings import Embeddings
 from langgraph.store.base import BaseStore, IndexConfig, Op, Result, TTLConfig, tokenize_path
 
+from langmem_plugin.store import _records as rec
 from langmem_plugin.store._engine import BatchEngine, Change, Collections, Embed, Step
 from langmem_plugin.store._errors import (
     ChromaStoreError,
     EmbeddingDimensionError,
+    FolderInUseError,
     StoreUnavailableError,
 )
+from langmem_plugin.store._sql import ItemTable, join_namespace, open_database
 
 logger = logging.getLogger(__name__)
 
@@ -37,12 +43,18 @@ class ChromaStore(BaseStore):
     contract the test suite checks with random operation sequences), and adds durability,
     sharing through a Chroma server, and TTL.
 
-    Storage: two collections per store, ``<prefix>_items`` (values as JSON, namespace, times,
-    TTL) and ``<prefix>_vectors`` (one embedding per indexed field). A put writes the new
-    vectors, then the item naming their version, then removes the old vectors; readers only
-    use vectors of an item's current version. A crash at any point therefore leaves either
-    the old or the new value with its own vectors, and an acknowledged put is on disk (Chroma
-    commits each call to its SQLite log before returning).
+    Storage: items (values as JSON, namespaces, times, TTL) live in SQL tables, in a SQLite
+    file by default or in PostgreSQL (``sql=``); Chroma's ``<prefix>_vectors`` collection
+    holds one embedding per indexed field (see ``_sql`` for the measurements behind this
+    split). A batch writes the new vectors, then all its item rows in one transaction, then
+    removes the replaced vectors; readers only use vectors of an item's current version. A
+    crash at any point therefore leaves every item of the batch old or every item new, each
+    with its own vectors, and an acknowledged batch is committed.
+
+    One process at a time: an embedded store (``path=``) holds a lock on its folder until
+    ``close()``; another process that opens the folder gets :class:`FolderInUseError`. To
+    share a memory between processes (a notebook and the ``langmem`` CLI, several workers),
+    run a Chroma server (``chroma run --path DIR``) and open it with :meth:`from_url`.
 
     Differences from ``InMemoryStore``, where its behaviour is an artefact and not a contract:
 
@@ -62,16 +74,22 @@ class ChromaStore(BaseStore):
       with hundreds of thousands of vectors under a prefix the ranking is approximate.
 
     Args:
-        path: Directory of an embedded, persistent Chroma.
-        client: Any chromadb client (``PersistentClient``, ``HttpClient``, ...).
+        path: Directory of an embedded, persistent Chroma; the items go to
+            ``store.sqlite3`` in it unless ``sql`` says otherwise.
+        client: Any chromadb client (``PersistentClient``, ``HttpClient``, ...); needs
+            ``sql``.
+        sql: Where the items live: a SQLite file, ``sqlite:///path``, ``":memory:"``, or a
+            ``postgresql://`` URL (needs the ``postgres`` extra). Tables are named after
+            ``collection_prefix``, so several stores can share one database.
         index: LangGraph ``IndexConfig``: ``dims``, ``embed`` (an ``Embeddings``, a
             function, ``"local"`` for the bundled MiniLM model, or ``"provider:model"``),
             ``fields`` (paths such as ``"content"``, ``"a.b"``, ``"arr[*]"``).
         ttl: LangGraph ``TTLConfig`` (``default_ttl`` minutes, ``refresh_on_read``,
             ``sweep_interval_minutes``).
-        collection_prefix: Prefix of the collection names, so that several stores can share
-            one Chroma. Defaults to ``"langmem"``; a store created with neither ``path`` nor
-            ``client`` gets a unique prefix so that it starts empty.
+        collection_prefix: Prefix of the collection and table names, so that several stores
+            can share one Chroma and one database. Defaults to ``"langmem"``; a store
+            created with neither ``path`` nor ``client`` gets a unique prefix so that it
+            starts empty.
 
     Example:
         ```python
@@ -90,60 +108,84 @@ class ChromaStore(BaseStore):
         *,
         path: str | PathLike[str] | None = None,
         client: Any = None,
+        sql: str | PathLike[str] | None = None,
         index: IndexConfig | None = None,
         ttl: TTLConfig | None = None,
         collection_prefix: str | None = None,
     ) -> None:
         if path is not None and client is not None:
             raise ValueError("Pass either path= or client=, not both.")
+        if client is not None and sql is None:
+            raise ValueError(
+                "A ChromaStore on a Chroma client needs sql=: where its items live, a "
+                "postgresql:// URL to share the store between machines, or a SQLite file."
+            )
         owns_collections = False
-        if client is None:
-            client = _make_client(path)
-            if path is None and collection_prefix is None:
-                collection_prefix = f"langmem-{uuid.uuid4().hex[:12]}"
-                owns_collections = True
         prefix = collection_prefix or "langmem"
         if not _PREFIX.match(prefix):
             raise ValueError(
                 f"collection_prefix {prefix!r} must be 2-201 characters of [a-zA-Z0-9._-], "
                 "starting with a letter or digit."
             )
-        self.client = client
-        self.collection_prefix = prefix
-        self.index_config, self.embeddings = _resolve_index(index)
-        self.ttl_config = ttl
-        self._drop_on_close = owns_collections
-        self._listeners: list[Listener] = []
-        self._listeners_lock = threading.Lock()
-        self._sweeper: threading.Thread | None = None
-        self._sweeper_stop = threading.Event()
-        self._closed = False
+        self._folder_lock: _FolderLock | None = None
+        self._owns_client = client is None
+        if path is not None:
+            self._folder_lock = _FolderLock.acquire(Path(path))
+        try:
+            if client is None:
+                client = _make_client(path)
+                if path is None and collection_prefix is None:
+                    prefix = f"langmem-{uuid.uuid4().hex[:12]}"
+                    owns_collections = True
+            if sql is None:
+                sql = ":memory:" if path is None else Path(path) / "store.sqlite3"
+            self.client = client
+            self.collection_prefix = prefix
+            self.index_config, self.embeddings = _resolve_index(index)
+            self.ttl_config = ttl
+            self._drop_on_close = owns_collections
+            self._listeners: list[Listener] = []
+            self._listeners_lock = threading.Lock()
+            self._sweeper: threading.Thread | None = None
+            self._sweeper_stop = threading.Event()
+            self._closed = False
+            self._db = open_database(sql)
+            try:
+                collections = self._open_collections()
+            except BaseException:
+                self._db.close()
+                raise
+        except BaseException:
+            if self._owns_client and client is not None:
+                client.close()
+            if self._folder_lock is not None:
+                self._folder_lock.release()
+            raise
         self._engine = BatchEngine(
-            self._open_collections(),
+            collections,
             self.index_config,
             ttl,
             embeddings_available=self.embeddings is not None,
         )
 
     @classmethod
-    def from_url(cls, url: str, **kwargs: Any) -> ChromaStore:
-        """A store on a Chroma server, e.g. ``ChromaStore.from_url("http://127.0.0.1:8000")``.
+    def from_url(cls, url: str, *, sql: str | PathLike[str], **kwargs: Any) -> ChromaStore:
+        """A store on a Chroma server, e.g. ``from_url("http://127.0.0.1:8000", sql=PG_URL)``.
 
         Args:
             url: ``http://host:port`` or ``https://host:port``.
+            sql: Where the items live: a ``postgresql://`` URL (shared between machines, the
+                scale-out setup) or a SQLite file (shared between processes of one machine).
             **kwargs: ``index``, ``ttl``, ``collection_prefix`` as for the constructor.
 
         Raises:
             StoreUnavailableError: The server does not answer.
         """
-        return cls(client=http_client(url), **kwargs)
+        return cls(client=http_client(url), sql=sql, **kwargs)
 
     # ------------------------------------------------------------------ collections
     def _open_collections(self) -> Collections:
         def open_all() -> Collections:
-            items = self.client.get_or_create_collection(
-                f"{self.collection_prefix}_items", embedding_function=None
-            )
             vectors = None
             if self.index_config and self.embeddings is not None:
                 dims = int(self.index_config["dims"])
@@ -160,9 +202,37 @@ class ChromaStore(BaseStore):
                         f"this store is configured with dims={dims}. Use another "
                         "collection_prefix for a different embedding model."
                     )
-            return Collections(items, vectors, int(self.client.get_max_batch_size()))
+            return Collections(
+                ItemTable(self._db, self.collection_prefix),
+                vectors,
+                int(self.client.get_max_batch_size()),
+            )
 
-        return _translate_errors(open_all, self.client)
+        collections: Collections = _translate_errors(open_all, self.client)
+        _translate_errors(lambda: self._migrate(collections.items), self.client)
+        return collections
+
+    def _migrate(self, table: ItemTable) -> None:
+        """Move items of the previous layout (a ``<prefix>_items`` collection) into SQL.
+
+        Stores written before items moved to SQL kept them in Chroma. Their ids, versions
+        and sequences are copied as they are, so the vectors stay valid; the old collection
+        is deleted once the rows are committed (a crash in between migrates again, and
+        the copy is idempotent).
+        """
+        name = f"{self.collection_prefix}_items"
+        if name not in {c.name for c in self.client.list_collections()}:
+            return
+        old = self.client.get_collection(name, embedding_function=None)
+        items = rec.decode_legacy_items(old.get(include=["metadatas", "documents"]))
+        if items:
+            namespaces: dict[str, int] = {}
+            for item in items:
+                ns = join_namespace(item.namespace)
+                namespaces[ns] = min(namespaces.get(ns, item.nseq), item.nseq)
+            table.import_rows(items, namespaces)
+            logger.info("ChromaStore migrated %d items of %r into SQL", len(items), name)
+        self.client.delete_collection(name)
 
     # ------------------------------------------------------------------ batch
     def batch(self, ops: Iterable[Op]) -> list[Result]:
@@ -303,17 +373,27 @@ class ChromaStore(BaseStore):
 
     # ------------------------------------------------------------------ lifecycle
     def close(self) -> None:
-        """Stop the sweeper; an in-memory store with its own collections drops them."""
+        """Stop the sweeper and release what the store opened.
+
+        An in-memory store with its own collections drops them. A store that created its
+        Chroma client closes it, which releases chromadb's per-path cache: a store opened
+        again later reads the directory afresh, with what other processes wrote meanwhile.
+        """
         if self._closed:
             return
         self._closed = True
         self.stop_ttl_sweeper()
         if self._drop_on_close:
-            for suffix in ("_items", "_vectors"):
-                try:
-                    self.client.delete_collection(f"{self.collection_prefix}{suffix}")
-                except Exception:
-                    continue
+            try:
+                self.client.delete_collection(f"{self.collection_prefix}_vectors")
+            except Exception:
+                logger.debug("no vector collection to drop for %s", self.collection_prefix)
+        self._db.close()
+        if self._owns_client:
+            self.client.close()
+        if self._folder_lock is not None:
+            self._folder_lock.release()
+            self._folder_lock = None
 
     def __enter__(self) -> ChromaStore:
         return self
@@ -412,3 +492,57 @@ def _resolve_index(index: IndexConfig | None) -> tuple[IndexConfig | None, Embed
         (p, tokenize_path(p)) if p != "$" else (p, p) for p in (config.get("fields") or ["$"])
     ]
     return config, embeddings  # type: ignore[return-value]
+
+
+class _FolderLock:
+    """An exclusive lock on an embedded store's folder, shared by the stores of a process.
+
+    chromadb keeps one in-process system per folder and writes its vector index files from
+    it; two processes writing one folder would corrupt them. ``flock`` is released by the
+    operating system when the process dies, so a killed process never leaves a stale lock.
+    """
+
+    _held: ClassVar[dict[Path, _FolderLock]] = {}
+    _guard: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self, folder: Path, fd: int) -> None:
+        self.folder = folder
+        self.fd = fd
+        self.count = 1
+
+    @classmethod
+    def acquire(cls, folder: Path) -> _FolderLock:
+        folder.mkdir(parents=True, exist_ok=True)
+        folder = folder.resolve()
+        with cls._guard:
+            held = cls._held.get(folder)
+            if held is not None:
+                held.count += 1
+                return held
+            lock_path = folder / "langmem.lock"
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                owner = os.pread(fd, 64, 0).decode(errors="replace").strip() or "another"
+                os.close(fd)
+                raise FolderInUseError(
+                    f"The memory folder {str(folder)!r} is open in process {owner}. An "
+                    "embedded store serves one process at a time; to share it, run "
+                    f"`chroma run --path {folder}` and open it with ChromaStore.from_url "
+                    "(or Memory.from_url / langmem --chroma-url)."
+                ) from None
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, str(os.getpid()).encode(), 0)
+            lock = cls(folder, fd)
+            cls._held[folder] = lock
+            return lock
+
+    def release(self) -> None:
+        with self._guard:
+            self.count -= 1
+            if self.count > 0:
+                return
+            self._held.pop(self.folder, None)
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+            os.close(self.fd)

@@ -26,3 +26,7 @@ class EmbeddingDimensionError(ChromaStoreError, ValueError):
 
 class StoreUnavailableError(ChromaStoreError, ConnectionError):
     """The Chroma server could not be reached; nothing was written."""
+
+
+class FolderInUseError(ChromaStoreError, RuntimeError):
+    """Another process has the embedded store's folder open; share it through a server."""

@@ -1,19 +1,14 @@
-"""How LangGraph items map onto Chroma records.
+"""How LangGraph items map onto SQL rows and Chroma vector records.
 
-A store uses two collections:
+Items live in SQL (see ``_sql``); Chroma's ``<prefix>_vectors`` collection holds one record
+per indexed text of an item (``<item id>:<version>:<i>``): its embedding, and the item id,
+version, field path, a hash of the text and the namespace (joined with ``.``, its depth,
+and one ``ns<i>`` field per label, so that a prefix filter can be pushed down to Chroma).
 
-* ``<prefix>_items``: one record per item. The document is the JSON value; the metadata
-  holds the namespace (joined, its depth, and one ``ns<i>`` field per label so that prefix
-  searches are pushed down to Chroma), the key, timestamps, the ordering sequences, TTL, the
-  item's *version* and how many vectors that version has. Chroma needs an embedding for
-  every record; item records carry a constant one-dimensional vector.
-* ``<prefix>_vectors``: one record per indexed text of an item (``<item id>:<version>:<i>``),
-  its embedding, and the item id, version, field path and a hash of the text.
-
-Writes go vectors first, then the item record that names their version, then the previous
-version's vectors are removed. Readers only trust vectors whose version equals the item's,
-so a write interrupted at any point leaves the store answering with the previous value and
-its vectors, or with the new value and its vectors: never a mix.
+Writes go vectors first, then the item rows that name their version (one transaction), then
+the previous versions' vectors are removed. Readers only trust vectors whose version equals
+the item's, so a write interrupted at any point leaves the store answering with the previous
+values and their vectors, or with the new values and theirs: never a mix.
 """
 
 from __future__ import annotations
@@ -25,14 +20,11 @@ import os
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from langmem_plugin.store._errors import InvalidValueError
-
-ITEM_VECTOR = [1.0]
-"""The placeholder embedding of item records (Chroma requires one)."""
+from langmem_plugin.store._sql import StoredItem
 
 
 def item_id(namespace: tuple[str, ...], key: str) -> str:
@@ -130,50 +122,34 @@ def epoch_to_datetime(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, tz=UTC)
 
 
-@dataclass(slots=True)
-class StoredItem:
-    """An item record as read back from Chroma."""
+def decode_legacy_items(result: Mapping[str, Any]) -> list[StoredItem]:
+    """Item records of the previous layout (a Chroma ``<prefix>_items`` collection).
 
-    iid: str
-    namespace: tuple[str, ...]
-    key: str
-    value: dict[str, Any] | None
-    meta: dict[str, Any]
-
-    @property
-    def version(self) -> str:
-        """The version tag that this item's vectors must carry."""
-        return str(self.meta["ver"])
-
-    @property
-    def n_vectors(self) -> int:
-        """How many vectors the current version has."""
-        return int(self.meta.get("nvec", 0))
-
-    @property
-    def order(self) -> tuple[int, int]:
-        """Insertion order: namespace first seen, then key first put."""
-        return int(self.meta["nseq"]), int(self.meta["kseq"])
-
-    def expired(self, now: float) -> bool:
-        """Whether the item's TTL has run out."""
-        expires = float(self.meta.get("exp") or 0.0)  # 0: no TTL
-        return 0.0 < expires <= now
-
-    def vector_ids(self) -> list[str]:
-        """The ids of the current version's vectors."""
-        return [vector_id(self.iid, self.version, i) for i in range(self.n_vectors)]
-
-
-def decode_items(result: Mapping[str, Any], *, with_values: bool = True) -> list[StoredItem]:
-    """Turn a Chroma ``get`` result of the items collection into :class:`StoredItem` s."""
+    Used once, to migrate a store written before items moved to SQL; the ids, versions
+    and sequences are kept, so the vectors already in Chroma stay valid.
+    """
     ids = result.get("ids") or []
     metas = result.get("metadatas") or [None] * len(ids)
-    docs = result.get("documents") if with_values else None
+    docs = result.get("documents") or [None] * len(ids)
     items = []
-    for i, iid in enumerate(ids):
-        meta = dict(metas[i] or {})
-        namespace = tuple(meta["ns"].split(".")) if meta.get("ns") else ()
-        value = json.loads(docs[i]) if docs is not None and docs[i] is not None else None
-        items.append(StoredItem(iid, namespace, str(meta.get("key")), value, meta))
+    for iid, meta, doc in zip(ids, metas, docs, strict=True):
+        meta = dict(meta or {})
+        if doc is None or "ns" not in meta:
+            continue
+        items.append(
+            StoredItem(
+                tuple(str(meta["ns"]).split(".")) if meta["ns"] else (),
+                str(meta.get("key")),
+                str(iid),
+                str(doc),
+                float(meta.get("ca", 0.0)),
+                float(meta.get("ua", 0.0)),
+                int(meta.get("nseq", 0)),
+                int(meta.get("kseq", 0)),
+                str(meta.get("ver", "")),
+                int(meta.get("nvec", 0)),
+                float(meta.get("ttl") or 0.0),
+                float(meta.get("exp") or 0.0),
+            )
+        )
     return items

@@ -2,9 +2,9 @@
 
 Usage::
 
-    python tests/integration/_store_writer.py PATH SEED [--url URL] [--prefix PREFIX]
+    python tests/integration/_store_writer.py PATH SEED [--url URL --sql SQL] [--prefix PREFIX]
 
-Opens ``ChromaStore(path=PATH)`` (or ``ChromaStore.from_url(URL)`` with ``--url``) with the
+Opens ``ChromaStore(path=PATH)`` (or ``ChromaStore.from_url(URL, sql=SQL)`` with ``--url``) with the
 index of :func:`index_config` and loops forever. For every batch it prints two JSON lines
 on stdout, each flushed at once:
 
@@ -67,13 +67,16 @@ def main() -> None:
     parser.add_argument("path")
     parser.add_argument("seed", type=int)
     parser.add_argument("--url")
+    parser.add_argument("--sql", help="where the items live, with --url")
     parser.add_argument("--prefix", default="killtest")
     args = parser.parse_args()
 
     from langmem_plugin import ChromaStore
 
     if args.url:
-        store = ChromaStore.from_url(args.url, index=index_config(), collection_prefix=args.prefix)
+        store = ChromaStore.from_url(
+            args.url, sql=args.sql, index=index_config(), collection_prefix=args.prefix
+        )
     else:
         store = ChromaStore(path=args.path, index=index_config(), collection_prefix=args.prefix)
     rng = random.Random(args.seed)

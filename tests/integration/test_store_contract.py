@@ -441,9 +441,9 @@ def test_wrong_embedding_dimension_rejected_and_nothing_written(make_store):
 
 def test_server_down_raises_store_unavailable():
     with pytest.raises(StoreUnavailableError, match="not reachable"):
-        ChromaStore.from_url(f"http://127.0.0.1:{free_port()}")
+        ChromaStore.from_url(f"http://127.0.0.1:{free_port()}", sql=":memory:")
     with pytest.raises(ValueError, match="http"):
-        ChromaStore.from_url("ftp://example")
+        ChromaStore.from_url("ftp://example", sql=":memory:")
 
 
 # ---------------------------------------------------------------- TTL
@@ -489,11 +489,11 @@ def test_ttl_sweeper_thread(make_store):
 
     deadline = time.time() + 10
     while time.time() < deadline:
-        heads = store.client.get_collection(f"{store.collection_prefix}_items").get()
-        if not heads["ids"]:
+        rows = raw_item_rows(store)
+        if not rows:
             break
         time.sleep(0.1)
-    assert heads["ids"] == []
+    assert rows == []
     assert store.stop_ttl_sweeper(timeout=5)
     assert future.done()
 
@@ -539,11 +539,18 @@ def test_listener_sees_writes_and_deletes(make_store):
     assert seen == [(("ns",), "k", {"v": 1}), (("ns",), "k", None)]
 
 
-def test_values_are_json_documents_in_chroma(make_store):
+def raw_item_rows(store: ChromaStore) -> list[tuple[str, str, str]]:
+    """The (ns, key, value) rows of the store's SQL item table, expired ones included."""
+    table = store._engine.col.items
+    return [tuple(row) for row in table.db.query(f"SELECT ns, key, value FROM {table.items}")]
+
+
+def test_values_are_json_documents_in_sql(make_store):
     store = make_store()
-    store.put(("ns",), "k", {"v": [1, 2]})
-    raw = store.client.get_collection(f"{store.collection_prefix}_items").get()
-    assert [json.loads(d) for d in raw["documents"]] == [{"v": [1, 2]}]
+    store.put(("ns", "a"), "k", {"v": [1, 2]})
+    assert [(ns, key, json.loads(value)) for ns, key, value in raw_item_rows(store)] == [
+        ("ns\x1fa", "k", {"v": [1, 2]})
+    ]
 
 
 def test_star_is_a_literal_label_in_search_but_a_wildcard_in_list_namespaces(make_store):

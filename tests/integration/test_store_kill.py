@@ -85,13 +85,20 @@ def count_acks(path: Path) -> int:
 
 
 def run_writer_until_killed(
-    tmp: Path, seed: int, rng: random.Random, *, path: Path | None, url: str | None, prefix: str
+    tmp: Path,
+    seed: int,
+    rng: random.Random,
+    *,
+    path: Path | None,
+    url: str | None,
+    prefix: str,
+    sql: str | None = None,
 ) -> Outcome:
     """Start the writer, let it acknowledge a random number of batches, SIGKILL it."""
     out, err = tmp / f"writer-{seed}.out", tmp / f"writer-{seed}.err"
     cmd = [sys.executable, str(WRITER), str(path or tmp), str(seed), "--prefix", prefix]
     if url:
-        cmd += ["--url", url]
+        cmd += ["--url", url, "--sql", str(sql)]
     env = {**os.environ, "ANONYMIZED_TELEMETRY": "False", "ORT_DISABLE_TELEMETRY": "1"}
     with out.open("wb") as stdout, err.open("wb") as stderr:
         proc = subprocess.Popen(cmd, stdout=stdout, stderr=stderr, env=env, cwd=REPO)
@@ -151,6 +158,11 @@ def check_store(store: Any, model: Model, outcome: Outcome) -> None:
             allowed.append(flight[slot])
         assert got in allowed, f"{slot}: got {got!r}, allowed {allowed!r}"
         actual[slot] = got
+    # A batch is all-or-nothing: the batch in flight (puts and deletes mixed) either
+    # landed on every key it changes or on none.
+    changing = [slot for slot in flight if flight[slot] != model.state[slot]]
+    landed = {actual[slot] == flight[slot] for slot in changing}
+    assert len(landed) <= 1, f"half a batch landed: {[(s, actual[s]) for s in changing]}"
     model.apply([(slot, flight[slot]) for slot in flight if actual[slot] == flight[slot]])
     for slot, value in flight.items():
         if value is not None and actual[slot] != value:  # the in-flight text never became one
@@ -223,20 +235,6 @@ def rng() -> random.Random:
     return random.Random(seed)
 
 
-def forget_chroma_systems() -> None:
-    """Drop chromadb's per-path cache of embedded systems in this process.
-
-    ``ChromaStore.close()`` leaves the embedded Chroma of a path (and its in-memory HNSW
-    index) cached in the process; reopening the path after another process wrote to it
-    then fails on vector search. That bug is pinned by
-    ``test_reopen_after_another_process_wrote``; dropping the cache here keeps the kill
-    test about durability.
-    """
-    from chromadb.api.shared_system_client import SharedSystemClient
-
-    SharedSystemClient.clear_system_cache()
-
-
 def test_killed_writer_loses_nothing_acknowledged(tmp_path: Path, rng: random.Random) -> None:
     """Four SIGKILLs of a writer on one embedded Chroma directory; each reopen is checked."""
     from langmem_plugin import ChromaStore
@@ -252,18 +250,10 @@ def test_killed_writer_loses_nothing_acknowledged(tmp_path: Path, rng: random.Ra
             prefix=prefix,
         )
         assert outcome.acked, "the writer was killed before any batch was acknowledged"
-        forget_chroma_systems()
         with ChromaStore(path=path, index=index_config(), collection_prefix=prefix) as store:
             check_store(store, model, outcome)
-    forget_chroma_systems()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug: chromadb caches one system per path in the process, so a store "
-    "reopened after another process wrote searches a stale vector index; ChromaStore.close() "
-    "should release the system it created (see the issue notes)",
-)
 def test_reopen_after_another_process_wrote(tmp_path: Path) -> None:
     """A process that closed its store and reopens the directory sees another's writes.
 
@@ -298,22 +288,27 @@ def test_reopen_after_another_process_wrote(tmp_path: Path) -> None:
     model = Model()
     model.state[(("w", "u1"), "k0")] = mine
     with ChromaStore(path=path, index=index_config(), collection_prefix=prefix) as store:
-        try:
-            check_store(store, model, outcome)
-        finally:
-            forget_chroma_systems()
+        check_store(store, model, outcome)
 
 
 def test_killed_writer_on_a_chroma_server(
-    tmp_path: Path, rng: random.Random, chroma_url: str
+    tmp_path: Path, rng: random.Random, chroma_url: str, postgres_url: str
 ) -> None:
-    """The same with a writer on a Chroma server: the client is killed, the server stays up."""
+    """The same with a writer on a Chroma server and PostgreSQL: the client is killed."""
     from langmem_plugin import ChromaStore
 
     prefix = f"kill{uuid.uuid4().hex[:10]}"
     outcome = run_writer_until_killed(
-        tmp_path, rng.randrange(1_000_000), rng, path=None, url=chroma_url, prefix=prefix
+        tmp_path,
+        rng.randrange(1_000_000),
+        rng,
+        path=None,
+        url=chroma_url,
+        prefix=prefix,
+        sql=postgres_url,
     )
     assert outcome.acked
-    with ChromaStore.from_url(chroma_url, index=index_config(), collection_prefix=prefix) as store:
+    with ChromaStore.from_url(
+        chroma_url, sql=postgres_url, index=index_config(), collection_prefix=prefix
+    ) as store:
         check_store(store, Model(), outcome)

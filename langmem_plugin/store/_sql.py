@@ -1,0 +1,551 @@
+r"""Where ``ChromaStore`` keeps items, namespaces and TTL: SQL tables (SQLite or PostgreSQL).
+
+Chroma keeps the vectors; everything a key-value workload touches lives in two SQL tables:
+
+* ``<t>_items``: one row per item, keyed by ``(ns, key)`` (``ns`` is the namespace with its
+  labels joined by ``\\x1f``, so that a namespace prefix is an index range and string order
+  is tuple order), with the JSON value, timestamps, insertion sequences, TTL, and the
+  *version* and number of the item's vectors in Chroma.
+* ``<t>_namespaces``: one row per namespace that holds items, with the sequence that orders
+  it (``search`` without a query lists namespaces in the order they were first written).
+
+Why SQL and not Chroma metadata (measured with ``benchmarks/store_scale.py``, 200 users x 50
+memories, before the change): every Chroma call costs about 1-2 ms of fixed overhead, and its
+metadata filters scan. A get took 2.3 ms against 0.04 ms in LangGraph's ``SqliteStore``,
+``list_namespaces`` 1,640 ms (a scan of every item's metadata) and a filtered search 34 ms.
+An indexed table answers each in O(log n + result), and its transactions make a batch that
+mixes puts and deletes all-or-nothing, which two Chroma calls cannot be.
+
+The default is a SQLite file (WAL, ``synchronous=NORMAL``: a commit survives the process
+being killed; ``secure_delete`` so that deleted values do not linger in free pages);
+``postgresql://`` URLs put the tables in PostgreSQL, for stores shared between machines.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from os import PathLike
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+from langmem_plugin.store._errors import InvalidValueError
+
+T = TypeVar("T")
+SEP = "\x1f"
+"""Joins namespace labels in the ``ns`` column (below every printable character)."""
+
+_PG_PREFIXES = ("postgresql://", "postgres://")
+_COLUMNS = "ns, key, iid, value, created_at, updated_at, nseq, kseq, ver, nvec, ttl, expires_at"
+_LIVE = "(expires_at = 0 OR expires_at > ?)"
+
+
+def join_namespace(namespace: Sequence[str]) -> str:
+    """The ``ns`` column value of a namespace."""
+    for label in namespace:
+        if SEP in label:
+            raise InvalidValueError(
+                f"Namespace label {label!r} contains the reserved character \\x1f."
+            )
+    return SEP.join(namespace)
+
+
+def split_namespace(ns: str) -> tuple[str, ...]:
+    """The namespace of an ``ns`` column value."""
+    return tuple(ns.split(SEP)) if ns else ()
+
+
+def prefix_clause(prefix: Sequence[str], column: str = "ns") -> tuple[str, list[Any]]:
+    """SQL for "``column`` is ``prefix`` or lies below it", as an index range."""
+    if not prefix:
+        return "1 = 1", []
+    joined = join_namespace(prefix)
+    return (
+        f"({column} = ? OR ({column} >= ? AND {column} < ?))",
+        [joined, joined + SEP, joined + chr(ord(SEP) + 1)],
+    )
+
+
+@dataclass(slots=True)
+class StoredItem:
+    """One item row."""
+
+    namespace: tuple[str, ...]
+    key: str
+    iid: str
+    document: str
+    created_at: float
+    updated_at: float
+    nseq: int
+    kseq: int
+    version: str
+    n_vectors: int
+    ttl: float
+    expires_at: float
+    _value: dict[str, Any] | None = None
+
+    @classmethod
+    def from_row(cls, row: Sequence[Any]) -> StoredItem:
+        """Build from a row of ``_COLUMNS``."""
+        return cls(
+            split_namespace(row[0]),
+            str(row[1]),
+            str(row[2]),
+            str(row[3]),
+            float(row[4]),
+            float(row[5]),
+            int(row[6]),
+            int(row[7]),
+            str(row[8]),
+            int(row[9]),
+            float(row[10]),
+            float(row[11]),
+        )
+
+    @property
+    def value(self) -> dict[str, Any]:
+        """The value, decoded from JSON on first access."""
+        if self._value is None:
+            self._value = json.loads(self.document)
+        return self._value
+
+    @property
+    def order(self) -> tuple[int, int]:
+        """Insertion order: namespace first written, then key first written."""
+        return self.nseq, self.kseq
+
+    def expired(self, now: float) -> bool:
+        """Whether the item's TTL has run out."""
+        return 0.0 < self.expires_at <= now
+
+
+@dataclass(slots=True)
+class ItemRow:
+    """An item to write.
+
+    Its ``nseq`` and, for an existing live item, ``created_at`` and ``kseq`` are decided
+    inside the transaction.
+    """
+
+    namespace: tuple[str, ...]
+    key: str
+    iid: str
+    document: str
+    now: float
+    kseq: int
+    version: str
+    n_vectors: int
+    ttl: float
+
+
+class Cursor(Protocol):
+    """The part of a DB-API cursor the tables use (``?`` placeholders)."""
+
+    def execute(self, sql: str, params: Sequence[Any] = ...) -> Any: ...
+
+    def executemany(self, sql: str, params: Iterable[Sequence[Any]]) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+
+class Database(Protocol):
+    """A connection (or pool) that runs queries and transactions."""
+
+    kind: str
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]: ...
+
+    def transaction(self, work: Callable[[Cursor], T]) -> T: ...
+
+    def close(self) -> None: ...
+
+
+class SqliteDatabase:
+    """One SQLite connection shared by the store's threads under a lock.
+
+    Another process may use the same file at the same time: writers wait for each other
+    (``busy_timeout``) and readers never block (WAL).
+    """
+
+    kind = "sqlite"
+
+    def __init__(self, path: str | PathLike[str]) -> None:
+        target = str(path)
+        if target != ":memory:":
+            Path(target).parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(
+            target, check_same_thread=False, isolation_level=None, timeout=30.0
+        )
+        self._lock = threading.RLock()
+        if target != ":memory:":
+            self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.execute("PRAGMA secure_delete=ON")
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        """Run one read and return its rows."""
+        with self._lock:
+            return self._conn.execute(sql, params).fetchall()
+
+    def transaction(self, work: Callable[[Cursor], T]) -> T:
+        """Run ``work`` in one immediate transaction; roll back if it raises."""
+        with self._lock:
+            cursor = self._conn.cursor()
+            cursor.execute("BEGIN IMMEDIATE")
+            try:
+                result = work(cursor)
+            except BaseException:
+                cursor.execute("ROLLBACK")
+                raise
+            cursor.execute("COMMIT")
+            return result
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            self._conn.close()
+
+
+class _PgCursor:
+    """A psycopg cursor that takes ``?`` placeholders."""
+
+    def __init__(self, cursor: Any) -> None:
+        self._cursor = cursor
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self._cursor.execute(sql.replace("?", "%s"), params)
+
+    def executemany(self, sql: str, params: Iterable[Sequence[Any]]) -> Any:
+        return self._cursor.executemany(sql.replace("?", "%s"), list(params))
+
+    def fetchall(self) -> list[Any]:
+        return list(self._cursor.fetchall())
+
+
+class PostgresDatabase:
+    """A psycopg connection pool (needs the ``postgres`` extra)."""
+
+    kind = "postgres"
+
+    def __init__(self, url: str) -> None:
+        try:
+            import psycopg_pool
+        except ImportError as error:  # pragma: no cover - depends on the installed extras
+            raise ImportError(
+                "a postgresql:// sql location needs the postgres extra: "
+                "pip install 'langmem-plugin[postgres]'"
+            ) from error
+        self._pool = psycopg_pool.ConnectionPool(
+            url, min_size=1, max_size=8, kwargs={"autocommit": True}, open=True
+        )
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        """Run one read and return its rows."""
+        with self._pool.connection() as conn:
+            return list(conn.execute(sql.replace("?", "%s"), params).fetchall())
+
+    def transaction(self, work: Callable[[Cursor], T]) -> T:
+        """Run ``work`` in one transaction; roll back if it raises."""
+        with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
+            return work(_PgCursor(cursor))
+
+    def close(self) -> None:
+        """Close the pool."""
+        self._pool.close()
+
+
+def open_database(location: str | PathLike[str]) -> Database:
+    """A SQLite file or ``":memory:"``, or a ``postgresql://`` URL.
+
+    Raises:
+        ValueError: ``location`` is another kind of URL.
+    """
+    text = str(location)
+    if text.startswith(_PG_PREFIXES):
+        return PostgresDatabase(text)
+    if text.startswith("sqlite:///"):
+        return SqliteDatabase(text[len("sqlite:///") :])
+    if "://" in text:
+        raise ValueError(
+            f"sql location {text!r} is neither a postgresql:// URL, sqlite:///path nor a path"
+        )
+    return SqliteDatabase(text)
+
+
+def table_base(prefix: str) -> str:
+    """A safe SQL identifier stem for a collection prefix (distinct prefixes stay distinct)."""
+    stem = re.sub(r"[^a-zA-Z0-9_]", "_", prefix)
+    if stem != prefix:
+        stem += "_" + hashlib.blake2b(prefix.encode(), digest_size=4).hexdigest()
+    return f"langmem_store_{stem}"[:60]
+
+
+class ItemTable:
+    """The SQL side of one ``ChromaStore``: every method is one blocking round of I/O."""
+
+    def __init__(self, db: Database, prefix: str) -> None:
+        self.db = db
+        base = table_base(prefix)
+        self.items = f"{base}_items"
+        self.namespaces = f"{base}_namespaces"
+        self._setup()
+
+    def _setup(self) -> None:
+        pg = self.db.kind == "postgres"
+        text = 'TEXT COLLATE "C"' if pg else "TEXT"
+        real = "DOUBLE PRECISION" if pg else "REAL"
+        rowid = "" if pg else " WITHOUT ROWID"
+        statements = [
+            f"""CREATE TABLE IF NOT EXISTS {self.items} (
+                ns {text} NOT NULL, key {text} NOT NULL, iid TEXT NOT NULL,
+                value TEXT NOT NULL, created_at {real} NOT NULL, updated_at {real} NOT NULL,
+                nseq BIGINT NOT NULL, kseq BIGINT NOT NULL, ver TEXT NOT NULL,
+                nvec INTEGER NOT NULL, ttl {real} NOT NULL, expires_at {real} NOT NULL,
+                PRIMARY KEY (ns, key)){rowid}""",
+            f"CREATE INDEX IF NOT EXISTS {self.items}_iid ON {self.items} (iid)",
+            f"CREATE INDEX IF NOT EXISTS {self.items}_exp ON {self.items} (expires_at) "
+            "WHERE expires_at > 0",
+            f"""CREATE TABLE IF NOT EXISTS {self.namespaces} (
+                ns {text} PRIMARY KEY, nseq BIGINT NOT NULL){rowid}""",
+        ]
+
+        def create(cursor: Cursor) -> None:
+            for statement in statements:
+                cursor.execute(statement)
+
+        if pg:  # concurrent CREATE IF NOT EXISTS can collide on the catalog: serialise
+            lock = int.from_bytes(hashlib.blake2b(self.items.encode(), digest_size=4).digest())
+
+            def locked(cursor: Cursor) -> None:
+                cursor.execute("SELECT pg_advisory_xact_lock(?)", [lock])
+                create(cursor)
+
+            self.db.transaction(locked)
+        else:
+            self.db.transaction(create)
+
+    # ------------------------------------------------------------------ reads
+    def fetch(self, keys: Iterable[tuple[tuple[str, ...], str]]) -> dict[str, StoredItem]:
+        """Items by ``(namespace, key)``, keyed by their ``iid`` (expired ones included)."""
+        pairs = list(dict.fromkeys(keys))
+        found: dict[str, StoredItem] = {}
+        for start in range(0, len(pairs), 400):
+            chunk = pairs[start : start + 400]
+            values = ", ".join("(?, ?)" for _ in chunk)
+            params = [p for ns, key in chunk for p in (join_namespace(ns), key)]
+            rows = self.db.query(
+                f"SELECT {_COLUMNS} FROM {self.items} WHERE (ns, key) IN (VALUES {values})",
+                params,
+            )
+            found.update((item.iid, item) for item in map(StoredItem.from_row, rows))
+        return found
+
+    def fetch_iids(self, iids: Iterable[str]) -> dict[str, StoredItem]:
+        """Items by ``iid`` (the id their vectors name)."""
+        ids = list(dict.fromkeys(iids))
+        found: dict[str, StoredItem] = {}
+        for start in range(0, len(ids), 400):
+            chunk = ids[start : start + 400]
+            marks = ", ".join("?" for _ in chunk)
+            rows = self.db.query(
+                f"SELECT {_COLUMNS} FROM {self.items} WHERE iid IN ({marks})", chunk
+            )
+            found.update((item.iid, item) for item in map(StoredItem.from_row, rows))
+        return found
+
+    def scope(
+        self,
+        prefix: Sequence[str],
+        now: float,
+        *,
+        limit: int | None = None,
+        offset: int = 0,
+        unindexed: bool = False,
+    ) -> list[StoredItem]:
+        """Live items under ``prefix`` in insertion order (optionally a page of them)."""
+        where, params = prefix_clause(prefix)
+        sql = f"SELECT {_COLUMNS} FROM {self.items} WHERE {where} AND {_LIVE}"
+        params.append(now)
+        if unindexed:
+            sql += " AND nvec = 0"
+        sql += " ORDER BY nseq, kseq"
+        if limit is not None:
+            sql += " LIMIT ? OFFSET ?"
+            params += [limit, offset]
+        return [StoredItem.from_row(row) for row in self.db.query(sql, params)]
+
+    def count_vectors(self, prefix: Sequence[str], now: float) -> int:
+        """How many vectors the live items under ``prefix`` have."""
+        where, params = prefix_clause(prefix)
+        rows = self.db.query(
+            f"SELECT COALESCE(SUM(nvec), 0) FROM {self.items} WHERE {where} AND {_LIVE}",
+            [*params, now],
+        )
+        return int(rows[0][0])
+
+    def list_namespaces(
+        self, prefix: Sequence[str], now: float, *, limit: int | None = None, offset: int = 0
+    ) -> list[tuple[str, ...]]:
+        """Namespaces under ``prefix`` that hold a live item, in tuple order."""
+        where, params = prefix_clause(prefix, "n.ns")
+        sql = (
+            f"SELECT n.ns FROM {self.namespaces} n WHERE {where} AND EXISTS ("
+            f"SELECT 1 FROM {self.items} i WHERE i.ns = n.ns AND "
+            "(i.expires_at = 0 OR i.expires_at > ?)) ORDER BY n.ns"
+        )
+        params.append(now)
+        if limit is not None:
+            sql += " LIMIT ? OFFSET ?"
+            params += [limit, offset]
+        return [split_namespace(row[0]) for row in self.db.query(sql, params)]
+
+    def expired(self, now: float) -> list[StoredItem]:
+        """Items whose TTL has run out."""
+        rows = self.db.query(
+            f"SELECT {_COLUMNS} FROM {self.items} WHERE expires_at > 0 AND expires_at <= ?",
+            [now],
+        )
+        return [StoredItem.from_row(row) for row in rows]
+
+    def versions(self) -> dict[str, str]:
+        """``iid`` -> current version of every item (for the orphan-vector sweep)."""
+        return {
+            str(iid): str(ver) for iid, ver in self.db.query(f"SELECT iid, ver FROM {self.items}")
+        }
+
+    def is_empty(self) -> bool:
+        """Whether the table holds no item."""
+        return not self.db.query(f"SELECT 1 FROM {self.items} LIMIT 1")
+
+    # ------------------------------------------------------------------ writes
+    def write(
+        self,
+        rows: Sequence[ItemRow],
+        deletes: Sequence[tuple[tuple[str, ...], str]],
+        now: float,
+        new_sequence: Callable[[], int],
+    ) -> None:
+        """Apply a batch's puts and deletes in one transaction (all or nothing).
+
+        An existing live item keeps its ``created_at`` and insertion place; an expired one
+        is replaced as if new. A namespace keeps its place while it holds items.
+        """
+        written = list(dict.fromkeys(join_namespace(r.namespace) for r in rows))
+        removed = [(join_namespace(ns), key) for ns, key in deletes]
+        upsert = (
+            f"INSERT INTO {self.items} ({_COLUMNS}) VALUES "
+            f"(?, ?, ?, ?, ?, ?, (SELECT nseq FROM {self.namespaces} WHERE ns = ?), "
+            "?, ?, ?, ?, ?) "
+            "ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value, "
+            "updated_at = excluded.updated_at, nseq = excluded.nseq, ver = excluded.ver, "
+            "nvec = excluded.nvec, ttl = excluded.ttl, expires_at = excluded.expires_at, "
+            f"created_at = CASE WHEN {self.items}.expires_at > 0 AND "
+            f"{self.items}.expires_at <= ? THEN excluded.created_at "
+            f"ELSE {self.items}.created_at END, "
+            f"kseq = CASE WHEN {self.items}.expires_at > 0 AND "
+            f"{self.items}.expires_at <= ? THEN excluded.kseq ELSE {self.items}.kseq END"
+        )
+        params = []
+        for r in rows:
+            ns = join_namespace(r.namespace)
+            expires = r.now + r.ttl * 60.0 if r.ttl else 0.0
+            params.append(
+                [
+                    ns,
+                    r.key,
+                    r.iid,
+                    r.document,
+                    r.now,
+                    r.now,
+                    ns,
+                    r.kseq,
+                    r.version,
+                    r.n_vectors,
+                    r.ttl,
+                    expires,
+                    now,
+                    now,
+                ]
+            )
+
+        def apply(cursor: Cursor) -> None:
+            if written:
+                cursor.executemany(
+                    f"INSERT INTO {self.namespaces} (ns, nseq) VALUES (?, ?) "
+                    "ON CONFLICT (ns) DO NOTHING",
+                    [(ns, new_sequence()) for ns in written],
+                )
+            if removed:
+                cursor.executemany(f"DELETE FROM {self.items} WHERE ns = ? AND key = ?", removed)
+            if params:
+                cursor.executemany(upsert, params)
+            if removed:
+                self._drop_empty_namespaces(cursor, {ns for ns, _ in removed})
+
+        self.db.transaction(apply)
+
+    def delete_iids(self, iids: Sequence[str], namespaces: Iterable[tuple[str, ...]]) -> None:
+        """Delete items by ``iid`` (TTL sweep) in one transaction."""
+
+        def apply(cursor: Cursor) -> None:
+            cursor.executemany(f"DELETE FROM {self.items} WHERE iid = ?", [(i,) for i in iids])
+            self._drop_empty_namespaces(cursor, {join_namespace(ns) for ns in namespaces})
+
+        if iids:
+            self.db.transaction(apply)
+
+    def refresh(self, expiries: dict[str, float]) -> None:
+        """Set new expiry times, by ``iid`` (TTL refresh on read)."""
+        if not expiries:
+            return
+        self.db.transaction(
+            lambda cursor: cursor.executemany(
+                f"UPDATE {self.items} SET expires_at = ? WHERE iid = ? AND expires_at > 0",
+                [(when, iid) for iid, when in expiries.items()],
+            )
+        )
+
+    def _drop_empty_namespaces(self, cursor: Cursor, namespaces: Iterable[str]) -> None:
+        cursor.executemany(
+            f"DELETE FROM {self.namespaces} WHERE ns = ? AND NOT EXISTS "
+            f"(SELECT 1 FROM {self.items} i WHERE i.ns = ?)",
+            [(ns, ns) for ns in namespaces],
+        )
+
+    def import_rows(self, items: Sequence[StoredItem], namespaces: dict[str, int]) -> None:
+        """Insert items as they are (migration from the previous layout)."""
+
+        def apply(cursor: Cursor) -> None:
+            cursor.executemany(
+                f"INSERT INTO {self.namespaces} (ns, nseq) VALUES (?, ?) "
+                "ON CONFLICT (ns) DO NOTHING",
+                list(namespaces.items()),
+            )
+            cursor.executemany(
+                f"INSERT INTO {self.items} ({_COLUMNS}) VALUES "
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (ns, key) DO NOTHING",
+                [
+                    (
+                        join_namespace(i.namespace),
+                        i.key,
+                        i.iid,
+                        i.document,
+                        i.created_at,
+                        i.updated_at,
+                        i.nseq,
+                        i.kseq,
+                        i.version,
+                        i.n_vectors,
+                        i.ttl,
+                        i.expires_at,
+                    )
+                    for i in items
+                ],
+            )
+
+        self.db.transaction(apply)
