@@ -97,8 +97,10 @@ def test_in_memory_instances_are_isolated_and_dropped_on_close() -> None:
     finally:
         first.close()
         second.close()
-    names = {c.name for c in first.store.client.list_collections()}
-    assert not any(name.startswith(first.store.collection_prefix) for name in names)
+    # Dropping its data is the in-memory store's own job (ChromaStore.close, tested with
+    # the store): the archive is store items, so nothing else is left behind.
+    with pytest.raises(MemoryClosedError):
+        first.history("s", user_id="ada")
 
 
 def test_compile_wires_checkpointer_and_store(tmp_path: Path, checkpoints: tuple[str, str]) -> None:
