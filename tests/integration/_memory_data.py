@@ -132,7 +132,7 @@ def full_dump(memory: Any) -> dict[str, Any]:
 
 
 def _every_item(store: Any) -> list[Any]:
-    found = []
+    found: list[Any] = []
     for namespace in store.list_namespaces(limit=100_000):
         found.extend(
             item

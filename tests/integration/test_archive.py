@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from langchain.agents import create_agent
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.runnables import RunnableConfig
 from langgraph.graph import START, MessagesState, StateGraph
 from langgraph.store.base import SearchItem
 
@@ -138,7 +139,7 @@ def test_the_middleware_archives_every_turn_once(memory: Any) -> None:
     agent = create_agent(
         model, [], middleware=[memory.middleware()], checkpointer=memory.checkpointer
     )
-    config = {"configurable": {"thread_id": "mw-1", "user_id": "bob"}}
+    config: RunnableConfig = {"configurable": {"thread_id": "mw-1", "user_id": "bob"}}
     for text in ["My locker code is 4711", "I ski in Hemsedal", "Bye"]:
         agent.invoke({"messages": [HumanMessage(text)]}, config)
     memory.flush()
