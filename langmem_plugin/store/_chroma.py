@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import urlparse
 
+import numpy as np
 from langchain_core.embeddings import Embeddings
 from langgraph.store.base import BaseStore, IndexConfig, Op, Result, TTLConfig, tokenize_path
 
@@ -28,6 +29,7 @@ from langmem_plugin.store._errors import (
     FolderInUseError,
     StoreUnavailableError,
 )
+from langmem_plugin.store._index import IndexSync
 from langmem_plugin.store._sql import ItemTable, join_namespace, open_database
 
 logger = logging.getLogger(__name__)
@@ -37,19 +39,19 @@ _PREFIX = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9._-]{1,200}$")
 
 
 class ChromaStore(BaseStore):
-    """A LangGraph ``BaseStore`` whose items and vectors live in Chroma.
+    """A LangGraph ``BaseStore`` on SQL and Chroma: items in SQL, vector search on Chroma.
 
     It answers every operation the way ``langgraph.store.memory.InMemoryStore`` does (the
     contract the test suite checks with random operation sequences), and adds durability,
     sharing through a Chroma server, and TTL.
 
-    Storage: items (values as JSON, namespaces, times, TTL) live in SQL tables, in a SQLite
-    file by default or in PostgreSQL (``sql=``); Chroma's ``<prefix>_vectors`` collection
-    holds one embedding per indexed field (see ``_sql`` for the measurements behind this
-    split). A batch writes the new vectors, then all its item rows in one transaction, then
-    removes the replaced vectors; readers only use vectors of an item's current version. A
-    crash at any point therefore leaves every item of the batch old or every item new, each
-    with its own vectors, and an acknowledged batch is committed.
+    Storage: items (values as JSON, namespaces, times, TTL) and their embeddings live in SQL
+    tables, in a SQLite file by default or in PostgreSQL (``sql=``); Chroma's
+    ``<prefix>_vectors`` collection is the HNSW index of the embeddings, brought up to date
+    by a background thread after each write (see ``_sql`` and ``_index`` for the
+    measurements behind this split). A batch is one SQL transaction: a crash at any point
+    leaves every item of the batch old or every item new, each with its own vectors, and
+    an acknowledged batch is committed.
 
     One process at a time: an embedded store (``path=``) holds a lock on its folder until
     ``close()``; another process that opens the folder gets :class:`FolderInUseError`. To
@@ -167,6 +169,15 @@ class ChromaStore(BaseStore):
             ttl,
             embeddings_available=self.embeddings is not None,
         )
+        self._index: IndexSync | None = None
+        if collections.vectors is not None:
+            self._index = IndexSync(
+                collections.items,
+                collections.vectors,
+                collections.max_batch,
+                lambda call: _translate_errors(call, self.client),
+            )
+            self._index.notify()  # catch up with writes a previous process left unindexed
 
     @classmethod
     def from_url(cls, url: str, *, sql: str | PathLike[str], **kwargs: Any) -> ChromaStore:
@@ -209,16 +220,18 @@ class ChromaStore(BaseStore):
             )
 
         collections: Collections = _translate_errors(open_all, self.client)
-        _translate_errors(lambda: self._migrate(collections.items), self.client)
+        _translate_errors(
+            lambda: self._migrate(collections.items, collections.vectors), self.client
+        )
         return collections
 
-    def _migrate(self, table: ItemTable) -> None:
+    def _migrate(self, table: ItemTable, collection: Any) -> None:
         """Move items of the previous layout (a ``<prefix>_items`` collection) into SQL.
 
         Stores written before items moved to SQL kept them in Chroma. Their ids, versions
-        and sequences are copied as they are, so the vectors stay valid; the old collection
-        is deleted once the rows are committed (a crash in between migrates again, and
-        the copy is idempotent).
+        and sequences are copied as they are, with the current versions' vectors (which
+        Chroma's index already holds); the old collection is deleted once the rows are
+        committed (a crash in between migrates again, and the copy is idempotent).
         """
         name = f"{self.collection_prefix}_items"
         if name not in {c.name for c in self.client.list_collections()}:
@@ -230,7 +243,20 @@ class ChromaStore(BaseStore):
             for item in items:
                 ns = join_namespace(item.namespace)
                 namespaces[ns] = min(namespaces.get(ns, item.nseq), item.nseq)
-            table.import_rows(items, namespaces)
+            vectors = []
+            if collection is not None:
+                current = {(i.iid, i.version): join_namespace(i.namespace) for i in items}
+                held = collection.get(include=["metadatas", "embeddings"])
+                for vid, meta, emb in zip(
+                    held["ids"], held["metadatas"], held["embeddings"], strict=True
+                ):
+                    found = current.get((str(meta.get("item")), str(meta.get("ver"))))
+                    if found is not None:
+                        embedding = np.asarray(emb, dtype="<f4").tobytes()
+                        vectors.append(
+                            (vid, meta["item"], found, int(meta["ord"]), meta["th"], embedding)
+                        )
+            table.import_rows(items, namespaces, vectors)
             logger.info("ChromaStore migrated %d items of %r into SQL", len(items), name)
         self.client.delete_collection(name)
 
@@ -308,6 +334,8 @@ class ChromaStore(BaseStore):
     def _notify(self, changes: list[Change]) -> None:
         if not changes:
             return
+        if self._index is not None:
+            self._index.notify()
         with self._listeners_lock:
             listeners = list(self._listeners)
         for listener in listeners:
@@ -317,15 +345,27 @@ class ChromaStore(BaseStore):
                 logger.exception("ChromaStore listener %r failed", listener)
 
     # ------------------------------------------------------------------ TTL
-    def sweep_ttl(self, *, orphan_grace_seconds: float = 600.0) -> int:
+    def sweep_ttl(self) -> int:
         """Delete expired items now (they are already invisible); returns how many.
 
-        Also removes vectors left behind by writes that were interrupted more than
-        ``orphan_grace_seconds`` ago.
+        Also brings the vector index up to date and removes vectors it holds that no item
+        has any more.
         """
-        expired: list[Change] = self._drive(self._engine.sweep(time.time(), orphan_grace_seconds))
+        expired: list[Change] = self._drive(self._engine.sweep(time.time()))
         self._notify(expired)
+        if self._index is not None:
+            self._index.run()
+            self._index.sweep_orphans()
         return len(expired)
+
+    def sync_index(self) -> int:
+        """Copy vectors not yet in Chroma's HNSW index into it now; returns how many.
+
+        A background thread does this after every write; searches never wait for it (they
+        score the vectors not yet indexed exactly). Call it to make the index complete,
+        e.g. before a backup of the Chroma folder.
+        """
+        return self._index.run() if self._index is not None else 0
 
     def start_ttl_sweeper(
         self, sweep_interval_minutes: float | None = None
@@ -383,6 +423,8 @@ class ChromaStore(BaseStore):
             return
         self._closed = True
         self.stop_ttl_sweeper()
+        if self._index is not None:
+            self._index.close()
         if self._drop_on_close:
             try:
                 self.client.delete_collection(f"{self.collection_prefix}_vectors")

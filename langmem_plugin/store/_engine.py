@@ -6,10 +6,11 @@ Chroma call), and receives the answer back. ``ChromaStore.batch`` drives it with
 calls; ``ChromaStore.abatch`` drives it with ``await`` (native async embeddings, blocking
 calls in a worker thread). There is no second copy of the logic.
 
-Items live in SQL (:class:`~langmem_plugin.store._sql.ItemTable`), vectors in Chroma.
-Vector search scores exactly: when the scope holds at most ``EXACT_VECTORS`` vectors (a
-user's memories, the common case) their embeddings are read by id and ranked with numpy;
-a larger scope asks Chroma's HNSW index for candidates (see :meth:`BatchEngine._hnsw`).
+Items and their vectors live in SQL (:class:`~langmem_plugin.store._sql.ItemTable`);
+Chroma holds an HNSW index of the vectors. Vector search scores exactly: when the scope
+holds at most ``EXACT_VECTORS`` vectors (a user's memories, the common case) its embeddings
+are read from SQL and ranked with numpy; a larger scope asks the HNSW index for candidates
+(see :meth:`BatchEngine._hnsw`).
 
 Semantics follow ``langgraph.store.memory.InMemoryStore``: in one batch, reads see the store
 as it was before the batch's writes; several puts to one key keep the last; search without a
@@ -73,12 +74,12 @@ Change = tuple[tuple[str, ...], str, dict[str, Any] | None]
 
 
 EXACT_VECTORS = 2048
-"""Largest scope (in vectors) ranked exactly from its embeddings rather than through HNSW.
+"""Largest scope (in vectors) ranked exactly from its SQL rows rather than through HNSW.
 
-Reading a user's embeddings by id and scoring them with numpy is exact and costs about
-1.5 ms for 50 vectors; a filtered HNSW query in a 20k-vector collection costs 16 ms and one
-restricted to ids 13 ms (measured on this 2-core machine, chromadb 1.5). Past a few thousand
-vectors, reading them costs more than the unfiltered HNSW query with a namespace check.
+Reading a user's 50 embeddings from SQL and scoring them with numpy is exact and takes well
+under a millisecond; a filtered HNSW query in a 20k-vector Chroma collection costs 16 ms and
+one restricted to ids 13 ms (measured on this 2-core machine, chromadb 1.5). Past a few
+thousand vectors, reading them all costs more than an unfiltered HNSW query.
 """
 
 
@@ -254,25 +255,8 @@ class BatchEngine:
         if count > EXACT_VECTORS:
             return (yield from self._hnsw(op, qvec, now))
         items = yield Io(partial(self.col.items.scope, op.namespace_prefix, now))
-        items = [i for i in items if i.n_vectors and matches(i.value, op.filter)]
-        by_vector = {
-            rec.vector_id(item.iid, item.version, ordinal): (item, ordinal)
-            for item in items
-            for ordinal in range(item.n_vectors)
-        }
-        flat: list[tuple[float, _sql.StoredItem, int]] = []
-        ids = list(by_vector)
-        for chunk in _chunks(ids, self.col.max_batch):
-            result = yield Io(
-                partial(self.col.vectors.get, ids=list(chunk), include=["embeddings"])
-            )
-            if not result["ids"]:
-                continue
-            scores = _cosine(qvec, np.asarray(result["embeddings"], dtype=np.float64))
-            for vid, score in zip(result["ids"], scores.tolist(), strict=True):
-                item, ordinal = by_vector[vid]
-                flat.append((score, item, ordinal))
-        return _best_per_item(flat)
+        vectors = yield Io(partial(self.col.items.scope_vectors, op.namespace_prefix))
+        return _rank(qvec, vectors, {i.iid: i for i in items}, op.filter)
 
     def _hnsw(
         self, op: SearchOp, qvec: list[float], now: float
@@ -292,7 +276,12 @@ class BatchEngine:
         prefix = list(op.namespace_prefix)
         where = rec.prefix_where(op.namespace_prefix)
         filtered = where is None
+        # Vectors written since the index last caught up are scored exactly beside it.
+        fresh = yield Io(partial(self.col.items.scope_vectors, prefix, unindexed=True))
         items: dict[str, _sql.StoredItem] = {}
+        if fresh:
+            items.update((yield Io(partial(self.col.items.fetch_iids, {v[1] for v in fresh}))))
+        fresh_ranked = _rank(qvec, fresh, items, op.filter, now)
         while True:
             result = yield Io(
                 partial(
@@ -305,7 +294,7 @@ class BatchEngine:
             )
             metas = result["metadatas"][0]
             if not metas:
-                return []
+                return fresh_ranked
             exhausted = len(metas) < n
             scores = _cosine(qvec, np.asarray(result["embeddings"][0], dtype=np.float64))
             hits = [
@@ -328,6 +317,7 @@ class BatchEngine:
                 ):
                     continue
                 flat.append((score, item, int(meta.get("ord", 0))))
+            flat.extend((score, item, 0) for item, score in fresh_ranked)
             best = _best_per_item(flat)
             if exhausted:
                 return best
@@ -376,50 +366,30 @@ class BatchEngine:
 
     # ------------------------------------------------------------------ writes
     def _write(self, puts: list[_PreparedPut]) -> Generator[Step, Any, list[Change]]:
-        """Vectors first, then every item row in one transaction, then the old vectors."""
+        """Every item row and vector of the batch in one SQL transaction.
+
+        Chroma's index is not written here: the store's index sync copies the new vectors
+        and removes the replaced ones after the commit (see ``_sql``).
+        """
         previous = yield Io(
             partial(self.col.items.fetch, [(p.op.namespace, p.op.key) for p in puts])
         )
         now = time.time()
-        old_vector_ids = [
-            rec.vector_id(item.iid, item.version, i)
-            for item in previous.values()
-            for i in range(item.n_vectors)
-        ]
-        embeddings = yield from self._embeddings_for(puts, old_vector_ids)
-        rows, vectors, deletes, changes = self._plan_rows(puts, previous, embeddings, now)
-        for chunk in _chunks(vectors, self.col.max_batch):
-            yield Io(
-                partial(
-                    self.col.vectors.upsert,
-                    ids=[v[0] for v in chunk],
-                    embeddings=[v[1] for v in chunk],
-                    metadatas=[v[2] for v in chunk],
-                    documents=[v[3] for v in chunk],
-                )
-            )
+        embeddings = yield from self._embeddings_for(puts, list(previous))
+        rows, deletes, changes = self._plan_rows(puts, previous, embeddings, now)
         yield Io(partial(self.col.items.write, rows, deletes, now, rec.new_sequence))
-        if old_vector_ids and self.col.vectors is not None:
-            for chunk in _chunks(old_vector_ids, self.col.max_batch):
-                yield Io(partial(self.col.vectors.delete, ids=list(chunk)))
         return changes
 
     def _embeddings_for(
-        self, puts: list[_PreparedPut], old_vector_ids: list[str]
-    ) -> Generator[Step, Any, dict[str, list[float]]]:
-        """Embeddings by text hash: reused from the previous versions, the rest embedded."""
-        reusable: dict[str, list[float]] = {}
+        self, puts: list[_PreparedPut], previous: list[str]
+    ) -> Generator[Step, Any, dict[str, bytes]]:
+        """Embeddings (float32 bytes) by text hash: the previous versions', the rest embedded."""
         wanted = {rec.text_hash(t) for p in puts for _, t in p.texts}
-        if old_vector_ids and wanted and self.col.vectors is not None:
-            for chunk in _chunks(old_vector_ids, self.col.max_batch):
-                old = yield Io(
-                    partial(
-                        self.col.vectors.get, ids=list(chunk), include=["metadatas", "embeddings"]
-                    )
-                )
-                for meta, emb in zip(old["metadatas"], old["embeddings"], strict=False):
-                    if meta.get("th") in wanted:
-                        reusable[meta["th"]] = [float(x) for x in emb]
+        if not wanted:
+            return {}
+        reusable: dict[str, bytes] = {}
+        if previous:
+            reusable = yield Io(partial(self.col.items.embeddings_by_hash, previous, wanted))
         to_embed = list(
             dict.fromkeys(t for p in puts for _, t in p.texts if rec.text_hash(t) not in reusable)
         )
@@ -427,7 +397,7 @@ class BatchEngine:
             fresh = yield Embed(to_embed)
             self._check_dims(fresh, to_embed)
             reusable.update(
-                (rec.text_hash(t), [float(x) for x in v])
+                (rec.text_hash(t), np.asarray(v, dtype="<f4").tobytes())
                 for t, v in zip(to_embed, fresh, strict=True)
             )
         return reusable
@@ -436,17 +406,11 @@ class BatchEngine:
     def _plan_rows(
         puts: list[_PreparedPut],
         previous: dict[str, _sql.StoredItem],
-        embeddings: dict[str, list[float]],
+        embeddings: dict[str, bytes],
         now: float,
-    ) -> tuple[
-        list[_sql.ItemRow],
-        list[tuple[str, list[float], dict[str, Any], str]],
-        list[tuple[tuple[str, ...], str]],
-        list[Change],
-    ]:
-        """The item rows, vector records, deletions and change notices of a batch's puts."""
+    ) -> tuple[list[_sql.ItemRow], list[tuple[tuple[str, ...], str]], list[Change]]:
+        """The item rows (with their vectors), deletions and change notices of the puts."""
         rows: list[_sql.ItemRow] = []
-        vectors: list[tuple[str, list[float], dict[str, Any], str]] = []
         deletes: list[tuple[tuple[str, ...], str]] = []
         changes: list[Change] = []
         for p in puts:
@@ -457,23 +421,15 @@ class BatchEngine:
                     deletes.append((op.namespace, op.key))
                 continue
             version = rec.new_version()
-            for ordinal, (path, text) in enumerate(p.texts):
-                meta = {
-                    "item": p.iid,
-                    "ver": version,
-                    "ord": ordinal,
-                    "path": path,
-                    "th": rec.text_hash(text),
-                    **rec.namespace_metadata(op.namespace),
-                }
-                vectors.append(
-                    (
-                        rec.vector_id(p.iid, version, ordinal),
-                        embeddings[rec.text_hash(text)],
-                        meta,
-                        text,
-                    )
+            vectors = [
+                _sql.VectorRow(
+                    rec.vector_id(p.iid, version, ordinal),
+                    ordinal,
+                    rec.text_hash(text),
+                    embeddings[rec.text_hash(text)],
                 )
+                for ordinal, (_, text) in enumerate(p.texts)
+            ]
             rows.append(
                 _sql.ItemRow(
                     op.namespace,
@@ -483,11 +439,11 @@ class BatchEngine:
                     now,
                     rec.new_sequence(),
                     version,
-                    len(p.texts),
                     float(op.ttl) if op.ttl else 0.0,
+                    vectors,
                 )
             )
-        return rows, vectors, deletes, changes
+        return rows, deletes, changes
 
     def _check_dims(self, vectors: Sequence[Sequence[float]], texts: Sequence[str]) -> None:
         if len(vectors) != len(texts):
@@ -502,8 +458,8 @@ class BatchEngine:
                 )
 
     # ------------------------------------------------------------------ maintenance
-    def sweep(self, now: float, orphan_grace_s: float) -> Generator[Step, Any, list[Change]]:
-        """Delete expired items and vectors that no item version refers to any more."""
+    def sweep(self, now: float) -> Generator[Step, Any, list[Change]]:
+        """Delete expired items (with their vectors, in one transaction)."""
         expired = yield Io(partial(self.col.items.expired, now))
         yield Io(
             partial(
@@ -512,21 +468,34 @@ class BatchEngine:
                 {i.namespace for i in expired},
             )
         )
-        if self.col.vectors is not None:
-            current = yield Io(self.col.items.versions)
-            vectors = yield Io(partial(self.col.vectors.get, include=["metadatas"]))
-            stale = [
-                vid
-                for vid, meta in zip(vectors["ids"], vectors["metadatas"], strict=True)
-                if current.get(meta["item"]) != meta["ver"]
-                and (
-                    meta["item"] not in current
-                    or now - rec.version_time(meta["ver"]) > orphan_grace_s
-                )
-            ]
-            for chunk in _chunks(stale, self.col.max_batch):
-                yield Io(partial(self.col.vectors.delete, ids=list(chunk)))
         return [(i.namespace, i.key, None) for i in expired]
+
+
+def _rank(
+    qvec: Sequence[float],
+    vectors: Sequence[tuple[str, str, int, bytes]],
+    items: dict[str, _sql.StoredItem],
+    filter: dict[str, Any] | None,
+    now: float | None = None,
+) -> list[tuple[_sql.StoredItem, float]]:
+    """Items ranked by their best vector: ``vectors`` are ``(vid, iid, ord, embedding)``."""
+    kept = [
+        (items[iid], ordinal, embedding)
+        for _, iid, ordinal, embedding in vectors
+        if iid in items
+        and (now is None or not items[iid].expired(now))
+        and matches(items[iid].value, filter)
+    ]
+    if not kept:
+        return []
+    matrix = np.frombuffer(b"".join(e for _, _, e in kept), dtype="<f4").reshape(len(kept), -1)
+    scores = _cosine(qvec, matrix.astype(np.float64))
+    return _best_per_item(
+        [
+            (score, item, ordinal)
+            for (item, ordinal, _), score in zip(kept, scores.tolist(), strict=True)
+        ]
+    )
 
 
 def _best_per_item(

@@ -24,13 +24,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from langmem_plugin.store._errors import InvalidValueError
-from langmem_plugin.store._sql import StoredItem
+from langmem_plugin.store._sql import StoredItem, iid_of
 
-
-def item_id(namespace: tuple[str, ...], key: str) -> str:
-    """A stable, fixed-length Chroma id for the item at ``namespace``/``key``."""
-    raw = json.dumps([list(namespace), key], ensure_ascii=False)
-    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+item_id = iid_of
 
 
 def vector_id(iid: str, version: str, ordinal: int) -> str:

@@ -1,6 +1,6 @@
 r"""Where ``ChromaStore`` keeps items, namespaces and TTL: SQL tables (SQLite or PostgreSQL).
 
-Chroma keeps the vectors; everything a key-value workload touches lives in two SQL tables:
+Chroma is the vector *index*; the data, vectors included, lives in SQL tables:
 
 * ``<t>_items``: one row per item, keyed by ``(ns, key)`` (``ns`` is the namespace with its
   labels joined by ``\\x1f``, so that a namespace prefix is an index range and string order
@@ -8,13 +8,24 @@ Chroma keeps the vectors; everything a key-value workload touches lives in two S
   *version* and number of the item's vectors in Chroma.
 * ``<t>_namespaces``: one row per namespace that holds items, with the sequence that orders
   it (``search`` without a query lists namespaces in the order they were first written).
+* ``<t>_vectors``: one row per indexed text of an item version (id ``<iid>:<ver>:<ord>``),
+  its embedding as float32 bytes, and ``indexed``: whether Chroma's HNSW index has it yet.
+* ``<t>_tombstones``: ids of vectors deleted here that Chroma may still hold.
+
+Vectors are written to SQL in the batch's transaction and copied into Chroma after it by a
+background sync (``_index``). A Chroma upsert costs about 1 ms per vector (50 ms for a batch
+of 50, with or without metadata, measured with chromadb 1.5 on this 2-core machine), which
+capped puts at a few hundred items/s; an SQL insert costs a few microseconds. Searches over a
+small scope (one user's memories) rank the scope's vectors read from SQL exactly; a large
+scope takes HNSW candidates from Chroma plus the vectors not yet indexed, scored exactly, so
+a search never misses a write that the index has not caught up with.
 
 Why SQL and not Chroma metadata (measured with ``benchmarks/store_scale.py``, 200 users x 50
 memories, before the change): every Chroma call costs about 1-2 ms of fixed overhead, and its
 metadata filters scan. A get took 2.3 ms against 0.04 ms in LangGraph's ``SqliteStore``,
 ``list_namespaces`` 1,640 ms (a scan of every item's metadata) and a filtered search 34 ms.
 An indexed table answers each in O(log n + result), and its transactions make a batch that
-mixes puts and deletes all-or-nothing, which two Chroma calls cannot be.
+mixes puts and deletes all-or-nothing (values and vectors), which Chroma calls cannot be.
 
 The default is a SQLite file (WAL, ``synchronous=NORMAL``: a commit survives the process
 being killed; ``secure_delete`` so that deleted values do not linger in free pages);
@@ -139,8 +150,18 @@ class ItemRow:
     now: float
     kseq: int
     version: str
-    n_vectors: int
     ttl: float
+    vectors: list[VectorRow]
+
+
+@dataclass(slots=True)
+class VectorRow:
+    """One embedding of an item version."""
+
+    vid: str
+    ordinal: int
+    text_hash: str
+    embedding: bytes
 
 
 class Cursor(Protocol):
@@ -277,6 +298,12 @@ def open_database(location: str | PathLike[str]) -> Database:
     return SqliteDatabase(text)
 
 
+def iid_of(namespace: Sequence[str], key: str) -> str:
+    """A stable, fixed-length id of the item at ``namespace``/``key`` (its vectors name it)."""
+    raw = json.dumps([list(namespace), key], ensure_ascii=False)
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
 def table_base(prefix: str) -> str:
     """A safe SQL identifier stem for a collection prefix (distinct prefixes stay distinct)."""
     stem = re.sub(r"[^a-zA-Z0-9_]", "_", prefix)
@@ -293,6 +320,8 @@ class ItemTable:
         base = table_base(prefix)
         self.items = f"{base}_items"
         self.namespaces = f"{base}_namespaces"
+        self.vectors = f"{base}_vectors"
+        self.tombstones = f"{base}_tombstones"
         self._setup()
 
     def _setup(self) -> None:
@@ -300,6 +329,7 @@ class ItemTable:
         text = 'TEXT COLLATE "C"' if pg else "TEXT"
         real = "DOUBLE PRECISION" if pg else "REAL"
         rowid = "" if pg else " WITHOUT ROWID"
+        blob = "BYTEA" if pg else "BLOB"
         statements = [
             f"""CREATE TABLE IF NOT EXISTS {self.items} (
                 ns {text} NOT NULL, key {text} NOT NULL, iid TEXT NOT NULL,
@@ -312,6 +342,15 @@ class ItemTable:
             "WHERE expires_at > 0",
             f"""CREATE TABLE IF NOT EXISTS {self.namespaces} (
                 ns {text} PRIMARY KEY, nseq BIGINT NOT NULL){rowid}""",
+            f"""CREATE TABLE IF NOT EXISTS {self.vectors} (
+                vid TEXT PRIMARY KEY, iid TEXT NOT NULL, ns {text} NOT NULL,
+                ord INTEGER NOT NULL, th TEXT NOT NULL, embedding {blob} NOT NULL,
+                indexed INTEGER NOT NULL DEFAULT 0)""",
+            f"CREATE INDEX IF NOT EXISTS {self.vectors}_ns ON {self.vectors} (ns)",
+            f"CREATE INDEX IF NOT EXISTS {self.vectors}_iid ON {self.vectors} (iid)",
+            f"CREATE INDEX IF NOT EXISTS {self.vectors}_todo ON {self.vectors} (ns) "
+            "WHERE indexed = 0",
+            f"CREATE TABLE IF NOT EXISTS {self.tombstones} (vid TEXT PRIMARY KEY)",
         ]
 
         def create(cursor: Cursor) -> None:
@@ -388,6 +427,67 @@ class ItemTable:
         )
         return int(rows[0][0])
 
+    def scope_vectors(
+        self, prefix: Sequence[str], *, unindexed: bool = False
+    ) -> list[tuple[str, str, int, bytes]]:
+        """``(vid, iid, ord, embedding)`` of the vectors under ``prefix``.
+
+        With ``unindexed``, only those that Chroma's index does not have yet.
+        """
+        where, params = prefix_clause(prefix)
+        sql = f"SELECT vid, iid, ord, embedding FROM {self.vectors} WHERE {where}"
+        if unindexed:
+            sql += " AND indexed = 0"
+        return [(str(v), str(i), int(o), bytes(e)) for v, i, o, e in self.db.query(sql, params)]
+
+    def embeddings_by_hash(self, iids: Iterable[str], hashes: set[str]) -> dict[str, bytes]:
+        """Embeddings of the given items' current vectors whose text hash is wanted."""
+        ids = list(dict.fromkeys(iids))
+        found: dict[str, bytes] = {}
+        for start in range(0, len(ids), 400):
+            chunk = ids[start : start + 400]
+            marks = ", ".join("?" for _ in chunk)
+            rows = self.db.query(
+                f"SELECT th, embedding FROM {self.vectors} WHERE iid IN ({marks})", chunk
+            )
+            found.update((str(th), bytes(e)) for th, e in rows if th in hashes)
+        return found
+
+    def to_index(self, limit: int) -> list[tuple[str, str, str, int, str, bytes]]:
+        """Vectors Chroma does not have yet: ``(vid, iid, ns, ord, th, embedding)``."""
+        rows = self.db.query(
+            f"SELECT vid, iid, ns, ord, th, embedding FROM {self.vectors} "
+            "WHERE indexed = 0 LIMIT ?",
+            [limit],
+        )
+        return [(str(a), str(b), str(c), int(d), str(e), bytes(f)) for a, b, c, d, e, f in rows]
+
+    def mark_indexed(self, vids: Sequence[str]) -> None:
+        """Record that Chroma holds these vectors."""
+        self.db.transaction(
+            lambda cursor: cursor.executemany(
+                f"UPDATE {self.vectors} SET indexed = 1 WHERE vid = ?", [(v,) for v in vids]
+            )
+        )
+
+    def tombstoned(self, limit: int) -> list[str]:
+        """Ids of deleted vectors to remove from Chroma."""
+        return [
+            str(r[0]) for r in self.db.query(f"SELECT vid FROM {self.tombstones} LIMIT ?", [limit])
+        ]
+
+    def clear_tombstones(self, vids: Sequence[str]) -> None:
+        """Forget tombstones once Chroma no longer holds their vectors."""
+        self.db.transaction(
+            lambda cursor: cursor.executemany(
+                f"DELETE FROM {self.tombstones} WHERE vid = ?", [(v,) for v in vids]
+            )
+        )
+
+    def vector_ids(self) -> set[str]:
+        """Every current vector id (for the orphan sweep of the index)."""
+        return {str(r[0]) for r in self.db.query(f"SELECT vid FROM {self.vectors}")}
+
     def list_namespaces(
         self, prefix: Sequence[str], now: float, *, limit: int | None = None, offset: int = 0
     ) -> list[tuple[str, ...]]:
@@ -450,28 +550,17 @@ class ItemTable:
             f"kseq = CASE WHEN {self.items}.expires_at > 0 AND "
             f"{self.items}.expires_at <= ? THEN excluded.kseq ELSE {self.items}.kseq END"
         )
-        params = []
+        params: list[list[Any]] = []
+        vector_params: list[tuple[Any, ...]] = []
         for r in rows:
             ns = join_namespace(r.namespace)
             expires = r.now + r.ttl * 60.0 if r.ttl else 0.0
-            params.append(
-                [
-                    ns,
-                    r.key,
-                    r.iid,
-                    r.document,
-                    r.now,
-                    r.now,
-                    ns,
-                    r.kseq,
-                    r.version,
-                    r.n_vectors,
-                    r.ttl,
-                    expires,
-                    now,
-                    now,
-                ]
+            row = [ns, r.key, r.iid, r.document, r.now, r.now, ns, r.kseq, r.version]
+            params.append([*row, len(r.vectors), r.ttl, expires, now, now])
+            vector_params.extend(
+                (v.vid, r.iid, ns, v.ordinal, v.text_hash, v.embedding) for v in r.vectors
             )
+        replaced = [r.iid for r in rows] + [iid_of(ns, key) for ns, key in deletes]
 
         def apply(cursor: Cursor) -> None:
             if written:
@@ -482,18 +571,38 @@ class ItemTable:
                 )
             if removed:
                 cursor.executemany(f"DELETE FROM {self.items} WHERE ns = ? AND key = ?", removed)
+            self._drop_vectors(cursor, replaced)
             if params:
                 cursor.executemany(upsert, params)
+            if vector_params:
+                cursor.executemany(
+                    f"INSERT INTO {self.vectors} (vid, iid, ns, ord, th, embedding) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    vector_params,
+                )
             if removed:
                 self._drop_empty_namespaces(cursor, {ns for ns, _ in removed})
 
         self.db.transaction(apply)
+
+    def _drop_vectors(self, cursor: Cursor, iids: Sequence[str]) -> None:
+        """Delete the vectors of these items, leaving tombstones for the index."""
+        for start in range(0, len(iids), 400):
+            chunk = list(iids[start : start + 400])
+            marks = ", ".join("?" for _ in chunk)
+            cursor.execute(
+                f"INSERT INTO {self.tombstones} (vid) SELECT vid FROM {self.vectors} "
+                f"WHERE iid IN ({marks}) ON CONFLICT (vid) DO NOTHING",
+                chunk,
+            )
+            cursor.execute(f"DELETE FROM {self.vectors} WHERE iid IN ({marks})", chunk)
 
     def delete_iids(self, iids: Sequence[str], namespaces: Iterable[tuple[str, ...]]) -> None:
         """Delete items by ``iid`` (TTL sweep) in one transaction."""
 
         def apply(cursor: Cursor) -> None:
             cursor.executemany(f"DELETE FROM {self.items} WHERE iid = ?", [(i,) for i in iids])
+            self._drop_vectors(cursor, list(iids))
             self._drop_empty_namespaces(cursor, {join_namespace(ns) for ns in namespaces})
 
         if iids:
@@ -517,10 +626,23 @@ class ItemTable:
             [(ns, ns) for ns in namespaces],
         )
 
-    def import_rows(self, items: Sequence[StoredItem], namespaces: dict[str, int]) -> None:
-        """Insert items as they are (migration from the previous layout)."""
+    def import_rows(
+        self,
+        items: Sequence[StoredItem],
+        namespaces: dict[str, int],
+        vectors: Sequence[tuple[str, str, str, int, str, bytes]],
+    ) -> None:
+        """Insert items and their vectors as they are (migration from the previous layout).
+
+        ``vectors`` are ``(vid, iid, ns, ord, th, embedding)`` already in Chroma's index.
+        """
 
         def apply(cursor: Cursor) -> None:
+            cursor.executemany(
+                f"INSERT INTO {self.vectors} (vid, iid, ns, ord, th, embedding, indexed) "
+                "VALUES (?, ?, ?, ?, ?, ?, 1) ON CONFLICT (vid) DO NOTHING",
+                list(vectors),
+            )
             cursor.executemany(
                 f"INSERT INTO {self.namespaces} (ns, nseq) VALUES (?, ?) "
                 "ON CONFLICT (ns) DO NOTHING",

@@ -1,0 +1,137 @@
+"""Keeps Chroma's HNSW index in step with the vectors in SQL.
+
+The SQL vector table is the record; Chroma is an index of it, written after the commit so
+that a put costs an SQL insert and not a Chroma upsert (about 1 ms per vector). A sync copies
+rows not yet indexed into Chroma, marks them indexed, then deletes from Chroma the vectors
+whose rows were deleted (tombstones). It runs in a background thread after every write, and
+to completion on ``close()``.
+
+Searches never depend on the sync having run: a large scope is ranked from HNSW candidates
+*and* the scope's rows not yet indexed (``BatchEngine._hnsw``), and HNSW hits are checked
+against the items' current versions, so a vector Chroma still holds after its item changed
+never matches. Two processes syncing one server store at once upsert the same rows (an
+idempotent upsert); a vector they race on can be left in Chroma after its tombstone was
+cleared, and ``sweep_orphans`` (part of ``ChromaStore.sweep_ttl``) removes such leftovers.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+import numpy as np
+
+from langmem_plugin.store._sql import ItemTable, split_namespace
+
+logger = logging.getLogger(__name__)
+
+
+class IndexSync:
+    """Copies new vectors from SQL into a Chroma collection and removes deleted ones.
+
+    Args:
+        table: The store's SQL tables.
+        collection: The Chroma collection that holds the HNSW index.
+        max_batch: Largest number of records per Chroma call.
+        guard: Runs a Chroma call, translating connection errors.
+    """
+
+    def __init__(
+        self,
+        table: ItemTable,
+        collection: Any,
+        max_batch: int,
+        guard: Callable[[Callable[[], Any]], Any],
+    ) -> None:
+        self.table = table
+        self.collection = collection
+        self.max_batch = max(1, min(max_batch, 1000))
+        self._guard = guard
+        self._lock = threading.Lock()  # one sync at a time in this process
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def run(self) -> int:
+        """Sync until nothing is left; returns how many vectors were indexed."""
+        done = 0
+        with self._lock:
+            while True:
+                rows = self.table.to_index(self.max_batch)
+                if rows:
+                    self._guard(partial(self._upsert, rows))
+                    self.table.mark_indexed([row[0] for row in rows])
+                    done += len(rows)
+                dead = self.table.tombstoned(self.max_batch)
+                if dead:
+                    self._guard(partial(self.collection.delete, ids=dead))
+                    self.table.clear_tombstones(dead)
+                if len(rows) < self.max_batch and len(dead) < self.max_batch:
+                    return done
+
+    def _upsert(self, rows: list[tuple[str, str, str, int, str, bytes]]) -> None:
+        embeddings = np.frombuffer(b"".join(r[5] for r in rows), dtype="<f4").reshape(len(rows), -1)
+        metadatas = []
+        for vid, iid, ns, ordinal, text_hash, _ in rows:
+            namespace = split_namespace(ns)
+            meta: dict[str, Any] = {
+                "item": iid,
+                "ver": vid.split(":")[1],
+                "ord": ordinal,
+                "th": text_hash,
+                "ns": ".".join(namespace),
+                "nsd": len(namespace),
+            }
+            meta.update({f"ns{i}": label for i, label in enumerate(namespace)})
+            metadatas.append(meta)
+        self.collection.upsert(ids=[r[0] for r in rows], embeddings=embeddings, metadatas=metadatas)
+
+    def notify(self) -> None:
+        """Ask the background thread to sync soon (starts it on first use)."""
+        if self._stop.is_set():
+            return
+        if self._thread is None or not self._thread.is_alive():
+            self._thread = threading.Thread(
+                target=self._loop, name="ChromaStore-index", daemon=True
+            )
+            self._thread.start()
+        self._wake.set()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait()
+            self._wake.clear()
+            if self._stop.is_set():
+                return
+            try:
+                self.run()
+            except Exception:  # the rows stay unindexed; searches still score them exactly
+                logger.exception("ChromaStore index sync failed; it is retried on next write")
+
+    def close(self) -> None:
+        """Stop the thread and sync what is left (best effort: the rows are safe in SQL)."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join()
+        try:
+            self.run()
+        except Exception:
+            logger.exception("ChromaStore index sync on close failed; it resumes on reopen")
+
+    def sweep_orphans(self) -> int:
+        """Delete vectors Chroma holds that SQL no longer has; returns how many.
+
+        Reads every id on both sides: maintenance, not a hot path.
+        """
+        with self._lock:
+            current = self.table.vector_ids()
+            held = self._guard(lambda: self.collection.get(include=[]))["ids"]
+            stale = [vid for vid in held if vid not in current]
+            for start in range(0, len(stale), self.max_batch):
+                chunk = stale[start : start + self.max_batch]
+                self._guard(partial(self.collection.delete, ids=chunk))
+            return len(stale)
