@@ -1,8 +1,9 @@
 """``Memory``: one object that gives a LangGraph app everything persistent it needs.
 
-``Memory.from_path("./.memory")`` opens (or creates) ``./.memory/chroma`` (the long-term
-``ChromaStore`` and the chat histories) and ``./.memory/checkpoints.sqlite`` (LangGraph's
-``SqliteSaver``). ``Memory.from_url("http://chroma:8000", "postgresql://...")`` does the
+``Memory.from_path("./.memory")`` opens (or creates) ``./.memory/chroma`` (the vectors of
+the long-term ``ChromaStore``) and ``./.memory/checkpoints.sqlite`` (LangGraph's
+``SqliteSaver``, and the store's items beside the checkpoints).
+``Memory.from_url("http://chroma:8000", "postgresql://...")`` does the
 same against a Chroma server and PostgreSQL. ``Memory.in_memory()`` is for tests and
 notebooks.
 
@@ -189,14 +190,14 @@ class Memory(MemoryFeatures):
         """
         root = Path(directory)
         root.mkdir(parents=True, exist_ok=True)
+        checkpoints = str(root / "checkpoints.sqlite")
         store = ChromaStore(
             path=root / "chroma",
+            sql=checkpoints,
             index=cls._index(embeddings),
             collection_prefix=collection_prefix,
         )
-        return cls._build(
-            store, str(root / "checkpoints.sqlite"), llm=llm, path=root, owns_client=True
-        )
+        return cls._build(store, checkpoints, llm=llm, path=root, owns_client=True)
 
     @classmethod
     def from_url(
@@ -215,7 +216,7 @@ class Memory(MemoryFeatures):
                 embedded Chroma.
             checkpoint_url: ``postgresql://...`` (LangGraph's ``PostgresSaver``; needs the
                 ``postgres`` extra), ``sqlite:///path`` or a file path (``SqliteSaver``),
-                or ``":memory:"``.
+                or ``":memory:"``. The store's items live in the same database.
             embeddings: Anything ``resolve_embeddings`` accepts; ``"local"`` by default.
             llm: See ``resolve_llm``.
             collection_prefix: Prefix of the Chroma collection names.
@@ -226,17 +227,20 @@ class Memory(MemoryFeatures):
         Raises:
             ValueError: If a URL has an unsupported form.
         """
-        parse_checkpoint_url(checkpoint_url)  # validate before opening anything
+        spec = parse_checkpoint_url(checkpoint_url)  # validate before opening anything
+        sql = spec.target if spec.kind != "memory" else ":memory:"
         index = cls._index(embeddings)
         if chroma_url.startswith(("http://", "https://")):
             store = ChromaStore.from_url(
-                chroma_url, index=index, collection_prefix=collection_prefix
+                chroma_url, sql=sql, index=index, collection_prefix=collection_prefix
             )
             path = None
         elif "://" in chroma_url:
             raise ValueError(f"chroma_url {chroma_url!r} is neither http(s):// nor a directory")
         else:
-            store = ChromaStore(path=chroma_url, index=index, collection_prefix=collection_prefix)
+            store = ChromaStore(
+                path=chroma_url, sql=sql, index=index, collection_prefix=collection_prefix
+            )
             path = Path(chroma_url)
         return cls._build(store, checkpoint_url, llm=llm, path=path, owns_client=True)
 
