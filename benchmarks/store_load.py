@@ -32,8 +32,8 @@ import random
 import signal
 import sys
 import tempfile
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -124,14 +124,29 @@ def process_main(url: str, tmpdir: str, worker: str, seconds: float, seed: int) 
 
 
 def phase_threads(store: BaseStore, args: argparse.Namespace) -> tuple[list[WorkerResult], float]:
+    """``--threads`` daemon threads on one store; a thread stuck past the grace is an error."""
+    results: list[WorkerResult | None] = [None] * args.threads
+
+    def body(i: int) -> None:
+        results[i] = run_worker(store, f"t{i}", args.seconds, args.seed * 1000 + i)
+
+    threads = [
+        threading.Thread(target=body, args=(i,), name=f"load-t{i}", daemon=True)
+        for i in range(args.threads)
+    ]
     started = time.perf_counter()
-    with ThreadPoolExecutor(args.threads, thread_name_prefix="load") as pool:
-        futures = [
-            pool.submit(run_worker, store, f"t{i}", args.seconds, args.seed * 1000 + i)
-            for i in range(args.threads)
-        ]
-        results = [f.result(timeout=args.seconds + GRACE_S) for f in futures]
-    return results, time.perf_counter() - started
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + args.seconds + GRACE_S
+    for t in threads:
+        t.join(max(0.0, deadline - time.monotonic()))
+    elapsed = time.perf_counter() - started
+    done = [r for r in results if r is not None]
+    if len(done) < args.threads:  # daemon threads die with the process; the server is stopped
+        raise TimeoutError(
+            f"{args.threads - len(done)} threads did not finish (stuck past the grace, or crashed)"
+        )
+    return done, elapsed
 
 
 def phase_processes(
