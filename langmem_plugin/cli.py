@@ -399,7 +399,7 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
     from langmem_plugin._admin import CheckpointUnavailableError, MemoryNotFoundError
     from langmem_plugin._export import ExportFormatError
     from langmem_plugin.history import SessionOwnershipError
-    from langmem_plugin.store import StoreUnavailableError
+    from langmem_plugin.store import FolderInUseError, StoreUnavailableError
 
     try:  # a configured model provider that cannot be reached (no network, bad key)
         from openai import APIConnectionError, AuthenticationError
@@ -415,6 +415,7 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
         CliError,
         MemoryNotFoundError,
         StoreUnavailableError,
+        FolderInUseError,
         CheckpointUnavailableError,
         ExportFormatError,
         SessionOwnershipError,

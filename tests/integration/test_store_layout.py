@@ -83,6 +83,37 @@ HOLDER = textwrap.dedent(
     """
 )
 
+NOTEBOOK = textwrap.dedent(
+    """
+    import sys, time
+    sys.path.insert(0, {repo!r})
+    from langmem_plugin.memory import Memory
+    memory = Memory.from_path({folder!r})
+    print("open", flush=True)
+    time.sleep(600)
+    """
+)
+
+
+def test_the_cli_on_a_folder_a_notebook_has_open_says_how_to_share_it(tmp_path: Path) -> None:
+    folder = tmp_path / "memory"
+    code = NOTEBOOK.format(repo=str(REPO), folder=str(folder))
+    notebook = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert notebook.stdout is not None
+        assert notebook.stdout.readline().strip() == "open"
+        cli = Path(sys.executable).with_name("langmem")
+        result = subprocess.run(
+            [str(cli), "stats", "--path", str(folder)], capture_output=True, text=True
+        )
+    finally:
+        notebook.kill()
+        notebook.wait()
+    assert result.returncode == 2, result.stderr
+    assert f"process {notebook.pid}" in result.stderr
+    assert "chroma run" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
 
 def test_a_second_process_is_refused_with_the_server_mode_named(tmp_path: Path) -> None:
     folder = tmp_path / "chroma"
