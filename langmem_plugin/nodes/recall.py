@@ -1,27 +1,63 @@
 """Recall: one system message with what memory knows that is relevant now.
 
-For the latest user message, the recall step retrieves the user's profile facts, the most
-relevant episodes (live and archived) and lessons, and renders them, with dates and sources,
-as one system message within its own token budget. ``Memory.recall_context(user_id, query)``
-returns exactly that text.
+For the latest user message, the recall step gathers, for that user only:
 
-Retrieval is pluggable: pass ``search(namespace, query, k) -> list[Item]`` (for example a
-hybrid retriever); the default is ``store.search(namespace, query=query, limit=k)``.
+* the archived turns of every past conversation (``("archive", user_id, session_id)``),
+  ranked by :class:`~langmem_plugin.retriever.MemoryRetriever` (dense + BM25 + session
+  context + time named in the query);
+* profile facts, episodes (live and archived), notes saved by the agent, and lessons (under
+  the agent id when there is one, see ``Scope.lesson_owner``);
+
+and packs the most relevant of them, whatever their kind, into one message within its token
+budget. ``Memory.recall_context(user_id, query)`` returns exactly that text.
+
+Why raw turns: a summary loses the detail a user said once in passing, the turn keeps it.
+Measured on LoCoMo (dev file, 800 tokens): summaries, facts and lessons alone put an evidence
+turn in the context for 4% of the questions; the archive ranked by the retriever and packed as
+below, for 95%+ (see ``benchmarks/locomo_context.py``).
+
+Decisions, and why:
+
+* **Gates read raw similarity.** The retriever's fused score is rescaled per query (its best
+  hit always scores about the same), so it cannot say whether anything is relevant. Turns are
+  recalled only when the best raw cosine similarity of a turn to the query reaches
+  ``min_turn_similarity``; episodes, notes and lessons keep their own floors on the store's
+  raw similarity. An unrelated question gets no turns and no lessons.
+* **One ranked pool.** Every candidate gets a relevance on the scale of raw cosine similarity
+  (turns: the best turn similarity, times the turn's fused score relative to the best one;
+  lessons: boosted by their weight), and the budget is spent best first, across kinds. When
+  it is tight, relevance wins over kind; there are no quotas.
+* **Packing.** Turns of one session are shown together under one date header, in
+  conversation order; adjacent turns form one run, and a gap between runs (or between two
+  sessions of the same date, which share the header) is shown as ``...``. Every turn line
+  starts with its speaker, every header with the date it happened (temporal questions need
+  it next to the turn). A line is never shown twice, nor
+  the same words twice (said again in another session, saved verbatim as a note). Sections
+  and sessions come most relevant first.
+* **One query embedding.** All kinds are searched in one store batch (see
+  ``MemoryRetriever.search_along``), so the store embeds the query once. A custom ``search``
+  function (``MemoryOptions.search``) serves the other kinds instead of the store's search.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
+from langchain_core.documents import Document
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
-from langgraph.store.base import BaseStore, Item
+from langgraph.store.base import BaseStore, Item, SearchOp
 
 from langmem_plugin._messages import TokenCounter, count_tokens
 from langmem_plugin.nodes._context import Scope
+from langmem_plugin.retriever import MemoryRetriever, parse_time
 
 __all__ = [
+    "ARCHIVE",
     "RECALL_ID_PREFIX",
     "Recall",
     "RecallResult",
@@ -32,6 +68,9 @@ __all__ = [
 
 SearchFn = Callable[[tuple[str, ...], str, int], Sequence[Item]]
 
+#: First label of the conversation archive: ``("archive", user_id, session_id)``.
+ARCHIVE = "archive"
+
 
 def score_of(item: Item) -> float | None:
     """The relevance score of a search hit (None for plain items)."""
@@ -41,6 +80,8 @@ def score_of(item: Item) -> float | None:
 
 RECALL_ID_PREFIX = "langmem-recall-"
 HEADER = "Memory from earlier conversations with this user (use it when relevant):"
+TURNS_TITLE = "Earlier conversation turns (date, then who said what):"
+GAP = "..."
 
 
 @dataclass
@@ -52,6 +93,7 @@ class RecallResult:
     episode_keys: list[str] = field(default_factory=list)
     note_keys: list[str] = field(default_factory=list)
     lesson_keys: list[str] = field(default_factory=list)
+    turn_keys: list[str] = field(default_factory=list)
 
 
 def latest_user_text(messages: Sequence[BaseMessage]) -> str:
@@ -95,20 +137,101 @@ def _lesson_line(item: Item) -> str:
     )
 
 
+_SECTIONS: dict[str, tuple[str, Callable[[Item], str]]] = {
+    "fact": ("Known facts about the user:", _fact_line),
+    "note": ("Notes saved earlier:", _note_line),
+    "episode": ("Relevant earlier conversations:", _episode_line),
+    "lesson": ("Lessons from earlier tasks:", _lesson_line),
+}
+
+_SPACE = re.compile(r"\s+")
+
+
+def _norm(text: str) -> str:
+    return _SPACE.sub(" ", text).strip().lower()
+
+
+def _date_header(occurred_at: Any) -> str:
+    """'On 8 May 2023:' (readable by a model, and names the month for temporal questions)."""
+    try:
+        when = parse_time(occurred_at)
+    except (ValueError, TypeError):
+        when = None
+    if not isinstance(when, datetime):
+        return "On an unknown date:"
+    return f"On {when.day} {when:%B %Y}:"
+
+
+def _speaker(value: dict[str, Any]) -> str:
+    speaker = str(value.get("speaker") or value.get("role") or "").strip()
+    return speaker.capitalize() if speaker in ("user", "assistant", "system", "tool") else speaker
+
+
+@dataclass
+class _Turn:
+    """A retrieved archived turn."""
+
+    key: str
+    session: tuple[tuple[str, ...], str]
+    seq: float
+    occurred_at: Any
+    line: str
+    text: str
+
+
+@dataclass
+class _Entry:
+    """One candidate of the ranked pool."""
+
+    kind: str
+    relevance: float
+    line: str
+    key: str
+    text: str
+    turn: _Turn | None = None
+
+
+def _turn_of(doc: Document) -> _Turn:
+    meta = doc.metadata
+    content = doc.page_content.strip()
+    speaker = _speaker(meta)
+    line = content if not speaker or content.startswith(f"{speaker}:") else f"{speaker}: {content}"
+    seq = meta.get("seq")
+    return _Turn(
+        key=str(meta["key"]),
+        session=(tuple(meta["namespace"]), str(meta.get("session_id", meta["namespace"][-1]))),
+        seq=float(seq) if isinstance(seq, int | float) and not isinstance(seq, bool) else 0.0,
+        occurred_at=meta.get("occurred_at"),
+        line=_SPACE.sub(" ", line),
+        text=_norm(content),
+    )
+
+
 class Recall:
-    """Builds the recall context for a user and a query.
+    """Builds the recall context for a user and a query (see the module docstring).
 
     Args:
         store: The memory store.
-        search: Retrieval function; defaults to the store's own search.
+        search: Retrieval function for facts, episodes, notes and lessons; defaults to the
+            store's own search (batched with the archive search: one query embedding).
         max_tokens: Token budget of the whole recall message.
         counter: Token counter (see ``langmem_plugin._messages.count_tokens``).
         k_facts: How many profile facts to consider.
         k_episodes: How many episodes to consider.
         k_notes: How many saved notes (``save_memory``) to consider.
         k_lessons: How many lessons to consider.
-        min_episode_score: Minimum similarity for an episode.
+        k_turns: How many archived turns to consider (40: more than 800 tokens hold).
+        min_episode_score: Minimum similarity for an episode or a note.
         min_lesson_score: Minimum similarity for a lesson (lessons must fit the task).
+        min_turn_similarity: Minimum raw cosine similarity of the best archived turn for any
+            turn to be recalled. 0.3: MiniLM gives unrelated sentences 0.0-0.2, and a question
+            and a turn that answers it 0.3-0.7.
+        retriever_options: Extra ``MemoryRetriever`` parameters for the archive (weights...).
+        extractive_episode_factor: Relevance multiplier of episodes summarised by the offline
+            rules (``source == "rules"``). Such a summary is sentences copied from turns the
+            archive holds verbatim, with their dates and speakers, so it ranks below them
+            unless clearly more similar. 0.5: on LoCoMo, +1 point of evidence-in-context over
+            1.0 (the summaries took a fifth of the budget).
     """
 
     def __init__(
@@ -122,80 +245,212 @@ class Recall:
         k_episodes: int = 3,
         k_lessons: int = 2,
         k_notes: int = 3,
+        k_turns: int = 40,
         min_episode_score: float = 0.15,
         min_lesson_score: float = 0.35,
+        min_turn_similarity: float = 0.3,
+        retriever_options: dict[str, Any] | None = None,
+        extractive_episode_factor: float = 0.5,
     ) -> None:
         if max_tokens <= 0:
             raise ValueError(f"max_tokens must be positive, got {max_tokens!r}")
         self.store = store
+        self.custom_search = search
         self.search: SearchFn = search or (
             lambda ns, query, k: store.search(ns, query=query, limit=k)
         )
         self.max_tokens = max_tokens
         self.counter = counter
         self.k_facts, self.k_episodes, self.k_lessons = k_facts, k_episodes, k_lessons
-        self.k_notes = k_notes
+        self.k_notes, self.k_turns = k_notes, k_turns
         self.min_episode_score = min_episode_score
         self.min_lesson_score = min_lesson_score
+        self.min_turn_similarity = min_turn_similarity
+        self.retriever_options = dict(retriever_options or {})
+        self.extractive_episode_factor = extractive_episode_factor
+        self._overhead = count_tokens([SystemMessage("")], counter)
 
-    def _scored(self, ns: tuple[str, ...], query: str, k: int, floor: float) -> list[Item]:
+    # ------------------------------------------------------------------ retrieval
+    def _kind_searches(self, scope: Scope) -> list[tuple[str, tuple[str, ...], int]]:
+        uid = scope.user_id
         return [
-            i
-            for i in self.search(ns, query, k)
-            if (score_of(i) or 0.0) >= floor or score_of(i) is None
+            ("fact", ("profile", uid), self.k_facts),
+            ("episode", ("episodes", uid), self.k_episodes),
+            ("episode", ("episodes_archive", uid), self.k_episodes),
+            ("note", ("memories", uid), self.k_notes),
+            ("lesson", ("lessons", scope.lesson_owner), self.k_lessons),
         ]
+
+    def _retrieve(self, scope: Scope, query: str) -> tuple[list[Document], list[list[Item]]]:
+        retriever = MemoryRetriever(
+            store=self.store, namespace=(ARCHIVE, scope.user_id), **self.retriever_options
+        )
+        searches = self._kind_searches(scope)
+        if self.custom_search is None:
+            ops = [SearchOp(ns, query=query, limit=k) for _, ns, k in searches]
+            docs, found = retriever.search_along(query, ops, k=self.k_turns)
+            return docs, [list(r) for r in found]
+        docs = retriever.invoke(query, k=self.k_turns)
+        return docs, [list(self.search(ns, query, k)) for _, ns, k in searches]
+
+    def _candidates(self, scope: Scope, query: str) -> list[_Entry]:
+        docs, found = self._retrieve(scope, query)
+        by_kind: dict[str, list[Item]] = {}
+        for (kind, _, _), items in zip(self._kind_searches(scope), found, strict=True):
+            by_kind.setdefault(kind, []).extend(items)
+
+        def passes(item: Item, floor: float) -> bool:
+            score = score_of(item)
+            return score is None or score >= floor
+
+        entries: list[_Entry] = []
+        for item in by_kind["fact"]:
+            # Facts are short and always about the user: no floor, ranked by similarity.
+            text = _norm(f"{item.value.get('category')}: {item.value.get('value')}")
+            entries.append(_Entry("fact", score_of(item) or 0.0, _fact_line(item), item.key, text))
+        episodes = [i for i in by_kind["episode"] if passes(i, self.min_episode_score)]
+        episodes.sort(key=lambda i: score_of(i) or 0.0, reverse=True)
+        for item in episodes[: self.k_episodes]:
+            relevance = (score_of(item) or 0.0) * (
+                self.extractive_episode_factor if item.value.get("source") == "rules" else 1.0
+            )
+            text = _norm(str(item.value.get("content", "")))
+            entries.append(_Entry("episode", relevance, _episode_line(item), item.key, text))
+        for item in by_kind["note"]:
+            if passes(item, self.min_episode_score):
+                text = _norm(str(item.value.get("content", "")))
+                entries.append(
+                    _Entry("note", score_of(item) or 0.0, _note_line(item), item.key, text)
+                )
+        for item in by_kind["lesson"]:
+            if passes(item, self.min_lesson_score):
+                line = _lesson_line(item)
+                entries.append(_Entry("lesson", _weighted(item), line, item.key, _norm(line)))
+        entries += self._turn_entries(docs)
+        # Stable: on equal relevance, kinds keep the order above (facts first).
+        entries.sort(key=lambda e: -e.relevance)
+        return entries
+
+    def _turn_entries(self, docs: Sequence[Document]) -> list[_Entry]:
+        """Archived turns on the pool's scale, or none when no turn is similar enough."""
+        if not docs:
+            return []
+        sims = [d.metadata.get("raw_scores", {}).get("similarity") for d in docs]
+        best_sim = max((s for s in sims if s is not None), default=None)
+        if best_sim is None or best_sim < self.min_turn_similarity:
+            return []
+        best_fused = max(float(d.metadata["score"]) for d in docs) or 1.0
+        return [
+            _Entry(
+                "turn",
+                best_sim * float(doc.metadata["score"]) / best_fused,
+                turn.line,
+                turn.key,
+                turn.text,
+                turn,
+            )
+            for doc in docs
+            for turn in [_turn_of(doc)]
+        ]
+
+    # ------------------------------------------------------------------ packing
+    def _tokens(self, text: str) -> int:
+        return max(count_tokens([SystemMessage(text)], self.counter) - self._overhead, 0)
+
+    def _pack(self, entries: Sequence[_Entry]) -> list[_Entry]:
+        """Spend the budget best first (estimated piece by piece, checked on the render).
+
+        An entry whose text was already chosen (the same words said in two sessions, a turn
+        a note saved verbatim) is skipped: no line appears twice.
+        """
+        chosen: list[_Entry] = []
+        seen: set[str] = set()
+        headers: set[str] = set()
+        sessions: dict[tuple[tuple[str, ...], str], list[float]] = {}
+        used = self._tokens(HEADER) + self._overhead
+        titled: set[str] = set()
+        for entry in entries:
+            if entry.text in seen or _norm(entry.line) in seen:
+                continue
+            turn = entry.turn
+            cost = self._tokens(entry.line) + 1
+            section = "turn" if turn is not None else entry.kind
+            if section not in titled:
+                title = TURNS_TITLE if turn is not None else _SECTIONS[entry.kind][0]
+                cost += self._tokens(title) + 1
+            if turn is not None:
+                seqs = sessions.get(turn.session)
+                header = _date_header(turn.occurred_at)
+                if seqs is None and header not in headers:
+                    cost += self._tokens(header) + 1
+                elif seqs is None or not any(abs(s - turn.seq) <= 1 for s in seqs):
+                    cost += self._tokens(GAP) + 1
+            if used + cost > self.max_tokens:
+                continue
+            used += cost
+            titled.add(section)
+            seen.update((entry.text, _norm(entry.line)))
+            if turn is not None:
+                sessions.setdefault(turn.session, []).append(turn.seq)
+                headers.add(_date_header(turn.occurred_at))
+            chosen.append(entry)
+        while chosen and count_tokens([SystemMessage(self._render(chosen))], self.counter) > (
+            self.max_tokens
+        ):
+            chosen.pop()  # the estimate was short (a counter that is not additive)
+        return chosen
 
     def build(self, scope: Scope, query: str) -> RecallResult:
-        """Render the recall context for ``query`` ('' when memory has nothing)."""
+        """Render the recall context for ``query`` ('' when memory has nothing relevant)."""
         if not query.strip():
             return RecallResult("")
-        uid = scope.user_id
-        facts = self.search(("profile", uid), query, self.k_facts)
-        episodes = self._scored(("episodes", uid), query, self.k_episodes, self.min_episode_score)
-        episodes += self._scored(
-            ("episodes_archive", uid), query, self.k_episodes, self.min_episode_score
-        )
-        episodes = sorted(episodes, key=lambda i: score_of(i) or 0.0, reverse=True)[
-            : self.k_episodes
-        ]
-        notes = self._scored(("memories", uid), query, self.k_notes, self.min_episode_score)
-        lessons = self._scored(
-            ("lessons", scope.lesson_owner), query, self.k_lessons, self.min_lesson_score
-        )
-        lessons = sorted(lessons, key=_weighted, reverse=True)
-        # Priority: the best episode and lesson, then facts, then the rest.
-        ranked: list[tuple[str, Item]] = []
-        ranked += [("episode", i) for i in episodes[:1]] + [("lesson", i) for i in lessons[:1]]
-        ranked += [("fact", i) for i in facts] + [("note", i) for i in notes]
-        ranked += [("episode", i) for i in episodes[1:]] + [("lesson", i) for i in lessons[1:]]
-        chosen: list[tuple[str, Item]] = []
-        for entry in ranked:
-            trial = self._render([*chosen, entry])
-            if count_tokens([SystemMessage(trial)], self.counter) <= self.max_tokens:
-                chosen.append(entry)
+        chosen = self._pack(self._candidates(scope, query))
         if not chosen:
             return RecallResult("")
+
+        def keys(kind: str) -> list[str]:
+            return [e.key for e in chosen if e.kind == kind]
+
         return RecallResult(
             text=self._render(chosen),
-            fact_keys=[i.key for kind, i in chosen if kind == "fact"],
-            episode_keys=[i.key for kind, i in chosen if kind == "episode"],
-            note_keys=[i.key for kind, i in chosen if kind == "note"],
-            lesson_keys=[i.key for kind, i in chosen if kind == "lesson"],
+            fact_keys=keys("fact"),
+            episode_keys=keys("episode"),
+            note_keys=keys("note"),
+            lesson_keys=keys("lesson"),
+            turn_keys=keys("turn"),
         )
 
     @staticmethod
-    def _render(chosen: Sequence[tuple[str, Item]]) -> str:
-        sections = [
-            ("Known facts about the user:", "fact", _fact_line),
-            ("Notes saved earlier:", "note", _note_line),
-            ("Relevant earlier conversations:", "episode", _episode_line),
-            ("Lessons from earlier tasks:", "lesson", _lesson_line),
-        ]
+    def _render(chosen: Sequence[_Entry]) -> str:
+        """Sections in order of their best entry; turns grouped by session, in order."""
+        groups: dict[str, list[_Entry]] = {}
+        for entry in chosen:  # chosen is best first, so are the groups and their entries
+            groups.setdefault("turn" if entry.turn is not None else entry.kind, []).append(entry)
         parts = [HEADER]
-        for title, kind, line in sections:
-            lines = [line(i) for k, i in chosen if k == kind]
-            if kind == "fact":
-                lines.sort()
-            if lines:
-                parts.append(title + "\n" + "\n".join(lines))
+        for section, members in groups.items():
+            if section != "turn":
+                lines = [e.line for e in members]
+                parts.append(_SECTIONS[section][0] + "\n" + "\n".join(lines))
+                continue
+            sessions: dict[tuple[tuple[str, ...], str], list[_Turn]] = {}
+            for e in members:
+                assert e.turn is not None
+                sessions.setdefault(e.turn.session, []).append(e.turn)
+            # Sessions of one date share its header, separated like a gap.
+            dates: dict[str, list[list[_Turn]]] = {}
+            for turns in sessions.values():
+                turns.sort(key=lambda t: (t.seq, t.key))
+                dates.setdefault(_date_header(turns[0].occurred_at), []).append(turns)
+            blocks = [TURNS_TITLE]
+            for header, runs in dates.items():
+                lines = [header]
+                for n, turns in enumerate(runs):
+                    if n:
+                        lines.append(GAP)
+                    for i, t in enumerate(turns):
+                        if i and t.seq - turns[i - 1].seq > 1:
+                            lines.append(GAP)
+                        lines.append(t.line)
+                blocks.append("\n".join(lines))
+            parts.append("\n".join(blocks))
         return "\n".join(parts)
