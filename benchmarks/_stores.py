@@ -150,7 +150,8 @@ def open_chroma(kind: str, tmpdir: Path, url: str | None, **kwargs: Any) -> Any:
         kind: ``"path"`` (embedded, persistent Chroma in ``tmpdir / "chroma"``) or
             ``"server"`` (a Chroma server at ``url``; ``tmpdir`` is free for any local file
             the server mode may need, such as a SQL database).
-        tmpdir: A directory the benchmark owns for the store's files.
+        tmpdir: A directory the benchmark owns for the store's files. Every handle on one
+            store (threads, processes, the verifying reader) passes the same directory.
         url: ``http://127.0.0.1:PORT`` of the Chroma server when ``kind == "server"``.
         **kwargs: Passed to ChromaStore (``index``, ``collection_prefix``, ...).
     """

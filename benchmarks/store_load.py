@@ -114,9 +114,8 @@ def run_worker(store: BaseStore, worker: str, seconds: float, seed: int) -> Work
 
 def process_main(url: str, tmpdir: str, worker: str, seconds: float, seed: int) -> WorkerResult:
     """Body of one spawned process: its own ChromaStore on the server, the same traffic."""
-    where = Path(tmpdir) / worker
-    where.mkdir(parents=True, exist_ok=True)
-    store = open_chroma("server", where, url, index=index_config())
+    # the same tmpdir as the parent's store: one store, whatever local files it may need
+    store = open_chroma("server", Path(tmpdir), url, index=index_config())
     try:
         return run_worker(store, worker, seconds, seed)
     finally:
@@ -154,7 +153,7 @@ def phase_processes(
 ) -> tuple[list[WorkerResult], float]:
     ctx = multiprocessing.get_context("spawn")
     jobs = [
-        (url, str(tmp / "procs"), f"p{i}", args.seconds, args.seed * 1000 + 500 + i)
+        (url, str(tmp), f"p{i}", args.seconds, args.seed * 1000 + 500 + i)
         for i in range(args.processes)
     ]
     with ctx.Pool(args.processes) as pool:  # leaving the block terminates stragglers

@@ -371,6 +371,7 @@ def main(argv: list[str] | None = None) -> int:
     server = "ChromaStore(server)" in names
     results: dict[str, dict[str, Any]] = {}
     total = time.perf_counter()
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="store_scale-") as tmpdir:
         tmp = Path(tmpdir)
         with contextlib.ExitStack() as stack:
@@ -396,7 +397,12 @@ def main(argv: list[str] | None = None) -> int:
     log(f"done in {time.perf_counter() - total:.1f} s")
 
     rat = ratios(results)
+    load_after = os.getloadavg()
     print(f"# {args.users} users x {args.per_user} memories = {args.users * args.per_user} items")
+    print(
+        f"# {os.cpu_count()} CPUs; 1-min load average {load_before[0]:.1f} before, "
+        f"{load_after[0]:.1f} after (other processes' load makes short runs noisy)"
+    )
     print_tables(results, rat)
     verdicts = [
         e["pass"] for n in rat if n != "server_vs_path" for e in rat[n].values() if "pass" in e
@@ -408,6 +414,8 @@ def main(argv: list[str] | None = None) -> int:
         "items": args.users * args.per_user,
         "queries": args.queries,
         "budget_s": args.budget,
+        "cpus": os.cpu_count(),
+        "loadavg_before_after": [round(load_before[0], 2), round(load_after[0], 2)],
         "stores": results,
         "ratios": rat,
     }
