@@ -10,6 +10,7 @@ a SQL location), adapt it here.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import os
 import sys
 from collections.abc import Sequence
@@ -151,7 +152,9 @@ def open_chroma(kind: str, tmpdir: Path, url: str | None, **kwargs: Any) -> Any:
             ``"server"`` (a Chroma server at ``url``; ``tmpdir`` is free for any local file
             the server mode may need, such as a SQL database).
         tmpdir: A directory the benchmark owns for the store's files. Every handle on one
-            store (threads, processes, the verifying reader) passes the same directory.
+            store (threads, processes, the verifying reader) passes the same directory. In
+            server mode, when ``from_url`` takes ``sql=`` (items in SQL, vectors in
+            Chroma), the items go to ``tmpdir / "items.sqlite"`` unless ``sql`` is given.
         url: ``http://127.0.0.1:PORT`` of the Chroma server when ``kind == "server"``.
         **kwargs: Passed to ChromaStore (``index``, ``collection_prefix``, ...).
     """
@@ -162,6 +165,10 @@ def open_chroma(kind: str, tmpdir: Path, url: str | None, **kwargs: Any) -> Any:
     if kind == "server":
         if url is None:
             raise ValueError("open_chroma('server', ...) needs the server's url")
+        if "sql" in inspect.signature(ChromaStore.from_url).parameters:
+            # items in SQL, vectors on the server: one SQLite file in tmpdir, shared by every
+            # handle on this store (a postgresql:// URL would share it between machines)
+            kwargs.setdefault("sql", tmpdir / "items.sqlite")
         return ChromaStore.from_url(url, **kwargs)
     raise ValueError(f"unknown ChromaStore kind {kind!r}; expected 'path' or 'server'")
 
