@@ -134,11 +134,17 @@ def fuse(
     top_lex = heapq.nlargest(pool, lexical.items(), key=lambda kv: kv[1])
     lex_n = {d: s / best_lex for d, s in top_lex} if best_lex > 0 else {}
 
+    relevances: dict[DocId, float] = {}
+
     def relevance(doc_id: DocId | None) -> float:
         if doc_id is None:
             return 0.0
-        lex = lexical.get(doc_id, 0.0) / best_lex if best_lex > 0 else 0.0
-        return weights.dense * dense_n.get(doc_id, 0.0) + weights.lexical * lex
+        found = relevances.get(doc_id)
+        if found is None:
+            lex = lexical.get(doc_id, 0.0) / best_lex if best_lex > 0 else 0.0
+            found = weights.dense * dense_n.get(doc_id, 0.0) + weights.lexical * lex
+            relevances[doc_id] = found
+        return found
 
     seeds = set(dense_n) | set(lex_n)
     if not seeds:

@@ -17,6 +17,9 @@ from langmem_plugin.retriever._text import analyze
 
 __all__ = ["BM25Index"]
 
+#: Query terms whose per-document scores are kept between queries (until the index changes).
+TERM_CACHE = 512
+
 
 class BM25Index:
     """Okapi BM25 over documents identified by any hashable id.
@@ -46,6 +49,9 @@ class BM25Index:
         self._terms: dict[Hashable, tuple[str, ...]] = {}
         self._total_length = 0
         self._lock = threading.RLock()
+        # Unweighted per-term scores, valid until the next change of the index: queries share
+        # terms (names, topics), and re-scoring a common term's postings dominated a query.
+        self._term_scores: dict[str, dict[Hashable, float]] = {}
 
     analyze = staticmethod(analyze)
 
@@ -59,6 +65,7 @@ class BM25Index:
         """Index ``text`` under ``doc_id``, replacing what the id held before."""
         terms = self.analyze(text)
         with self._lock:
+            self._term_scores.clear()
             self._remove(doc_id)
             counts = Counter(terms)
             for term, tf in counts.items():
@@ -76,6 +83,7 @@ class BM25Index:
         terms = self._terms.pop(doc_id, None)
         if terms is None:
             return
+        self._term_scores.clear()
         for term in terms:
             posting = self._postings[term]
             del posting[doc_id]
@@ -86,6 +94,7 @@ class BM25Index:
     def clear(self) -> None:
         """Forget every document."""
         with self._lock:
+            self._term_scores.clear()
             self._postings.clear()
             self._lengths.clear()
             self._terms.clear()
@@ -122,18 +131,40 @@ class BM25Index:
             n = len(self._lengths)
             if n == 0:
                 return {}
-            avg = self._total_length / n or 1.0
-            k1, b = self.k1, self.b
             out: dict[Hashable, float] = {}
-            lengths = self._lengths
             for term in dict.fromkeys(terms):
-                posting = self._postings.get(term)
-                if not posting:
+                term_scores = self._term_scores.get(term)
+                if term_scores is None:
+                    term_scores = self._score_term(term, n)
+                    if len(self._term_scores) >= TERM_CACHE:
+                        self._term_scores.pop(next(iter(self._term_scores)))
+                    self._term_scores[term] = term_scores
+                if not term_scores:
                     continue
-                w = self.idf(term) * (weights.get(term, 1.0) if weights else 1.0)
-                norm = k1 * (1.0 - b) / 1.0
-                scale = k1 * b / avg
-                for doc_id, tf in posting.items():
-                    s = w * tf * (k1 + 1.0) / (tf + norm + scale * lengths[doc_id])
-                    out[doc_id] = out.get(doc_id, 0.0) + s
+                w = weights.get(term, 1.0) if weights else 1.0
+                if not out:
+                    out = (
+                        {d: w * s for d, s in term_scores.items()}
+                        if w != 1.0
+                        else dict(term_scores)
+                    )
+                    continue
+                get = out.get
+                for doc_id, s in term_scores.items():
+                    out[doc_id] = get(doc_id, 0.0) + w * s
             return out
+
+    def _score_term(self, term: str, n: int) -> dict[Hashable, float]:
+        """BM25 contribution of one term to every document containing it (lock held)."""
+        posting = self._postings.get(term)
+        if not posting:
+            return {}
+        avg = self._total_length / n or 1.0
+        k1, b = self.k1, self.b
+        w = self.idf(term) * (k1 + 1.0)
+        norm = k1 * (1.0 - b)
+        scale = k1 * b / avg
+        lengths = self._lengths
+        return {
+            doc_id: w * tf / (tf + norm + scale * lengths[doc_id]) for doc_id, tf in posting.items()
+        }
