@@ -61,7 +61,9 @@ class MemoryOptions(PipelineOptions):
         working_memory_tokens: Token budget of the model's input.
         recall_tokens: Token budget of the recall message.
         token_counter: Token counter for both budgets (default: approximate).
-        search: Retrieval for recall and ``search_memory``; default ``store.search``.
+        search: Retrieval of facts, episodes, notes and lessons for recall, and of
+            ``search_memory``; default ``store.search``. Recall always searches the
+            conversation archive with ``MemoryRetriever`` (see ``nodes.recall``).
     """
 
     working_memory_tokens: int = 4000

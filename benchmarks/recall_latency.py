@@ -1,0 +1,179 @@
+"""Latency of ``Memory.recall_context`` for a user with many archived turns.
+
+Builds one user's archive of ``--turns`` turns (LoCoMo turns replicated into as many sessions
+as needed, each session dated a day apart; real local MiniLM embeddings), ingests a few
+sessions through ``Memory.ingest`` so that profile facts and episodes exist too, then times
+``recall_context`` for LoCoMo questions (query embedding included) and prints p50/p95.
+
+The archive turns are written straight into the store in the archive's item shape
+(``("archive", user, session)``, see ``langmem_plugin.history``) rather than through
+``Memory.ingest``: same items, minutes faster to build.
+
+Usage::
+
+    python benchmarks/recall_latency.py [DATA.json] [--turns 10000] [--queries 200]
+        [--path DIR]
+
+``DATA.json`` defaults to ``../shared/data/locomo/locomo_dev.json``; with ``--path`` the
+memory is kept in ``DIR`` and reused by the next run (built only when empty). The last line
+is one JSON object with the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from langgraph.store.base import PutOp
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _locomo import load
+
+from langmem_plugin.memory import Memory
+
+USER = "bench-user"
+DEFAULT_DATA = Path(__file__).resolve().parents[1] / ".." / "shared/data/locomo/locomo_dev.json"
+BATCH = 512
+
+
+def _sessions(data: Path) -> tuple[list[list[tuple[str, str, str]]], list[str]]:
+    """LoCoMo sessions as lists of (speaker, role, text), and the questions."""
+    sessions: list[list[tuple[str, str, str]]] = []
+    questions: list[str] = []
+    for conv in load(data):
+        first = conv.turns[0].speaker if conv.turns else ""
+        by_session: dict[int, list[tuple[str, str, str]]] = {}
+        for turn in conv.turns:
+            role = "user" if turn.speaker == first else "assistant"
+            by_session.setdefault(turn.session, []).append((turn.speaker, role, turn.content))
+        sessions.extend(by_session[n] for n in sorted(by_session))
+        questions.extend(q.text for q in conv.questions)
+    return sessions, questions
+
+
+def _build(memory: Memory, sessions: list[list[tuple[str, str, str]]], turns: int) -> int:
+    start = datetime(2023, 1, 1, 12, tzinfo=UTC)
+    ops: list[PutOp] = []
+    written = n = 0
+    while written < turns:
+        session = sessions[n % len(sessions)]
+        sid = f"s{n}"
+        when = (start + timedelta(days=n)).isoformat()
+        for seq, (speaker, role, text) in enumerate(session[: turns - written]):
+            value: dict[str, Any] = {
+                "content": text,
+                "role": role,
+                "speaker": speaker,
+                "session_id": sid,
+                "thread_id": sid,
+                "user_id": USER,
+                "seq": seq,
+                "occurred_at": when,
+                "message": "{}",
+            }
+            ops.append(PutOp(("archive", USER, sid), f"{sid}-{seq}", value))
+            written += 1
+        if len(ops) >= BATCH:
+            memory.store.batch(ops)
+            ops = []
+        n += 1
+    if ops:
+        memory.store.batch(ops)
+    for i, session in enumerate(sessions[:5]):  # facts and episodes from a few real ingests
+        messages: list[BaseMessage] = [
+            HumanMessage(text) if role == "user" else AIMessage(text) for _, role, text in session
+        ]
+        memory.ingest(
+            messages, user_id=USER, thread_id=f"ingested-{i}", timestamp=start + timedelta(days=i)
+        )
+    return written
+
+
+def _percentiles(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    return (
+        round(statistics.median(ordered), 1),
+        round(ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))], 1),
+    )
+
+
+def main() -> None:
+    """Build (or reuse) the archive, time recall_context, print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("data", nargs="?", default=str(DEFAULT_DATA))
+    parser.add_argument("--turns", type=int, default=10_000)
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--path", default=None, help="keep the memory here and reuse it")
+    args = parser.parse_args()
+
+    sessions, questions = _sessions(Path(args.data))
+    directory = Path(args.path) if args.path else Path(tempfile.mkdtemp(prefix="recall-bench-"))
+    marker = directory / "recall_latency_built"
+    with Memory.from_path(directory) as memory:
+        started = time.perf_counter()
+        if not marker.exists():
+            built = _build(memory, sessions, args.turns)
+            marker.write_text(str(built))
+            print(f"built {built} archived turns in {time.perf_counter() - started:.1f} s")
+        turns = int(marker.read_text())
+
+        started = time.perf_counter()
+        memory.recall_context(USER, questions[0])
+        first_ms = (time.perf_counter() - started) * 1000
+        print(f"first recall (loads the user's lexical index): {first_ms:.0f} ms")
+        for question in questions[1:6]:  # warm caches
+            memory.recall_context(USER, question)
+
+        timings: list[float] = []
+        tokens: list[int] = []
+        for i in range(args.queries):
+            question = questions[i % len(questions)]
+            started = time.perf_counter()
+            text = memory.recall_context(USER, question)
+            timings.append((time.perf_counter() - started) * 1000)
+            tokens.append(len(text) // 4)
+        search: list[float] = []
+        for question in questions[:50]:
+            started = time.perf_counter()
+            memory.store.search(("archive", USER), query=question, limit=50)
+            search.append((time.perf_counter() - started) * 1000)
+        embed: list[float] = []
+        for question in questions[:50]:
+            started = time.perf_counter()
+            memory.embeddings.embed_query(question)
+            embed.append((time.perf_counter() - started) * 1000)
+
+    p50, p95 = _percentiles(timings)
+    s50, s95 = _percentiles(search)
+    e50, _ = _percentiles(embed)
+    print(f"recall_context over {turns} archived turns, {args.queries} queries:")
+    print(f"  p50 {p50} ms, p95 {p95} ms (target: p50 <= 30, p95 <= 60)")
+    print(f"  of which: one archive vector search p50 {s50} ms (p95 {s95}), query embedding {e50}")
+    print(
+        json.dumps(
+            {
+                "turns": turns,
+                "queries": args.queries,
+                "p50_ms": p50,
+                "p95_ms": p95,
+                "first_ms": round(first_ms, 1),
+                "store_search_p50_ms": s50,
+                "store_search_p95_ms": s95,
+                "embed_p50_ms": e50,
+                "mean_context_tokens_approx": round(statistics.mean(tokens), 1),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
