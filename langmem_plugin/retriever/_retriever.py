@@ -109,8 +109,12 @@ class MemoryRetriever(BaseRetriever):
     memory before it, for the same reason as ``previous_weight``.
 
     Relevance (dense + lexical) is at most 1, so each bonus reads as "worth this fraction of a
-    perfect match". ``start``/``end`` (or the same keyword arguments of ``invoke``) keep only
-    memories that happened in ``[start, end)``.
+    perfect match". Each ``Document``'s metadata carries ``score`` (fused, comparable within
+    one query only), ``score_components`` and ``raw_scores``: the store's raw ``similarity``
+    (absent when the memory was not a dense result) and the raw ``bm25``. Gate on the raw
+    ones ("is anything relevant at all?"), as the fused score of the best hit is always high.
+    ``start``/``end`` (or the same keyword arguments of ``invoke``) keep only memories that
+    happened in ``[start, end)``.
 
     Indexing: the BM25 index of a namespace is built once per process from the store (on
     first use), shared by every retriever over the same store and namespace, and kept current
