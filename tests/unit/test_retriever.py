@@ -355,7 +355,7 @@ def test_due_re_listing_runs_in_the_background_and_catches_up() -> None:
     assert found == ["x"]
 
 
-def test_writes_by_another_store_object_on_the_same_chroma_are_caught() -> None:
+def test_writes_by_another_store_object_on_the_same_chroma_are_caught(tmp_path: Path) -> None:
     # Two ChromaStore objects over one Chroma stand for two processes sharing a server:
     # the reader's listener never hears of the writer's puts and deletes.
     import chromadb
@@ -364,8 +364,9 @@ def test_writes_by_another_store_object_on_the_same_chroma_are_caught() -> None:
         settings=chromadb.config.Settings(anonymized_telemetry=False, allow_reset=False)
     )
     prefix = f"xproc-{uuid.uuid4().hex[:12]}"
-    reader = ChromaStore(client=client, index=INDEX, collection_prefix=prefix)
-    writer = ChromaStore(client=client, index=INDEX, collection_prefix=prefix)
+    sql = tmp_path / "items.sqlite3"  # one database, as two processes of one server setup
+    reader = ChromaStore(client=client, sql=sql, index=INDEX, collection_prefix=prefix)
+    writer = ChromaStore(client=client, sql=sql, index=INDEX, collection_prefix=prefix)
     writer.put(ALICE, "old", {"content": "Alice owns a rowing boat"})
     r = MemoryRetriever(store=reader, namespace=ALICE, k=3, sync_interval=3600)
     assert keys(r.invoke("rowing boat")) == ["old"]
