@@ -55,6 +55,7 @@ from langgraph.store.base import BaseStore, Item, SearchOp
 from langmem_plugin._messages import TokenCounter, count_tokens
 from langmem_plugin.nodes._context import Scope
 from langmem_plugin.retriever import MemoryRetriever, parse_time
+from langmem_plugin.retriever._scope import NAMED, ROLES
 
 __all__ = [
     "ARCHIVE",
@@ -162,14 +163,9 @@ def _date_header(occurred_at: Any) -> str:
     return f"On {when.day} {when:%B %Y}:"
 
 
-_ROLES = ("user", "assistant", "system", "tool", "human", "ai")
-#: Content that already names its speaker ("Caroline: ...", "Dr Ana Lima: ...").
-_NAMED = re.compile(r"^[A-Z][\w'.-]*(?: [A-Z][\w'.-]*){0,2}: ")
-
-
 def _speaker(value: dict[str, Any]) -> str:
     speaker = str(value.get("speaker") or value.get("role") or "").strip()
-    return speaker.capitalize() if speaker in _ROLES else speaker
+    return speaker.capitalize() if speaker.lower() in ROLES else speaker
 
 
 @dataclass
@@ -201,7 +197,7 @@ def _turn_of(doc: Document) -> _Turn:
     content = doc.page_content.strip()
     speaker = _speaker(meta)
     named = content.startswith(f"{speaker}:") or (
-        str(meta.get("speaker", meta.get("role", ""))) in _ROLES and _NAMED.match(content)
+        str(meta.get("speaker", meta.get("role", ""))).lower() in ROLES and NAMED.match(content)
     )
     # A message that names its speaker (an app that prefixes names) keeps that name alone.
     line = content if not speaker or named else f"{speaker}: {content}"

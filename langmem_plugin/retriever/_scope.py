@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import bisect
 import logging
+import re
 import threading
 import time
 import weakref
@@ -37,7 +38,7 @@ from langmem_plugin.retriever._lexical import BM25Index
 from langmem_plugin.retriever._text import analyze
 from langmem_plugin.retriever._time import parse_time
 
-__all__ = ["DocId", "Record", "ScopeIndex", "scope_index"]
+__all__ = ["DocId", "Record", "ScopeIndex", "scope_index", "speaker_terms"]
 
 logger = logging.getLogger(__name__)
 
@@ -114,7 +115,6 @@ def make_record(
         session = str(session)
     seq = value.get("seq")
     seq_f = float(seq) if isinstance(seq, int | float) and not isinstance(seq, bool) else 0.0
-    speaker = value.get("speaker")
     return Record(
         namespace=namespace,
         key=key,
@@ -124,8 +124,30 @@ def make_record(
         occurred_at=occurred,
         session=session,
         order=(occurred.timestamp(), seq_f, key),
-        speaker_terms=frozenset(analyze(speaker)) if isinstance(speaker, str) else frozenset(),
+        speaker_terms=speaker_terms(value),
     )
+
+
+#: Roles that stand in for a speaker's name in chat messages.
+ROLES = frozenset(["user", "assistant", "human", "ai", "system", "tool"])
+#: A message that names its speaker at the start ("Caroline: ...", "Dr Ana Lima: ...").
+NAMED = re.compile(r"^([A-Z][\w'.-]*(?: [A-Z][\w'.-]*){0,2}): ")
+
+
+def speaker_terms(value: dict[str, Any]) -> frozenset[str]:
+    """Analysed terms of who said a memory.
+
+    ``value["speaker"]``, or, when that is only a role, the name the message starts with
+    (apps that prefix names, e.g. group chats), so that a query naming them finds it.
+    """
+    speaker = value.get("speaker")
+    if not isinstance(speaker, str):
+        return frozenset()
+    if speaker.lower() in ROLES:
+        named = NAMED.match(str(value.get("content", "")))
+        if named:
+            return frozenset(analyze(named.group(1)))
+    return frozenset(analyze(speaker))
 
 
 class ScopeIndex:
