@@ -12,9 +12,9 @@ and packs the most relevant of them, whatever their kind, into one message withi
 budget. ``Memory.recall_context(user_id, query)`` returns exactly that text.
 
 Why raw turns: a summary loses the detail a user said once in passing, the turn keeps it.
-Measured on LoCoMo (dev file, 800 tokens): summaries, facts and lessons alone put an evidence
-turn in the context for 4% of the questions; the archive ranked by the retriever and packed as
-below, for 95%+ (see ``benchmarks/locomo_context.py``).
+Measured on the LoCoMo dev file (offline, 800 tokens, ``benchmarks/locomo_context.py``): with
+summaries, facts and lessons alone an evidence turn reached the context for 4% of the
+questions; with the archive ranked and packed as below, for 91.8% (answer words: 82.7%).
 
 Decisions, and why:
 
