@@ -11,7 +11,9 @@ remembered at each step of a new session:
    similar conversion the model receives the lesson and gets the call right the first time;
    she corrects a fact ("Actually, I moved to Berlin").
 3. Session 3 (thread ``sunday``): the corrected profile (Lisbon kept in the history as
-   superseded) and episodes of both earlier sessions are recalled.
+   superseded) and episodes of both earlier sessions are recalled; asked about her boat,
+   a detail she mentioned once in passing in session 1 that no summary or fact kept, the
+   agent gets the archived session-1 turn itself, with its date and speaker.
 
 Offline by default: the agent's model is a ``ScriptedChatModel`` whose replies follow the
 recall it receives, and memory uses its offline rules. With ``OPENAI_API_KEY`` set (and no
@@ -36,6 +38,8 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 from langchain_core.tools import tool
 
+from langmem_plugin.nodes.recall import _SECTIONS, TURNS_TITLE
+
 __all__ = [
     "DEMO_SESSIONS",
     "OPENAI_MODEL",
@@ -44,6 +48,7 @@ __all__ = [
     "choose_model",
     "run_memory_demo",
     "scripted_reply",
+    "turn_lines",
 ]
 
 OPENAI_MODEL = "openai:gpt-4o-mini"
@@ -56,6 +61,7 @@ DEMO_SESSIONS: list[tuple[str, list[str]]] = [
             "Hi, I'm Ada. I live in Lisbon and I work as a data scientist.",
             "I love sailing and I mostly use Python and Neovim.",
             "I'm planning a sailing trip to the Azores in July.",
+            "My sloop is called Maresia, by the way.",
             "How much is 1200 euros in US dollars?",
         ],
     ),
@@ -69,7 +75,10 @@ DEMO_SESSIONS: list[tuple[str, list[str]]] = [
     ),
     (
         "sunday",
-        ["Hi, it's Ada. Where do I live now, and what did we plan for my Azores trip?"],
+        [
+            "Hi, it's Ada. Where do I live now, and what did we plan for my Azores trip?",
+            "Remind me, what is my sloop called?",
+        ],
     ),
 ]
 """``(thread_id, user lines)`` of each session."""
@@ -171,6 +180,11 @@ def scripted_reply(messages: Sequence[BaseMessage]) -> AIMessage:
         if lesson:  # follow the lesson: ISO codes from the start
             source, target = _CURRENCY_NAMES[source.lower()], _CURRENCY_NAMES[target.lower()]
         return _call({"amount": float(amount), "from_currency": source, "to_currency": target})
+    if "my sloop called" in text:
+        boat = re.search(r"sloop is called (\w+)", system)
+        if boat is None:
+            return AIMessage("I'm sorry, I don't remember you telling me about a boat.")
+        return AIMessage(f"Your sloop is called {boat.group(1)}.")
     if "Where do I live" in text:
         where = re.search(r"- location: ([^(]+?) \(", system)
         place = where.group(1) if where else "somewhere you haven't told me about"
@@ -182,12 +196,16 @@ def scripted_reply(messages: Sequence[BaseMessage]) -> AIMessage:
         "Hi, I'm Ada": "Nice to meet you, Ada! Lisbon is a lovely place for a data scientist.",
         "I love sailing": "Sailing and Python: a fine combination.",
         "I'm planning": "The Azores in July sound wonderful. How can I help you plan?",
+        "My sloop": "A lovely name for a sloop.",
         "Hi again": "Welcome back, Ada! For sailing in the Azores: layers, a windbreaker, "
         "sunscreen and seasickness tablets.",
         "Actually": "Noted: you live in Berlin now.",
     }
     reply = next((r for start, r in replies.items() if text.startswith(start)), "Got it.")
     return AIMessage(reply)
+
+
+_SECTION_TITLES = {title for title, _ in _SECTIONS.values()}
 
 
 def _sections(recall: str) -> dict[str, list[str]]:
@@ -203,8 +221,24 @@ def _sections(recall: str) -> dict[str, list[str]]:
     return sections
 
 
+def turn_lines(recall: str) -> list[str]:
+    """The recalled conversation turns of a recall text (date headers and turn lines)."""
+    lines = recall.splitlines()
+    if TURNS_TITLE not in lines:
+        return []
+    kept: list[str] = []
+    for line in lines[lines.index(TURNS_TITLE) + 1 :]:
+        if line in _SECTION_TITLES:
+            break
+        kept.append(line)
+    return kept
+
+
 def _print_recall(recall: str, out: Callable[[str], Any]) -> None:
     sections = _sections(recall)
+    turns = turn_lines(recall)
+    if turns:
+        out("  [recalled] Earlier conversation turns:\n" + "\n".join(f"    {t}" for t in turns))
     for title in ("Relevant earlier conversations:", "Lessons from earlier tasks:"):
         lines = sections.get(title) or ["(none recalled)"]
         out(f"  [recalled] {title}\n" + "\n".join(f"    {line}" for line in lines))
@@ -302,6 +336,18 @@ def _print_lessons(memory: Any, out: Callable[[str], Any]) -> None:
         )
 
 
+def _print_what_kept_the_boat(memory: Any, out: Callable[[str], Any]) -> None:
+    episodes = memory.store.search(("episodes", USER_ID), limit=100)
+    facts = str(memory.profile(USER_ID))
+    kept = [e for e in episodes if "Maresia" in str(e.value.get("content", ""))]
+    out(
+        "\n-- The boat's name (said once in passing in session 1) --\n"
+        f"- in an episode summary: {'yes' if kept else 'no'}; "
+        f"in the profile: {'yes' if 'Maresia' in facts else 'no'}; "
+        "in the archive of session 1: yes, and recall brought that turn back in session 3"
+    )
+
+
 def run_memory_demo(
     path: str | Path | None = None,
     out: Callable[[str], Any] = print,
@@ -347,4 +393,5 @@ def run_memory_demo(
                     out("\n(session ended: memory wrote the episode, the profile and a lesson)")
                 if number == len(DEMO_SESSIONS):
                     _print_lessons(memory, out)
+                    _print_what_kept_the_boat(memory, out)
     return turns

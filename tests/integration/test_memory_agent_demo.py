@@ -1,7 +1,8 @@
 """The demo (`langmem demo`): three sessions through create_memory_agent, offline.
 
 It must show, in later sessions, the user's facts, an earlier episode, the lesson from a
-failed tool call recalled for a similar task, and a correction superseding an old fact.
+failed tool call recalled for a similar task, a correction superseding an old fact, and a
+detail said once in passing that only the archived turn kept.
 The memory is real (Chroma on disk + SQLite); only the agent's model is scripted.
 """
 
@@ -21,6 +22,7 @@ from langmem_plugin.nodes._demo import (
     build_model,
     choose_model,
     run_memory_demo,
+    turn_lines,
 )
 from langmem_plugin.testing import ScriptedChatModel
 
@@ -130,12 +132,33 @@ def test_the_correction_supersedes_the_old_fact_and_both_sessions_are_recalled(
     assert berlin.startswith("- Berlin: since ")
     assert berlin.endswith("(current)")
 
-    (last,) = [t for t in turns if t.thread_id == "sunday"]
+    last = next(t for t in turns if t.thread_id == "sunday")
     assert "- location: Berlin" in last.recall
     assert "location: Lisbon" not in last.recall
     assert "thread monday:" in last.recall
     assert "thread friday:" in last.recall
     assert "assistant: You live in Berlin." in session3
+
+
+def test_a_detail_said_once_in_passing_comes_back_as_the_archived_turn(
+    demo: tuple[list[DemoTurn], str],
+) -> None:
+    turns, printed = demo
+    (said,) = [t for t in turns if "Maresia" in t.user]
+    assert said.thread_id == "monday"
+    (asked,) = [t for t in turns if "sloop called" in t.user]
+    assert asked.thread_id == "sunday"
+    recalled = turn_lines(asked.recall)
+    # the session-1 turn itself, with its speaker, under its session's date
+    line = "User: My sloop is called Maresia, by the way."
+    assert line in recalled
+    assert any(header.startswith("On ") for header in recalled[: recalled.index(line)])
+    # no summary and no fact kept it: only the archive did
+    rest = [row for row in asked.recall.splitlines() if row not in recalled]
+    assert "Maresia" not in "\n".join(rest)
+    assert "in an episode summary: no; in the profile: no" in printed
+    reply = [m for m in asked.messages if isinstance(m, AIMessage) and m.text]
+    assert reply[-1].text == "Your sloop is called Maresia."
 
 
 def test_choose_model_picks_openai_when_the_key_is_set_without_calling_it(
