@@ -3,8 +3,8 @@
 The SQL vector table is the record; Chroma is an index of it, written after the commit so
 that a put costs an SQL insert and not a Chroma upsert (about 1 ms per vector). A sync copies
 rows not yet indexed into Chroma, marks them indexed, then deletes from Chroma the vectors
-whose rows were deleted (tombstones). It runs in a background thread after every write, and
-to completion on ``close()``.
+whose rows were deleted (tombstones). It runs in a background thread once writes pause, and
+on ``close()`` for at most ``CLOSE_SECONDS`` (what is left is indexed by the next open).
 
 Searches never depend on the sync having run: a large scope is ranked from HNSW candidates
 *and* the scope's rows not yet indexed (``BatchEngine._hnsw``), and HNSW hits are checked
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -27,6 +28,11 @@ import numpy as np
 from langmem_plugin.store._sql import ItemTable, split_namespace
 
 logger = logging.getLogger(__name__)
+
+DEBOUNCE_SECONDS = 0.2
+"""The background sync starts once writes pause this long (bulk loads are not slowed)."""
+CLOSE_SECONDS = 30.0
+"""How long ``close()`` keeps indexing what is left before it leaves it for the next open."""
 
 
 class IndexSync:
@@ -55,11 +61,15 @@ class IndexSync:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def run(self) -> int:
-        """Sync until nothing is left; returns how many vectors were indexed."""
+    def run(self, deadline: float | None = None) -> int:
+        """Sync until nothing is left (or ``deadline``, a ``time.monotonic()``, passes).
+
+        Returns:
+            How many vectors were indexed.
+        """
         done = 0
         with self._lock:
-            while True:
+            while deadline is None or time.monotonic() < deadline:
                 rows = self.table.to_index(self.max_batch)
                 if rows:
                     self._guard(partial(self._upsert, rows))
@@ -71,6 +81,7 @@ class IndexSync:
                     self.table.clear_tombstones(dead)
                 if len(rows) < self.max_batch and len(dead) < self.max_batch:
                     return done
+            return done
 
     def _upsert(self, rows: list[tuple[str, str, str, int, str, bytes]]) -> None:
         embeddings = np.frombuffer(b"".join(r[5] for r in rows), dtype="<f4").reshape(len(rows), -1)
@@ -103,7 +114,12 @@ class IndexSync:
     def _loop(self) -> None:
         while not self._stop.is_set():
             self._wake.wait()
-            self._wake.clear()
+            # Debounce: while writes keep coming, let them run (the rows wait safely in SQL
+            # and searches score them exactly); index once they pause.
+            while not self._stop.is_set():
+                self._wake.clear()
+                if not self._wake.wait(DEBOUNCE_SECONDS):
+                    break
             if self._stop.is_set():
                 return
             try:
@@ -111,14 +127,22 @@ class IndexSync:
             except Exception:  # the rows stay unindexed; searches still score them exactly
                 logger.exception("ChromaStore index sync failed; it is retried on next write")
 
-    def close(self) -> None:
-        """Stop the thread and sync what is left (best effort: the rows are safe in SQL)."""
+    def close(self, timeout: float = CLOSE_SECONDS) -> None:
+        """Stop the thread and sync what is left for at most ``timeout`` seconds.
+
+        Best effort: rows not indexed by then are safe in SQL, scored exactly by searches,
+        and indexed by the next store that opens the same tables.
+        """
+        deadline = time.monotonic() + timeout
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
-            self._thread.join()
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                logger.warning("ChromaStore index sync still busy at close; it resumes on reopen")
+                return
         try:
-            self.run()
+            self.run(deadline)
         except Exception:
             logger.exception("ChromaStore index sync on close failed; it resumes on reopen")
 
