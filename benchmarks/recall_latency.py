@@ -125,6 +125,11 @@ def main() -> None:
             marker.write_text(str(built))
             print(f"built {built} archived turns in {time.perf_counter() - started:.1f} s")
         turns = int(marker.read_text())
+        started = time.perf_counter()
+        indexed = memory.store.sync_index()  # steady state: the HNSW index has caught up
+        print(
+            f"HNSW index caught up with {indexed} vectors in {time.perf_counter() - started:.1f} s"
+        )
 
         started = time.perf_counter()
         memory.recall_context(USER, questions[0])
