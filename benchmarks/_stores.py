@@ -10,7 +10,6 @@ a SQL location), adapt it here.
 from __future__ import annotations
 
 import hashlib
-import inspect
 import os
 import sys
 from collections.abc import Sequence
@@ -144,7 +143,9 @@ def memory_value(user: int, i: int) -> dict[str, Any]:
     }
 
 
-def open_chroma(kind: str, tmpdir: Path, url: str | None, **kwargs: Any) -> Any:
+def open_chroma(
+    kind: str, tmpdir: Path, url: str | None, sql: str | None = None, **kwargs: Any
+) -> Any:
     """Build the ChromaStore of a benchmark; the one place to adapt when its constructor changes.
 
     Args:
@@ -153,9 +154,10 @@ def open_chroma(kind: str, tmpdir: Path, url: str | None, **kwargs: Any) -> Any:
             the server mode may need, such as a SQL database).
         tmpdir: A directory the benchmark owns for the store's files. Every handle on one
             store (threads, processes, the verifying reader) passes the same directory. In
-            server mode, when ``from_url`` takes ``sql=`` (items in SQL, vectors in
-            Chroma), the items go to ``tmpdir / "items.sqlite"`` unless ``sql`` is given.
+            server mode the items go to ``tmpdir / "items.sqlite"`` unless ``sql`` is given.
         url: ``http://127.0.0.1:PORT`` of the Chroma server when ``kind == "server"``.
+        sql: Where a server-mode store keeps its items (e.g. a ``postgresql://`` URL, the
+            scale-out setup); a SQLite file in ``tmpdir`` by default.
         **kwargs: Passed to ChromaStore (``index``, ``collection_prefix``, ...).
     """
     from langmem_plugin import ChromaStore
@@ -165,11 +167,9 @@ def open_chroma(kind: str, tmpdir: Path, url: str | None, **kwargs: Any) -> Any:
     if kind == "server":
         if url is None:
             raise ValueError("open_chroma('server', ...) needs the server's url")
-        if "sql" in inspect.signature(ChromaStore.from_url).parameters:
-            # items in SQL, vectors on the server: one SQLite file in tmpdir, shared by every
-            # handle on this store (a postgresql:// URL would share it between machines)
-            kwargs.setdefault("sql", tmpdir / "items.sqlite")
-        return ChromaStore.from_url(url, **kwargs)
+        # items in SQL, vectors on the server: by default one SQLite file in tmpdir, shared
+        # by every handle on this store (a postgresql:// URL shares it between machines)
+        return ChromaStore.from_url(url, sql=sql or tmpdir / "items.sqlite", **kwargs)
     raise ValueError(f"unknown ChromaStore kind {kind!r}; expected 'path' or 'server'")
 
 

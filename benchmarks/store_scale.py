@@ -128,8 +128,8 @@ def make_requests(users: int, per_user: int, n: int, seed: int) -> list[Request]
 
 
 @contextlib.contextmanager
-def open_store(name: str, tmp: Path, url: str | None) -> Iterator[BaseStore]:
-    """Each compared store, fresh and empty, closed on exit."""
+def open_store(name: str, tmp: Path, url: str | None, sql: str | None) -> Iterator[BaseStore]:
+    """Each compared store, fresh and empty, closed on exit (``sql``: the server store's items)."""
     if name == "InMemoryStore":
         from langgraph.store.memory import InMemoryStore
 
@@ -142,7 +142,7 @@ def open_store(name: str, tmp: Path, url: str | None) -> Iterator[BaseStore]:
             yield store
     elif name in ("ChromaStore(path)", "ChromaStore(server)"):
         kind = "server" if name == "ChromaStore(server)" else "path"
-        store = open_chroma(kind, tmp, url, index=index_config())
+        store = open_chroma(kind, tmp, url, sql if kind == "server" else None, index=index_config())
         try:
             yield store
         finally:
@@ -395,6 +395,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--server", action="store_true", help="also ChromaStore on chroma run")
     parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="with --server, keep the server store's items in a PostgreSQL this script starts "
+        "on 127.0.0.1 (the scale-out setup) instead of a local SQLite file",
+    )
+    parser.add_argument(
         "--stores",
         default="memory,sqlite,path",
         help="comma-separated subset of memory,sqlite,path,server (--server adds server)",
@@ -431,11 +437,17 @@ def main(argv: list[str] | None = None) -> int:
                 (tmp / "server").mkdir()
                 url = stack.enter_context(chroma_server(tmp / "server" / "chroma"))
                 log(f"chroma run listening at {url} after {time.perf_counter() - t0:.1f} s")
+            sql = None
+            if server and args.postgres:
+                from tests._pg import running_postgres
+
+                sql = stack.enter_context(running_postgres())
+                log(f"PostgreSQL for the server store's items at {sql}")
             stores: dict[str, BaseStore] = {}
             where = {name: tmp / name.replace("(", "-").rstrip(")") for name in names}
             for name in names:
                 where[name].mkdir()
-                stores[name] = stack.enter_context(open_store(name, where[name], url))
+                stores[name] = stack.enter_context(open_store(name, where[name], url, sql))
             for name, store in stores.items():
                 log(f"{name}: loading {args.users} x {args.per_user} items")
                 results[name] = {"put": load(store, name, args.users, args.per_user)}
@@ -447,7 +459,7 @@ def main(argv: list[str] | None = None) -> int:
                     until_closed = put["items"] / (put["seconds"] + put["close_s"])
                     put["items_per_s_until_closed"] = round(until_closed, 1)
                     log(f"{name}: closed in {put['close_s']:.1f} s; reopening")
-                    stores[name] = stack.enter_context(open_store(name, where[name], url))
+                    stores[name] = stack.enter_context(open_store(name, where[name], url, sql))
             for name, store in stores.items():  # untimed; also the warm-up
                 vectors = name != "SqliteStore"
                 check_answers(store, name, requests[0], args.users, args.per_user, vectors)

@@ -61,15 +61,22 @@ class IndexSync:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def run(self, deadline: float | None = None) -> int:
+    def run(self, deadline: float | None = None, *, stoppable: bool = False) -> int:
         """Sync until nothing is left (or ``deadline``, a ``time.monotonic()``, passes).
+
+        Args:
+            deadline: When to stop, between two batches.
+            stoppable: Also stop, between two batches, once ``close()`` was called (the
+                background thread's runs).
 
         Returns:
             How many vectors were indexed.
         """
         done = 0
         with self._lock:
-            while deadline is None or time.monotonic() < deadline:
+            while (deadline is None or time.monotonic() < deadline) and not (
+                stoppable and self._stop.is_set()
+            ):
                 rows = self.table.to_index(self.max_batch)
                 if rows:
                     self._guard(partial(self._upsert, rows))
@@ -123,7 +130,7 @@ class IndexSync:
             if self._stop.is_set():
                 return
             try:
-                self.run()
+                self.run(stoppable=True)
             except Exception:  # the rows stay unindexed; searches still score them exactly
                 logger.exception("ChromaStore index sync failed; it is retried on next write")
 
@@ -137,7 +144,7 @@ class IndexSync:
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
-            self._thread.join(timeout)
+            self._thread.join(timeout)  # the thread stops after its current batch
             if self._thread.is_alive():
                 logger.warning("ChromaStore index sync still busy at close; it resumes on reopen")
                 return
