@@ -384,13 +384,13 @@ class ItemTable:
         for ns, key in dict.fromkeys(keys):
             by_namespace.setdefault(join_namespace(ns), []).append(key)
         found: dict[str, StoredItem] = {}
-        for ns, names in by_namespace.items():
+        for joined, names in by_namespace.items():
             for start in range(0, len(names), 400):
                 chunk = names[start : start + 400]
                 marks = ", ".join("?" for _ in chunk)
                 rows = self.db.query(
                     f"SELECT {_COLUMNS} FROM {self.items} WHERE ns = ? AND key IN ({marks})",
-                    [ns, *chunk],
+                    [joined, *chunk],
                 )
                 found.update((item.iid, item) for item in map(StoredItem.from_row, rows))
         return found
