@@ -112,7 +112,8 @@ class _Runtime:
 
     def recall_message(self, scope: Scope, messages: Sequence[BaseMessage]) -> str:
         """The recall text for the latest user message, noting recalled lessons."""
-        result = self.recall.build(scope, latest_user_text(messages))
+        present = {str(m.id) for m in messages if m.id}
+        result = self.recall.build(scope, latest_user_text(messages), present=present)
         self.pipeline.note_recalled(scope, result.lesson_keys)
         return result.text
 

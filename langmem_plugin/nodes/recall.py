@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -311,8 +311,11 @@ class Recall:
         docs = retriever.invoke(query, k=self.k_turns)
         return docs, [list(self.search(ns, query, k)) for _, ns, k in searches]
 
-    def _candidates(self, scope: Scope, query: str) -> list[_Entry]:
+    def _candidates(
+        self, scope: Scope, query: str, present: frozenset[str] = frozenset()
+    ) -> list[_Entry]:
         docs, found = self._retrieve(scope, query)
+        docs = [d for d in docs if str(d.metadata.get("key")) not in present]
         by_kind: dict[str, list[Item]] = {}
         for (kind, _, _), items in zip(self._kind_searches(scope), found, strict=True):
             by_kind.setdefault(kind, []).extend(items)
@@ -418,11 +421,18 @@ class Recall:
             chosen.pop()  # the estimate was short (a counter that is not additive)
         return chosen
 
-    def build(self, scope: Scope, query: str) -> RecallResult:
-        """Render the recall context for ``query`` ('' when memory has nothing relevant)."""
+    def build(self, scope: Scope, query: str, *, present: Collection[str] = ()) -> RecallResult:
+        """Render the recall context for ``query`` ('' when memory has nothing relevant).
+
+        Args:
+            scope: Whose memory, and which thread.
+            query: What to recall for (the latest user message).
+            present: Ids of the messages the model already has (the current thread's
+                state): their archived copies are not recalled again.
+        """
         if not query.strip():
             return RecallResult("")
-        chosen = self._pack(self._candidates(scope, query))
+        chosen = self._pack(self._candidates(scope, query, frozenset(present)))
         if not chosen:
             return RecallResult("")
 

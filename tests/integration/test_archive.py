@@ -110,6 +110,13 @@ def test_a_checkpointed_graph_with_the_memory_nodes_archives_every_turn_once(
     builder.add_edge("working_memory", "recall")
     builder.add_edge("recall", "model")
     graph = memory.compile(builder)
+    # an earlier session, so that recall has something to inject (the current thread's
+    # own turns are in the model's input already and are not recalled again)
+    memory.ingest(
+        [HumanMessage("My beehives stand on the roof of my flat in Porto")],
+        user_id="ada",
+        thread_id="earlier",
+    )
     config = {"configurable": {"thread_id": "chat-1", "user_id": "ada"}}
     for question in ["I keep bees on my roof", "What about honey?", "And wax?"]:
         graph.invoke({"messages": [HumanMessage(question)]}, config)

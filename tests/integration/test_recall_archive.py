@@ -156,3 +156,32 @@ def test_another_users_archive_never_reaches_the_context(memory: Memory) -> None
     text = memory.recall_context("caroline", "I collect vintage typewriters and repair them")
     assert "typewriter" not in text
     assert "typewriters" in memory.recall_context("bob", "What does Bob collect?")
+
+
+def test_turns_the_model_already_has_are_not_recalled_again(tmp_path: Path) -> None:
+    from langgraph.graph import START, MessagesState, StateGraph
+
+    def model(state: MessagesState) -> dict[str, list[BaseMessage]]:
+        return {"messages": [AIMessage("Noted.")]}
+
+    with Memory.from_path(tmp_path) as memory:
+        memory.ingest(SESSION_1, user_id="caroline", thread_id="c-s1", timestamp=MAY_8)
+        builder = StateGraph(MessagesState)
+        builder.add_node(memory.nodes.recall)
+        builder.add_node("model", model)
+        builder.add_edge(START, "recall")
+        builder.add_edge("recall", "model")
+        graph = memory.compile(builder)
+        config = {"configurable": {"thread_id": "c-s3", "user_id": "caroline"}}
+        graph.invoke({"messages": [HumanMessage("My pottery class starts on Monday.")]}, config)
+        memory.flush()  # the first turn of this thread is archived now
+        graph.invoke({"messages": [HumanMessage("What did Mel say about pottery?")]}, config)
+        recalls = [
+            m.text
+            for m in graph.get_state(config).values["messages"]
+            if isinstance(m, SystemMessage)
+        ]
+    # the earlier session's turn is recalled; this thread's own first turn, which is in
+    # the model's input already, is not repeated in the recall message
+    assert "my kids loved the pottery workshop" in recalls[-1]
+    assert "My pottery class starts on Monday." not in recalls[-1]
