@@ -72,6 +72,12 @@ class ChromaStore(BaseStore):
       hold raises :class:`~langmem_plugin.store.InvalidValueError`.
     * A numeric comparison (``$gt`` ...) on a field that is missing or not a number does not
       match; ``InMemoryStore`` raises in the middle of the search.
+    * A filter key is one field name, as in ``InMemoryStore``: ``{"a.b": 1}`` matches a
+      field named ``"a.b"``, not ``b`` inside ``a`` (LangGraph's SQLite and Postgres stores
+      read it as a path). Nest the filter instead: ``{"a": {"b": 1}}``.
+    * A ``PutOp`` with an empty namespace is refused in ``batch`` too (``InMemoryStore``
+      stores it); the reserved root label ``"langgraph"`` is refused by ``put``/``aput``
+      only, as in LangGraph's own stores.
     * Vector search takes its candidates from Chroma's HNSW index and scores them exactly;
       with hundreds of thousands of vectors under a prefix the ranking is approximate.
 

@@ -33,6 +33,7 @@ import numpy as np
 from langgraph.store.base import (
     GetOp,
     IndexConfig,
+    InvalidNamespaceError,
     Item,
     ListNamespacesOp,
     Op,
@@ -45,7 +46,6 @@ from langgraph.store.base import (
     tokenize_path,
     validate_op_namespace,
 )
-from langgraph.store.base import _validate_namespace as validate_put_namespace
 
 from langmem_plugin.store import _records as rec
 from langmem_plugin.store import _sql
@@ -169,7 +169,8 @@ class BatchEngine:
             if isinstance(op, SearchOp):
                 validate_filter(op.filter)
             elif isinstance(op, PutOp):
-                validate_put_namespace(op.namespace)
+                if not op.namespace:  # the root "langgraph" rule is put()'s, as in LangGraph
+                    raise InvalidNamespaceError("Namespace cannot be empty.")
                 _sql.join_namespace(op.namespace)
                 iid = rec.item_id(op.namespace, op.key)
                 document = (
