@@ -28,6 +28,7 @@ from typing import Any
 from langchain_core.runnables import RunnableConfig
 from langgraph.store.base import PutOp, SearchItem
 
+from langmem_plugin._paging import list_all_namespaces, search_all
 from langmem_plugin.history import HistoryStorage, MessageHit, SessionInfo
 from langmem_plugin.history._storage import HISTORY_LABELS, OWNERS, check_id
 from langmem_plugin.memory import Memory
@@ -48,7 +49,6 @@ __all__ = [
     "user_namespaces",
 ]
 
-_PAGE = 1000
 _WRITE_CHUNK = 256
 
 
@@ -175,34 +175,11 @@ def history_storage(memory: Memory) -> HistoryStorage:
 
 
 def _all_namespaces(memory: Memory) -> list[tuple[str, ...]]:
-    found: list[tuple[str, ...]] = []
-    while True:
-        page = memory.store.list_namespaces(limit=_PAGE, offset=len(found))
-        found.extend(page)
-        if len(page) < _PAGE:
-            return found
+    return list_all_namespaces(memory.store)
 
 
 def _all_items(memory: Memory, namespace: tuple[str, ...]) -> list[SearchItem]:
-    items: list[SearchItem] = []
-    while True:
-        page = memory.store.search(namespace, limit=_PAGE, offset=len(items), refresh_ttl=False)
-        items.extend(page)
-        if len(page) < _PAGE:
-            return items
-
-
-def _all_items_filtered(
-    memory: Memory, namespace: tuple[str, ...], filter: dict[str, Any]
-) -> list[SearchItem]:
-    items: list[SearchItem] = []
-    while True:
-        page = memory.store.search(
-            namespace, filter=filter, limit=_PAGE, offset=len(items), refresh_ttl=False
-        )
-        items.extend(page)
-        if len(page) < _PAGE:
-            return items
+    return search_all(memory.store, namespace)
 
 
 def user_namespaces(memory: Memory, user_id: str) -> list[tuple[str, ...]]:
@@ -395,7 +372,7 @@ def forget_user(memory: Memory, user_id: str, *, dry_run: bool = False) -> Forge
     sessions = storage.list_sessions(user_id)
     report.sessions = [info.session_id for info in sessions]
     report.messages = sum(info.message_count for info in sessions)
-    claims = _all_items_filtered(memory, (OWNERS,), {"user_id": user_id})
+    claims = search_all(memory.store, (OWNERS,), {"user_id": user_id})
     to_delete.extend((claim.namespace, claim.key) for claim in claims)
 
     saver = memory.checkpointer

@@ -55,6 +55,7 @@ from langgraph.store.base import _validate_namespace as validate_put_namespace
 from tqdm import tqdm
 
 from langmem_plugin._admin import history_storage
+from langmem_plugin._paging import list_all_namespaces, search_all
 from langmem_plugin.history import SessionOwnershipError
 from langmem_plugin.history._codec import decode_message
 from langmem_plugin.history._storage import ARCHIVE, OWNERS, SESSIONS, archive_value, iso_utc
@@ -73,7 +74,6 @@ EXPORT_FORMAT = "langmem-export"
 EXPORT_VERSION = 2
 _READABLE_VERSIONS = (1, 2)
 _CHUNK = 256
-_PAGE = 1000
 _T = TypeVar("_T")
 
 Source = str | Path | IO[str]
@@ -150,20 +150,9 @@ def _unindexed(store: BaseStore, namespace: tuple[str, ...], count: int) -> set[
 
 # ---------------------------------------------------------------------------- export
 def _all_items(store: BaseStore) -> list[tuple[SearchItem, bool]]:
-    namespaces: list[tuple[str, ...]] = []
-    while True:
-        page = store.list_namespaces(limit=_PAGE, offset=len(namespaces))
-        namespaces.extend(page)
-        if len(page) < _PAGE:
-            break
     items: list[tuple[SearchItem, bool]] = []
-    for namespace in namespaces:
-        found: list[SearchItem] = []
-        while True:
-            page_items = store.search(namespace, limit=_PAGE, offset=len(found), refresh_ttl=False)
-            found.extend(page_items)
-            if len(page_items) < _PAGE:
-                break
+    for namespace in list_all_namespaces(store):
+        found = search_all(store, namespace)
         unindexed = _unindexed(store, namespace, len(found))
         indexed_kind = namespace[0] not in (SESSIONS, OWNERS)
         items.extend(

@@ -16,11 +16,10 @@ from typing import Any
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.store.base import BaseStore
 
+from langmem_plugin._paging import list_all_namespaces, search_all
 from langmem_plugin.history import HistoryStorage
 
 __all__ = ["CleanupResult", "cleanup_idle", "count_memories", "disk_size", "thread_activity"]
-
-_PAGE = 1000
 
 
 @dataclass(frozen=True)
@@ -37,21 +36,11 @@ class CleanupResult:
 
 
 def _namespaces(store: BaseStore) -> list[tuple[str, ...]]:
-    found: list[tuple[str, ...]] = []
-    while True:
-        page = store.list_namespaces(limit=_PAGE, offset=len(found))
-        found.extend(page)
-        if len(page) < _PAGE:
-            return found
+    return list_all_namespaces(store)
 
 
 def _count_items(store: BaseStore, namespace: tuple[str, ...]) -> int:
-    total = 0
-    while True:
-        page = store.search(namespace, limit=_PAGE, offset=total)
-        total += len(page)
-        if len(page) < _PAGE:
-            return total
+    return len(search_all(store, namespace))  # without refreshing TTLs: counting is no read
 
 
 def count_memories(store: BaseStore) -> tuple[dict[str, int], set[str]]:

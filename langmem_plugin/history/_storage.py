@@ -62,6 +62,7 @@ from typing import Any
 from langchain_core.messages import BaseMessage, ChatMessage
 from langgraph.store.base import BaseStore, GetOp, Item, PutOp, SearchItem
 
+from langmem_plugin._paging import list_all_namespaces, search_all
 from langmem_plugin.history._codec import decode_message, encode_message, search_text
 
 __all__ = [
@@ -86,7 +87,6 @@ OWNERS = "session_owners"
 #: Labels of the history's own namespaces (reported as sessions/messages, not memories).
 HISTORY_LABELS = frozenset({ARCHIVE, SESSIONS, OWNERS})
 
-_PAGE = 1000
 _WRITE_CHUNK = 256
 _ROLES = {"human": "user", "ai": "assistant", "tool": "tool", "function": "tool"}
 
@@ -265,24 +265,10 @@ class HistoryStorage:
     def _all(
         self, namespace: tuple[str, ...], filter: dict[str, Any] | None = None
     ) -> list[SearchItem]:
-        items: list[SearchItem] = []
-        while True:
-            page = self.store.search(
-                namespace, filter=filter, limit=_PAGE, offset=len(items), refresh_ttl=False
-            )
-            items.extend(page)
-            if len(page) < _PAGE:
-                return items
+        return search_all(self.store, namespace, filter)
 
     def _namespaces(self, prefix: tuple[str, ...], depth: int) -> list[tuple[str, ...]]:
-        found: list[tuple[str, ...]] = []
-        while True:
-            page = self.store.list_namespaces(
-                prefix=prefix, max_depth=depth, limit=_PAGE, offset=len(found)
-            )
-            found.extend(page)
-            if len(page) < _PAGE:
-                return [ns for ns in found if len(ns) == depth]
+        return [ns for ns in list_all_namespaces(self.store, prefix, depth) if len(ns) == depth]
 
     def _write(self, ops: Sequence[PutOp]) -> None:
         for start in range(0, len(ops), _WRITE_CHUNK):

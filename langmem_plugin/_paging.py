@@ -1,0 +1,42 @@
+"""Reading a whole namespace or namespace listing through the store's pages.
+
+``BaseStore.search`` and ``list_namespaces`` return at most ``limit`` results; maintenance
+(stats, forget, export) and the chat history need all of them. One pager serves them all.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.store.base import BaseStore, SearchItem
+
+PAGE = 1000
+"""Results per store call: large enough that a user's memories take a call or two."""
+
+
+def search_all(
+    store: BaseStore, namespace: tuple[str, ...], filter: dict[str, Any] | None = None
+) -> list[SearchItem]:
+    """Every item under ``namespace`` (matching ``filter``), without refreshing TTLs."""
+    items: list[SearchItem] = []
+    while True:
+        page = store.search(
+            namespace, filter=filter, limit=PAGE, offset=len(items), refresh_ttl=False
+        )
+        items.extend(page)
+        if len(page) < PAGE:
+            return items
+
+
+def list_all_namespaces(
+    store: BaseStore, prefix: tuple[str, ...] | None = None, max_depth: int | None = None
+) -> list[tuple[str, ...]]:
+    """Every namespace (under ``prefix``, cut to ``max_depth``) that holds items."""
+    found: list[tuple[str, ...]] = []
+    while True:
+        page = store.list_namespaces(
+            prefix=prefix, max_depth=max_depth, limit=PAGE, offset=len(found)
+        )
+        found.extend(page)
+        if len(page) < PAGE:
+            return found
