@@ -383,30 +383,28 @@ class ItemTable:
         by_namespace: dict[str, list[str]] = {}
         for ns, key in dict.fromkeys(keys):
             by_namespace.setdefault(join_namespace(ns), []).append(key)
-        found: dict[str, StoredItem] = {}
-        for joined, names in by_namespace.items():
-            for start in range(0, len(names), 400):
-                chunk = names[start : start + 400]
-                marks = ", ".join("?" for _ in chunk)
-                rows = self.db.query(
-                    f"SELECT {_COLUMNS} FROM {self.items} WHERE ns = ? AND key IN ({marks})",
-                    [joined, *chunk],
-                )
-                found.update((item.iid, item) for item in map(StoredItem.from_row, rows))
-        return found
+        sql = f"SELECT {_COLUMNS} FROM {self.items} WHERE ns = ? AND key IN (<in>)"
+        rows = [
+            row
+            for joined, names in by_namespace.items()
+            for row in self._query_in(sql, names, joined)
+        ]
+        return {item.iid: item for item in map(StoredItem.from_row, rows)}
+
+    def _query_in(self, sql: str, values: Sequence[Any], *before: Any) -> list[Any]:
+        """Rows of ``sql`` whose ``IN (<in>)`` takes ``values``, 400 at a time."""
+        rows: list[Any] = []
+        for start in range(0, len(values), 400):
+            chunk = list(values[start : start + 400])
+            marks = ", ".join("?" for _ in chunk)
+            rows += self.db.query(sql.replace("<in>", marks), [*before, *chunk])
+        return rows
 
     def fetch_iids(self, iids: Iterable[str]) -> dict[str, StoredItem]:
         """Items by ``iid`` (the id their vectors name)."""
-        ids = list(dict.fromkeys(iids))
-        found: dict[str, StoredItem] = {}
-        for start in range(0, len(ids), 400):
-            chunk = ids[start : start + 400]
-            marks = ", ".join("?" for _ in chunk)
-            rows = self.db.query(
-                f"SELECT {_COLUMNS} FROM {self.items} WHERE iid IN ({marks})", chunk
-            )
-            found.update((item.iid, item) for item in map(StoredItem.from_row, rows))
-        return found
+        sql = f"SELECT {_COLUMNS} FROM {self.items} WHERE iid IN (<in>)"
+        rows = self._query_in(sql, list(dict.fromkeys(iids)))
+        return {item.iid: item for item in map(StoredItem.from_row, rows)}
 
     def scope(
         self,
@@ -453,16 +451,9 @@ class ItemTable:
 
     def embeddings_by_hash(self, iids: Iterable[str], hashes: set[str]) -> dict[str, bytes]:
         """Embeddings of the given items' current vectors whose text hash is wanted."""
-        ids = list(dict.fromkeys(iids))
-        found: dict[str, bytes] = {}
-        for start in range(0, len(ids), 400):
-            chunk = ids[start : start + 400]
-            marks = ", ".join("?" for _ in chunk)
-            rows = self.db.query(
-                f"SELECT th, embedding FROM {self.vectors} WHERE iid IN ({marks})", chunk
-            )
-            found.update((str(th), bytes(e)) for th, e in rows if th in hashes)
-        return found
+        sql = f"SELECT th, embedding FROM {self.vectors} WHERE iid IN (<in>)"
+        rows = self._query_in(sql, list(dict.fromkeys(iids)))
+        return {str(th): bytes(e) for th, e in rows if th in hashes}
 
     def to_index(self, limit: int) -> list[tuple[str, str, str, int, str, bytes]]:
         """Vectors Chroma does not have yet: ``(vid, iid, ns, ord, th, embedding)``."""
