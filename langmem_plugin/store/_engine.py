@@ -250,7 +250,9 @@ class BatchEngine:
         self, op: SearchOp, qvec: list[float], now: float
     ) -> Generator[Step, Any, list[tuple[_sql.StoredItem, float]]]:
         """Items under the prefix ranked by their best vector's cosine similarity (exact)."""
-        count = yield Io(partial(self.col.items.count_vectors, op.namespace_prefix, now))
+        count = yield Io(
+            partial(self.col.items.count_vectors, op.namespace_prefix, EXACT_VECTORS + 1)
+        )
         if count == 0:
             return []
         if count > EXACT_VECTORS:
@@ -290,14 +292,16 @@ class BatchEngine:
                     query_embeddings=[qvec],
                     n_results=n,
                     where=where if filtered else None,
-                    include=["metadatas", "embeddings"],
+                    include=["metadatas", "distances"],
                 )
             )
             metas = result["metadatas"][0]
             if not metas:
                 return fresh_ranked
             exhausted = len(metas) < n
-            scores = _cosine(qvec, np.asarray(result["embeddings"][0], dtype=np.float64))
+            # Chroma's cosine distance of a returned candidate is exact (only the choice of
+            # candidates is approximate): 1 - distance is its cosine similarity.
+            scores = 1.0 - np.asarray(result["distances"][0], dtype=np.float64)
             hits = [
                 (meta, score)
                 for meta, score in zip(metas, scores.tolist(), strict=True)

@@ -566,3 +566,53 @@ def test_star_is_a_literal_label_in_search_but_a_wildcard_in_list_namespaces(mak
     assert keys(store.search(("*",))) == ["s"]
     assert keys(store.search(("*",), query="alpha")) == ["s"]
     assert store.list_namespaces(prefix=("*",)) == [("*",), ("a",)]
+
+
+# ---------------------------------------------------------------- large scopes (HNSW)
+
+
+def test_a_scope_past_the_exact_limit_ranks_through_the_index_and_its_backlog(make_store):
+    """Over EXACT_VECTORS vectors a search takes HNSW candidates plus the rows the index does
+    not have yet; both are scored with the exact cosine, and nothing outside the prefix or
+    older than an item's current value comes back."""
+    from langmem_plugin.store._engine import EXACT_VECTORS
+
+    embed = HashEmbeddings(32)
+    store = make_store(index=index(embed=embed))
+    words = [f"w{i}" for i in range(300)]
+    n = EXACT_VECTORS + 200
+    texts = {
+        f"k{i}": f"{words[i % 300]} {words[(i * 7) % 300]} {words[(i * 13) % 300]}"
+        for i in range(n)
+    }
+    ops = [PutOp(("big", "u"), key, {"text": text}) for key, text in texts.items()]
+    for start in range(0, n, 500):
+        store.batch(ops[start : start + 500])
+    store.put(("other",), "x", {"text": texts["k5"]})  # same text, outside the prefix
+    store.sync_index()
+    store._index._stop.set()  # keep what follows out of the index: the backlog path
+    store.put(("big", "u"), "fresh", {"text": "w1 w2 w3 fresh"})
+    store.put(("big", "u"), "k9", {"text": "w4 w5 w6 changed"})  # replaced after indexing
+    assert store._engine.col.items.scope_vectors(("big",), unindexed=True)
+
+    def cosine(a: list[float], b: list[float]) -> float:
+        return sum(x * y for x, y in zip(a, b, strict=True)) / math.sqrt(
+            sum(x * x for x in a) * sum(y * y for y in b)
+        )
+
+    old_k9 = texts["k9"]
+    texts["fresh"], texts["k9"] = "w1 w2 w3 fresh", "w4 w5 w6 changed"
+    # old_k9: k9's indexed vector is stale; if k9 comes back, it is scored by its new text
+    for query in [texts["k5"], "w1 w2 w3 fresh", texts["k1234"], "w4 w5 w6", old_k9]:
+        hits = store.search(("big",), query=query, limit=10)
+        assert len(hits) == 10
+        assert all(tuple(h.namespace) == ("big", "u") for h in hits)
+        [qvec] = embed([query])
+        for hit in hits:
+            assert hit.value["text"] == texts[hit.key]  # the current value, never an old one
+            [vec] = embed([texts[hit.key]])
+            assert hit.score == pytest.approx(cosine(qvec, vec), abs=1e-5)
+        assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+        best = max(cosine(qvec, embed([t])[0]) for t in texts.values())
+        assert hits[0].score == pytest.approx(best, abs=1e-5)
+    assert store.search(("big",), query="w1 w2 w3 fresh", limit=1)[0].key == "fresh"
