@@ -15,14 +15,13 @@ per message, ``("sessions", user)`` per session, ``("session_owners",)`` claims;
 records: ``counts.sessions`` / ``counts.messages`` count the session and archive items,
 ``counts.items`` the other items (ownership claims are in none of the three).
 
-Everything is read and written through the public ``BaseStore`` API, so an export works
-on any store layout. What that API does not expose is not carried: items are re-created
-at import time (``created_at`` / ``updated_at`` in the file are informational; the dates
-that matter, ``occurred_at`` of archived turns, ``started_at`` of episodes, ``valid_from``
-of facts, are in the values), and TTLs are not known at export. ``indexed`` (was the item put with
-``index=False``?) is read with one query search per namespace, whose unindexed items
-score None. Vectors are not exported: the importing memory embeds the texts again with
-its own embeddings (so an export also moves memories to another embedding model).
+Items are read with ``ChromaStore.dump`` and written with ``ChromaStore.restore``, the
+store's public backup API, so ``created_at``, ``updated_at``, the TTL (minutes) and the
+expiry time survive the round trip, and nothing reaches into the store's tables.
+``indexed`` says whether the item had vectors (``False``: put with ``index=False``, or no
+text at its indexed fields). Vectors are not exported: the importing memory embeds the
+texts again with its own embeddings (so an export also moves memories to another
+embedding model).
 Checkpoints (short-term thread state) are not part of an export.
 
 Version 1 files (separate ``session`` and ``message`` records) still import: their
@@ -50,16 +49,15 @@ from pathlib import Path
 from typing import IO, Any, TypeVar
 
 from langchain_core.messages import BaseMessage
-from langgraph.store.base import BaseStore, PutOp, SearchItem
 from langgraph.store.base import _validate_namespace as validate_put_namespace
 from tqdm import tqdm
 
 from langmem_plugin._admin import history_storage
-from langmem_plugin._paging import list_all_namespaces, search_all
 from langmem_plugin.history import SessionOwnershipError
 from langmem_plugin.history._codec import decode_message
 from langmem_plugin.history._storage import ARCHIVE, OWNERS, SESSIONS, archive_value, iso_utc
 from langmem_plugin.memory import Memory
+from langmem_plugin.store import StoredRecord
 
 __all__ = [
     "EXPORT_FORMAT",
@@ -140,29 +138,7 @@ def _count(namespaces: Iterable[Sequence[str]]) -> TransferCounts:
     return TransferCounts(**tally)
 
 
-def _unindexed(store: BaseStore, namespace: tuple[str, ...], count: int) -> set[str]:
-    """Keys of ``namespace`` stored with ``index=False``: a query search scores them None."""
-    if namespace[0] in (SESSIONS, OWNERS) or getattr(store, "index_config", None) is None:
-        return set()
-    found = store.search(namespace, query="export", limit=max(count, 1), refresh_ttl=False)
-    return {item.key for item in found if item.score is None and tuple(item.namespace) == namespace}
-
-
 # ---------------------------------------------------------------------------- export
-def _all_items(store: BaseStore) -> list[tuple[SearchItem, bool]]:
-    items: list[tuple[SearchItem, bool]] = []
-    for namespace in list_all_namespaces(store):
-        found = search_all(store, namespace)
-        unindexed = _unindexed(store, namespace, len(found))
-        indexed_kind = namespace[0] not in (SESSIONS, OWNERS)
-        items.extend(
-            (item, indexed_kind and item.key not in unindexed)
-            for item in found
-            if tuple(item.namespace) == namespace
-        )
-    return items
-
-
 def export_memory(memory: Memory, destination: Source, *, progress: bool = False) -> TransferCounts:
     """Write every store item of ``memory`` (the conversation archive included) as JSON Lines.
 
@@ -177,8 +153,8 @@ def export_memory(memory: Memory, destination: Source, *, progress: bool = False
     if getattr(memory, "_memory_runtime", None) is not None:
         memory.flush()  # turns still queued for the archive belong in the export
     now = time.time()
-    items = _all_items(memory.store)
-    counts = _count(item.namespace for item, _ in items)
+    items = list(memory.store.dump())
+    counts = _count(item.namespace for item in items)
 
     with _open(destination, "w") as out, _progress(counts.total, "export", progress) as bar:
         header = {
@@ -188,17 +164,17 @@ def export_memory(memory: Memory, destination: Source, *, progress: bool = False
             "counts": asdict(counts),
         }
         out.write(json.dumps(header, ensure_ascii=False) + "\n")
-        for item, indexed in items:
+        for item in items:
             record = {
                 "type": "item",
                 "namespace": list(item.namespace),
                 "key": item.key,
                 "value": item.value,
-                "created_at": item.created_at.timestamp(),
-                "updated_at": item.updated_at.timestamp(),
-                "ttl": None,
-                "expires_at": None,
-                "indexed": indexed,
+                "created_at": item.created_at,
+                "updated_at": item.updated_at,
+                "ttl": item.ttl,
+                "expires_at": item.expires_at,
+                "indexed": item.indexed,
             }
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
             if _kind(item.namespace) is not None:
@@ -453,17 +429,18 @@ def import_memory(memory: Memory, source: Source, *, progress: bool = False) -> 
     counts = _count(item["namespace"] for item in items)
     with _progress(counts.total, "import", progress) as bar:
         for chunk in _chunks(items, _CHUNK):
-            memory.store.batch(
-                [
-                    PutOp(
-                        tuple(r["namespace"]),
-                        r["key"],
-                        r["value"],
-                        index=None if r.get("indexed", True) else False,
-                        ttl=r.get("ttl"),
-                    )
-                    for r in chunk
-                ]
+            memory.store.restore(
+                StoredRecord(
+                    namespace=tuple(r["namespace"]),
+                    key=r["key"],
+                    value=r["value"],
+                    created_at=float(r["created_at"]),
+                    updated_at=float(r["updated_at"]),
+                    ttl=r.get("ttl"),
+                    expires_at=r.get("expires_at"),
+                    indexed=r.get("indexed", True),
+                )
+                for r in chunk
             )
             bar.update(sum(1 for r in chunk if _kind(r["namespace"]) is not None))
     return counts

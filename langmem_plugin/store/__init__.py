@@ -1,6 +1,6 @@
 """LangGraph stores backed by Chroma."""
 
-from langmem_plugin.store._chroma import ChromaStore, http_client
+from langmem_plugin.store._chroma import ChromaStore, StoredRecord, http_client
 from langmem_plugin.store._errors import (
     ChromaStoreError,
     EmbeddingDimensionError,
@@ -18,5 +18,6 @@ __all__ = [
     "InvalidFilterError",
     "InvalidValueError",
     "StoreUnavailableError",
+    "StoredRecord",
     "http_client",
 ]

@@ -11,7 +11,8 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Callable, Generator, Iterable, Iterator
+from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
 from typing import Any, ClassVar
@@ -19,7 +20,15 @@ from urllib.parse import urlparse
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
-from langgraph.store.base import BaseStore, IndexConfig, Op, Result, TTLConfig, tokenize_path
+from langgraph.store.base import (
+    BaseStore,
+    IndexConfig,
+    Op,
+    PutOp,
+    Result,
+    TTLConfig,
+    tokenize_path,
+)
 
 from langmem_plugin.store import _records as rec
 from langmem_plugin.store._engine import BatchEngine, Change, Collections, Embed, Step
@@ -316,6 +325,75 @@ class ChromaStore(BaseStore):
             return await self.embeddings.aembed_documents(step.texts)
         return await asyncio.to_thread(_translate_errors, step.call, self.client)
 
+    # ------------------------------------------------------------------ dump and restore
+    def dump(self, namespace_prefix: tuple[str, ...] = ()) -> Iterator[StoredRecord]:
+        """Every live item under ``namespace_prefix`` with its times and TTL, in insertion order.
+
+        For backups and exports: unlike ``search``, it reads ``created_at``, ``updated_at``
+        and the TTL as stored, refreshes no TTL, and pages through the table.
+
+        Example:
+            ```python
+            records = list(store.dump(("memories", "ada")))
+            other.restore(records)  # same values, times and TTLs
+            ```
+        """
+        offset = 0
+        while True:
+            page = self._engine.col.items.scope(
+                namespace_prefix, time.time(), limit=_DUMP_PAGE, offset=offset
+            )
+            for item in page:
+                yield StoredRecord(
+                    namespace=item.namespace,
+                    key=item.key,
+                    value=item.value,
+                    created_at=item.created_at,
+                    updated_at=item.updated_at,
+                    ttl=item.ttl or None,
+                    expires_at=item.expires_at or None,
+                    indexed=item.n_vectors > 0,
+                )
+            if len(page) < _DUMP_PAGE:
+                return
+            offset += len(page)
+
+    def restore(self, records: Iterable[StoredRecord]) -> None:
+        """Write records from :meth:`dump` (of this or another store) with their times.
+
+        Values are put (and their texts embedded with this store's index) in batches, then
+        ``created_at``, ``updated_at`` and the expiry are set as recorded. An item whose
+        recorded expiry has passed is restored expired (invisible, swept later). Restoring
+        the same records twice leaves the same state.
+        """
+        batch: list[StoredRecord] = []
+        for record in records:
+            batch.append(record)
+            if len(batch) == _DUMP_PAGE:
+                self._restore_batch(batch)
+                batch = []
+        if batch:
+            self._restore_batch(batch)
+
+    def _restore_batch(self, records: list[StoredRecord]) -> None:
+        self.batch(
+            [
+                PutOp(
+                    tuple(r.namespace),
+                    r.key,
+                    dict(r.value),
+                    index=None if r.indexed else False,
+                    ttl=r.ttl,
+                )
+                for r in records
+            ]
+        )
+        times = [
+            (tuple(r.namespace), r.key, r.created_at, r.updated_at, r.expires_at or 0.0)
+            for r in records
+        ]
+        _translate_errors(lambda: self._engine.col.items.set_times(times), self.client)
+
     # ------------------------------------------------------------------ listeners
     def add_listener(self, listener: Listener) -> Callable[[], None]:
         """Call ``listener(changes)`` after every batch that wrote, in this process.
@@ -540,6 +618,34 @@ def _resolve_index(index: IndexConfig | None) -> tuple[IndexConfig | None, Embed
         (p, tokenize_path(p)) if p != "$" else (p, p) for p in (config.get("fields") or ["$"])
     ]
     return config, embeddings  # type: ignore[return-value]
+
+
+_DUMP_PAGE = 1000
+
+
+@dataclass(frozen=True)
+class StoredRecord:
+    """An item as :meth:`ChromaStore.dump` reads it and :meth:`ChromaStore.restore` writes it.
+
+    Attributes:
+        namespace: The item's namespace.
+        key: Its key.
+        value: Its value.
+        created_at: When it was first put (epoch seconds).
+        updated_at: When it was last put (epoch seconds).
+        ttl: Its TTL in minutes, or None.
+        expires_at: When it expires (epoch seconds), or None.
+        indexed: Whether it has vectors (False: put with ``index=False`` or no text).
+    """
+
+    namespace: tuple[str, ...]
+    key: str
+    value: dict[str, Any]
+    created_at: float
+    updated_at: float
+    ttl: float | None = None
+    expires_at: float | None = None
+    indexed: bool = True
 
 
 class _FolderLock:

@@ -626,6 +626,16 @@ class ItemTable:
             )
         )
 
+    def set_times(self, times: Sequence[tuple[tuple[str, ...], str, float, float, float]]) -> None:
+        """Set ``(namespace, key, created_at, updated_at, expires_at)`` (a restore)."""
+        self.db.transaction(
+            lambda cursor: cursor.executemany(
+                f"UPDATE {self.items} SET created_at = ?, updated_at = ?, expires_at = ? "
+                "WHERE ns = ? AND key = ?",
+                [(c, u, e, join_namespace(ns), key) for ns, key, c, u, e in times],
+            )
+        )
+
     def _drop_empty_namespaces(self, cursor: Cursor, namespaces: Iterable[str]) -> None:
         cursor.executemany(
             f"DELETE FROM {self.namespaces} WHERE ns = ? AND NOT EXISTS "

@@ -101,10 +101,11 @@ def full_dump(memory: Any) -> dict[str, Any]:
     """Everything a memory stores, read through the public store API.
 
     ``items``: every item as ``(namespace, key, value)`` (the conversation archive, the
-    session records and claims included: they are store items), sorted. ``api_sessions``
-    and ``api_messages``: the chat-history view per user. Item times are left out: an
-    import re-creates items (see ``langmem_plugin._export``). Reading does not refresh
-    TTLs. Compare two dumps with ``assert_same_dump``.
+    session records and claims included: they are store items), sorted. ``records``: every
+    item's times, TTL, expiry and whether it has vectors, as ``ChromaStore.dump`` reads them
+    (an export/import keeps them). ``api_sessions`` and ``api_messages``: the chat-history
+    view per user. Reading does not refresh TTLs. Compare two dumps with
+    ``assert_same_dump``.
     """
     store = memory.store
     items = sorted(
@@ -112,8 +113,13 @@ def full_dump(memory: Any) -> dict[str, Any]:
         for item in _every_item(store)
     )
     users = HistoryStorage(store).users()
+    records = sorted(
+        (r.namespace, r.key, r.created_at, r.updated_at, r.ttl, r.expires_at, r.indexed)
+        for r in store.dump()
+    )
     return {
         "items": items,
+        "records": records,
         "api_sessions": {
             user: [
                 (s.session_id, s.user_id, s.created_at, s.message_count, s.title, s.summary)

@@ -616,3 +616,32 @@ def test_a_scope_past_the_exact_limit_ranks_through_the_index_and_its_backlog(ma
         best = max(cosine(qvec, embed([t])[0]) for t in texts.values())
         assert hits[0].score == pytest.approx(best, abs=1e-5)
     assert store.search(("big",), query="w1 w2 w3 fresh", limit=1)[0].key == "fresh"
+
+
+# ---------------------------------------------------------------- dump and restore
+
+
+def test_dump_then_restore_keeps_values_times_ttl_and_indexing(make_store):
+    source = make_store(index=index(), collection_prefix="dumpsrc" + make_store().collection_prefix)
+    source.put(("a", "x"), "1", {"text": "red apples"})
+    source.put(("a", "x"), "2", {"text": "not indexed"}, index=False)
+    source.put(("a", "y"), "3", {"text": "green pears"}, ttl=60)
+    source.put(("a", "x"), "1", {"text": "red apples, updated"})  # created_at < updated_at
+    records = list(source.dump(("a",)))
+    assert [(r.namespace, r.key) for r in records] == [
+        (("a", "x"), "1"),
+        (("a", "x"), "2"),
+        (("a", "y"), "3"),
+    ]
+    assert records[0].created_at < records[0].updated_at
+    assert [r.indexed for r in records] == [True, False, True]
+    assert records[2].ttl == 60
+    assert records[2].expires_at is not None
+
+    target = make_store(index=index(), collection_prefix="dumpdst" + source.collection_prefix)
+    target.restore(records)
+    target.restore(records)  # idempotent
+    assert list(target.dump()) == records
+    assert target.get(("a", "x"), "1").created_at == source.get(("a", "x"), "1").created_at
+    assert keys(target.search(("a",), query="green pears"))[0] == "3"
+    assert target.search(("a", "x"), query="not indexed", limit=2)[-1].score is None
