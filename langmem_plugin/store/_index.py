@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from langmem_plugin.store import _records as rec
 from langmem_plugin.store._sql import ItemTable, split_namespace
 
 logger = logging.getLogger(__name__)
@@ -94,16 +95,13 @@ class IndexSync:
         embeddings = np.frombuffer(b"".join(r[5] for r in rows), dtype="<f4").reshape(len(rows), -1)
         metadatas = []
         for vid, iid, ns, ordinal, text_hash, _ in rows:
-            namespace = split_namespace(ns)
             meta: dict[str, Any] = {
                 "item": iid,
                 "ver": vid.split(":")[1],
                 "ord": ordinal,
                 "th": text_hash,
-                "ns": ".".join(namespace),
-                "nsd": len(namespace),
+                **rec.namespace_metadata(split_namespace(ns)),
             }
-            meta.update({f"ns{i}": label for i, label in enumerate(namespace)})
             metadatas.append(meta)
         self.collection.upsert(ids=[r[0] for r in rows], embeddings=embeddings, metadatas=metadatas)
 

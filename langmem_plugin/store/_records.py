@@ -63,14 +63,6 @@ def new_version() -> str:
     return f"{new_sequence():x}{os.getpid():x}{next(_counter):x}"
 
 
-def version_time(version: str) -> float:
-    """The epoch seconds at which a version was created (for garbage collection)."""
-    try:
-        return int(version[:16], 16) / 1e9
-    except ValueError:
-        return 0.0
-
-
 def encode_value(namespace: tuple[str, ...], key: str, value: Any) -> str:
     """Serialise a value to JSON, with an error that names it when that is impossible."""
     if not isinstance(value, Mapping):

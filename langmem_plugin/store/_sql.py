@@ -519,16 +519,6 @@ class ItemTable:
         )
         return [StoredItem.from_row(row) for row in rows]
 
-    def versions(self) -> dict[str, str]:
-        """``iid`` -> current version of every item (for the orphan-vector sweep)."""
-        return {
-            str(iid): str(ver) for iid, ver in self.db.query(f"SELECT iid, ver FROM {self.items}")
-        }
-
-    def is_empty(self) -> bool:
-        """Whether the table holds no item."""
-        return not self.db.query(f"SELECT 1 FROM {self.items} LIMIT 1")
-
     # ------------------------------------------------------------------ writes
     def write(
         self,
