@@ -14,6 +14,7 @@ Examples::
     langmem search ada "where does she live?"
     langmem export backup.jsonl && langmem import backup.jsonl --path ./restored
     langmem forget ada
+    langmem ui --path ./.memory --read-only
 """
 
 from __future__ import annotations
@@ -129,6 +130,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     forget.add_argument("user", help="user id")
     forget.add_argument("--dry-run", action="store_true", help="only show what would go")
+    ui = command("ui", "Serve the memory inspector web page (needs the ui extra).")
+    ui.add_argument("--port", type=int, default=8765, help="port (8765)")
+    ui.add_argument("--host", default="127.0.0.1", help="address (127.0.0.1; others need --token)")
+    ui.add_argument(
+        "--token",
+        nargs="?",
+        const="",
+        help="require this token on every request (no value: a random one is made)",
+    )
+    ui.add_argument("--read-only", action="store_true", help="hide and refuse every change")
     return parser
 
 
@@ -381,6 +392,22 @@ def _cmd_forget(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_ui(args: argparse.Namespace) -> int:
+    import secrets
+
+    try:
+        from langmem_plugin.ui._server import check_bind, serve
+    except ImportError as error:
+        raise CliError(
+            f"langmem ui needs the ui extra: pip install 'langmem-plugin[ui]' ({error})"
+        ) from error
+    token = args.token if args.token != "" else secrets.token_urlsafe(24)
+    check_bind(args.host, token)
+    with _open(args) as memory:
+        serve(memory, host=args.host, port=args.port, read_only=args.read_only, token=token)
+    return 0
+
+
 _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "demo": _cmd_demo,
     "chat": _cmd_chat,
@@ -392,6 +419,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "export": _cmd_export,
     "import": _cmd_import,
     "forget": _cmd_forget,
+    "ui": _cmd_ui,
 }
 
 

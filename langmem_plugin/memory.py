@@ -564,3 +564,13 @@ class Memory(MemoryFeatures):
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
+
+    def inspect(self, *, read_only: bool = False, port: int | None = None) -> Any:
+        """Show the memory inspector (``langmem ui``'s pages) in a notebook.
+
+        Starts the inspector on 127.0.0.1 in a background thread (once per memory) and
+        returns an IPython ``IFrame`` of it. Needs the ``ui`` extra.
+        """
+        from langmem_plugin.ui._notebook import inspect_memory
+
+        return inspect_memory(self, read_only=read_only, port=port)

@@ -1,0 +1,224 @@
+"""The inspector's Starlette application: routes, templates and the write actions.
+
+Pages are rendered on the server with Jinja2 (autoescaping on for every template, so a
+memory holding ``<script>`` shows as text) and use plain HTML forms: no script, no build
+step, nothing fetched from the network. Endpoints are plain functions, which Starlette runs
+in its thread pool: the ``Memory`` API they call is synchronous and thread-safe.
+
+Write actions answer with a redirect to the page they came from (post/redirect/get), with a
+short notice in the address.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from jinja2 import Environment, FileSystemLoader
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from langmem_plugin._admin import forget_user
+from langmem_plugin.memory import Memory
+from langmem_plugin.ui import _data
+from langmem_plugin.ui._security import CSRF_FIELD, Guard
+
+__all__ = ["create_app"]
+
+_HERE = Path(__file__).parent
+_MAX_QUERY = 2000
+
+
+def _templates() -> Jinja2Templates:
+    env = Environment(
+        loader=FileSystemLoader(_HERE / "templates"),
+        autoescape=True,  # every template, whatever its name
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["fmt"] = lambda value, spec=".3f": format(value, spec)
+    env.filters["ns"] = _data.namespace_token
+    env.globals["user_url"] = lambda user: "/users/" + quote(user, safe="")
+    env.globals["csrf_field"] = CSRF_FIELD
+    return Jinja2Templates(env=env)
+
+
+class _Pages:
+    """The endpoints, bound to one memory."""
+
+    def __init__(self, memory: Memory, templates: Jinja2Templates) -> None:
+        self.memory = memory
+        self.templates = templates
+
+    def render(self, request: Request, name: str, status: int = 200, **context: Any) -> Response:
+        context.setdefault("notice", request.query_params.get("notice", "")[:300])
+        context["csrf"] = request.state.csrf
+        context["read_only"] = request.state.read_only
+        return self.templates.TemplateResponse(request, name, context, status_code=status)
+
+    def error(self, request: Request, message: str, status: int = 400) -> Response:
+        return self.render(request, "error.html", status=status, message=message)
+
+    # ------------------------------------------------------------------ pages
+    def users(self, request: Request) -> Response:
+        return self.render(request, "users.html", rows=_data.list_user_rows(self.memory))
+
+    def user(self, request: Request) -> Response:
+        user_id = request.path_params["user_id"]
+        try:
+            page = _data.user_page(self.memory, user_id)
+        except ValueError as error:
+            return self.error(request, str(error))
+        return self.render(request, "user.html", page=page, user_id=user_id)
+
+    def search(self, request: Request) -> Response:
+        params = request.query_params
+        user_id = params.get("user", "")
+        query = params.get("q", "")[:_MAX_QUERY]
+        message = params.get("message", "")[:_MAX_QUERY]
+        try:
+            sections = _data.search_memories(self.memory, user_id, query) if query else {}
+            view = _data.agent_view(self.memory, user_id, message) if message.strip() else None
+        except ValueError as error:
+            return self.error(request, str(error))
+        return self.render(
+            request,
+            "search.html",
+            user_id=user_id,
+            query=query,
+            message=message,
+            sections=sections,
+            view=view,
+        )
+
+    def forget_user_page(self, request: Request) -> Response:
+        user_id = request.query_params.get("user", "")
+        try:
+            report = forget_user(self.memory, user_id, dry_run=True)
+        except ValueError as error:
+            return self.error(request, str(error))
+        return self.render(request, "forget_user.html", user_id=user_id, report=report)
+
+    # ------------------------------------------------------------------ actions
+    async def action(self, request: Request) -> Response:
+        form = {k: str(v) for k, v in (await request.form()).items()}
+        name = request.path_params["name"]
+        handler = {
+            "edit-fact": self._edit_fact,
+            "delete-fact": self._delete_fact,
+            "rollback": self._rollback,
+            "forget-item": self._forget_item,
+            "forget-user": self._forget_user,
+        }.get(name)
+        if handler is None:
+            return self.error(request, f"no action {name!r}", 404)
+        from starlette.concurrency import run_in_threadpool
+
+        try:
+            target, notice = await run_in_threadpool(handler, form)
+        except (ValueError, KeyError) as error:
+            return self.error(request, f"{name}: {error}")
+        back = _safe_back(form.get("back", ""), target)
+        joiner = "&" if "?" in back else "?"
+        return RedirectResponse(back + joiner + urlencode({"notice": notice}), 303)
+
+    def _edit_fact(self, form: dict[str, str]) -> tuple[str, str]:
+        user, category = form["user"], form["category"]
+        version = _data.edit_fact(self.memory, user, category, form["old"], form["value"])
+        return _user_url(user), f"{category} changed (profile version {version})"
+
+    def _delete_fact(self, form: dict[str, str]) -> tuple[str, str]:
+        user, category = form["user"], form["category"]
+        version = _data.delete_fact(self.memory, user, category, form["old"])
+        return _user_url(user), f"{category}: {form['old']} deleted (profile version {version})"
+
+    def _rollback(self, form: dict[str, str]) -> tuple[str, str]:
+        user = form["user"]
+        try:
+            version = int(form["version"])
+        except ValueError as error:
+            raise ValueError(f"version must be a number, got {form['version']!r}") from error
+        change = self.memory.rollback_profile(user, version)
+        return _user_url(user), f"profile rolled back to version {version} (now {change.version})"
+
+    def _forget_item(self, form: dict[str, str]) -> tuple[str, str]:
+        user = form["user"]
+        namespace = _data.parse_namespace_token(form["namespace"], user)
+        found = _data.forget_item(self.memory, user, namespace, form["key"])
+        return _user_url(user), "memory forgotten" if found else "that memory was already gone"
+
+    def _forget_user(self, form: dict[str, str]) -> tuple[str, str]:
+        user = form["user"]
+        if form.get("confirm", "") != user:
+            raise ValueError(f"type the user id {user!r} exactly to confirm")
+        report = forget_user(self.memory, user)
+        return "/", (
+            f"forgot {user}: {report.total_items} items, {len(report.sessions)} sessions, "
+            f"{len(report.threads)} threads"
+        )
+
+
+def _user_url(user_id: str) -> str:
+    return "/users/" + quote(user_id, safe="")
+
+
+def _safe_back(back: str, default: str) -> str:
+    """Where to go after an action: a local path from the form, else ``default``."""
+    if back.startswith("/") and not back.startswith("//") and "\\" not in back:
+        return back
+    return default
+
+
+def create_app(
+    memory: Memory,
+    *,
+    read_only: bool = False,
+    token: str | None = None,
+    frame_ancestors: str = "'self'",
+) -> Starlette:
+    """Build the memory inspector's ASGI application.
+
+    Serve it with uvicorn (``langmem ui`` and ``Memory.inspect`` do). It does not own the
+    memory: close the memory yourself after the server stops.
+
+    Args:
+        memory: The memory to show (and correct, unless ``read_only``).
+        read_only: Hide every form that changes data and refuse every change (403).
+        token: Require this token on every request (header, cookie, or ``?token=`` on a
+            first visit). Needed whenever the server listens on anything but loopback;
+            without it only requests addressed to 127.0.0.1/localhost are answered.
+        frame_ancestors: Which pages may show the inspector in a frame (CSP
+            ``frame-ancestors``); ``Memory.inspect`` widens it for notebooks.
+
+    Returns:
+        The application.
+
+    Example:
+        ```python
+        import uvicorn
+        from langmem_plugin import Memory
+        from langmem_plugin.ui import create_app
+
+        with Memory.from_path("./.memory") as memory:
+            uvicorn.run(create_app(memory, read_only=True), host="127.0.0.1", port=8765)
+        ```
+    """
+    pages = _Pages(memory, _templates())
+    routes = [
+        Route("/", pages.users, name="users"),
+        Route("/users/{user_id:path}", pages.user, name="user"),
+        Route("/search", pages.search, name="search"),
+        Route("/forget-user", pages.forget_user_page, name="forget_user"),
+        Route("/actions/{name}", pages.action, methods=["POST"], name="action"),
+        Mount("/static", StaticFiles(directory=_HERE / "static"), name="static"),
+    ]
+    app = Starlette(routes=routes)
+    app.add_middleware(
+        Guard, token=token, read_only=read_only, frame_ancestors=frame_ancestors
+    )
+    return app

@@ -1,0 +1,139 @@
+"""Running the inspector: in the foreground (``langmem ui``) or in a background thread.
+
+A background server (``start_background``) is what ``Memory.inspect()`` and the browser
+tests use: uvicorn in a daemon thread, on 127.0.0.1 and a free port unless told otherwise,
+returned once it accepts connections.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import uvicorn
+
+from langmem_plugin.memory import Memory
+from langmem_plugin.ui._app import create_app
+from langmem_plugin.ui._security import LOOPBACK_HOSTS
+
+__all__ = ["BackgroundServer", "check_bind", "start_background"]
+
+
+def check_bind(host: str, token: str | None) -> None:
+    """Refuse to listen beyond loopback without a token.
+
+    Raises:
+        ValueError: If ``host`` is not a loopback address and ``token`` is None.
+    """
+    if host not in LOOPBACK_HOSTS and not token:
+        raise ValueError(
+            f"listening on {host!r} exposes every memory to the network: pass --token "
+            "(a long random secret), or keep the default 127.0.0.1"
+        )
+
+
+def _free_port(host: str) -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class BackgroundServer:
+    """A running inspector server; ``stop()`` ends it.
+
+    Attributes:
+        url: Its address (with ``?token=`` when it has a token).
+        server: The uvicorn server.
+        thread: The thread serving it.
+    """
+
+    url: str
+    server: uvicorn.Server
+    thread: threading.Thread
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop serving and wait for the thread to end."""
+        self.server.should_exit = True
+        self.thread.join(timeout)
+
+
+def start_background(
+    memory: Memory,
+    *,
+    host: str = "127.0.0.1",
+    port: int | None = None,
+    read_only: bool = False,
+    token: str | None = None,
+    timeout: float = 20.0,
+    **app_options: Any,
+) -> BackgroundServer:
+    """Serve the inspector from a daemon thread and return once it answers.
+
+    Args:
+        memory: The memory to show.
+        host: The address to listen on (loopback unless ``token`` is given).
+        port: The port; a free one by default.
+        read_only: See ``create_app``.
+        token: See ``create_app``.
+        timeout: Seconds to wait for the server to start.
+        **app_options: More ``create_app`` keyword arguments.
+
+    Returns:
+        The running server.
+
+    Raises:
+        RuntimeError: If it does not start within ``timeout``.
+    """
+    check_bind(host, token)
+    port = port or _free_port(host)
+    app = create_app(memory, read_only=read_only, token=token, **app_options)
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name=f"langmem-ui-{port}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + timeout
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            server.should_exit = True
+            raise RuntimeError(f"the inspector did not start on {host}:{port}")
+        time.sleep(0.02)
+    url = f"http://{'localhost' if host == '127.0.0.1' else host}:{port}/"
+    if token:
+        url += f"?token={token}"
+    return BackgroundServer(url=url, server=server, thread=thread)
+
+
+def serve(
+    memory: Memory,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    read_only: bool = False,
+    token: str | None = None,
+    out: Any = print,
+) -> None:
+    """Serve the inspector in the foreground until interrupted (``langmem ui``).
+
+    Args:
+        memory: The memory to show.
+        host: The address to listen on; beyond loopback a ``token`` is required.
+        port: The port.
+        read_only: See ``create_app``.
+        token: See ``create_app``.
+        out: Where the address is printed.
+
+    Raises:
+        ValueError: If ``host`` is not loopback and there is no token.
+    """
+    check_bind(host, token)
+    app = create_app(memory, read_only=read_only, token=token)
+    shown = "127.0.0.1" if host in {"127.0.0.1", "localhost"} else host
+    address = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
+    mode = " (read-only)" if read_only else ""
+    out(f"memory inspector{mode}: {address}  (Ctrl+C to stop)")
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
+    uvicorn.Server(config).run()
