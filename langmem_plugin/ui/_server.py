@@ -114,7 +114,7 @@ def serve(
     port: int = 8765,
     read_only: bool = False,
     token: str | None = None,
-    out: Any = print,
+    out: Any = None,
 ) -> None:
     """Serve the inspector in the foreground until interrupted (``langmem ui``).
 
@@ -124,16 +124,30 @@ def serve(
         port: The port.
         read_only: See ``create_app``.
         token: See ``create_app``.
-        out: Where the address is printed.
+        out: Where the address is printed once the server listens (default: stdout).
 
     Raises:
         ValueError: If ``host`` is not loopback and there is no token.
     """
     check_bind(host, token)
+    out = out or (lambda line: print(line, flush=True))
     app = create_app(memory, read_only=read_only, token=token)
     shown = "127.0.0.1" if host in {"127.0.0.1", "localhost"} else host
     address = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
     mode = " (read-only)" if read_only else ""
-    out(f"memory inspector{mode}: {address}  (Ctrl+C to stop)")
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
-    uvicorn.Server(config).run()
+    _AnnouncingServer(config, f"memory inspector{mode}: {address}  (Ctrl+C to stop)", out).run()
+
+
+class _AnnouncingServer(uvicorn.Server):
+    """A uvicorn server that prints its address once it accepts connections."""
+
+    def __init__(self, config: uvicorn.Config, announcement: str, out: Any) -> None:
+        super().__init__(config)
+        self.announcement = announcement
+        self.out = out
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            self.out(self.announcement)

@@ -68,6 +68,7 @@ def test_a_user_page_shows_profile_episodes_lessons_and_archive(
     lesson = page.locator("#lessons tr.lesson")
     assert lesson.count() == 1
     assert "convert_currency" in lesson.inner_text() and "1×" in lesson.inner_text()
+    page.screenshot(path=str(screenshots / "ui-user.png"))
     sessions = page.locator("#archive details.session")
     assert sorted(s.get_attribute("data-session") for s in sessions.all()) == [
         "friday",
@@ -77,7 +78,6 @@ def test_a_user_page_shows_profile_episodes_lessons_and_archive(
     monday = page.locator("#archive details[data-session='monday']")
     monday.locator("summary").click()
     assert monday.get_by_text("My sloop is called Maresia", exact=False).is_visible()
-    page.screenshot(path=str(screenshots / "ui-user.png"), full_page=False)
     page.screenshot(path=str(screenshots / "ui-user-full.png"), full_page=True)
 
 
