@@ -218,7 +218,5 @@ def create_app(
         Mount("/static", StaticFiles(directory=_HERE / "static"), name="static"),
     ]
     app = Starlette(routes=routes)
-    app.add_middleware(
-        Guard, token=token, read_only=read_only, frame_ancestors=frame_ancestors
-    )
+    app.add_middleware(Guard, token=token, read_only=read_only, frame_ancestors=frame_ancestors)
     return app

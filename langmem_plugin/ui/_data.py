@@ -15,8 +15,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from langchain_core.messages import SystemMessage
-from langgraph.store.base import Item
+from langgraph.store.base import Item, SearchItem
 
+from langmem_plugin._admin import history_storage
 from langmem_plugin._messages import count_tokens
 from langmem_plugin._paging import list_all_namespaces, search_all
 from langmem_plugin.history._storage import ARCHIVE, HISTORY_LABELS, SessionInfo, check_id
@@ -126,7 +127,7 @@ def list_user_rows(memory: Memory) -> list[UserRow]:
             if user not in latest or item.updated_at > latest[user]:
                 latest[user] = item.updated_at
     sessions: dict[str, list[SessionInfo]] = {}
-    for info in memory._history_storage.list_sessions(None):
+    for info in history_storage(memory).list_sessions(None):
         sessions.setdefault(info.user_id, []).append(info)
         if info.user_id not in latest or info.last_active > latest[info.user_id]:
             latest[info.user_id] = info.last_active
@@ -168,8 +169,8 @@ class UserPage:
     episodes: list[Item]
     archived_episodes: list[Item]
     lessons: list[Lesson]
-    notes: list[Item]
-    sessions: list[tuple[SessionInfo, list[Item]]] = field(default_factory=list)
+    notes: list[SearchItem]
+    sessions: list[tuple[SessionInfo, list[SearchItem]]] = field(default_factory=list)
 
 
 def user_page(memory: Memory, user_id: str) -> UserPage:
@@ -188,7 +189,7 @@ def user_page(memory: Memory, user_id: str) -> UserPage:
     notes = search_all(memory.store, ("memories", user_id))
     notes.sort(key=lambda item: str(item.value.get("occurred_at", "")), reverse=True)
     sessions = []
-    for info in memory._history_storage.list_sessions(user_id):
+    for info in history_storage(memory).list_sessions(user_id):
         turns = search_all(memory.store, (ARCHIVE, user_id, info.session_id))
         turns.sort(key=lambda item: (str(item.value.get("occurred_at", "")), item.value["seq"]))
         sessions.append((info, turns))

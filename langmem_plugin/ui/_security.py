@@ -138,9 +138,7 @@ class Guard:
         await self.app(scope, receive, send_with_headers)
 
     # ------------------------------------------------------------------ checks
-    def _refusal(
-        self, scope: Scope, headers: Headers, cookies: dict[str, str]
-    ) -> Response | None:
+    def _refusal(self, scope: Scope, headers: Headers, cookies: dict[str, str]) -> Response | None:
         if self.token is None:
             if _host_name(headers.get("host", "")) not in LOOPBACK_HOSTS:
                 return PlainTextResponse("400 Bad Request: unexpected Host header", 400)
@@ -174,9 +172,7 @@ class Guard:
         rest = urlencode({k: v for k, v in query.items() if k != "token"})
         target = scope.get("root_path", "") + scope["path"] + (f"?{rest}" if rest else "")
         response = RedirectResponse(target, status_code=303)
-        response.set_cookie(
-            TOKEN_COOKIE, str(self.token), httponly=True, samesite="lax", path="/"
-        )
+        response.set_cookie(TOKEN_COOKIE, str(self.token), httponly=True, samesite="lax", path="/")
         return response
 
     @staticmethod
