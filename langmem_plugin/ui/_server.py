@@ -132,7 +132,9 @@ def serve(
     check_bind(host, token)
     out = out or (lambda line: print(line, flush=True))
     app = create_app(memory, read_only=read_only, token=token)
-    shown = "127.0.0.1" if host in {"127.0.0.1", "localhost"} else host
+    shown = {"localhost": "127.0.0.1", "0.0.0.0": socket.gethostname()}.get(host, host)
+    if ":" in shown:  # an IPv6 address
+        shown = f"[{shown}]"
     address = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
     mode = " (read-only)" if read_only else ""
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
 import threading
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -58,6 +60,32 @@ def test_langmem_ui_serves_the_demo_memory_and_prints_its_address(
         assert page.locator("#lessons tr.lesson").count() == 1
         assert page.locator("#archive details.session").count() == 3
         assert page.locator("#read-only").is_visible()
+    finally:
+        proc.terminate()
+        proc.wait(20)
+
+
+def test_langmem_ui_token_without_a_value_makes_a_random_one(demo_copy: Path) -> None:
+    port = free_port()
+    proc = subprocess.Popen(
+        _langmem("ui", "--path", str(demo_copy), "--port", str(port), "--token"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        found = re.search(rf"http://127\.0\.0\.1:{port}/\?token=([\w-]+)", line)
+        assert found is not None, line
+        assert len(found.group(1)) >= 24
+        base = f"http://127.0.0.1:{port}/"
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(base, timeout=10)
+        assert refused.value.code == 401
+        request = urllib.request.Request(base, headers={"X-Langmem-Token": found.group(1)})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 200
     finally:
         proc.terminate()
         proc.wait(20)
