@@ -237,3 +237,18 @@ def test_read_only_hides_every_change_and_refuses_it(
         assert getattr(page.request, method)(_origin(server) + "/actions/forget-item").status == 403
     assert memory.profile(USER).version == version
     assert memory.store.get(NOTE, note) is not None
+
+
+def test_an_action_never_redirects_off_the_inspector(page: Any, server: BackgroundServer) -> None:
+    page.goto(server.url + "users/ada")
+    csrf = _csrf(page)
+    for back in ("//attacker.example/x", "https://attacker.example/", "/\\attacker.example"):
+        form = {**_forget_form("no-such-key", csrf), "back": back}
+        response = page.request.post(
+            _origin(server) + "/actions/forget-item",
+            form=form,
+            headers={"Origin": _origin(server)},
+            max_redirects=0,
+        )
+        assert response.status == 303
+        assert response.headers["location"].startswith("/users/ada?notice="), back
