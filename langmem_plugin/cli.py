@@ -2,9 +2,11 @@
 
 Every command takes ``--path DIR`` (default ``./.memory``), or ``--chroma-url`` with
 ``--checkpoint-url`` for a Chroma server and a checkpoint database; these options may
-come before or after the command name. Errors an operator can fix (a missing folder, a
-server that does not answer, a malformed file) print one line and exit with code 2
-(``LANGMEM_DEBUG=1`` shows the traceback instead).
+come before or after the command name. Without them, a ``langmem.toml`` (or
+``[tool.langmem]`` in ``pyproject.toml``) found from the working directory upward says
+where the memory lives (``langmem config`` shows it). Errors an operator can fix (a
+missing folder, a server that does not answer, a malformed file) print one line and exit
+with code 2 (``LANGMEM_DEBUG=1`` shows the traceback instead).
 
 Examples::
 
@@ -14,6 +16,7 @@ Examples::
     langmem search ada "where does she live?"
     langmem export backup.jsonl && langmem import backup.jsonl --path ./restored
     langmem forget ada
+    langmem backup memory.bak --path ./.memory && langmem restore memory.bak --path ./new
 """
 
 from __future__ import annotations
@@ -114,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("user", help="user id")
     search.add_argument("query", help="what to look for, in natural language")
     search.add_argument("--limit", "-k", type=int, default=5, help="results per kind (5)")
-    export = command("export", "Write every memory, session and message as JSON Lines.")
+    export = command("export", "Write every memory, session, message and checkpoint as JSON Lines.")
     export.add_argument("file", help="output file ('-' for stdout)")
     export.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
     load = command(
@@ -129,12 +132,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     forget.add_argument("user", help="user id")
     forget.add_argument("--dry-run", action="store_true", help="only show what would go")
+    from langmem_plugin._cli_ops import add_commands
+
+    add_commands(command)
     return parser
 
 
 # ---------------------------------------------------------------------------- helpers
 def _open(args: argparse.Namespace, *, must_exist: bool = True, llm: Any = None) -> Any:
     from langmem_plugin._admin import open_memory
+    from langmem_plugin._cli_ops import open_configured
+
+    configured = open_configured(args, must_exist=must_exist, llm=llm)
+    if configured is not None:  # langmem.toml / [tool.langmem], no --path or --chroma-url
+        return configured
 
     return open_memory(
         path=args.path,
@@ -351,7 +362,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
         counts = export_memory(memory, target, progress=_progress_wanted(args.progress))
     print(
         f"exported {counts.items} items, {counts.sessions} sessions, "
-        f"{counts.messages} messages to {args.file}",
+        f"{counts.messages} messages, {counts.checkpoints} checkpoints to {args.file}",
         file=sys.stderr if args.file == "-" else sys.stdout,
     )
     return 0
@@ -367,7 +378,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
         counts = import_memory(memory, source, progress=_progress_wanted(args.progress))
     print(
         f"imported {counts.items} items, {counts.sessions} sessions, "
-        f"{counts.messages} messages into {_where(args)}"
+        f"{counts.messages} messages, {counts.checkpoints} checkpoints into {_where(args)}"
     )
     return 0
 
@@ -395,8 +406,16 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 }
 
 
+def _more_commands() -> dict[str, Callable[[argparse.Namespace], int]]:
+    from langmem_plugin._cli_ops import COMMANDS
+
+    return COMMANDS
+
+
 def _expected_errors() -> tuple[type[BaseException], ...]:
     from langmem_plugin._admin import CheckpointUnavailableError, MemoryNotFoundError
+    from langmem_plugin._backup import BackupError
+    from langmem_plugin._config import ConfigError
     from langmem_plugin._export import ExportFormatError
     from langmem_plugin.history import SessionOwnershipError
     from langmem_plugin.store import FolderInUseError, StoreUnavailableError
@@ -418,6 +437,8 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
         FolderInUseError,
         CheckpointUnavailableError,
         ExportFormatError,
+        ConfigError,
+        BackupError,
         SessionOwnershipError,
         ValueError,
         ImportError,
@@ -437,7 +458,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return _COMMANDS[args.command](args)
+        return {**_COMMANDS, **_more_commands()}[args.command](args)
     except KeyboardInterrupt:
         print("langmem: interrupted", file=sys.stderr)
         return 130

@@ -29,6 +29,7 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.store.base import TTLConfig
 
 from langmem_plugin._checkpoint import (
     CheckpointSpec,
@@ -45,6 +46,7 @@ from langmem_plugin._maintenance import (
     disk_size,
     thread_activity,
 )
+from langmem_plugin._memory_ops import MemoryOperations
 from langmem_plugin.history import ChromaChatMessageHistory, HistoryStorage, SessionInfo
 from langmem_plugin.history._archive import archivable
 from langmem_plugin.history._storage import HISTORY_LABELS, check_id
@@ -97,7 +99,7 @@ def _dims(embeddings: Embeddings) -> int:
     return len(embeddings.embed_query("dimension probe"))
 
 
-class Memory(MemoryFeatures):
+class Memory(MemoryFeatures, MemoryOperations):
     """Long-term store, checkpointer and chat histories of a LangGraph app, wired together.
 
     Build one with ``from_path``, ``from_url`` or ``in_memory`` rather than with the
@@ -176,6 +178,8 @@ class Memory(MemoryFeatures):
         embeddings: Embeddings | str | Any = "local",
         llm: BaseChatModel | str | None = None,
         collection_prefix: str = "langmem",
+        ttl: TTLConfig | None = None,
+        namespace_ttl: dict[str, float] | None = None,
     ) -> Memory:
         """Open or create a memory in ``directory`` (``chroma/`` and ``checkpoints.sqlite``).
 
@@ -184,6 +188,8 @@ class Memory(MemoryFeatures):
             embeddings: Anything ``resolve_embeddings`` accepts; ``"local"`` by default.
             llm: See ``resolve_llm``.
             collection_prefix: Prefix of the Chroma collection names.
+            ttl: The store's LangGraph ``TTLConfig``.
+            namespace_ttl: Store TTL (minutes) by kind, see ``ChromaStore``.
 
         Returns:
             The memory.
@@ -196,6 +202,8 @@ class Memory(MemoryFeatures):
             sql=checkpoints,
             index=cls._index(embeddings),
             collection_prefix=collection_prefix,
+            ttl=ttl,
+            namespace_ttl=namespace_ttl,
         )
         return cls._build(store, checkpoints, llm=llm, path=root, owns_client=True)
 
@@ -208,6 +216,8 @@ class Memory(MemoryFeatures):
         embeddings: Embeddings | str | Any = "local",
         llm: BaseChatModel | str | None = None,
         collection_prefix: str = "langmem",
+        ttl: TTLConfig | None = None,
+        namespace_ttl: dict[str, float] | None = None,
     ) -> Memory:
         """Open a memory on a Chroma server (or directory) and a checkpoint database.
 
@@ -220,6 +230,8 @@ class Memory(MemoryFeatures):
             embeddings: Anything ``resolve_embeddings`` accepts; ``"local"`` by default.
             llm: See ``resolve_llm``.
             collection_prefix: Prefix of the Chroma collection names.
+            ttl: The store's LangGraph ``TTLConfig``.
+            namespace_ttl: Store TTL (minutes) by kind, see ``ChromaStore``.
 
         Returns:
             The memory.
@@ -230,16 +242,21 @@ class Memory(MemoryFeatures):
         spec = parse_checkpoint_url(checkpoint_url)  # validate before opening anything
         sql = spec.target if spec.kind != "memory" else ":memory:"
         index = cls._index(embeddings)
+        options: dict[str, Any] = {"ttl": ttl, "namespace_ttl": namespace_ttl}
         if chroma_url.startswith(("http://", "https://")):
             store = ChromaStore.from_url(
-                chroma_url, sql=sql, index=index, collection_prefix=collection_prefix
+                chroma_url, sql=sql, index=index, collection_prefix=collection_prefix, **options
             )
             path = None
         elif "://" in chroma_url:
             raise ValueError(f"chroma_url {chroma_url!r} is neither http(s):// nor a directory")
         else:
             store = ChromaStore(
-                path=chroma_url, sql=sql, index=index, collection_prefix=collection_prefix
+                path=chroma_url,
+                sql=sql,
+                index=index,
+                collection_prefix=collection_prefix,
+                **options,
             )
             path = Path(chroma_url)
         return cls._build(store, checkpoint_url, llm=llm, path=path, owns_client=True)

@@ -13,6 +13,7 @@ import time
 import uuid
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from os import PathLike
 from pathlib import Path
 from typing import Any, ClassVar
@@ -103,6 +104,10 @@ class ChromaStore(BaseStore):
             ``fields`` (paths such as ``"content"``, ``"a.b"``, ``"arr[*]"``).
         ttl: LangGraph ``TTLConfig`` (``default_ttl`` minutes, ``refresh_on_read``,
             ``sweep_interval_minutes``).
+        namespace_ttl: TTL in minutes by first namespace label, e.g. ``{"episodes":
+            43200}``: a put into such a namespace that carries no TTL (neither its own
+            ``ttl`` nor ``default_ttl``, which LangGraph's ``put`` fills in) gets it. How
+            ``Memory.from_config`` enforces retention per kind of memory.
         collection_prefix: Prefix of the collection and table names, so that several stores
             can share one Chroma and one database. Defaults to ``"langmem"``; a store
             created with neither ``path`` nor ``client`` gets a unique prefix so that it
@@ -129,6 +134,7 @@ class ChromaStore(BaseStore):
         index: IndexConfig | None = None,
         ttl: TTLConfig | None = None,
         collection_prefix: str | None = None,
+        namespace_ttl: dict[str, float] | None = None,
     ) -> None:
         if path is not None and client is not None:
             raise ValueError("Pass either path= or client=, not both.")
@@ -183,6 +189,7 @@ class ChromaStore(BaseStore):
             self.index_config,
             ttl,
             embeddings_available=self.embeddings is not None,
+            namespace_ttl=namespace_ttl,
         )
         self._index: IndexSync | None = None
         if collections.vectors is not None:
@@ -202,7 +209,8 @@ class ChromaStore(BaseStore):
             url: ``http://host:port`` or ``https://host:port``.
             sql: Where the items live: a ``postgresql://`` URL (shared between machines, the
                 scale-out setup) or a SQLite file (shared between processes of one machine).
-            **kwargs: ``index``, ``ttl``, ``collection_prefix`` as for the constructor.
+            **kwargs: ``index``, ``ttl``, ``collection_prefix``, ``namespace_ttl`` as for
+                the constructor.
 
         Raises:
             StoreUnavailableError: The server does not answer.
@@ -450,6 +458,24 @@ class ChromaStore(BaseStore):
         e.g. before a backup of the Chroma folder.
         """
         return self._index.run() if self._index is not None else 0
+
+    def rebuild_index(self) -> int:
+        """Rebuild Chroma's HNSW index from the vectors in SQL; returns how many were indexed.
+
+        The SQL tables are the record and Chroma only an index of them, so a store whose
+        SQL database was copied (``langmem restore`` of a backup) or whose Chroma folder
+        was lost is made whole by this: every vector is marked unindexed, the collection
+        is emptied, and every vector is indexed again (about 1 ms per vector).
+        """
+        if self._index is None:
+            return 0
+        collection = self._index.collection
+        held: list[str] = _translate_errors(lambda: collection.get(include=[])["ids"], self.client)
+        step = self._index.max_batch
+        for chunk in (held[start : start + step] for start in range(0, len(held), step)):
+            _translate_errors(partial(collection.delete, ids=chunk), self.client)
+        self._engine.col.items.reset_index()
+        return self._index.run()
 
     def start_ttl_sweeper(
         self, sweep_interval_minutes: float | None = None

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Callable, Generator, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, overload
@@ -110,10 +110,12 @@ class BatchEngine:
         ttl_config: TTLConfig | None,
         *,
         embeddings_available: bool,
+        namespace_ttl: Mapping[str, float] | None = None,
     ) -> None:
         self.col = collections
         self.index_config = index_config
         self.ttl_config = ttl_config
+        self.namespace_ttl = dict(namespace_ttl or {})
         self.dims: int | None = index_config.get("dims") if index_config else None
         self.embeddings_available = embeddings_available
 
@@ -407,8 +409,8 @@ class BatchEngine:
             )
         return reusable
 
-    @staticmethod
     def _plan_rows(
+        self,
         puts: list[_PreparedPut],
         previous: dict[str, _sql.StoredItem],
         embeddings: dict[str, bytes],
@@ -444,7 +446,7 @@ class BatchEngine:
                     now,
                     rec.new_sequence(),
                     version,
-                    float(op.ttl) if op.ttl else 0.0,
+                    float(op.ttl or self.namespace_ttl.get(op.namespace[0], 0.0)),
                     vectors,
                 )
             )

@@ -477,6 +477,15 @@ class ItemTable:
             )
         )
 
+    def reset_index(self) -> None:
+        """Mark every vector as not in Chroma's index yet and forget the tombstones."""
+
+        def apply(cursor: Cursor) -> None:
+            cursor.execute(f"UPDATE {self.vectors} SET indexed = 0")
+            cursor.execute(f"DELETE FROM {self.tombstones}")
+
+        self.db.transaction(apply)
+
     def tombstoned(self, limit: int) -> list[str]:
         """Ids of deleted vectors to remove from Chroma."""
         return [
