@@ -13,7 +13,6 @@ import time
 import uuid
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
-from functools import partial
 from os import PathLike
 from pathlib import Path
 from typing import Any, ClassVar
@@ -460,22 +459,14 @@ class ChromaStore(BaseStore):
         return self._index.run() if self._index is not None else 0
 
     def rebuild_index(self) -> int:
-        """Rebuild Chroma's HNSW index from the vectors in SQL; returns how many were indexed.
+        """Rebuild Chroma's HNSW index from the vectors in SQL; returns how many it holds.
 
         The SQL tables are the record and Chroma only an index of them, so a store whose
         SQL database was copied (``langmem restore`` of a backup) or whose Chroma folder
         was lost is made whole by this: every vector is marked unindexed, the collection
         is emptied, and every vector is indexed again (about 1 ms per vector).
         """
-        if self._index is None:
-            return 0
-        collection = self._index.collection
-        held: list[str] = _translate_errors(lambda: collection.get(include=[])["ids"], self.client)
-        step = self._index.max_batch
-        for chunk in (held[start : start + step] for start in range(0, len(held), step)):
-            _translate_errors(partial(collection.delete, ids=chunk), self.client)
-        self._engine.col.items.reset_index()
-        return self._index.run()
+        return self._index.rebuild() if self._index is not None else 0
 
     def start_ttl_sweeper(
         self, sweep_interval_minutes: float | None = None

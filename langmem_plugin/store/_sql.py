@@ -477,14 +477,16 @@ class ItemTable:
             )
         )
 
-    def reset_index(self) -> None:
-        """Mark every vector as not in Chroma's index yet and forget the tombstones."""
+    def reset_index(self) -> int:
+        """Mark every vector as not in Chroma's index yet, forget the tombstones; count them."""
 
-        def apply(cursor: Cursor) -> None:
+        def apply(cursor: Cursor) -> int:
             cursor.execute(f"UPDATE {self.vectors} SET indexed = 0")
             cursor.execute(f"DELETE FROM {self.tombstones}")
+            cursor.execute(f"SELECT count(*) FROM {self.vectors}")
+            return int(cursor.fetchall()[0][0])
 
-        self.db.transaction(apply)
+        return self.db.transaction(apply)
 
     def tombstoned(self, limit: int) -> list[str]:
         """Ids of deleted vectors to remove from Chroma."""
