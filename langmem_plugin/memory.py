@@ -5,7 +5,8 @@ the long-term ``ChromaStore``) and ``./.memory/checkpoints.sqlite`` (LangGraph's
 ``SqliteSaver``, and the store's items beside the checkpoints).
 ``Memory.from_url("http://chroma:8000", "postgresql://...")`` does the
 same against a Chroma server and PostgreSQL. ``Memory.in_memory()`` is for tests and
-notebooks.
+notebooks. ``Memory.from_config()`` opens what a ``langmem.toml`` describes (backend,
+models, budgets, retention; see ``langmem_plugin._config``).
 
 Convention: a chat session id is the LangGraph ``thread_id`` of the same conversation.
 Every message of it is archived once as a store item in ``("archive", user_id,
