@@ -52,7 +52,7 @@ from pathlib import Path
 from typing import IO, Any, TypeVar
 
 from langchain_core.messages import BaseMessage
-from langgraph.store.base import _validate_namespace as validate_put_namespace
+from langgraph.store.base import InvalidNamespaceError, PutOp, validate_op_namespace
 from tqdm import tqdm
 
 from langmem_plugin._admin import history_storage
@@ -253,12 +253,21 @@ def _text(record: dict[str, Any], name: str, where: str) -> str:
     return str(value)
 
 
+def _validate_put_namespace(namespace: tuple[str, ...]) -> None:
+    """What ``BaseStore.put`` accepts: labels, non-empty, not under ``"langgraph"``."""
+    if not namespace:
+        raise InvalidNamespaceError("Namespace cannot be empty.")
+    validate_op_namespace(PutOp(namespace, "", None))
+    if namespace[0] == "langgraph":
+        raise InvalidNamespaceError(f'Root label cannot be "langgraph". Got: {namespace}')
+
+
 def _check_item(record: dict[str, Any], where: str) -> None:
     namespace = _need(record, "namespace", list, where)
     if not all(isinstance(label, str) for label in namespace):
         raise _fail(where, "namespace labels must be strings", namespace)
     try:
-        validate_put_namespace(tuple(namespace))
+        _validate_put_namespace(tuple(namespace))
     except Exception as error:
         raise _fail(where, f"invalid namespace ({error})", namespace) from error
     _need(record, "key", str, where)

@@ -133,3 +133,20 @@ def test_the_cli_uses_the_config_file_when_no_path_is_given(
     err = capsys.readouterr().err
     assert "'retention.notes_days'" in err
     assert str(tmp_path / "langmem.toml") in err
+
+
+@pytest.mark.server
+@pytest.mark.postgres
+def test_from_config_opens_a_chroma_server_with_postgresql(
+    tmp_path: Path, chroma_url: str, fresh_postgres_url: str
+) -> None:
+    (tmp_path / "langmem.toml").write_text(
+        f'chroma_url = "{chroma_url}"\ncheckpoint_url = "{fresh_postgres_url}"\n'
+        "[retention]\nnotes_days = 1\n"
+    )
+    with memory_class().from_config(tmp_path / "langmem.toml") as memory:
+        assert memory.path is None
+        assert repr(memory).endswith("checkpoints=postgres)")
+        memory.store.put(("memories", "ada"), "tea", {"content": "Ada drinks green tea"})
+        assert _records(memory)[("memories", "ada"), "tea"].ttl == 1440
+        assert type(memory.checkpointer).__name__ == "PostgresSaver"
