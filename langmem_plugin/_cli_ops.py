@@ -1,4 +1,4 @@
-"""The ``langmem config``, ``backup`` and ``restore`` commands, and opening from the config.
+"""``langmem config``, ``backup``, ``restore`` and ``retention``, and opening from the config.
 
 Kept out of ``cli.py`` so that the command line stays a list of thin commands:
 ``add_commands`` adds the parsers, ``COMMANDS`` maps their names to the handlers, and
@@ -36,6 +36,10 @@ def add_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None
     )
     restore.add_argument("backup", help="a file written by `langmem backup`")
     restore.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
+    command(
+        "retention",
+        "Apply the configured retention now: sweep expired memories, delete idle conversations.",
+    )
 
 
 def _configured(args: argparse.Namespace) -> Any:
@@ -135,8 +139,24 @@ def _cmd_restore(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_retention(args: argparse.Namespace) -> int:
+    from langmem_plugin.cli import _open
+
+    with _open(args) as memory:
+        report = memory.enforce_retention()
+        days = memory.retention.history_days if memory.retention is not None else None
+    print(
+        f"deleted {report.expired_items} expired items and "
+        f"{len(report.conversations.sessions)} sessions / "
+        f"{len(report.conversations.threads)} threads idle for more than "
+        f"{'(forever: no limit)' if days is None else f'{days:g} days'}"
+    )
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "config": _cmd_config,
     "backup": _cmd_backup,
     "restore": _cmd_restore,
+    "retention": _cmd_retention,
 }

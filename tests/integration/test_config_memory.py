@@ -128,6 +128,8 @@ def test_the_cli_uses_the_config_file_when_no_path_is_given(
     assert f'path = "{tmp_path / "kept"}"  # file {tmp_path / "langmem.toml"}' in out
     assert "recall_tokens = 700  # env LANGMEM_RECALL_TOKENS" in out
     assert 'notes_days = "forever"  # default' in out
+    assert main(["retention"]) == 0
+    assert "deleted 0 expired items" in capsys.readouterr().out
     (tmp_path / "langmem.toml").write_text('path = "kept"\n[retention]\nnotes_days = -1\n')
     assert main(["stats"]) == 2
     err = capsys.readouterr().err
