@@ -12,7 +12,9 @@ half-written), taken while another process keeps writing (the file is in WAL mod
 the writer is not blocked). It does not open the folder as a ``Memory``: a running app
 holds the folder's lock (``FolderInUseError``), and backup must not need it. The output
 is one SQLite file with a ``langmem_backup`` table (format, version, time, source), in
-rollback-journal mode so that it is self-contained.
+rollback-journal mode so that it is self-contained, and vacuumed: pages the memory had
+freed (deleted data) are not carried into it. A backup holds what the memory held when it
+was taken; ``langmem forget`` does not reach into backup files.
 
 Restore copies the backup into a new folder's ``checkpoints.sqlite`` (again with the
 backup API), drops the ``langmem_backup`` table, then opens the store and rebuilds
@@ -150,6 +152,7 @@ def backup_folder(directory: str | Path, out: str | Path, *, progress: bool = Fa
     ):
         pages = _copy(source, copy, "backup", progress)
         copy.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
+        copy.execute("VACUUM")  # free pages (deleted data) are not carried into the backup
         copy.execute(f"CREATE TABLE {_META} (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
         meta = {
             "format": BACKUP_FORMAT,
