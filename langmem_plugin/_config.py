@@ -124,9 +124,10 @@ class MemoryConfig(BaseModel):
     """The validated configuration of a memory (every key optional).
 
     Attributes:
-        path: The memory folder (``chroma/`` and ``checkpoints.sqlite``); relative paths
-            are relative to the configuration file's directory. Default ``.memory`` when
-            no ``chroma_url`` is given.
+        path: The memory folder (``chroma/`` and ``checkpoints.sqlite``); a relative path
+            in the file is relative to the file's directory, one from the environment or
+            an argument to the working directory. Default ``.memory`` when no
+            ``chroma_url`` is given.
         chroma_url: A Chroma server, ``http(s)://host:port`` (needs ``checkpoint_url``).
         checkpoint_url: ``postgresql://...``, ``sqlite:///file`` or a file path.
         embeddings: ``"local"`` (the bundled MiniLM) or ``"provider:model"``.
