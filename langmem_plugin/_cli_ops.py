@@ -62,9 +62,11 @@ def open_configured(args: argparse.Namespace, *, must_exist: bool, llm: Any) -> 
     loaded = _configured(args)
     if loaded is None:
         return None
-    from langmem_plugin._admin import MemoryNotFoundError, memory_class
+    from langmem_plugin._admin import MemoryNotFoundError, _check_postgres, memory_class
 
     config = loaded.config
+    if (config.checkpoint_url or "").startswith(("postgresql://", "postgres://")):
+        _check_postgres(config.checkpoint_url or "")  # one clear line when it is down
     root = Path(config.path or DEFAULT_PATH)
     if must_exist and config.chroma_url is None and not (root / "chroma").is_dir():
         raise MemoryNotFoundError(

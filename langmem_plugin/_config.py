@@ -45,6 +45,7 @@ import tomllib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
@@ -190,7 +191,10 @@ class LoadedConfig:
             yield name, value, self.sources.get(name, "default")
 
     def render(self) -> str:
-        """The effective configuration as TOML-like lines with each value's source."""
+        """The effective configuration as TOML-like lines with each value's source.
+
+        Passwords in URLs are shown as ``***``.
+        """
         lines = [f"# configuration file: {self.file or '(none found)'}"]
         table = ""
         for name, value, source in self.items():
@@ -199,9 +203,18 @@ class LoadedConfig:
                 lines.append(f"\n[{head}]")
                 table = head
             shown = "forever" if value is None and head == "retention" else value
+            if key.endswith("_url") and isinstance(shown, str):
+                shown = _without_password(shown)
             text = "(not set)" if shown is None else _toml_value(shown)
             lines.append(f"{key} = {text}  # {source}")
         return "\n".join(lines)
+
+
+def _without_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")))
 
 
 def _toml_value(value: Any) -> str:

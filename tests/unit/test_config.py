@@ -143,3 +143,11 @@ def test_invalid_toml_and_a_missing_file_are_reported(tmp_path: Path) -> None:
         load_config(bad, environ={})
     with pytest.raises(ConfigError, match="does not exist"):
         load_config(tmp_path / "missing.toml", environ={})
+
+
+def test_the_rendered_configuration_hides_passwords(tmp_path: Path) -> None:
+    file = tmp_path / "langmem.toml"
+    file.write_text('checkpoint_url = "postgresql://app:s3cret@db:5432/langgraph"\n')
+    rendered = load_config(file, environ={}).render()
+    assert 'checkpoint_url = "postgresql://app:***@db:5432/langgraph"' in rendered
+    assert "s3cret" not in rendered
