@@ -21,6 +21,8 @@ import asyncio
 import os
 import threading
 import warnings
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -51,6 +53,7 @@ from langmem_plugin.history._storage import HISTORY_LABELS, check_id
 from langmem_plugin.nodes._features import MemoryFeatures
 from langmem_plugin.retriever import MemoryRetriever
 from langmem_plugin.store import ChromaStore
+from langmem_plugin.store._crypto import checkpoint_serde
 
 __all__ = ["CleanupResult", "Memory", "MemoryClosedError", "ThreadNotFoundError"]
 
@@ -159,11 +162,16 @@ class Memory(MemoryFeatures):
             if isinstance(checkpoint, CheckpointSpec)
             else parse_checkpoint_url(checkpoint)
         )
+        serde = checkpoint_serde(store.encryption)  # encrypted store: encrypted checkpoints
+        if serde is not None:
+            self._spec = replace(self._spec, serde=serde)
         self._history_storage = HistoryStorage(store)
         self._owns_client = owns_client
         self._lock = threading.RLock()
         self._closed = False
-        self._shared_memory_saver = InMemorySaver() if self._spec.kind == "memory" else None
+        self._shared_memory_saver = (
+            InMemorySaver(serde=self._spec.serde) if self._spec.kind == "memory" else None
+        )
         self._sync_saver: OpenedSaver = open_saver(self._spec, self._shared_memory_saver)
         self._async_savers: dict[asyncio.AbstractEventLoop, asyncio.Task[OpenedSaver]] = {}
 
@@ -176,6 +184,8 @@ class Memory(MemoryFeatures):
         embeddings: Embeddings | str | Any = "local",
         llm: BaseChatModel | str | None = None,
         collection_prefix: str = "langmem",
+        redact: bool | Callable[[str], str] | None = None,
+        encryption_key: str | None = None,
     ) -> Memory:
         """Open or create a memory in ``directory`` (``chroma/`` and ``checkpoints.sqlite``).
 
@@ -184,6 +194,10 @@ class Memory(MemoryFeatures):
             embeddings: Anything ``resolve_embeddings`` accepts; ``"local"`` by default.
             llm: See ``resolve_llm``.
             collection_prefix: Prefix of the Chroma collection names.
+            redact: PII redaction before anything is stored or embedded (``True`` or a
+                ``str -> str`` function); see ``ChromaStore``.
+            encryption_key: Encrypts values, archived turns and checkpoints at rest
+                (default ``$LANGMEM_ENCRYPTION_KEY``); see ``ChromaStore``.
 
         Returns:
             The memory.
@@ -196,6 +210,8 @@ class Memory(MemoryFeatures):
             sql=checkpoints,
             index=cls._index(embeddings),
             collection_prefix=collection_prefix,
+            redact=redact,
+            encryption_key=encryption_key,
         )
         return cls._build(store, checkpoints, llm=llm, path=root, owns_client=True)
 
@@ -208,6 +224,8 @@ class Memory(MemoryFeatures):
         embeddings: Embeddings | str | Any = "local",
         llm: BaseChatModel | str | None = None,
         collection_prefix: str = "langmem",
+        redact: bool | Callable[[str], str] | None = None,
+        encryption_key: str | None = None,
     ) -> Memory:
         """Open a memory on a Chroma server (or directory) and a checkpoint database.
 
@@ -220,6 +238,9 @@ class Memory(MemoryFeatures):
             embeddings: Anything ``resolve_embeddings`` accepts; ``"local"`` by default.
             llm: See ``resolve_llm``.
             collection_prefix: Prefix of the Chroma collection names.
+            redact: As for ``from_path``.
+            encryption_key: As for ``from_path`` (the meta table with the salt lives in
+                the checkpoint database).
 
         Returns:
             The memory.
@@ -230,16 +251,21 @@ class Memory(MemoryFeatures):
         spec = parse_checkpoint_url(checkpoint_url)  # validate before opening anything
         sql = spec.target if spec.kind != "memory" else ":memory:"
         index = cls._index(embeddings)
+        privacy: dict[str, Any] = {"redact": redact, "encryption_key": encryption_key}
         if chroma_url.startswith(("http://", "https://")):
             store = ChromaStore.from_url(
-                chroma_url, sql=sql, index=index, collection_prefix=collection_prefix
+                chroma_url, sql=sql, index=index, collection_prefix=collection_prefix, **privacy
             )
             path = None
         elif "://" in chroma_url:
             raise ValueError(f"chroma_url {chroma_url!r} is neither http(s):// nor a directory")
         else:
             store = ChromaStore(
-                path=chroma_url, sql=sql, index=index, collection_prefix=collection_prefix
+                path=chroma_url,
+                sql=sql,
+                index=index,
+                collection_prefix=collection_prefix,
+                **privacy,
             )
             path = Path(chroma_url)
         return cls._build(store, checkpoint_url, llm=llm, path=path, owns_client=True)
@@ -250,6 +276,8 @@ class Memory(MemoryFeatures):
         *,
         embeddings: Embeddings | str | Any = "local",
         llm: BaseChatModel | str | None = None,
+        redact: bool | Callable[[str], str] | None = None,
+        encryption_key: str | None = None,
     ) -> Memory:
         """A memory that lives in this process only (tests, notebooks).
 
@@ -260,11 +288,15 @@ class Memory(MemoryFeatures):
         Args:
             embeddings: Anything ``resolve_embeddings`` accepts; ``"local"`` by default.
             llm: See ``resolve_llm``.
+            redact: As for ``from_path``.
+            encryption_key: As for ``from_path`` (for symmetry: nothing reaches a disk).
 
         Returns:
             The memory.
         """
-        store = ChromaStore(index=cls._index(embeddings))
+        store = ChromaStore(
+            index=cls._index(embeddings), redact=redact, encryption_key=encryption_key
+        )
         return cls._build(store, ":memory:", llm=llm)
 
     @staticmethod
