@@ -101,6 +101,7 @@ _IPV4 = re.compile(
 )
 _IPV6 = re.compile(r"(?<![\w:.])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?![\w:])")
 _TOKEN = re.compile(r"(?<![A-Za-z0-9+/_=-])[A-Za-z0-9+/_=-]{24,}(?![A-Za-z0-9+/_=-])")
+_DIGIT = re.compile(r"\d")
 _ID_PREFIXES = ("call_", "toolu_", "run-", "lc_", "msg_", "chatcmpl-", "resp_", "fc_")
 """Prefixes of message and tool-call ids that LLM providers generate: not secrets."""
 
@@ -196,15 +197,19 @@ def redact_text(text: str) -> str:
         text = pattern.sub("[SECRET]", text)
     text = _BEARER.sub(r"\1\2[SECRET]", text)
     text = _ASSIGNED.sub(r"\1\2[SECRET]\2", text)
-    text = _EMAIL.sub("[EMAIL]", text)
-    text = _IBAN.sub(_iban, text)
-    text = _CARD.sub(_card, text)
-    text = _SSN.sub("[SSN]", text)
-    for pattern in _PHONES:
-        text = pattern.sub(_phone, text)
-    text = _IPV4.sub("[IP]", text)
-    text = _IPV6.sub(_ipv6, text)
-    return _TOKEN.sub(_token, text)
+    if "@" in text:
+        text = _EMAIL.sub("[EMAIL]", text)
+    if _DIGIT.search(text):  # every rule below needs a digit (or a colon for IPv6 "::1")
+        text = _IBAN.sub(_iban, text)
+        text = _CARD.sub(_card, text)
+        text = _SSN.sub("[SSN]", text)
+        for pattern in _PHONES:
+            text = pattern.sub(_phone, text)
+        text = _IPV4.sub("[IP]", text)
+        text = _TOKEN.sub(_token, text)
+    if "::" in text or text.count(":") >= 7:
+        text = _IPV6.sub(_ipv6, text)
+    return text
 
 
 def redact_value(value: Any, redact: Redact, keep: Collection[str] = ()) -> Any:

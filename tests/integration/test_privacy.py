@@ -149,6 +149,19 @@ def test_identifiers_equal_to_the_namespace_or_key_are_kept(tmp_path: Path) -> N
     ]
 
 
+def test_the_save_memory_tool_of_an_in_memory_memory_redacts() -> None:
+    from langmem_plugin.tools import create_memory_tools
+
+    with memory_class().in_memory(embeddings=RecordingEmbeddings(), redact=True) as memory:
+        tools = {t.name: t for t in create_memory_tools(memory.store, user_id="ada")}
+        tools["save_memory"].invoke({"content": f"Ada's card is 4111 1111 1111 1111, {EMAIL}"})
+        (saved,) = memory.store.search(("memories", "ada"))
+        found = tools["search_memory"].invoke({"query": "card"})
+    assert saved.value["content"] == "Ada's card is [CARD], [EMAIL]"
+    assert "[CARD]" in found
+    assert "4111" not in found
+
+
 # ---------------------------------------------------------------------------------- encryption
 def seed(memory: Any, token: str = TOKEN) -> None:
     """Write ``token`` through ingest, the archive, a checkpointed graph and the store."""
@@ -374,3 +387,29 @@ def test_the_cli_reads_the_key_from_the_environment(
     monkeypatch.setenv(ENV_VAR, KEY)
     assert main(["search", "ada", "memory", "--path", str(root)]) == 0
     assert TOKEN in capsys.readouterr().out
+
+
+def test_an_encrypted_store_round_trips_on_both_backends(
+    make_store: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Embedded Chroma + SQLite, and a ``chroma run`` server + PostgreSQL."""
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    index: Any = {"dims": 32, "embed": HashEmbeddings()}
+    store = make_store(index=index, encryption_key=KEY)
+    store.put(("memories", "ada"), "cat", {"content": f"cat {TOKEN}", "n": 1})
+    store.put(("memories", "ada"), "dog", {"content": "a dog", "n": 2})
+    table = store._engine.col.items
+    raw = [str(r[0]) for r in table.db.query(f"SELECT value FROM {table.items}")]
+    assert len(raw) == 2
+    assert all(value.startswith("enc1:") for value in raw)
+    assert not any(TOKEN in value for value in raw)
+    found = store.search(("memories",), query=f"cat {TOKEN}", filter={"n": {"$lt": 2}})
+    assert [(i.key, i.value["content"]) for i in found] == [("cat", f"cat {TOKEN}")]
+    prefix = store.collection_prefix
+    store.close()
+    with pytest.raises(EncryptionKeyError, match="wrong encryption key"):
+        make_store(index=index, collection_prefix=prefix, encryption_key="wrong")
+    with pytest.raises(EncryptionKeyError, match=ENV_VAR):
+        make_store(index=index, collection_prefix=prefix)
+    reopened = make_store(index=index, collection_prefix=prefix, encryption_key=KEY)
+    assert reopened.get(("memories", "ada"), "dog").value == {"content": "a dog", "n": 2}
