@@ -43,9 +43,12 @@ profile facts and lessons from it (:func:`redact_messages`), since a derived fra
 words of an e-mail address split into topics) no longer looks like what it came from, and
 the extraction model then never sees the data. Strings equal to the item's key or to one
 of its namespace labels are kept as they are: they are identifiers (a user id, a thread
-id) that the namespace already holds in the clear, and filters match on them. Not
-redacted: checkpoints, which hold the running thread exactly as the model saw it (use
-encryption at rest for those), and search queries, which are embedded but never stored.
+id) that the namespace already holds in the clear, and filters match on them.
+
+Checkpoints are the one store of content that does not go through ``ChromaStore``: the
+``Memory`` gives its checkpointer a :class:`RedactingSerializer`, which redacts the graph
+state as it is written. Search queries are embedded but never stored, so they are not
+redacted.
 """
 
 from __future__ import annotations
@@ -58,8 +61,16 @@ from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage
+from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 
-__all__ = ["Redact", "redact_messages", "redact_text", "redact_value", "resolve_redactor"]
+__all__ = [
+    "Redact",
+    "RedactingSerializer",
+    "redact_messages",
+    "redact_text",
+    "redact_value",
+    "resolve_redactor",
+]
 
 Redact = Callable[[str], str]
 """A redaction function: text in, redacted text out."""
@@ -248,6 +259,45 @@ def redact_messages(messages: Sequence[BaseMessage], redact: Redact | None) -> l
             ]
         out.append(message.model_copy(update=update))
     return out
+
+
+class RedactingSerializer(JsonPlusSerializer):
+    """LangGraph's checkpoint serializer that redacts graph state before it is written.
+
+    Redacts the strings and messages of a checkpoint's ``channel_values`` and of pending
+    writes; checkpoint ids, versions and channel names are left alone. The graph keeps the
+    original text while a run is in progress (channels live in memory between steps); the
+    next run of the thread loads the redacted state. A subclass of ``JsonPlusSerializer``
+    so that LangGraph's msgpack allowlist (``with_msgpack_allowlist`` copies it) still
+    applies, and it can sit inside LangGraph's ``EncryptedSerializer``.
+    """
+
+    def __init__(self, redact: Redact) -> None:
+        super().__init__()
+        self.redact = redact
+
+    def dumps_typed(self, obj: Any) -> tuple[str, bytes]:
+        """Redact, then serialise as ``JsonPlusSerializer`` does."""
+        if isinstance(obj, dict) and "channel_values" in obj and "channel_versions" in obj:
+            values = {k: _redact_state(v, self.redact) for k, v in obj["channel_values"].items()}
+            obj = {**obj, "channel_values": values}
+        else:
+            obj = _redact_state(obj, self.redact)
+        return super().dumps_typed(obj)
+
+
+def _redact_state(value: Any, redact: Redact) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, BaseMessage):
+        return redact_messages([value], redact)[0]
+    if isinstance(value, list):
+        return [_redact_state(v, redact) for v in value]
+    if isinstance(value, tuple) and not hasattr(value, "_fields"):  # not NamedTuples (Send...)
+        return tuple(_redact_state(v, redact) for v in value)
+    if type(value) is dict:
+        return {k: _redact_state(v, redact) for k, v in value.items()}
+    return value
 
 
 def resolve_redactor(redact: bool | Redact | None) -> Redact | None:

@@ -162,7 +162,7 @@ class Memory(MemoryFeatures):
             if isinstance(checkpoint, CheckpointSpec)
             else parse_checkpoint_url(checkpoint)
         )
-        serde = checkpoint_serde(store.encryption)  # encrypted store: encrypted checkpoints
+        serde = checkpoint_serde(store.encryption, store.redactor)  # as the store does
         if serde is not None:
             self._spec = replace(self._spec, serde=serde)
         self._history_storage = HistoryStorage(store)

@@ -37,6 +37,7 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from langmem_plugin._redact import Redact, RedactingSerializer
 from langmem_plugin.store._errors import EncryptionKeyError
 
 if TYPE_CHECKING:
@@ -148,14 +149,21 @@ class Encryption:
     checkpoint_key: bytes
 
 
-def checkpoint_serde(encryption: Encryption | None) -> Any:
-    """LangGraph's ``EncryptedSerializer`` for the checkpointer (None when not encrypted)."""
-    if encryption is None:
+def checkpoint_serde(encryption: Encryption | None, redact: Redact | None = None) -> Any:
+    """The checkpointer's serializer, or None for LangGraph's default.
+
+    LangGraph's ``EncryptedSerializer`` when encrypted, around a
+    :class:`~langmem_plugin._redact.RedactingSerializer` when redacting.
+    """
+    if encryption is None and redact is None:
         return None
     from langgraph.checkpoint.serde.encrypted import EncryptedSerializer
     from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 
-    return EncryptedSerializer(_CheckpointCipher(encryption.checkpoint_key), JsonPlusSerializer())
+    inner = RedactingSerializer(redact) if redact is not None else JsonPlusSerializer()
+    if encryption is None:
+        return inner
+    return EncryptedSerializer(_CheckpointCipher(encryption.checkpoint_key), inner)
 
 
 def attach_encryption(table: ItemTable, key: str | None, where: str) -> Encryption | None:

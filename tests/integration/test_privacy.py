@@ -104,9 +104,8 @@ def test_an_email_said_in_ingest_reaches_no_file_nor_the_embedder_and_recall_sho
 def test_redaction_covers_the_agent_graph_history_and_direct_store_writes(tmp_path: Path) -> None:
     from langmem_plugin.agent import create_memory_agent
 
-    with memory_class().from_path(
-        tmp_path / "mem", embeddings=RecordingEmbeddings(), redact=True
-    ) as memory:
+    root = tmp_path / "mem"
+    with memory_class().from_path(root, embeddings=RecordingEmbeddings(), redact=True) as memory:
         agent = create_memory_agent(ScriptedChatModel(script=[], default="Got it"), memory=memory)
         agent.invoke({"messages": [HumanMessage(f"write to {EMAIL}")]}, config("agent"))
         memory.end_session("agent")
@@ -121,6 +120,37 @@ def test_redaction_covers_the_agent_graph_history_and_direct_store_writes(tmp_pa
     assert "call me on [PHONE]" in stored
     assert "Ada's mail: [EMAIL]" in stored
     assert [m.content for m in archived][:1] == ["write to [EMAIL]"]
+    assert hits(root, EMAIL) == 0  # the agent's checkpoints included
+    assert hits(root, "analytical-engine") == 0
+
+
+def test_a_graph_sees_the_raw_text_during_its_run_and_checkpoints_keep_it_redacted(
+    tmp_path: Path,
+) -> None:
+    seen: list[str] = []
+
+    def reply(state: MessagesState) -> dict[str, Any]:
+        seen.append(str(state["messages"][-1].content))
+        return {"messages": [AIMessage(f"I will write to {EMAIL}")]}
+
+    builder = StateGraph(MessagesState)
+    builder.add_node("reply", reply)
+    builder.add_edge(START, "reply")
+    root = tmp_path / "mem"
+    for key in (None, KEY):  # plain and encrypted checkpoints
+        folder = root / ("encrypted" if key else "plain")
+        with memory_class().from_path(
+            folder, embeddings=RecordingEmbeddings(), redact=True, encryption_key=key
+        ) as memory:
+            graph = memory.compile(builder)
+            graph.invoke({"messages": [HumanMessage(f"my mail is {EMAIL}")]}, config("g"))
+            state = graph.get_state(config("g")).values
+        assert [m.content for m in state["messages"]] == [
+            "my mail is [EMAIL]",
+            "I will write to [EMAIL]",
+        ]
+        assert hits(folder, EMAIL) == 0
+    assert seen == [f"my mail is {EMAIL}", f"my mail is {EMAIL}"]
 
 
 def test_a_custom_redaction_function_replaces_the_default_rules(tmp_path: Path) -> None:

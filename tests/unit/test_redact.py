@@ -204,3 +204,32 @@ def test_resolve_redactor() -> None:
     assert resolve_redactor(custom) is custom
     with pytest.raises(TypeError, match="redact must be"):
         resolve_redactor("yes")  # type: ignore[arg-type]
+
+
+def test_the_checkpoint_serializer_redacts_channel_values_only() -> None:
+    from langchain_core.messages import AIMessage, HumanMessage
+
+    from langmem_plugin._redact import RedactingSerializer
+
+    serde = RedactingSerializer(redact_text)
+    checkpoint = {
+        "v": 4,
+        "id": "1f0c-mail-ada@example.com",  # structure is left alone
+        "channel_values": {
+            "messages": [HumanMessage("mail ada@example.com", id="m1")],
+            "note": "call 415-555-2671",
+        },
+        "channel_versions": {"messages": "00000000000000000000000000000002.0.4111111111111111"},
+    }
+    loaded = serde.loads_typed(serde.dumps_typed(checkpoint))
+    assert loaded["id"] == checkpoint["id"]
+    assert loaded["channel_versions"] == checkpoint["channel_versions"]
+    assert [m.content for m in loaded["channel_values"]["messages"]] == ["mail [EMAIL]"]
+    assert loaded["channel_values"]["messages"][0].id == "m1"
+    assert loaded["channel_values"]["note"] == "call [PHONE]"
+    write = [AIMessage("", tool_calls=[{"name": "send", "args": {"to": "bob@x.io"}, "id": "c1"}])]
+    (message,) = serde.loads_typed(serde.dumps_typed(write))
+    assert message.tool_calls[0]["args"] == {"to": "[EMAIL]"}
+    clone = serde.with_msgpack_allowlist([("some.module", "Type")])
+    assert isinstance(clone, RedactingSerializer)
+    assert clone.loads_typed(clone.dumps_typed("ada@example.com")) == "[EMAIL]"
