@@ -22,6 +22,8 @@ import asyncio
 import os
 import threading
 import warnings
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -54,6 +56,7 @@ from langmem_plugin.history._storage import HISTORY_LABELS, check_id
 from langmem_plugin.nodes._features import MemoryFeatures
 from langmem_plugin.retriever import MemoryRetriever
 from langmem_plugin.store import ChromaStore
+from langmem_plugin.store._crypto import checkpoint_serde
 
 __all__ = ["CleanupResult", "Memory", "MemoryClosedError", "ThreadNotFoundError"]
 
@@ -162,11 +165,16 @@ class Memory(MemoryFeatures, MemoryOperations):
             if isinstance(checkpoint, CheckpointSpec)
             else parse_checkpoint_url(checkpoint)
         )
+        serde = checkpoint_serde(store.encryption, store.redactor)  # as the store does
+        if serde is not None:
+            self._spec = replace(self._spec, serde=serde)
         self._history_storage = HistoryStorage(store)
         self._owns_client = owns_client
         self._lock = threading.RLock()
         self._closed = False
-        self._shared_memory_saver = InMemorySaver() if self._spec.kind == "memory" else None
+        self._shared_memory_saver = (
+            InMemorySaver(serde=self._spec.serde) if self._spec.kind == "memory" else None
+        )
         self._sync_saver: OpenedSaver = open_saver(self._spec, self._shared_memory_saver)
         self._async_savers: dict[asyncio.AbstractEventLoop, asyncio.Task[OpenedSaver]] = {}
 
@@ -181,6 +189,8 @@ class Memory(MemoryFeatures, MemoryOperations):
         collection_prefix: str = "langmem",
         ttl: TTLConfig | None = None,
         namespace_ttl: dict[str, float] | None = None,
+        redact: bool | Callable[[str], str] | None = None,
+        encryption_key: str | None = None,
     ) -> Memory:
         """Open or create a memory in ``directory`` (``chroma/`` and ``checkpoints.sqlite``).
 
@@ -191,6 +201,10 @@ class Memory(MemoryFeatures, MemoryOperations):
             collection_prefix: Prefix of the Chroma collection names.
             ttl: The store's LangGraph ``TTLConfig``.
             namespace_ttl: Store TTL (minutes) by kind, see ``ChromaStore``.
+            redact: PII redaction before anything is stored or embedded (``True`` or a
+                ``str -> str`` function); see ``ChromaStore``.
+            encryption_key: Encrypts values, archived turns and checkpoints at rest
+                (default ``$LANGMEM_ENCRYPTION_KEY``); see ``ChromaStore``.
 
         Returns:
             The memory.
@@ -205,6 +219,8 @@ class Memory(MemoryFeatures, MemoryOperations):
             collection_prefix=collection_prefix,
             ttl=ttl,
             namespace_ttl=namespace_ttl,
+            redact=redact,
+            encryption_key=encryption_key,
         )
         return cls._build(store, checkpoints, llm=llm, path=root, owns_client=True)
 
@@ -219,6 +235,8 @@ class Memory(MemoryFeatures, MemoryOperations):
         collection_prefix: str = "langmem",
         ttl: TTLConfig | None = None,
         namespace_ttl: dict[str, float] | None = None,
+        redact: bool | Callable[[str], str] | None = None,
+        encryption_key: str | None = None,
     ) -> Memory:
         """Open a memory on a Chroma server (or directory) and a checkpoint database.
 
@@ -233,6 +251,9 @@ class Memory(MemoryFeatures, MemoryOperations):
             collection_prefix: Prefix of the Chroma collection names.
             ttl: The store's LangGraph ``TTLConfig``.
             namespace_ttl: Store TTL (minutes) by kind, see ``ChromaStore``.
+            redact: As for ``from_path``.
+            encryption_key: As for ``from_path`` (the meta table with the salt lives in
+                the checkpoint database).
 
         Returns:
             The memory.
@@ -243,7 +264,12 @@ class Memory(MemoryFeatures, MemoryOperations):
         spec = parse_checkpoint_url(checkpoint_url)  # validate before opening anything
         sql = spec.target if spec.kind != "memory" else ":memory:"
         index = cls._index(embeddings)
-        options: dict[str, Any] = {"ttl": ttl, "namespace_ttl": namespace_ttl}
+        options: dict[str, Any] = {
+            "ttl": ttl,
+            "namespace_ttl": namespace_ttl,
+            "redact": redact,
+            "encryption_key": encryption_key,
+        }
         if chroma_url.startswith(("http://", "https://")):
             store = ChromaStore.from_url(
                 chroma_url, sql=sql, index=index, collection_prefix=collection_prefix, **options
@@ -268,6 +294,8 @@ class Memory(MemoryFeatures, MemoryOperations):
         *,
         embeddings: Embeddings | str | Any = "local",
         llm: BaseChatModel | str | None = None,
+        redact: bool | Callable[[str], str] | None = None,
+        encryption_key: str | None = None,
     ) -> Memory:
         """A memory that lives in this process only (tests, notebooks).
 
@@ -278,11 +306,15 @@ class Memory(MemoryFeatures, MemoryOperations):
         Args:
             embeddings: Anything ``resolve_embeddings`` accepts; ``"local"`` by default.
             llm: See ``resolve_llm``.
+            redact: As for ``from_path``.
+            encryption_key: As for ``from_path`` (for symmetry: nothing reaches a disk).
 
         Returns:
             The memory.
         """
-        store = ChromaStore(index=cls._index(embeddings))
+        store = ChromaStore(
+            index=cls._index(embeddings), redact=redact, encryption_key=encryption_key
+        )
         return cls._build(store, ":memory:", llm=llm)
 
     @staticmethod

@@ -40,6 +40,7 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.store.base import BaseStore
 from pydantic import BaseModel, Field, create_model
 
+from langmem_plugin._redact import redact_messages
 from langmem_plugin.nodes import _offline
 from langmem_plugin.nodes._context import Scope
 from langmem_plugin.nodes._scheduler import LLMCallCounter, Scheduler
@@ -363,6 +364,8 @@ class MemoryPipeline:
         """
         report = RunReport()
         messages = [m for m in messages if not isinstance(m, SystemMessage)]
+        # derive from redacted text when the store redacts (see langmem_plugin._redact)
+        messages = redact_messages(messages, getattr(self.store, "redactor", None))
         if not messages:
             return report
         ended = ended_at or datetime.now(UTC)

@@ -30,7 +30,9 @@ from langgraph.store.base import (
     tokenize_path,
 )
 
+from langmem_plugin._redact import resolve_redactor
 from langmem_plugin.store import _records as rec
+from langmem_plugin.store._crypto import attach_encryption, resolve_key
 from langmem_plugin.store._engine import BatchEngine, Change, Collections, Embed, Step
 from langmem_plugin.store._errors import (
     ChromaStoreError,
@@ -111,6 +113,12 @@ class ChromaStore(BaseStore):
             can share one Chroma and one database. Defaults to ``"langmem"``; a store
             created with neither ``path`` nor ``client`` gets a unique prefix so that it
             starts empty.
+        redact: ``True`` replaces personal data and secrets in every value with typed
+            placeholders (``[EMAIL]``, ``[PHONE]``...) before it is stored or embedded; a
+            ``str -> str`` function applies your own rules (see ``langmem_plugin._redact``).
+        encryption_key: Encrypts values at rest (AES-256-GCM, key derived with scrypt; see
+            ``langmem_plugin.store._crypto``). Defaults to ``$LANGMEM_ENCRYPTION_KEY``. A
+            wrong or missing key for an encrypted store raises ``EncryptionKeyError``.
 
     Example:
         ```python
@@ -134,6 +142,8 @@ class ChromaStore(BaseStore):
         ttl: TTLConfig | None = None,
         collection_prefix: str | None = None,
         namespace_ttl: dict[str, float] | None = None,
+        redact: bool | Callable[[str], str] | None = None,
+        encryption_key: str | None = None,
     ) -> None:
         if path is not None and client is not None:
             raise ValueError("Pass either path= or client=, not both.")
@@ -154,13 +164,23 @@ class ChromaStore(BaseStore):
         if path is not None:
             self._folder_lock = _FolderLock.acquire(Path(path))
         try:
-            if client is None:
-                client = _make_client(path)
-                if path is None and collection_prefix is None:
-                    prefix = f"langmem-{uuid.uuid4().hex[:12]}"
-                    owns_collections = True
+            if client is None and path is None and collection_prefix is None:
+                prefix = f"langmem-{uuid.uuid4().hex[:12]}"
+                owns_collections = True
             if sql is None:
                 sql = ":memory:" if path is None else Path(path) / "store.sqlite3"
+            # the SQL side and the encryption key are checked before Chroma is opened, so a
+            # wrong or missing key fails without writing a byte
+            self._db = open_database(sql)
+            try:
+                table = ItemTable(self._db, prefix)
+                where = f"store {prefix!r}"
+                self.encryption = attach_encryption(table, resolve_key(encryption_key), where)
+            except BaseException:
+                self._db.close()
+                raise
+            if client is None:
+                client = _make_client(path)
             self.client = client
             self.collection_prefix = prefix
             self.index_config, self.embeddings = _resolve_index(index)
@@ -171,9 +191,10 @@ class ChromaStore(BaseStore):
             self._sweeper: threading.Thread | None = None
             self._sweeper_stop = threading.Event()
             self._closed = False
-            self._db = open_database(sql)
+            self.redactor = resolve_redactor(redact)
+            """The PII redaction function of every write (None: off)."""
             try:
-                collections = self._open_collections()
+                collections = self._open_collections(table)
             except BaseException:
                 self._db.close()
                 raise
@@ -189,6 +210,7 @@ class ChromaStore(BaseStore):
             ttl,
             embeddings_available=self.embeddings is not None,
             namespace_ttl=namespace_ttl,
+            redact=self.redactor,
         )
         self._index: IndexSync | None = None
         if collections.vectors is not None:
@@ -217,7 +239,7 @@ class ChromaStore(BaseStore):
         return cls(client=http_client(url), sql=sql, **kwargs)
 
     # ------------------------------------------------------------------ collections
-    def _open_collections(self) -> Collections:
+    def _open_collections(self, table: ItemTable) -> Collections:
         def open_all() -> Collections:
             vectors = None
             if self.index_config and self.embeddings is not None:
@@ -235,11 +257,7 @@ class ChromaStore(BaseStore):
                         f"this store is configured with dims={dims}. Use another "
                         "collection_prefix for a different embedding model."
                     )
-            return Collections(
-                ItemTable(self._db, self.collection_prefix),
-                vectors,
-                int(self.client.get_max_batch_size()),
-            )
+            return Collections(table, vectors, int(self.client.get_max_batch_size()))
 
         collections: Collections = _translate_errors(open_all, self.client)
         _translate_errors(

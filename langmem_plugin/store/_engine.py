@@ -47,6 +47,7 @@ from langgraph.store.base import (
     validate_op_namespace,
 )
 
+from langmem_plugin._redact import redact_value
 from langmem_plugin.store import _records as rec
 from langmem_plugin.store import _sql
 from langmem_plugin.store._errors import EmbeddingDimensionError
@@ -111,8 +112,10 @@ class BatchEngine:
         *,
         embeddings_available: bool,
         namespace_ttl: Mapping[str, float] | None = None,
+        redact: Callable[[str], str] | None = None,
     ) -> None:
         self.col = collections
+        self.redact = redact
         self.index_config = index_config
         self.ttl_config = ttl_config
         self.namespace_ttl = dict(namespace_ttl or {})
@@ -175,6 +178,11 @@ class BatchEngine:
                     raise InvalidNamespaceError("Namespace cannot be empty.")
                 _sql.join_namespace(op.namespace)
                 iid = rec.item_id(op.namespace, op.key)
+                if self.redact is not None and op.value is not None:
+                    # the one place where PII redaction runs: before the value is encoded
+                    # and before its texts are embedded (see langmem_plugin._redact)
+                    keep = {op.key, *op.namespace}
+                    op = op._replace(value=redact_value(op.value, self.redact, keep))
                 document = (
                     None if op.value is None else rec.encode_value(op.namespace, op.key, op.value)
                 )
