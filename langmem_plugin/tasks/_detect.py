@@ -62,7 +62,14 @@ _COMMITMENT = re.compile(
 _LEAD_WORDS = re.compile(r"^(?:please|also|still|really|definitely|to|about)\s+", re.I)
 _TRAIL = re.compile(r"[\s,;:.!?]+$|\s+(?:please|ok|okay|thanks|thank you)[\s.!?]*$", re.I)
 _DANGLING = re.compile(r"\s+(?:by|before|on|until|till|due|for|at|no later than)$", re.I)
-_CLAUSE = re.compile(r"\s*(?:,\s*|\s+)(?:and|but|because|so|since)\s+(?:I|it|that|then)\b.*$", re.I)
+# Where the task ends and the rest of the sentence begins: "..., and I want coffee",
+# "..., it expires soon", "... because it expires".
+_CLAUSE = re.compile(
+    r"\s*(?:(?:,\s*|\s+)(?:and|but|because|so|since|as)\s+(?:I|it|that|then|we|this)\b"
+    r"|,\s*(?:I|it|that|this|we|he|she|they|which|because|since|so|as|then|otherwise)\b"
+    r"|\s+because\b).*$",
+    re.I,
+)
 
 #: Longest description kept (words): longer "tasks" are usually not one.
 MAX_WORDS = 16
@@ -71,6 +78,7 @@ MAX_WORDS = 16
 def _describe(what: str, due_span: tuple[int, int] | None) -> str:
     if due_span is not None:
         what = (what[: due_span[0]] + " " + what[due_span[1] :]).strip()
+        what = re.sub(r"\s+([,;:.!?])", r"\1", what)
     what = _CLAUSE.sub("", what)
     for _ in range(3):
         what = _TRAIL.sub("", what)
