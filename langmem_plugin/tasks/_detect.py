@@ -3,7 +3,8 @@
 The rules read the user's messages only and recognise explicit requests and commitments:
 
 * ``"remind me to ..."`` / ``"remind me about ..."`` (also "can you remind me to ...");
-* ``"don't let me forget (to) ..."`` / ``"don't forget to ..."`` / ``"make sure I ..."``;
+* ``"don't let me forget (to) ..."`` / ``"make sure I ..."`` (not "don't forget to ...",
+  which in conversation is as often advice to the listener);
 * ``"I need to ... by <date>"`` and its cousins ("I have to", "I must", "I've got to",
   "I should", "I promised to"), **only with a due date**: without one, "I need to think
   about it" is talk, not a task.
@@ -49,14 +50,22 @@ class TaskProposal:
 _APOS = "['\u2019]"
 _REQUEST = re.compile(
     r"\b(?:remind\s+me\s+(?:to|about|that\s+I\s+(?:need|have)\s+to|that)"
-    rf"|(?:do\s+not|don{_APOS}?t)\s+(?:let\s+me\s+forget|forget)(?:\s+to|\s+about)?"
+    rf"|(?:do\s+not|don{_APOS}?t)\s+let\s+me\s+forget(?:\s+to|\s+about)?"
     r"|make\s+sure\s+(?:that\s+)?I(?:\s+remember\s+to)?)\s+(?P<what>.+)",
     re.I,
 )
+# "remind me" is a request when said to the assistant: at the start of a sentence or
+# clause, or after "please", "can you"... ("Moments like these remind me to ..." is not).
+_ASKED = re.compile(
+    r"(?:^|[,;:!-]|\b(?:please|pls|kindly|you|and|also|just|to|so|then|oh|ok|okay))\s*$", re.I
+)
 _NEGATED = re.compile(rf"\b(?:do\s+not|don{_APOS}?t|no\s+need\s+to)\s+remind\s+me\b", re.I)
+# "I need to / have to / must / should / promised to / 've got to ...": "to" is required
+# where the verb has another sense ("I have no plans", "I got a dog").
 _COMMITMENT = re.compile(
-    rf"\bI(?:{_APOS}ve|\s+have)?\s*(?:need|have|must|got|should|promised|ha(?:ve|s)\s+got)"
-    r"(?:\s+to)?\s+(?P<what>.+)",
+    rf"\bI(?:\s+(?:really|still|also|definitely|just))?(?:{_APOS}ve\s+got\s+to"
+    r"|\s+have\s+got\s+to|\s+(?:need|have|got|promised|ought)\s+to|\s+must|\s+should)"
+    r"\s+(?P<what>.+)",
     re.I,
 )
 _LEAD_WORDS = re.compile(r"^(?:please|also|still|really|definitely|to|about)\s+", re.I)
@@ -92,6 +101,8 @@ def _from_sentence(sentence: str, now: datetime) -> tuple[str, datetime | None] 
     if _NEGATED.search(sentence):
         return None
     request = _REQUEST.search(sentence)
+    if request is not None and not _ASKED.search(sentence[: request.start()]):
+        request = None
     match = request or _COMMITMENT.search(sentence)
     if match is None:
         return None

@@ -260,7 +260,8 @@ def test_parse_due_takes_dates_iso_strings_and_phrases() -> None:
         ("Can you remind me to water the plants?", "Water the plants", None),
         ("Please remind me about the dentist tomorrow", "The dentist", end(2026, 11, 26)),
         ("Don't let me forget to call mom tonight!", "Call mom", end(2026, 11, 25)),
-        ("don't forget to book the flights", "Book the flights", None),
+        ("Oh, and remind me to book the flights", "Book the flights", None),
+        ("I really need to call the bank by tomorrow", "Call the bank", end(2026, 11, 26)),
         (
             "I need to finish the quarterly report by next Monday, and I want coffee.",
             "Finish the quarterly report",
@@ -291,6 +292,10 @@ def test_rules_find_requests_and_commitments(text: str, description: str, due: d
         "Don't remind me about that again.",
         "Could you remind me what we said?",
         "I live in Lisbon and I love sailing.",
+        # Found in LoCoMo conversations, none a request to the assistant:
+        "Don't forget to prepare emotionally, since the wait can be hard.",  # advice
+        "Moments like these remind me to appreciate the ones I love.",
+        "I have no big events coming up, but I'm hoping to attend a conference next month.",
     ],
 )
 def test_rules_ignore_what_is_not_a_task(text: str) -> None:
