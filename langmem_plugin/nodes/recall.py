@@ -56,7 +56,8 @@ from langmem_plugin._messages import TokenCounter, count_tokens
 from langmem_plugin.nodes._context import Scope
 from langmem_plugin.retriever import MemoryRetriever, parse_time
 from langmem_plugin.retriever._scope import NAMED, ROLES
-from langmem_plugin.tasks._recall import task_context
+from langmem_plugin.tasks._recall import K_TASKS, task_context
+from langmem_plugin.tasks._store import TASKS
 
 __all__ = [
     "ARCHIVE",
@@ -303,6 +304,7 @@ class Recall:
             ("episode", ("episodes_archive", uid), self.k_episodes),
             ("note", ("memories", uid), self.k_notes),
             ("lesson", ("lessons", scope.lesson_owner), self.k_lessons),
+            ("task", (TASKS, uid), K_TASKS),  # shown by task_context, in the same batch
         ]
 
     def _retrieve(self, scope: Scope, query: str) -> tuple[list[Document], list[list[Item]]]:
@@ -318,13 +320,19 @@ class Recall:
         return docs, [list(self.search(ns, query, k)) for _, ns, k in searches]
 
     def _candidates(
-        self, scope: Scope, query: str, present: frozenset[str] = frozenset()
+        self,
+        scope: Scope,
+        query: str,
+        present: frozenset[str] = frozenset(),
+        task_hits: list[Item] | None = None,
     ) -> list[_Entry]:
         docs, found = self._retrieve(scope, query)
         docs = [d for d in docs if str(d.metadata.get("key")) not in present]
         by_kind: dict[str, list[Item]] = {}
         for (kind, _, _), items in zip(self._kind_searches(scope), found, strict=True):
             by_kind.setdefault(kind, []).extend(items)
+        if task_hits is not None:
+            task_hits.extend(by_kind["task"])
 
         def passes(item: Item, floor: float) -> bool:
             score = score_of(item)
@@ -440,15 +448,17 @@ class Recall:
         """
         if not query.strip():
             return RecallResult("")
+        task_hits: list[Item] = []
+        entries = self._candidates(scope, query, frozenset(present), task_hits)
         tasks = task_context(
             self.store,
             scope.user_id,
             query,
             max_tokens=int(self.max_tokens * self.tasks_share),
             tokens=self._tokens,
-            search=self.custom_search,
+            hits=task_hits,
         )
-        chosen = self._pack(self._candidates(scope, query, frozenset(present)), tasks.text)
+        chosen = self._pack(entries, tasks.text)
         if not chosen and not tasks.text:
             return RecallResult("")
 

@@ -12,9 +12,8 @@ Each line carries the task id, so the agent can close it with ``update_task``. T
 takes at most ``share`` of the recall budget (the rest stays for facts, episodes and turns),
 and a line that does not fit is left out (urgent lines are placed first).
 
-Cost: a user without active tasks costs one read of ``("tasks", user)`` (no embedding);
-the similarity search (one more query embedding) runs only when some active task is not
-already shown as due.
+Cost: recall searches ``("tasks", user)`` in the same store batch as the other kinds (one
+query embedding for all, ``hits``), plus one read of the user's tasks (no embedding).
 """
 
 from __future__ import annotations
@@ -27,10 +26,12 @@ from langgraph.store.base import BaseStore, Item
 
 from langmem_plugin.tasks._store import ACTIVE, TASKS, Task, TaskStore
 
-__all__ = ["DUE_SOON", "TASKS_TITLE", "TaskContext", "task_context"]
+__all__ = ["DUE_SOON", "K_TASKS", "TASKS_TITLE", "TaskContext", "task_context"]
 
 #: A task due within this time from now is shown as due, whatever the message.
 DUE_SOON = timedelta(hours=24)
+#: Tasks the similarity search returns (finished ones included, so a few more than shown).
+K_TASKS = 10
 TASKS_TITLE = "The user's open tasks (close one with update_task and its id when it is done):"
 
 SearchFn = Callable[[tuple[str, ...], str, int], Sequence[Item]]
@@ -70,9 +71,10 @@ def task_context(
     *,
     max_tokens: int,
     tokens: Callable[[str], int],
+    hits: Sequence[Item] | None = None,
     search: SearchFn | None = None,
     now: datetime | None = None,
-    k: int = 5,
+    k: int = K_TASKS,
     min_score: float = 0.3,
 ) -> TaskContext:
     """The tasks section for ``query`` ('' when there is nothing to show).
@@ -83,6 +85,8 @@ def task_context(
         query: The latest user message.
         max_tokens: Budget of the section (title included).
         tokens: Token counter of one text.
+        hits: The tasks namespace's search hits for ``query`` (with scores), when the
+            caller searched it already (recall does, batched); else ``search`` runs.
         search: ``(namespace, query, k) -> items`` with scores; default ``store.search``.
         now: The current time (default now).
         k: How many tasks the similarity search considers.
@@ -104,8 +108,10 @@ def task_context(
     others = {t.id: t for t in active if t not in urgent}
     relevant: list[Task] = []
     if others and query.strip():
-        find = search or (lambda ns, q, n: store.search(ns, query=q, limit=n))
-        for item in find((TASKS, user_id), query, k):
+        if hits is None:
+            find = search or (lambda ns, q, n: store.search(ns, query=q, limit=n))
+            hits = find((TASKS, user_id), query, k)
+        for item in hits:
             score = getattr(item, "score", None)
             task = others.pop(item.key, None)
             if task is not None and score is not None and score >= min_score:

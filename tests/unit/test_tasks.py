@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage
+from langgraph.store.memory import InMemoryStore
 
 from langmem_plugin.tasks import (
     IllegalTransitionError,
@@ -18,6 +19,7 @@ from langmem_plugin.tasks import (
 )
 from langmem_plugin.testing import ScriptedChatModel
 from tests.unit.nodes_support import FeatureHost
+from tests.unit.test_nodes_recall import CountingEmbeddings
 
 WED = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)  # a Wednesday
 
@@ -421,3 +423,16 @@ def test_tasks_fit_the_recall_budget() -> None:
 
     assert 0 < text.count("OVERDUE") < 30
     assert count_tokens([SystemMessage(text)]) <= 120
+
+
+def test_recall_with_tasks_still_embeds_the_query_once() -> None:
+    counting = CountingEmbeddings()
+    host = FeatureHost()
+    host.store = InMemoryStore(index={"dims": 384, "embed": counting, "fields": ["content"]})
+    host.tasks.add("ada", "Water the plants")
+    host.tasks.add("ada", "Renew my passport", due=datetime.now(UTC) - timedelta(days=1))
+    counting.queries.clear()
+    text = host.recall_context("ada", "Should I water my garden today?")
+    assert "Water the plants" in text
+    assert "OVERDUE" in text
+    assert counting.queries == ["Should I water my garden today?"]
