@@ -164,6 +164,10 @@ def test_tools_act_for_the_bound_user_only() -> None:
     assert host.tasks.get("ada", mine.id).status == "open"
     assert "Added: [" in add.invoke({"description": "Buy a bike", "priority": "high"})
     assert "Buy a bike (open, high priority)" in listing.invoke({})
+    again = add.invoke({"description": "buy a bike", "due": "2026-12-24"})
+    assert again.startswith("Already tracked: [")
+    assert "due 2026-12-24" in again
+    assert len(host.tasks.list("bob")) == 1
     assert "Renew" not in listing.invoke({})
     assert "Renew my passport" not in host.recall_context("bob", "passport renewal")
 
@@ -436,3 +440,30 @@ def test_recall_with_tasks_still_embeds_the_query_once() -> None:
     assert "Water the plants" in text
     assert "OVERDUE" in text
     assert counting.queries == ["Should I water my garden today?"]
+
+
+def test_an_agent_adds_a_task_for_the_runs_user_and_thread() -> None:
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    from langmem_plugin.agent import create_memory_agent
+
+    host = FeatureHost()
+    call = AIMessage(
+        "",
+        tool_calls=[
+            {
+                "name": "add_task",
+                "args": {"description": "Send Bob the slides", "due": "tomorrow", "user_id": "x"},
+                "id": "c1",
+            }
+        ],
+    )
+    model = ScriptedChatModel(script=[call, "I will send them."])
+    agent = create_memory_agent(model, memory=host, checkpointer=InMemorySaver(), memory_tools=True)
+    config = {"configurable": {"thread_id": "t7", "user_id": "ada"}}
+    agent.invoke({"messages": [HumanMessage("Please send Bob the slides.")]}, config)
+    [task] = host.tasks.list("ada")
+    assert (task.description, task.source, task.thread_id) == ("Send Bob the slides", "agent", "t7")
+    assert task.due is not None
+    assert task.due.date() == (datetime.now(UTC) + timedelta(days=1)).date()
+    assert host.tasks.list("x") == []
