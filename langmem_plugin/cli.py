@@ -17,6 +17,7 @@ Examples::
     langmem export backup.jsonl && langmem import backup.jsonl --path ./restored
     langmem forget ada
     langmem backup memory.bak --path ./.memory && langmem restore memory.bak --path ./new
+    langmem tasks ada --status open
 """
 
 from __future__ import annotations
@@ -135,6 +136,13 @@ def build_parser() -> argparse.ArgumentParser:
     from langmem_plugin._cli_ops import add_commands
 
     add_commands(command)
+    tasks = command("tasks", "List a user's tasks (due first) with their status history.")
+    tasks.add_argument("user", help="user id")
+    tasks.add_argument(
+        "--status",
+        choices=["open", "in_progress", "blocked", "completed", "cancelled"],
+        help="only tasks with this status (default: all)",
+    )
     return parser
 
 
@@ -392,6 +400,22 @@ def _cmd_forget(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_tasks(args: argparse.Namespace) -> int:
+    with _open(args) as memory:
+        found = memory.tasks.list(args.user, status=args.status)
+    if not found:
+        which = f"{args.status} " if args.status else ""
+        print(f"no {which}tasks for user {args.user!r}")
+        return 0
+    for task in found:
+        late = "  OVERDUE" if task.is_overdue() else ""
+        print(f"{task.line()}{late}  [source {task.source}]")
+        for event in task.history:
+            note = f": {_short(event.note, 80)}" if event.note else ""
+            print(f"    {event.at[:16].replace('T', ' ')}  {event.status}{note}")
+    return 0
+
+
 _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "demo": _cmd_demo,
     "chat": _cmd_chat,
@@ -403,6 +427,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "export": _cmd_export,
     "import": _cmd_import,
     "forget": _cmd_forget,
+    "tasks": _cmd_tasks,
 }
 
 
@@ -419,6 +444,7 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
     from langmem_plugin._export import ExportFormatError
     from langmem_plugin.history import SessionOwnershipError
     from langmem_plugin.store import FolderInUseError, StoreUnavailableError
+    from langmem_plugin.tasks import TaskError
 
     try:  # a configured model provider that cannot be reached (no network, bad key)
         from openai import APIConnectionError, AuthenticationError
@@ -440,6 +466,7 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
         ConfigError,
         BackupError,
         SessionOwnershipError,
+        TaskError,
         ValueError,
         ImportError,
         OSError,

@@ -31,6 +31,7 @@ LANGMEM = Path(sys.executable).with_name("langmem")
 COMMANDS = ["demo", "chat", "stats", "users", "sessions", "profile", "search", "export"]
 COMMANDS += ["import", "forget"]
 COMMANDS += ["config", "backup", "restore", "retention"]
+COMMANDS += ["tasks"]
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
