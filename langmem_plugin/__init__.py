@@ -38,6 +38,7 @@ from langmem_plugin.store import (
     InvalidValueError,
     StoreUnavailableError,
 )
+from langmem_plugin.tasks import Task, TaskError, TaskStore
 from langmem_plugin.tools import create_memory_tools
 
 __all__ = [
@@ -72,6 +73,9 @@ __all__ = [
     "SessionInfo",
     "SessionOwnershipError",
     "StoreUnavailableError",
+    "Task",
+    "TaskError",
+    "TaskStore",
     "ThreadNotFoundError",
     "create_memory_agent",
     "create_memory_tools",

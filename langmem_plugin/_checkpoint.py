@@ -35,10 +35,13 @@ class CheckpointSpec:
     Attributes:
         kind: ``"sqlite"``, ``"postgres"`` or ``"memory"``.
         target: The SQLite file path, or the PostgreSQL URL (empty for memory).
+        serde: Serializer given to the savers (None: LangGraph's default).
     """
 
     kind: str
     target: str = ""
+    serde: Any = field(default=None, compare=False, repr=False)
+    """The savers' serializer (LangGraph's ``EncryptedSerializer`` when encrypted), or None."""
 
 
 def parse_checkpoint_url(url: str | Path) -> CheckpointSpec:
@@ -113,13 +116,15 @@ def open_saver(spec: CheckpointSpec, shared_memory: InMemorySaver | None = None)
         The opened saver.
     """
     if spec.kind == "memory":
-        return OpenedSaver(shared_memory if shared_memory is not None else InMemorySaver())
+        return OpenedSaver(
+            shared_memory if shared_memory is not None else InMemorySaver(serde=spec.serde)
+        )
     if spec.kind == "sqlite":
         from langgraph.checkpoint.sqlite import SqliteSaver
 
         Path(spec.target).parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(spec.target, check_same_thread=False)
-        sqlite_saver = SqliteSaver(conn)
+        sqlite_saver = SqliteSaver(conn, serde=spec.serde)
         sqlite_saver.setup()
         return OpenedSaver(sqlite_saver, [conn])
     psycopg_pool, postgres_saver_cls, _, dict_row = _import_postgres()
@@ -131,7 +136,7 @@ def open_saver(spec: CheckpointSpec, shared_memory: InMemorySaver | None = None)
         open=True,
     )
     try:
-        saver = postgres_saver_cls(pool)
+        saver = postgres_saver_cls(pool, serde=spec.serde)
         saver.setup()
     except BaseException:
         pool.close()
@@ -152,14 +157,16 @@ async def aopen_saver(
         The opened saver; close it with ``aclose`` in the same event loop.
     """
     if spec.kind == "memory":
-        return OpenedSaver(shared_memory if shared_memory is not None else InMemorySaver())
+        return OpenedSaver(
+            shared_memory if shared_memory is not None else InMemorySaver(serde=spec.serde)
+        )
     if spec.kind == "sqlite":
         import aiosqlite
         from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
         Path(spec.target).parent.mkdir(parents=True, exist_ok=True)
         conn = await aiosqlite.connect(spec.target)
-        sqlite_saver = AsyncSqliteSaver(conn)
+        sqlite_saver = AsyncSqliteSaver(conn, serde=spec.serde)
         await sqlite_saver.setup()
         return OpenedSaver(sqlite_saver, [conn])
     psycopg_pool, _, async_saver_cls, dict_row = _import_postgres()
@@ -172,7 +179,7 @@ async def aopen_saver(
     )
     await pool.open()
     try:
-        saver = async_saver_cls(pool)
+        saver = async_saver_cls(pool, serde=spec.serde)
         await saver.setup()
     except BaseException:
         await pool.close()

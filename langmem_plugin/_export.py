@@ -1,13 +1,17 @@
 """Export and import a whole memory as JSON Lines (``langmem export`` / ``langmem import``).
 
-The file is UTF-8 text, one JSON object per line (format version 2):
+The file is UTF-8 text, one JSON object per line (format version 3):
 
-1. a header: ``{"type": "langmem-export", "version": 2, "exported_at": <epoch s>,
-   "counts": {"items": n, "sessions": n, "messages": n}}``;
+1. a header: ``{"type": "langmem-export", "version": 3, "exported_at": <epoch s>,
+   "counts": {"items": n, "sessions": n, "messages": n, "checkpoints": n}}``;
 2. every live store item, namespace by namespace in the store's insertion order:
    ``{"type": "item", "namespace": [...], "key": ..., "value": {...}, "created_at":
    <epoch s>, "updated_at": <epoch s>, "ttl": null, "expires_at": null, "indexed":
-   <bool>}``.
+   <bool>}``;
+3. every checkpoint of the checkpointer (``{"type": "checkpoint", ...}``, see
+   ``langmem_plugin._export_checkpoints``), read and written with the checkpointer's own
+   API, so that a graph resumes its threads on the importing memory (SQLite and
+   PostgreSQL alike).
 
 The conversation archive is store items like any other (``("archive", user, session)``
 per message, ``("sessions", user)`` per session, ``("session_owners",)`` claims; see
@@ -22,11 +26,10 @@ expiry time survive the round trip, and nothing reaches into the store's tables.
 text at its indexed fields). Vectors are not exported: the importing memory embeds the
 texts again with its own embeddings (so an export also moves memories to another
 embedding model).
-Checkpoints (short-term thread state) are not part of an export.
-
-Version 1 files (separate ``session`` and ``message`` records) still import: their
-sessions become session records and claims, their messages archive items in their order
-(``seq`` renumbered 0, 1, 2 ... per session, ``occurred_at`` from the stored time).
+Version 2 files (no checkpoints) and version 1 files (separate ``session`` and ``message``
+records) still import: version 1 sessions become session records and claims, their
+messages archive items in their order (``seq`` renumbered 0, 1, 2 ... per session,
+``occurred_at`` from the stored time).
 
 Import validates the whole file before writing anything: a malformed line raises
 ``ExportFormatError`` naming the line and the offending value, and a session that
@@ -43,16 +46,23 @@ import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
 from langchain_core.messages import BaseMessage
-from langgraph.store.base import _validate_namespace as validate_put_namespace
+from langgraph.store.base import InvalidNamespaceError, PutOp, validate_op_namespace
 from tqdm import tqdm
 
 from langmem_plugin._admin import history_storage
+from langmem_plugin._export_checkpoints import (
+    CheckpointRecord,
+    checkpoint_order,
+    checkpoint_records,
+    decode_checkpoint,
+    restore_checkpoints,
+)
 from langmem_plugin.history import SessionOwnershipError
 from langmem_plugin.history._codec import decode_message
 from langmem_plugin.history._storage import ARCHIVE, OWNERS, SESSIONS, archive_value, iso_utc
@@ -69,8 +79,8 @@ __all__ = [
 ]
 
 EXPORT_FORMAT = "langmem-export"
-EXPORT_VERSION = 2
-_READABLE_VERSIONS = (1, 2)
+EXPORT_VERSION = 3
+_READABLE_VERSIONS = (1, 2, 3)
 _CHUNK = 256
 _T = TypeVar("_T")
 
@@ -89,16 +99,18 @@ class TransferCounts:
         items: Store items other than the conversation archive.
         sessions: Chat sessions (session records).
         messages: Archived chat messages.
+        checkpoints: Checkpoints of the checkpointer (LangGraph thread states).
     """
 
     items: int = 0
     sessions: int = 0
     messages: int = 0
+    checkpoints: int = 0
 
     @property
     def total(self) -> int:
         """All records."""
-        return self.items + self.sessions + self.messages
+        return self.items + self.sessions + self.messages + self.checkpoints
 
 
 def _chunks(seq: Sequence[_T], size: int) -> Iterator[Sequence[_T]]:
@@ -140,7 +152,11 @@ def _count(namespaces: Iterable[Sequence[str]]) -> TransferCounts:
 
 # ---------------------------------------------------------------------------- export
 def export_memory(memory: Memory, destination: Source, *, progress: bool = False) -> TransferCounts:
-    """Write every store item of ``memory`` (the conversation archive included) as JSON Lines.
+    """Write every store item (the conversation archive included) and checkpoint as JSON Lines.
+
+    Items are read with ``ChromaStore.dump``; checkpoints with ``checkpointer.list``.
+    On a memory that another process keeps writing, use ``langmem backup`` for a
+    consistent copy (an export reads items and checkpoints one page after the other).
 
     Args:
         memory: The memory to export (any ``Memory``: folder or server).
@@ -154,7 +170,8 @@ def export_memory(memory: Memory, destination: Source, *, progress: bool = False
         memory.flush()  # turns still queued for the archive belong in the export
     now = time.time()
     items = list(memory.store.dump())
-    counts = _count(item.namespace for item in items)
+    checkpoints = list(checkpoint_records(memory.checkpointer))
+    counts = replace(_count(item.namespace for item in items), checkpoints=len(checkpoints))
 
     with _open(destination, "w") as out, _progress(counts.total, "export", progress) as bar:
         header = {
@@ -179,6 +196,9 @@ def export_memory(memory: Memory, destination: Source, *, progress: bool = False
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
             if _kind(item.namespace) is not None:
                 bar.update(1)
+        for record in checkpoints:
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            bar.update(1)
     return counts
 
 
@@ -199,6 +219,7 @@ class _Plan:
     items: list[dict[str, Any]]
     sessions: list[dict[str, Any]]
     messages: list[tuple[dict[str, Any], BaseMessage]]
+    checkpoints: list[CheckpointRecord]
 
 
 def _fail(where: str, problem: str, value: Any) -> ExportFormatError:
@@ -232,12 +253,21 @@ def _text(record: dict[str, Any], name: str, where: str) -> str:
     return str(value)
 
 
+def _validate_put_namespace(namespace: tuple[str, ...]) -> None:
+    """What ``BaseStore.put`` accepts: labels, non-empty, not under ``"langgraph"``."""
+    if not namespace:
+        raise InvalidNamespaceError("Namespace cannot be empty.")
+    validate_op_namespace(PutOp(namespace, "", None))
+    if namespace[0] == "langgraph":
+        raise InvalidNamespaceError(f'Root label cannot be "langgraph". Got: {namespace}')
+
+
 def _check_item(record: dict[str, Any], where: str) -> None:
     namespace = _need(record, "namespace", list, where)
     if not all(isinstance(label, str) for label in namespace):
         raise _fail(where, "namespace labels must be strings", namespace)
     try:
-        validate_put_namespace(tuple(namespace))
+        _validate_put_namespace(tuple(namespace))
     except Exception as error:
         raise _fail(where, f"invalid namespace ({error})", namespace) from error
     _need(record, "key", str, where)
@@ -277,7 +307,7 @@ def _check_message(record: dict[str, Any], where: str) -> BaseMessage:
 
 
 def _read_plan(lines: Sequence[str], name: str) -> _Plan:
-    plan = _Plan([], [], [])
+    plan = _Plan([], [], [], [])
     owners: dict[str, str] = {}
     header_seen = False
     for number, line in enumerate(lines, start=1):
@@ -320,6 +350,11 @@ def _read_plan(lines: Sequence[str], name: str) -> _Plan:
                     (record["session_id"], record["user_id"]),
                 )
             plan.messages.append((record, message))
+        elif kind == "checkpoint":
+            try:
+                plan.checkpoints.append(decode_checkpoint(record))
+            except Exception as error:
+                raise _fail(where, f"malformed checkpoint ({error})", record) from error
         else:
             raise _fail(where, "unknown record type", kind)
     if not header_seen:
@@ -392,7 +427,10 @@ def _legacy_items(plan: _Plan) -> list[dict[str, Any]]:
 
 
 def import_memory(memory: Memory, source: Source, *, progress: bool = False) -> TransferCounts:
-    """Load an export (version 1 or 2) into ``memory``, the conversation archive included.
+    """Load an export (version 1, 2 or 3) into ``memory``: items, archive and checkpoints.
+
+    Checkpoints are written with the checkpointer's ``put`` / ``put_writes``: a graph
+    compiled with ``memory.compile`` resumes the exported threads from the same state.
 
     Args:
         memory: The target memory; normally empty (existing items with the same
@@ -426,7 +464,7 @@ def import_memory(memory: Memory, source: Source, *, progress: bool = False) -> 
                 f"{name}: session_id {session_id!r} of user {user!r} belongs to user "
                 f"{owner!r} in the target memory"
             )
-    counts = _count(item["namespace"] for item in items)
+    counts = replace(_count(item["namespace"] for item in items), checkpoints=len(plan.checkpoints))
     with _progress(counts.total, "import", progress) as bar:
         for chunk in _chunks(items, _CHUNK):
             memory.store.restore(
@@ -443,4 +481,7 @@ def import_memory(memory: Memory, source: Source, *, progress: bool = False) -> 
                 for r in chunk
             )
             bar.update(sum(1 for r in chunk if _kind(r["namespace"]) is not None))
+        for batch in _chunks(sorted(plan.checkpoints, key=checkpoint_order), _CHUNK):
+            restore_checkpoints(memory.checkpointer, batch)
+            bar.update(len(batch))
     return counts

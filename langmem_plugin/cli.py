@@ -2,9 +2,11 @@
 
 Every command takes ``--path DIR`` (default ``./.memory``), or ``--chroma-url`` with
 ``--checkpoint-url`` for a Chroma server and a checkpoint database; these options may
-come before or after the command name. Errors an operator can fix (a missing folder, a
-server that does not answer, a malformed file) print one line and exit with code 2
-(``LANGMEM_DEBUG=1`` shows the traceback instead).
+come before or after the command name. Without them, a ``langmem.toml`` (or
+``[tool.langmem]`` in ``pyproject.toml``) found from the working directory upward says
+where the memory lives (``langmem config`` shows it). Errors an operator can fix (a
+missing folder, a server that does not answer, a malformed file) print one line and exit
+with code 2 (``LANGMEM_DEBUG=1`` shows the traceback instead).
 
 Examples::
 
@@ -14,6 +16,8 @@ Examples::
     langmem search ada "where does she live?"
     langmem export backup.jsonl && langmem import backup.jsonl --path ./restored
     langmem forget ada
+    langmem backup memory.bak --path ./.memory && langmem restore memory.bak --path ./new
+    langmem tasks ada --status open
     langmem ui --path ./.memory --read-only
 """
 
@@ -115,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("user", help="user id")
     search.add_argument("query", help="what to look for, in natural language")
     search.add_argument("--limit", "-k", type=int, default=5, help="results per kind (5)")
-    export = command("export", "Write every memory, session and message as JSON Lines.")
+    export = command("export", "Write every memory, session, message and checkpoint as JSON Lines.")
     export.add_argument("file", help="output file ('-' for stdout)")
     export.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
     load = command(
@@ -130,6 +134,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     forget.add_argument("user", help="user id")
     forget.add_argument("--dry-run", action="store_true", help="only show what would go")
+    from langmem_plugin._cli_ops import add_commands
+
+    add_commands(command)
+    tasks = command("tasks", "List a user's tasks (due first) with their status history.")
+    tasks.add_argument("user", help="user id")
+    tasks.add_argument(
+        "--status",
+        choices=["open", "in_progress", "blocked", "completed", "cancelled"],
+        help="only tasks with this status (default: all)",
+    )
     ui = command("ui", "Serve the memory inspector web page (needs the ui extra).")
     ui.add_argument("--port", type=int, default=8765, help="port (8765)")
     ui.add_argument("--host", default="127.0.0.1", help="address (127.0.0.1; others need --token)")
@@ -146,6 +160,11 @@ def build_parser() -> argparse.ArgumentParser:
 # ---------------------------------------------------------------------------- helpers
 def _open(args: argparse.Namespace, *, must_exist: bool = True, llm: Any = None) -> Any:
     from langmem_plugin._admin import open_memory
+    from langmem_plugin._cli_ops import open_configured
+
+    configured = open_configured(args, must_exist=must_exist, llm=llm)
+    if configured is not None:  # langmem.toml / [tool.langmem], no --path or --chroma-url
+        return configured
 
     return open_memory(
         path=args.path,
@@ -362,7 +381,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
         counts = export_memory(memory, target, progress=_progress_wanted(args.progress))
     print(
         f"exported {counts.items} items, {counts.sessions} sessions, "
-        f"{counts.messages} messages to {args.file}",
+        f"{counts.messages} messages, {counts.checkpoints} checkpoints to {args.file}",
         file=sys.stderr if args.file == "-" else sys.stdout,
     )
     return 0
@@ -378,7 +397,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
         counts = import_memory(memory, source, progress=_progress_wanted(args.progress))
     print(
         f"imported {counts.items} items, {counts.sessions} sessions, "
-        f"{counts.messages} messages into {_where(args)}"
+        f"{counts.messages} messages, {counts.checkpoints} checkpoints into {_where(args)}"
     )
     return 0
 
@@ -389,6 +408,22 @@ def _cmd_forget(args: argparse.Namespace) -> int:
     with _open(args) as memory:
         report = forget_user(memory, args.user, dry_run=args.dry_run)
     print(report.render())
+    return 0
+
+
+def _cmd_tasks(args: argparse.Namespace) -> int:
+    with _open(args) as memory:
+        found = memory.tasks.list(args.user, status=args.status)
+    if not found:
+        which = f"{args.status} " if args.status else ""
+        print(f"no {which}tasks for user {args.user!r}")
+        return 0
+    for task in found:
+        late = "  OVERDUE" if task.is_overdue() else ""
+        print(f"{task.line()}{late}  [source {task.source}]")
+        for event in task.history:
+            note = f": {_short(event.note, 80)}" if event.note else ""
+            print(f"    {event.at[:16].replace('T', ' ')}  {event.status}{note}")
     return 0
 
 
@@ -419,15 +454,25 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "export": _cmd_export,
     "import": _cmd_import,
     "forget": _cmd_forget,
+    "tasks": _cmd_tasks,
     "ui": _cmd_ui,
 }
 
 
+def _more_commands() -> dict[str, Callable[[argparse.Namespace], int]]:
+    from langmem_plugin._cli_ops import COMMANDS
+
+    return COMMANDS
+
+
 def _expected_errors() -> tuple[type[BaseException], ...]:
     from langmem_plugin._admin import CheckpointUnavailableError, MemoryNotFoundError
+    from langmem_plugin._backup import BackupError
+    from langmem_plugin._config import ConfigError
     from langmem_plugin._export import ExportFormatError
     from langmem_plugin.history import SessionOwnershipError
     from langmem_plugin.store import FolderInUseError, StoreUnavailableError
+    from langmem_plugin.tasks import TaskError
 
     try:  # a configured model provider that cannot be reached (no network, bad key)
         from openai import APIConnectionError, AuthenticationError
@@ -446,7 +491,10 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
         FolderInUseError,
         CheckpointUnavailableError,
         ExportFormatError,
+        ConfigError,
+        BackupError,
         SessionOwnershipError,
+        TaskError,
         ValueError,
         ImportError,
         OSError,
@@ -465,7 +513,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return _COMMANDS[args.command](args)
+        return {**_COMMANDS, **_more_commands()}[args.command](args)
     except KeyboardInterrupt:
         print("langmem: interrupted", file=sys.stderr)
         return 130

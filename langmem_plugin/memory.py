@@ -5,7 +5,8 @@ the long-term ``ChromaStore``) and ``./.memory/checkpoints.sqlite`` (LangGraph's
 ``SqliteSaver``, and the store's items beside the checkpoints).
 ``Memory.from_url("http://chroma:8000", "postgresql://...")`` does the
 same against a Chroma server and PostgreSQL. ``Memory.in_memory()`` is for tests and
-notebooks.
+notebooks. ``Memory.from_config()`` opens what a ``langmem.toml`` describes (backend,
+models, budgets, retention; see ``langmem_plugin._config``).
 
 Convention: a chat session id is the LangGraph ``thread_id`` of the same conversation.
 Every message of it is archived once as a store item in ``("archive", user_id,
@@ -21,6 +22,8 @@ import asyncio
 import os
 import threading
 import warnings
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -29,6 +32,7 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.store.base import TTLConfig
 
 from langmem_plugin._checkpoint import (
     CheckpointSpec,
@@ -45,12 +49,14 @@ from langmem_plugin._maintenance import (
     disk_size,
     thread_activity,
 )
+from langmem_plugin._memory_ops import MemoryOperations
 from langmem_plugin.history import ChromaChatMessageHistory, HistoryStorage, SessionInfo
 from langmem_plugin.history._archive import archivable
 from langmem_plugin.history._storage import HISTORY_LABELS, check_id
 from langmem_plugin.nodes._features import MemoryFeatures
 from langmem_plugin.retriever import MemoryRetriever
 from langmem_plugin.store import ChromaStore
+from langmem_plugin.store._crypto import checkpoint_serde
 
 __all__ = ["CleanupResult", "Memory", "MemoryClosedError", "ThreadNotFoundError"]
 
@@ -97,7 +103,7 @@ def _dims(embeddings: Embeddings) -> int:
     return len(embeddings.embed_query("dimension probe"))
 
 
-class Memory(MemoryFeatures):
+class Memory(MemoryFeatures, MemoryOperations):
     """Long-term store, checkpointer and chat histories of a LangGraph app, wired together.
 
     Build one with ``from_path``, ``from_url`` or ``in_memory`` rather than with the
@@ -159,11 +165,16 @@ class Memory(MemoryFeatures):
             if isinstance(checkpoint, CheckpointSpec)
             else parse_checkpoint_url(checkpoint)
         )
+        serde = checkpoint_serde(store.encryption, store.redactor)  # as the store does
+        if serde is not None:
+            self._spec = replace(self._spec, serde=serde)
         self._history_storage = HistoryStorage(store)
         self._owns_client = owns_client
         self._lock = threading.RLock()
         self._closed = False
-        self._shared_memory_saver = InMemorySaver() if self._spec.kind == "memory" else None
+        self._shared_memory_saver = (
+            InMemorySaver(serde=self._spec.serde) if self._spec.kind == "memory" else None
+        )
         self._sync_saver: OpenedSaver = open_saver(self._spec, self._shared_memory_saver)
         self._async_savers: dict[asyncio.AbstractEventLoop, asyncio.Task[OpenedSaver]] = {}
 
@@ -176,6 +187,10 @@ class Memory(MemoryFeatures):
         embeddings: Embeddings | str | Any = "local",
         llm: BaseChatModel | str | None = None,
         collection_prefix: str = "langmem",
+        ttl: TTLConfig | None = None,
+        namespace_ttl: dict[str, float] | None = None,
+        redact: bool | Callable[[str], str] | None = None,
+        encryption_key: str | None = None,
     ) -> Memory:
         """Open or create a memory in ``directory`` (``chroma/`` and ``checkpoints.sqlite``).
 
@@ -184,6 +199,12 @@ class Memory(MemoryFeatures):
             embeddings: Anything ``resolve_embeddings`` accepts; ``"local"`` by default.
             llm: See ``resolve_llm``.
             collection_prefix: Prefix of the Chroma collection names.
+            ttl: The store's LangGraph ``TTLConfig``.
+            namespace_ttl: Store TTL (minutes) by kind, see ``ChromaStore``.
+            redact: PII redaction before anything is stored or embedded (``True`` or a
+                ``str -> str`` function); see ``ChromaStore``.
+            encryption_key: Encrypts values, archived turns and checkpoints at rest
+                (default ``$LANGMEM_ENCRYPTION_KEY``); see ``ChromaStore``.
 
         Returns:
             The memory.
@@ -196,6 +217,10 @@ class Memory(MemoryFeatures):
             sql=checkpoints,
             index=cls._index(embeddings),
             collection_prefix=collection_prefix,
+            ttl=ttl,
+            namespace_ttl=namespace_ttl,
+            redact=redact,
+            encryption_key=encryption_key,
         )
         return cls._build(store, checkpoints, llm=llm, path=root, owns_client=True)
 
@@ -208,6 +233,10 @@ class Memory(MemoryFeatures):
         embeddings: Embeddings | str | Any = "local",
         llm: BaseChatModel | str | None = None,
         collection_prefix: str = "langmem",
+        ttl: TTLConfig | None = None,
+        namespace_ttl: dict[str, float] | None = None,
+        redact: bool | Callable[[str], str] | None = None,
+        encryption_key: str | None = None,
     ) -> Memory:
         """Open a memory on a Chroma server (or directory) and a checkpoint database.
 
@@ -220,6 +249,11 @@ class Memory(MemoryFeatures):
             embeddings: Anything ``resolve_embeddings`` accepts; ``"local"`` by default.
             llm: See ``resolve_llm``.
             collection_prefix: Prefix of the Chroma collection names.
+            ttl: The store's LangGraph ``TTLConfig``.
+            namespace_ttl: Store TTL (minutes) by kind, see ``ChromaStore``.
+            redact: As for ``from_path``.
+            encryption_key: As for ``from_path`` (the meta table with the salt lives in
+                the checkpoint database).
 
         Returns:
             The memory.
@@ -230,16 +264,26 @@ class Memory(MemoryFeatures):
         spec = parse_checkpoint_url(checkpoint_url)  # validate before opening anything
         sql = spec.target if spec.kind != "memory" else ":memory:"
         index = cls._index(embeddings)
+        options: dict[str, Any] = {
+            "ttl": ttl,
+            "namespace_ttl": namespace_ttl,
+            "redact": redact,
+            "encryption_key": encryption_key,
+        }
         if chroma_url.startswith(("http://", "https://")):
             store = ChromaStore.from_url(
-                chroma_url, sql=sql, index=index, collection_prefix=collection_prefix
+                chroma_url, sql=sql, index=index, collection_prefix=collection_prefix, **options
             )
             path = None
         elif "://" in chroma_url:
             raise ValueError(f"chroma_url {chroma_url!r} is neither http(s):// nor a directory")
         else:
             store = ChromaStore(
-                path=chroma_url, sql=sql, index=index, collection_prefix=collection_prefix
+                path=chroma_url,
+                sql=sql,
+                index=index,
+                collection_prefix=collection_prefix,
+                **options,
             )
             path = Path(chroma_url)
         return cls._build(store, checkpoint_url, llm=llm, path=path, owns_client=True)
@@ -250,6 +294,8 @@ class Memory(MemoryFeatures):
         *,
         embeddings: Embeddings | str | Any = "local",
         llm: BaseChatModel | str | None = None,
+        redact: bool | Callable[[str], str] | None = None,
+        encryption_key: str | None = None,
     ) -> Memory:
         """A memory that lives in this process only (tests, notebooks).
 
@@ -260,11 +306,15 @@ class Memory(MemoryFeatures):
         Args:
             embeddings: Anything ``resolve_embeddings`` accepts; ``"local"`` by default.
             llm: See ``resolve_llm``.
+            redact: As for ``from_path``.
+            encryption_key: As for ``from_path`` (for symmetry: nothing reaches a disk).
 
         Returns:
             The memory.
         """
-        store = ChromaStore(index=cls._index(embeddings))
+        store = ChromaStore(
+            index=cls._index(embeddings), redact=redact, encryption_key=encryption_key
+        )
         return cls._build(store, ":memory:", llm=llm)
 
     @staticmethod
@@ -566,11 +616,7 @@ class Memory(MemoryFeatures):
         await self.aclose()
 
     def inspect(self, *, read_only: bool = False, port: int | None = None) -> Any:
-        """Show the memory inspector (``langmem ui``'s pages) in a notebook.
-
-        Starts the inspector on 127.0.0.1 in a background thread (once per memory) and
-        returns an IPython ``IFrame`` of it. Needs the ``ui`` extra.
-        """
+        """The inspector (``langmem ui``) served on 127.0.0.1 in a thread, as an IPython IFrame."""
         from langmem_plugin.ui._notebook import inspect_memory
 
         return inspect_memory(self, read_only=read_only, port=port)

@@ -1,4 +1,7 @@
-"""Agent tools over memory: ``search_memory``, ``save_memory``, ``forget_memory``.
+"""Agent tools over memory: search, save and forget memories; add, update and list tasks.
+
+The task tools (``add_task``, ``update_task``, ``list_tasks``) are in
+``langmem_plugin.tasks._tools``.
 
 The user is never an argument the model fills in: it comes from the run (``ToolRuntime``:
 ``context={"user_id": ...}`` or ``config["configurable"]["user_id"]``) or from the
@@ -22,6 +25,7 @@ from langgraph.store.base import BaseStore
 from langmem_plugin.nodes._context import resolve_scope
 from langmem_plugin.nodes.profile import FactProposal, ProfileStore
 from langmem_plugin.nodes.recall import SearchFn, score_of
+from langmem_plugin.tasks._tools import create_task_tools
 
 __all__ = ["create_memory_tools"]
 
@@ -31,7 +35,7 @@ _SEARCHED = ("memories", "profile", "episodes")
 def create_memory_tools(
     store: BaseStore, *, search: SearchFn | None = None, user_id: str | None = None
 ) -> list[BaseTool]:
-    """Build the three memory tools.
+    """Build the memory tools and the task tools.
 
     Args:
         store: The memory store.
@@ -39,7 +43,7 @@ def create_memory_tools(
         user_id: Bind the tools to one user (for use outside a graph run).
 
     Returns:
-        ``[search_memory, save_memory, forget_memory]``.
+        ``[search_memory, save_memory, forget_memory, add_task, update_task, list_tasks]``.
 
     Example:
         ```python
@@ -148,4 +152,4 @@ def create_memory_tools(
     tools: list[BaseTool] = []
     for fn in (search_memory, save_memory, forget_memory):
         tools.append(StructuredTool.from_function(fn, handle_tool_error=True, parse_docstring=True))
-    return tools
+    return tools + create_task_tools(store, owner)

@@ -8,7 +8,8 @@ counter) is created on first use; ``configure_memory`` sets the options before t
 Namespaces used (every one starts with the user id, or the agent id for lessons):
 ``("profile", user)``, ``("profile_history", user)``, ``("episodes", user)``,
 ``("episodes_archive", user)``, ``("lessons", agent or user)``, ``("memories", user)``,
-and the conversation archive ``("archive", user, thread)`` (one item per message, see
+``("tasks", user)`` (see ``langmem_plugin.tasks``), and the conversation archive
+``("archive", user, thread)`` (one item per message, see
 ``langmem_plugin.history._storage``): the nodes and the middleware queue every message
 they see for it (``_Runtime.archive_turns``, a queue append), a background
 ``ArchiveWriter`` writes each message once, and ``flush`` archives the threads' last
@@ -44,6 +45,7 @@ from langmem_plugin.nodes.profile import Profile, ProfileChange, ProfileFact
 from langmem_plugin.nodes.recall import RECALL_ID_PREFIX, Recall, SearchFn, latest_user_text
 from langmem_plugin.nodes.reflection import Failure, Lesson
 from langmem_plugin.nodes.working_memory import WorkingMemory
+from langmem_plugin.tasks._store import TaskStore
 
 if TYPE_CHECKING:
     from langmem_plugin.nodes._middleware import MemoryMiddleware
@@ -262,7 +264,7 @@ class MemoryFeatures:
         return MemoryMiddleware(self._features, catch_tool_errors=catch_tool_errors)
 
     def tools(self, user_id: str | None = None) -> list[BaseTool]:
-        """``search_memory``, ``save_memory`` and ``forget_memory``.
+        """``search_memory``, ``save_memory``, ``forget_memory`` and the task tools.
 
         Args:
             user_id: Bind the tools to this user (outside a graph); by default each call
@@ -406,3 +408,8 @@ class MemoryFeatures:
     def consolidate_episodes(self, user_id: str) -> dict[str, int]:
         """Merge near-duplicate episodes and archive decayed ones (see ``EpisodeStore``)."""
         return self._features.pipeline.episodes.consolidate(validate_id(user_id))
+
+    @property
+    def tasks(self) -> TaskStore:
+        """The users' tasks: ``add``, ``update``, ``list``, ``history`` (see ``tasks``)."""
+        return TaskStore(self.store)

@@ -13,6 +13,8 @@ where one call sends it once. A session batched into one run therefore costs one
 40 turns in 3 sessions cost 3 calls, where separate calls cost 7 (3 episodes, 3 profiles,
 1 lesson). Only the parts a run needs are asked for (no profile section without a user
 turn, no lessons without a failure), and a run that needs none makes no call.
+Tasks the user asked for ride along in that call (``tasks``) and are found by the offline
+rules in every run (``langmem_plugin.tasks._pipeline``); they never cause a call alone.
 
 The call is retried once on malformed output, an error or a timeout (``llm_timeout``). If
 it fails twice, the offline rules do that run's work instead (``source="rules"``), so the
@@ -40,6 +42,7 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.store.base import BaseStore
 from pydantic import BaseModel, Field, create_model
 
+from langmem_plugin._redact import redact_messages
 from langmem_plugin.nodes import _offline
 from langmem_plugin.nodes._context import Scope
 from langmem_plugin.nodes._scheduler import LLMCallCounter, Scheduler
@@ -57,6 +60,7 @@ from langmem_plugin.nodes.reflection import (
     find_failures,
     offline_draft,
 )
+from langmem_plugin.tasks._pipeline import TASKS_FIELD, TaskDraft, propose_tasks, tasks_section
 
 __all__ = [
     "MemoryPipeline",
@@ -114,6 +118,7 @@ class SessionExtraction(BaseModel):
     lessons: list[SessionLesson] = Field(
         default_factory=list, description="one lesson per numbered failed task"
     )
+    tasks: list[TaskDraft] = Field(default_factory=list, description=TASKS_FIELD)
 
 
 @cache
@@ -123,6 +128,7 @@ def session_schema(
     episode: bool = True,
     profile: bool = True,
     lessons: bool = True,
+    tasks: bool = True,
 ) -> type[BaseModel]:
     """The ``SessionExtraction`` schema holding only the requested sections.
 
@@ -135,11 +141,12 @@ def session_schema(
         episode: Ask for the episode summary.
         profile: Ask for profile changes.
         lessons: Ask for lessons (only when the run found failed tasks).
+        tasks: Ask for tasks the user requested or committed to (see ``langmem_plugin.tasks``).
 
     Returns:
         A pydantic model named ``SessionExtraction``.
     """
-    if profile_schema is ProfileExtraction and episode and profile and lessons:
+    if profile_schema is ProfileExtraction and episode and profile and lessons and tasks:
         return SessionExtraction
     fields: dict[str, Any] = {}
     if episode:
@@ -157,6 +164,8 @@ def session_schema(
             list[SessionLesson],
             Field(default_factory=list, description="one lesson per numbered failed task"),
         )
+    if tasks:
+        fields["tasks"] = (list[TaskDraft], Field(default_factory=list, description=TASKS_FIELD))
     model: type[BaseModel] = create_model(
         "SessionExtraction", __doc__=SessionExtraction.__doc__, **fields
     )
@@ -178,6 +187,8 @@ class PipelineOptions:
         episodes: Write an episode per run.
         profile: Extract the profile per run.
         reflection: Write lessons for failures per run.
+        tasks: Find tasks the user asked for or committed to per run (offline rules, and
+            the run's model call); stored open with ``source`` ``"rules"`` or ``"llm"``.
         consolidate: After writing an episode, merge it with a near-duplicate and archive
             decayed episodes (``EpisodeStore.consolidate``).
     """
@@ -191,6 +202,7 @@ class PipelineOptions:
     episodes: bool = True
     profile: bool = True
     reflection: bool = True
+    tasks: bool = True
     consolidate: bool = True
 
 
@@ -207,6 +219,8 @@ class RunReport:
     lessons: list[str] = field(default_factory=list)
     reinforced: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    tasks: list[str] = field(default_factory=list)
+    """Ids of the tasks found in the run (new ones, and open ones restated)."""
     source: str | None = None
     """``"llm"`` or ``"rules"``: what did the run's work (None when there was nothing)."""
 
@@ -363,6 +377,8 @@ class MemoryPipeline:
         """
         report = RunReport()
         messages = [m for m in messages if not isinstance(m, SystemMessage)]
+        # derive from redacted text when the store redacts (see langmem_plugin._redact)
+        messages = redact_messages(messages, getattr(self.store, "redactor", None))
         if not messages:
             return report
         ended = ended_at or datetime.now(UTC)
@@ -374,17 +390,23 @@ class MemoryPipeline:
             for failure in find_failures(messages):
                 by_signature.setdefault(failure.signature, failure)
             failures = list(by_signature.values())
+        said = any(isinstance(m, HumanMessage) for m in messages)
         wants = _Wants(
             episode=opts.episodes,
-            profile=opts.profile and any(isinstance(m, HumanMessage) for m in messages),
+            profile=opts.profile and said,
             lessons=bool(failures),
+            tasks=opts.tasks and said,
         )
-        if wants.any:
-            drafts = self._from_model(scope, messages, failures, wants) if self.llm else None
+        drafts = None
+        if wants.any:  # tasks alone cost no call: the rules find them
+            drafts = self._from_model(scope, messages, failures, wants, ended) if self.llm else None
             if drafts is None:
                 drafts = _from_rules(messages, failures, wants)
             report.source = drafts.source
             self._write(scope, messages, failures, drafts, started, ended, report)
+        if wants.tasks:
+            drafted = drafts.tasks if drafts else []
+            report.tasks = propose_tasks(self.store, scope, messages, drafted, "llm", ended)
         if opts.reflection and not failures:
             for key in recalled_lessons:
                 if self.lessons.reinforce(scope.lesson_owner, key) is not None:
@@ -397,6 +419,7 @@ class MemoryPipeline:
         messages: Sequence[BaseMessage],
         failures: Sequence[Failure],
         wants: _Wants,
+        said_at: datetime,
     ) -> _Drafts | None:
         """The run's drafts from one structured call; None when it failed twice."""
         sections, parts = [SESSION_PROMPT], []
@@ -412,12 +435,15 @@ class MemoryPipeline:
                 "Failed tasks:\n"
                 + "\n".join(f"{n}. {_describe(failure)}" for n, failure in enumerate(failures, 1))
             )
+        if wants.tasks:
+            sections.append(tasks_section(said_at))
         parts.append(f"New messages:\n{_transcript(messages)}")
         schema = session_schema(
             self.options.profile_schema,
             episode=wants.episode,
             profile=wants.profile,
             lessons=wants.lessons,
+            tasks=wants.tasks,
         )
         answer = self._structured(schema, "\n\n".join(sections), "\n\n".join(parts), "session")
         if answer is None:
@@ -441,6 +467,8 @@ class MemoryPipeline:
                             what_to_do_instead=lesson.what_to_do_instead,
                         ),
                     )
+        if wants.tasks:
+            drafts.tasks = list(answer.tasks)  # type: ignore[attr-defined]
         return drafts
 
     def _write(
@@ -520,6 +548,7 @@ class _Wants:
     episode: bool
     profile: bool
     lessons: bool
+    tasks: bool = False
 
     @property
     def any(self) -> bool:
@@ -535,6 +564,8 @@ class _Drafts:
     facts: list[FactProposal] = field(default_factory=list)
     lessons: dict[int, LessonDraft] = field(default_factory=dict)
     """Drafts by index into the run's failures; a missing index gets the rules' lesson."""
+    tasks: list[TaskDraft] = field(default_factory=list)
+    """Tasks the model proposed (the rules' ones are found by ``propose_tasks``)."""
 
 
 def _describe(failure: Failure) -> str:

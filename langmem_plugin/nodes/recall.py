@@ -56,6 +56,8 @@ from langmem_plugin._messages import TokenCounter, count_tokens
 from langmem_plugin.nodes._context import Scope
 from langmem_plugin.retriever import MemoryRetriever, parse_time
 from langmem_plugin.retriever._scope import NAMED, ROLES
+from langmem_plugin.tasks._recall import K_TASKS, task_context
+from langmem_plugin.tasks._store import TASKS
 
 __all__ = [
     "ARCHIVE",
@@ -106,6 +108,7 @@ class RecallResult:
     note_keys: list[str] = field(default_factory=list)
     lesson_keys: list[str] = field(default_factory=list)
     turn_keys: list[str] = field(default_factory=list)
+    task_keys: list[str] = field(default_factory=list)
 
 
 def latest_user_text(messages: Sequence[BaseMessage]) -> str:
@@ -250,6 +253,8 @@ class Recall:
             archive holds verbatim, with their dates and speakers, so it ranks below them
             unless clearly more similar. 0.5: on LoCoMo, +1 point of evidence-in-context over
             1.0 (the summaries took a fifth of the budget).
+        tasks_share: Largest share of ``max_tokens`` the user's tasks take (overdue, due
+            and relevant open tasks come first, see ``tasks._recall``).
     """
 
     def __init__(
@@ -269,6 +274,7 @@ class Recall:
         min_turn_similarity: float = 0.25,
         retriever_options: dict[str, Any] | None = None,
         extractive_episode_factor: float = 0.5,
+        tasks_share: float = 0.5,
     ) -> None:
         if max_tokens <= 0:
             raise ValueError(f"max_tokens must be positive, got {max_tokens!r}")
@@ -286,6 +292,7 @@ class Recall:
         self.min_turn_similarity = min_turn_similarity
         self.retriever_options = {**ARCHIVE_RETRIEVER_OPTIONS, **(retriever_options or {})}
         self.extractive_episode_factor = extractive_episode_factor
+        self.tasks_share = tasks_share
         self._overhead = count_tokens([SystemMessage("")], counter)
 
     # ------------------------------------------------------------------ retrieval
@@ -297,6 +304,7 @@ class Recall:
             ("episode", ("episodes_archive", uid), self.k_episodes),
             ("note", ("memories", uid), self.k_notes),
             ("lesson", ("lessons", scope.lesson_owner), self.k_lessons),
+            ("task", (TASKS, uid), K_TASKS),  # shown by task_context, in the same batch
         ]
 
     def _retrieve(self, scope: Scope, query: str) -> tuple[list[Document], list[list[Item]]]:
@@ -312,13 +320,19 @@ class Recall:
         return docs, [list(self.search(ns, query, k)) for _, ns, k in searches]
 
     def _candidates(
-        self, scope: Scope, query: str, present: frozenset[str] = frozenset()
+        self,
+        scope: Scope,
+        query: str,
+        present: frozenset[str] = frozenset(),
+        task_hits: list[Item] | None = None,
     ) -> list[_Entry]:
         docs, found = self._retrieve(scope, query)
         docs = [d for d in docs if str(d.metadata.get("key")) not in present]
         by_kind: dict[str, list[Item]] = {}
         for (kind, _, _), items in zip(self._kind_searches(scope), found, strict=True):
             by_kind.setdefault(kind, []).extend(items)
+        if task_hits is not None:
+            task_hits.extend(by_kind["task"])
 
         def passes(item: Item, floor: float) -> bool:
             score = score_of(item)
@@ -378,7 +392,7 @@ class Recall:
     def _tokens(self, text: str) -> int:
         return max(count_tokens([SystemMessage(text)], self.counter) - self._overhead, 0)
 
-    def _pack(self, entries: Sequence[_Entry]) -> list[_Entry]:
+    def _pack(self, entries: Sequence[_Entry], reserved: str = "") -> list[_Entry]:
         """Spend the budget best first (estimated piece by piece, checked on the render).
 
         An entry whose text was already chosen (the same words said in two sessions, a turn
@@ -388,7 +402,9 @@ class Recall:
         seen: set[str] = set()
         headers: set[str] = set()
         sessions: dict[tuple[tuple[str, ...], str], list[float]] = {}
-        used = self._tokens(HEADER) + self._overhead
+        used = (
+            self._tokens(HEADER) + self._overhead + (self._tokens(reserved) + 1 if reserved else 0)
+        )
         titled: set[str] = set()
         for entry in entries:
             if entry.text in seen or _norm(entry.line) in seen:
@@ -415,9 +431,9 @@ class Recall:
                 sessions.setdefault(turn.session, []).append(turn.seq)
                 headers.add(_date_header(turn.occurred_at))
             chosen.append(entry)
-        while chosen and count_tokens([SystemMessage(self._render(chosen))], self.counter) > (
-            self.max_tokens
-        ):
+        while chosen and count_tokens(
+            [SystemMessage(self._render(chosen, reserved))], self.counter
+        ) > (self.max_tokens):
             chosen.pop()  # the estimate was short (a counter that is not additive)
         return chosen
 
@@ -432,29 +448,40 @@ class Recall:
         """
         if not query.strip():
             return RecallResult("")
-        chosen = self._pack(self._candidates(scope, query, frozenset(present)))
-        if not chosen:
+        task_hits: list[Item] = []
+        entries = self._candidates(scope, query, frozenset(present), task_hits)
+        tasks = task_context(
+            self.store,
+            scope.user_id,
+            query,
+            max_tokens=int(self.max_tokens * self.tasks_share),
+            tokens=self._tokens,
+            hits=task_hits,
+        )
+        chosen = self._pack(entries, tasks.text)
+        if not chosen and not tasks.text:
             return RecallResult("")
 
         def keys(kind: str) -> list[str]:
             return [e.key for e in chosen if e.kind == kind]
 
         return RecallResult(
-            text=self._render(chosen),
+            text=self._render(chosen, tasks.text),
             fact_keys=keys("fact"),
             episode_keys=keys("episode"),
             note_keys=keys("note"),
             lesson_keys=keys("lesson"),
             turn_keys=keys("turn"),
+            task_keys=tasks.keys,
         )
 
     @staticmethod
-    def _render(chosen: Sequence[_Entry]) -> str:
+    def _render(chosen: Sequence[_Entry], tasks: str = "") -> str:
         """Sections in order of their best entry; turns grouped by session, in order."""
         groups: dict[str, list[_Entry]] = {}
         for entry in chosen:  # chosen is best first, so are the groups and their entries
             groups.setdefault("turn" if entry.turn is not None else entry.kind, []).append(entry)
-        parts = [HEADER]
+        parts = [HEADER, tasks] if tasks else [HEADER]
         for section, members in groups.items():
             if section != "turn":
                 lines = [e.line for e in members]

@@ -4,6 +4,7 @@ from langmem_plugin.store._chroma import ChromaStore, StoredRecord, http_client
 from langmem_plugin.store._errors import (
     ChromaStoreError,
     EmbeddingDimensionError,
+    EncryptionKeyError,
     FolderInUseError,
     InvalidFilterError,
     InvalidValueError,
@@ -14,6 +15,7 @@ __all__ = [
     "ChromaStore",
     "ChromaStoreError",
     "EmbeddingDimensionError",
+    "EncryptionKeyError",
     "FolderInUseError",
     "InvalidFilterError",
     "InvalidValueError",

@@ -30,7 +30,9 @@ from langgraph.store.base import (
     tokenize_path,
 )
 
+from langmem_plugin._redact import resolve_redactor
 from langmem_plugin.store import _records as rec
+from langmem_plugin.store._crypto import attach_encryption, resolve_key
 from langmem_plugin.store._engine import BatchEngine, Change, Collections, Embed, Step
 from langmem_plugin.store._errors import (
     ChromaStoreError,
@@ -103,10 +105,20 @@ class ChromaStore(BaseStore):
             ``fields`` (paths such as ``"content"``, ``"a.b"``, ``"arr[*]"``).
         ttl: LangGraph ``TTLConfig`` (``default_ttl`` minutes, ``refresh_on_read``,
             ``sweep_interval_minutes``).
+        namespace_ttl: TTL in minutes by first namespace label, e.g. ``{"episodes":
+            43200}``: a put into such a namespace that carries no TTL (neither its own
+            ``ttl`` nor ``default_ttl``, which LangGraph's ``put`` fills in) gets it. How
+            ``Memory.from_config`` enforces retention per kind of memory.
         collection_prefix: Prefix of the collection and table names, so that several stores
             can share one Chroma and one database. Defaults to ``"langmem"``; a store
             created with neither ``path`` nor ``client`` gets a unique prefix so that it
             starts empty.
+        redact: ``True`` replaces personal data and secrets in every value with typed
+            placeholders (``[EMAIL]``, ``[PHONE]``...) before it is stored or embedded; a
+            ``str -> str`` function applies your own rules (see ``langmem_plugin._redact``).
+        encryption_key: Encrypts values at rest (AES-256-GCM, key derived with scrypt; see
+            ``langmem_plugin.store._crypto``). Defaults to ``$LANGMEM_ENCRYPTION_KEY``. A
+            wrong or missing key for an encrypted store raises ``EncryptionKeyError``.
 
     Example:
         ```python
@@ -129,6 +141,9 @@ class ChromaStore(BaseStore):
         index: IndexConfig | None = None,
         ttl: TTLConfig | None = None,
         collection_prefix: str | None = None,
+        namespace_ttl: dict[str, float] | None = None,
+        redact: bool | Callable[[str], str] | None = None,
+        encryption_key: str | None = None,
     ) -> None:
         if path is not None and client is not None:
             raise ValueError("Pass either path= or client=, not both.")
@@ -149,13 +164,23 @@ class ChromaStore(BaseStore):
         if path is not None:
             self._folder_lock = _FolderLock.acquire(Path(path))
         try:
-            if client is None:
-                client = _make_client(path)
-                if path is None and collection_prefix is None:
-                    prefix = f"langmem-{uuid.uuid4().hex[:12]}"
-                    owns_collections = True
+            if client is None and path is None and collection_prefix is None:
+                prefix = f"langmem-{uuid.uuid4().hex[:12]}"
+                owns_collections = True
             if sql is None:
                 sql = ":memory:" if path is None else Path(path) / "store.sqlite3"
+            # the SQL side and the encryption key are checked before Chroma is opened, so a
+            # wrong or missing key fails without writing a byte
+            self._db = open_database(sql)
+            try:
+                table = ItemTable(self._db, prefix)
+                where = f"store {prefix!r}"
+                self.encryption = attach_encryption(table, resolve_key(encryption_key), where)
+            except BaseException:
+                self._db.close()
+                raise
+            if client is None:
+                client = _make_client(path)
             self.client = client
             self.collection_prefix = prefix
             self.index_config, self.embeddings = _resolve_index(index)
@@ -166,9 +191,10 @@ class ChromaStore(BaseStore):
             self._sweeper: threading.Thread | None = None
             self._sweeper_stop = threading.Event()
             self._closed = False
-            self._db = open_database(sql)
+            self.redactor = resolve_redactor(redact)
+            """The PII redaction function of every write (None: off)."""
             try:
-                collections = self._open_collections()
+                collections = self._open_collections(table)
             except BaseException:
                 self._db.close()
                 raise
@@ -183,6 +209,8 @@ class ChromaStore(BaseStore):
             self.index_config,
             ttl,
             embeddings_available=self.embeddings is not None,
+            namespace_ttl=namespace_ttl,
+            redact=self.redactor,
         )
         self._index: IndexSync | None = None
         if collections.vectors is not None:
@@ -202,7 +230,8 @@ class ChromaStore(BaseStore):
             url: ``http://host:port`` or ``https://host:port``.
             sql: Where the items live: a ``postgresql://`` URL (shared between machines, the
                 scale-out setup) or a SQLite file (shared between processes of one machine).
-            **kwargs: ``index``, ``ttl``, ``collection_prefix`` as for the constructor.
+            **kwargs: ``index``, ``ttl``, ``collection_prefix``, ``namespace_ttl`` as for
+                the constructor.
 
         Raises:
             StoreUnavailableError: The server does not answer.
@@ -210,7 +239,7 @@ class ChromaStore(BaseStore):
         return cls(client=http_client(url), sql=sql, **kwargs)
 
     # ------------------------------------------------------------------ collections
-    def _open_collections(self) -> Collections:
+    def _open_collections(self, table: ItemTable) -> Collections:
         def open_all() -> Collections:
             vectors = None
             if self.index_config and self.embeddings is not None:
@@ -228,11 +257,7 @@ class ChromaStore(BaseStore):
                         f"this store is configured with dims={dims}. Use another "
                         "collection_prefix for a different embedding model."
                     )
-            return Collections(
-                ItemTable(self._db, self.collection_prefix),
-                vectors,
-                int(self.client.get_max_batch_size()),
-            )
+            return Collections(table, vectors, int(self.client.get_max_batch_size()))
 
         collections: Collections = _translate_errors(open_all, self.client)
         _translate_errors(
@@ -450,6 +475,16 @@ class ChromaStore(BaseStore):
         e.g. before a backup of the Chroma folder.
         """
         return self._index.run() if self._index is not None else 0
+
+    def rebuild_index(self) -> int:
+        """Rebuild Chroma's HNSW index from the vectors in SQL; returns how many it holds.
+
+        The SQL tables are the record and Chroma only an index of them, so a store whose
+        SQL database was copied (``langmem restore`` of a backup) or whose Chroma folder
+        was lost is made whole by this: every vector is marked unindexed, the collection
+        is emptied, and every vector is indexed again (about 1 ms per vector).
+        """
+        return self._index.rebuild() if self._index is not None else 0
 
     def start_ttl_sweeper(
         self, sweep_interval_minutes: float | None = None

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Callable, Generator, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, overload
@@ -47,6 +47,7 @@ from langgraph.store.base import (
     validate_op_namespace,
 )
 
+from langmem_plugin._redact import redact_value
 from langmem_plugin.store import _records as rec
 from langmem_plugin.store import _sql
 from langmem_plugin.store._errors import EmbeddingDimensionError
@@ -110,10 +111,14 @@ class BatchEngine:
         ttl_config: TTLConfig | None,
         *,
         embeddings_available: bool,
+        namespace_ttl: Mapping[str, float] | None = None,
+        redact: Callable[[str], str] | None = None,
     ) -> None:
         self.col = collections
+        self.redact = redact
         self.index_config = index_config
         self.ttl_config = ttl_config
+        self.namespace_ttl = dict(namespace_ttl or {})
         self.dims: int | None = index_config.get("dims") if index_config else None
         self.embeddings_available = embeddings_available
 
@@ -173,6 +178,11 @@ class BatchEngine:
                     raise InvalidNamespaceError("Namespace cannot be empty.")
                 _sql.join_namespace(op.namespace)
                 iid = rec.item_id(op.namespace, op.key)
+                if self.redact is not None and op.value is not None:
+                    # the one place where PII redaction runs: before the value is encoded
+                    # and before its texts are embedded (see langmem_plugin._redact)
+                    keep = {op.key, *op.namespace}
+                    op = op._replace(value=redact_value(op.value, self.redact, keep))
                 document = (
                     None if op.value is None else rec.encode_value(op.namespace, op.key, op.value)
                 )
@@ -407,8 +417,8 @@ class BatchEngine:
             )
         return reusable
 
-    @staticmethod
     def _plan_rows(
+        self,
         puts: list[_PreparedPut],
         previous: dict[str, _sql.StoredItem],
         embeddings: dict[str, bytes],
@@ -444,7 +454,7 @@ class BatchEngine:
                     now,
                     rec.new_sequence(),
                     version,
-                    float(op.ttl) if op.ttl else 0.0,
+                    float(op.ttl or self.namespace_ttl.get(op.namespace[0], 0.0)),
                     vectors,
                 )
             )

@@ -30,3 +30,7 @@ class StoreUnavailableError(ChromaStoreError, ConnectionError):
 
 class FolderInUseError(ChromaStoreError, RuntimeError):
     """Another process has the embedded store's folder open; share it through a server."""
+
+
+class EncryptionKeyError(ChromaStoreError, ValueError):
+    """Wrong or missing ``encryption_key`` for an encrypted store; nothing was written."""

@@ -151,6 +151,21 @@ class IndexSync:
         except Exception:
             logger.exception("ChromaStore index sync on close failed; it resumes on reopen")
 
+    def rebuild(self) -> int:
+        """Empty the collection and index every vector again; returns how many there are.
+
+        Under the sync lock, so that a background run cannot mark a row indexed whose
+        vector was just removed from the collection.
+        """
+        with self._lock:
+            held = self._guard(lambda: self.collection.get(include=[]))["ids"]
+            for start in range(0, len(held), self.max_batch):
+                chunk = held[start : start + self.max_batch]
+                self._guard(partial(self.collection.delete, ids=chunk))
+            vectors = self.table.reset_index()
+        self.run()
+        return vectors
+
     def sweep_orphans(self) -> int:
         """Delete vectors Chroma holds that SQL no longer has; returns how many.
 

@@ -45,6 +45,7 @@ from os import PathLike
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+from langmem_plugin.store._crypto import ValueCipher, plain_decode
 from langmem_plugin.store._errors import InvalidValueError
 
 T = TypeVar("T")
@@ -101,10 +102,14 @@ class StoredItem:
     ttl: float
     expires_at: float
     _value: dict[str, Any] | None = None
+    decode: Callable[[str, str], str] | None = None
+    """Opens the stored document (``(iid, stored) -> JSON``) when values are encrypted."""
 
     @classmethod
-    def from_row(cls, row: Sequence[Any]) -> StoredItem:
-        """Build from a row of ``_COLUMNS``."""
+    def from_row(
+        cls, row: Sequence[Any], decode: Callable[[str, str], str] | None = None
+    ) -> StoredItem:
+        """Build from a row of ``_COLUMNS``; ``decode`` is applied lazily, on ``value``."""
         return cls(
             split_namespace(row[0]),
             str(row[1]),
@@ -118,13 +123,15 @@ class StoredItem:
             int(row[9]),
             float(row[10]),
             float(row[11]),
+            decode=decode,
         )
 
     @property
     def value(self) -> dict[str, Any]:
         """The value, decoded from JSON on first access."""
         if self._value is None:
-            self._value = json.loads(self.document)
+            text = self.decode(self.iid, self.document) if self.decode else self.document
+            self._value = json.loads(text)
         return self._value
 
     @property
@@ -327,7 +334,16 @@ class ItemTable:
         self.namespaces = f"{base}_namespaces"
         self.vectors = f"{base}_vectors"
         self.tombstones = f"{base}_tombstones"
+        self.meta = f"{base}_meta"
+        self.cipher: ValueCipher | None = None
+        """Seals values when the store is encrypted (set by ``_crypto.attach_encryption``)."""
         self._setup()
+
+    def _item(self, row: Sequence[Any]) -> StoredItem:
+        return StoredItem.from_row(row, self.cipher.decrypt if self.cipher else plain_decode)
+
+    def _seal(self, iid: str, document: str) -> str:
+        return self.cipher.encrypt(iid, document) if self.cipher else document
 
     def _setup(self) -> None:
         pg = self.db.kind == "postgres"
@@ -356,6 +372,7 @@ class ItemTable:
             f"CREATE INDEX IF NOT EXISTS {self.vectors}_todo ON {self.vectors} (ns) "
             "WHERE indexed = 0",
             f"CREATE TABLE IF NOT EXISTS {self.tombstones} (vid TEXT PRIMARY KEY)",
+            f"CREATE TABLE IF NOT EXISTS {self.meta} (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
         ]
 
         def create(cursor: Cursor) -> None:
@@ -389,7 +406,7 @@ class ItemTable:
             for joined, names in by_namespace.items()
             for row in self._query_in(sql, names, joined)
         ]
-        return {item.iid: item for item in map(StoredItem.from_row, rows)}
+        return {item.iid: item for item in map(self._item, rows)}
 
     def _query_in(self, sql: str, values: Sequence[Any], *before: Any) -> list[Any]:
         """Rows of ``sql`` whose ``IN (<in>)`` takes ``values``, 400 at a time."""
@@ -404,7 +421,7 @@ class ItemTable:
         """Items by ``iid`` (the id their vectors name)."""
         sql = f"SELECT {_COLUMNS} FROM {self.items} WHERE iid IN (<in>)"
         rows = self._query_in(sql, list(dict.fromkeys(iids)))
-        return {item.iid: item for item in map(StoredItem.from_row, rows)}
+        return {item.iid: item for item in map(self._item, rows)}
 
     def scope(
         self,
@@ -425,7 +442,7 @@ class ItemTable:
         if limit is not None:
             sql += " LIMIT ? OFFSET ?"
             params += [limit, offset]
-        return [StoredItem.from_row(row) for row in self.db.query(sql, params)]
+        return [self._item(row) for row in self.db.query(sql, params)]
 
     def count_vectors(self, prefix: Sequence[str], at_most: int) -> int:
         """How many vectors lie under ``prefix``, counted up to ``at_most``.
@@ -477,6 +494,17 @@ class ItemTable:
             )
         )
 
+    def reset_index(self) -> int:
+        """Mark every vector as not in Chroma's index yet, forget the tombstones; count them."""
+
+        def apply(cursor: Cursor) -> int:
+            cursor.execute(f"UPDATE {self.vectors} SET indexed = 0")
+            cursor.execute(f"DELETE FROM {self.tombstones}")
+            cursor.execute(f"SELECT count(*) FROM {self.vectors}")
+            return int(cursor.fetchall()[0][0])
+
+        return self.db.transaction(apply)
+
     def tombstoned(self, limit: int) -> list[str]:
         """Ids of deleted vectors to remove from Chroma."""
         return [
@@ -517,7 +545,7 @@ class ItemTable:
             f"SELECT {_COLUMNS} FROM {self.items} WHERE expires_at > 0 AND expires_at <= ?",
             [now],
         )
-        return [StoredItem.from_row(row) for row in rows]
+        return [self._item(row) for row in rows]
 
     # ------------------------------------------------------------------ writes
     def write(
@@ -552,7 +580,8 @@ class ItemTable:
         for r in rows:
             ns = join_namespace(r.namespace)
             expires = r.now + r.ttl * 60.0 if r.ttl else 0.0
-            row = [ns, r.key, r.iid, r.document, r.now, r.now, ns, r.kseq, r.version]
+            sealed = self._seal(r.iid, r.document)
+            row = [ns, r.key, r.iid, sealed, r.now, r.now, ns, r.kseq, r.version]
             params.append([*row, len(r.vectors), r.ttl, expires, now, now])
             vector_params.extend(
                 (v.vid, r.iid, ns, v.ordinal, v.text_hash, v.embedding) for v in r.vectors
@@ -663,7 +692,7 @@ class ItemTable:
                         join_namespace(i.namespace),
                         i.key,
                         i.iid,
-                        i.document,
+                        self._seal(i.iid, i.document),
                         i.created_at,
                         i.updated_at,
                         i.nseq,

@@ -103,9 +103,9 @@ def full_dump(memory: Any) -> dict[str, Any]:
     ``items``: every item as ``(namespace, key, value)`` (the conversation archive, the
     session records and claims included: they are store items), sorted. ``records``: every
     item's times, TTL, expiry and whether it has vectors, as ``ChromaStore.dump`` reads them
-    (an export/import keeps them). ``api_sessions`` and ``api_messages``: the chat-history
-    view per user. Reading does not refresh TTLs. Compare two dumps with
-    ``assert_same_dump``.
+    (an export/import keeps them). ``checkpoints``: every checkpoint with its writes.
+    ``api_sessions`` and ``api_messages``: the chat-history view per user. Reading does not
+    refresh TTLs. Compare two dumps with ``assert_same_dump``.
     """
     store = memory.store
     items = sorted(
@@ -120,6 +120,7 @@ def full_dump(memory: Any) -> dict[str, Any]:
     return {
         "items": items,
         "records": records,
+        "checkpoints": checkpoints(memory.checkpointer),
         "api_sessions": {
             user: [
                 (s.session_id, s.user_id, s.created_at, s.message_count, s.title, s.summary)
@@ -135,6 +136,28 @@ def full_dump(memory: Any) -> dict[str, Any]:
             for info in memory.sessions(user)
         },
     }
+
+
+def checkpoints(saver: Any) -> list[tuple[Any, ...]]:
+    """Every checkpoint as ``checkpointer.list`` reads it, sorted: thread, namespace, id,
+    parent id, the checkpoint itself (channel values and versions), metadata and pending
+    writes."""
+    found = []
+    for snap in saver.list(None):
+        conf = snap.config["configurable"]
+        parent = (snap.parent_config or {}).get("configurable", {}).get("checkpoint_id")
+        found.append(
+            (
+                conf["thread_id"],
+                conf["checkpoint_ns"],
+                conf["checkpoint_id"],
+                parent,
+                snap.checkpoint,
+                snap.metadata,
+                sorted(snap.pending_writes or [], key=lambda w: (w[0], w[1])),
+            )
+        )
+    return sorted(found, key=lambda c: c[:3])
 
 
 def _every_item(store: Any) -> list[Any]:

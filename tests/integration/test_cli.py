@@ -30,6 +30,8 @@ from tests.integration._memory_data import (
 LANGMEM = Path(sys.executable).with_name("langmem")
 COMMANDS = ["demo", "chat", "stats", "users", "sessions", "profile", "search", "export"]
 COMMANDS += ["import", "forget"]
+COMMANDS += ["config", "backup", "restore", "retention"]
+COMMANDS += ["tasks"]
 COMMANDS += ["ui"]
 
 

@@ -63,14 +63,18 @@ def test_the_export_holds_every_item_and_the_whole_archive(source: Any, exported
     records = [json.loads(line) for line in exported.read_text(encoding="utf-8").splitlines()]
     header, body = records[0], records[1:]
     assert header["type"] == "langmem-export"
-    assert header["version"] == 2
-    assert {r["type"] for r in body} == {"item"}
+    assert header["version"] == 3
+    assert {r["type"] for r in body} == {"item", "checkpoint"}
+    checkpoints = [r for r in body if r["type"] == "checkpoint"]
+    body = [r for r in body if r["type"] == "item"]
     labels = [r["namespace"][0] for r in body]
     assert header["counts"] == {
         "items": sum(label not in {"archive", "sessions", "session_owners"} for label in labels),
         "sessions": labels.count("sessions"),
         "messages": labels.count("archive"),
+        "checkpoints": len(list(source.checkpointer.list(None))),
     }
+    assert {r["thread_id"] for r in checkpoints} == {"ada-agent", "bob-agent", "ada-plain"}
     items = {(tuple(r["namespace"]), r["key"]): r for r in body}
     namespaces = {ns for ns, _ in items}
     assert {("memories", "ada"), ("memories", "bob", "work"), ("profile", "ada")} <= namespaces

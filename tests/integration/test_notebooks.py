@@ -27,6 +27,7 @@ NAMES = [
     "04_scaling_out",
     "05_retrieval_quality",
 ]
+NAMES += ["06_tasks"]
 
 
 def locomo_path() -> Path:
@@ -130,3 +131,14 @@ def test_05_retrieval_quality(monkeypatch: pytest.MonkeyPatch) -> None:
         if "image/png" in output.get("data", {})
     ]
     assert len(images) == 1
+
+
+def test_06_tasks(monkeypatch: pytest.MonkeyPatch) -> None:
+    _, out = execute("06_tasks", monkeypatch)
+    assert "2 tasks found" in out
+    assert "refused (IllegalTransitionError): task" in out
+    assert "refused (TaskNotFoundError): user 'bob' has no task" in out
+    assert re.search(r"OVERDUE \(was due [^)]+\): Renew my passport \(task \w+\)", out)
+    assert out.count("Renew my passport (open") == 2  # restated in session 2: still one task
+    assert re.search(r"tool: Updated: \[\w+\] Renew my passport \(completed", out)
+    assert "completed    renewed at the town hall" in out

@@ -268,5 +268,6 @@ def test_a_custom_search_function_serves_the_other_kinds(archived: FeatureHost) 
         "episodes_archive",
         "memories",
         "lessons",
+        "tasks",
     }
     assert all(ns[1] == "ada" for ns in seen)

@@ -22,7 +22,7 @@ def test_tool_schemas_expose_no_user_argument() -> None:
 
 def test_bound_tools_save_search_and_forget() -> None:
     host = FeatureHost()
-    search, save, forget = host.tools(user_id="ada")
+    search, save, forget, *_ = host.tools(user_id="ada")
     saved = save.invoke({"content": "Ada is allergic to peanuts", "importance": 0.9})
     memory_id = saved.removeprefix("Saved as ").rstrip(".")
     assert memory_id.startswith("memories/")
@@ -33,7 +33,7 @@ def test_bound_tools_save_search_and_forget() -> None:
 
 def test_bad_tool_input_is_reported_and_nothing_written() -> None:
     host = FeatureHost()
-    _, save, forget = host.tools(user_id="ada")
+    _, save, forget, *_ = host.tools(user_id="ada")
     assert "1.5" in save.invoke({"content": "x", "importance": 1.5})
     assert "''" in save.invoke({"content": "", "importance": 0.5})
     assert "'nope'" in forget.invoke({"memory_id": "nope"})
@@ -66,7 +66,7 @@ def test_agent_tools_act_for_the_runs_user_whatever_the_model_asks() -> None:
 def test_forgetting_a_profile_fact_supersedes_it() -> None:
     host = FeatureHost()
     host.ingest([HumanMessage("I live in Lisbon.")], user_id="ada", thread_id="t0")
-    search, _, forget = host.tools(user_id="ada")
+    search, _, forget, *_ = host.tools(user_id="ada")
     line = next(x for x in search.invoke({"query": "location"}).splitlines() if "profile/" in x)
     memory_id = line[1 : line.index("]")]
     forget.invoke({"memory_id": memory_id})

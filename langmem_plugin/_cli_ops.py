@@ -1,0 +1,164 @@
+"""``langmem config``, ``backup``, ``restore`` and ``retention``, and opening from the config.
+
+Kept out of ``cli.py`` so that the command line stays a list of thin commands:
+``add_commands`` adds the parsers, ``COMMANDS`` maps their names to the handlers, and
+``open_configured`` opens the memory of ``langmem.toml`` when neither ``--path`` nor
+``--chroma-url`` is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from langmem_plugin._config import ConfigError, find_config_file, load_config
+
+__all__ = ["COMMANDS", "add_commands", "open_configured"]
+
+DEFAULT_PATH = ".memory"
+
+
+def add_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
+    """Add ``config``, ``backup`` and ``restore`` with ``cli.build_parser``'s factory."""
+    config = command("config", "Print the effective configuration and where each value is from.")
+    config.add_argument("--file", help="the configuration file (default: found from here up)")
+    backup = command(
+        "backup",
+        "Take a consistent backup of a memory folder, also while another process uses it.",
+    )
+    backup.add_argument("out", help="the backup file to write")
+    backup.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
+    restore = command(
+        "restore", "Restore a backup into a new memory folder (--path) and rebuild its index."
+    )
+    restore.add_argument("backup", help="a file written by `langmem backup`")
+    restore.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
+    command(
+        "retention",
+        "Apply the configured retention now: sweep expired memories, delete idle conversations.",
+    )
+
+
+def _configured(args: argparse.Namespace) -> Any:
+    """The loaded configuration when no location option is given and a file exists."""
+    if args.path is not None or args.chroma_url is not None:
+        return None
+    file = find_config_file()
+    if file is None:
+        return None
+    return load_config(file, overrides={"checkpoint_url": args.checkpoint_url})
+
+
+def open_configured(args: argparse.Namespace, *, must_exist: bool, llm: Any) -> Any:
+    """The memory of the configuration file, or None when the CLI options decide.
+
+    Raises:
+        MemoryNotFoundError: ``must_exist`` and the configured folder holds no memory.
+        ConfigError: The configuration is invalid.
+    """
+    loaded = _configured(args)
+    if loaded is None:
+        return None
+    from langmem_plugin._admin import MemoryNotFoundError, _check_postgres, memory_class
+
+    config = loaded.config
+    if (config.checkpoint_url or "").startswith(("postgresql://", "postgres://")):
+        _check_postgres(config.checkpoint_url or "")  # one clear line when it is down
+    root = Path(config.path or DEFAULT_PATH)
+    if must_exist and config.chroma_url is None and not (root / "chroma").is_dir():
+        raise MemoryNotFoundError(
+            f"no memory at {str(root)!r} (from {loaded.file}); pass --path to an existing "
+            "memory or change 'path' there"
+        )
+    return memory_class().from_config(loaded.file, checkpoint_url=args.checkpoint_url, llm=llm)
+
+
+def _folder(args: argparse.Namespace) -> tuple[Path, Any]:
+    """The memory folder of the command and the configuration it came from (or None)."""
+    loaded = _configured(args)
+    if loaded is not None:
+        if loaded.config.chroma_url is not None:
+            raise ConfigError(
+                f"{loaded.file} configures a Chroma server; backup and restore work on a "
+                "memory folder (use `langmem export` for a server)"
+            )
+        return Path(loaded.config.path or DEFAULT_PATH), loaded.config
+    if args.chroma_url is not None:
+        raise ValueError(
+            "backup and restore work on a memory folder (--path); for a Chroma server use "
+            "`langmem export` / `langmem import`"
+        )
+    return Path(args.path or DEFAULT_PATH), None
+
+
+def _progress(flag: bool | None) -> bool:
+    return sys.stderr.isatty() if flag is None else flag
+
+
+def _cmd_config(args: argparse.Namespace) -> int:
+    loaded = load_config(args.file, overrides=_location_overrides(args))
+    print(loaded.render())
+    return 0
+
+
+def _location_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "path": args.path,
+        "chroma_url": args.chroma_url,
+        "checkpoint_url": args.checkpoint_url,
+    }
+
+
+def _cmd_backup(args: argparse.Namespace) -> int:
+    from langmem_plugin._backup import backup_folder
+
+    folder, _ = _folder(args)
+    info = backup_folder(folder, args.out, progress=_progress(args.progress))
+    print(
+        f"backed up {folder} to {info.path} ({info.bytes / 1_048_576:.1f} MiB, "
+        f"{info.pages} pages, {info.seconds:.2f} s)"
+    )
+    return 0
+
+
+def _cmd_restore(args: argparse.Namespace) -> int:
+    from langmem_plugin._backup import restore_folder
+
+    folder, config = _folder(args)
+    if config is None and find_config_file() is not None:  # --path NEWDIR, same embeddings
+        config = load_config().config
+    options: dict[str, Any] = {}
+    if config is not None:
+        options = {"embeddings": config.embeddings, "collection_prefix": config.collection_prefix}
+    info = restore_folder(args.backup, folder, progress=_progress(args.progress), **options)
+    print(
+        f"restored {args.backup} into {info.path}: {info.items} items, "
+        f"{info.vectors} vectors indexed"
+    )
+    return 0
+
+
+def _cmd_retention(args: argparse.Namespace) -> int:
+    from langmem_plugin.cli import _open
+
+    with _open(args) as memory:
+        report = memory.enforce_retention()
+        days = memory.retention.history_days if memory.retention is not None else None
+    print(
+        f"deleted {report.expired_items} expired items and "
+        f"{len(report.conversations.sessions)} sessions / "
+        f"{len(report.conversations.threads)} threads idle for more than "
+        f"{'(forever: no limit)' if days is None else f'{days:g} days'}"
+    )
+    return 0
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "config": _cmd_config,
+    "backup": _cmd_backup,
+    "restore": _cmd_restore,
+    "retention": _cmd_retention,
+}

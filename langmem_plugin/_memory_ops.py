@@ -1,0 +1,177 @@
+"""``MemoryOperations``: the configuration file, retention and export methods of ``Memory``.
+
+A mixin, so that ``memory.py`` keeps only the wiring: ``Memory.from_config`` (see
+``langmem_plugin._config``), ``enforce_retention``, ``export`` and ``import_from`` (see
+``langmem_plugin._export``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, Self
+
+from langmem_plugin._config import LoadedConfig, RetentionConfig, load_config
+from langmem_plugin._maintenance import CleanupResult
+
+if TYPE_CHECKING:
+    from langmem_plugin._export import TransferCounts
+    from langmem_plugin.store import ChromaStore
+
+__all__ = ["MemoryOperations", "RetentionReport"]
+
+
+@dataclass(frozen=True)
+class RetentionReport:
+    """What ``Memory.enforce_retention`` deleted.
+
+    Attributes:
+        expired_items: Store items past their retention (TTL), deleted by the sweep.
+        conversations: Conversations idle for longer than ``history_days``.
+    """
+
+    expired_items: int = 0
+    conversations: CleanupResult = field(default_factory=CleanupResult)
+
+
+class MemoryOperations:
+    """Configuration, retention and export methods (mixed into ``Memory``)."""
+
+    store: ChromaStore
+    retention: RetentionConfig | None = None
+    """The retention of a memory opened by ``from_config`` (None: keep everything)."""
+    config: LoadedConfig | None = None
+    """The configuration a memory was opened with by ``from_config``, else None."""
+
+    # the methods of Memory these use
+    cleanup: Any
+    configure_memory: Any
+
+    @classmethod
+    def from_config(
+        cls,
+        path: str | Path | None = None,
+        *,
+        directory: str | Path | None = None,
+        chroma_url: str | None = None,
+        checkpoint_url: str | None = None,
+        embeddings: Any = None,
+        llm: Any = None,
+        working_memory_tokens: int | None = None,
+        recall_tokens: int | None = None,
+        retention: dict[str, Any] | None = None,
+    ) -> Self:
+        """Open the memory described by a ``langmem.toml`` (or ``[tool.langmem]``).
+
+        Precedence: defaults < the file < ``LANGMEM_<KEY>`` variables < these arguments.
+        Retention becomes store TTLs per kind (swept in the background every hour) and
+        ``history_days`` the idle limit of ``enforce_retention``.
+
+        Args:
+            path: The configuration file; default: found from the working directory up.
+            directory: The memory folder (the file's ``path`` key).
+            chroma_url: A Chroma server URL (needs ``checkpoint_url``).
+            checkpoint_url: ``postgresql://...`` or a SQLite file.
+            embeddings: ``"local"``, ``"provider:model"`` or an ``Embeddings`` object.
+            llm: ``"provider:model"`` or a chat model.
+            working_memory_tokens: Token budget of the model's input.
+            recall_tokens: Token budget of the recall message.
+            retention: Retention keys to override, e.g. ``{"notes_days": 30}``.
+
+        Returns:
+            The memory; its ``config`` says where each value came from.
+
+        Raises:
+            ConfigError: A value is invalid (the message names the key and the file).
+
+        Example:
+            ```python
+            memory = Memory.from_config()  # ./langmem.toml, or one in a parent folder
+            memory = Memory.from_config("deploy/langmem.toml", recall_tokens=1200)
+            ```
+        """
+        objects = {
+            name: value
+            for name, value in (("embeddings", embeddings), ("llm", llm))
+            if value is not None and not isinstance(value, str)
+        }
+        overrides: dict[str, Any] = {
+            "path": str(directory) if directory is not None else None,
+            "chroma_url": chroma_url,
+            "checkpoint_url": checkpoint_url,
+            "embeddings": embeddings if isinstance(embeddings, str) else None,
+            "llm": llm if isinstance(llm, str) else None,
+            "working_memory_tokens": working_memory_tokens,
+            "recall_tokens": recall_tokens,
+            "retention": retention,
+        }
+        loaded = load_config(path, overrides=overrides)
+        config = loaded.config
+        kwargs: dict[str, Any] = {**config.memory_kwargs(), **objects}
+        for name, value in objects.items():  # shown by `config.render()` as their type
+            loaded.sources[name] = "argument"
+            shown = {name: f"<{type(value).__name__}>"}
+            loaded.config = loaded.config.model_copy(update=shown)
+        namespace_ttl = config.retention.namespace_ttl()
+        if namespace_ttl:  # retention counts from the last write; reads do not extend it
+            kwargs["ttl"] = {"refresh_on_read": False, "sweep_interval_minutes": 60}
+            kwargs["namespace_ttl"] = namespace_ttl
+        opener: Any = cls
+        if config.chroma_url is not None:
+            if config.checkpoint_url is None:
+                from langmem_plugin._config import ConfigError
+
+                raise ConfigError(
+                    f"invalid configuration key 'checkpoint_url' ({loaded.file or 'default'}): "
+                    "required with chroma_url"
+                )
+            memory = opener.from_url(config.chroma_url, config.checkpoint_url, **kwargs)
+        elif config.checkpoint_url is not None:
+            root = Path(config.path or ".memory")
+            root.mkdir(parents=True, exist_ok=True)
+            memory = opener.from_url(str(root / "chroma"), config.checkpoint_url, **kwargs)
+            memory.path = root
+        else:
+            memory = opener.from_path(config.path or ".memory", **kwargs)
+        memory.configure_memory(**config.options())
+        memory.retention = config.retention
+        memory.config = loaded
+        if namespace_ttl:
+            memory.store.start_ttl_sweeper()
+        return memory
+
+    def enforce_retention(self) -> RetentionReport:
+        """Apply the retention of ``from_config`` now; run it as periodic maintenance.
+
+        Sweeps the store items past their TTL (they are already invisible) and, with
+        ``history_days``, deletes the conversations idle for longer (``cleanup``).
+
+        Returns:
+            What was deleted.
+        """
+        swept = self.store.sweep_ttl()
+        days = self.retention.history_days if self.retention is not None else None
+        conversations = self.cleanup(days) if days is not None else CleanupResult()
+        return RetentionReport(expired_items=swept, conversations=conversations)
+
+    def export(
+        self, destination: str | Path | IO[str], *, progress: bool = False
+    ) -> TransferCounts:
+        """Write the whole memory (store items and checkpoints) as JSON Lines.
+
+        See ``langmem_plugin._export.export_memory``.
+        """
+        from langmem_plugin._export import export_memory
+
+        return export_memory(self, destination, progress=progress)  # type: ignore[arg-type]
+
+    def import_from(
+        self, source: str | Path | IO[str], *, progress: bool = False
+    ) -> TransferCounts:
+        """Load an export (of this or another memory) into this memory.
+
+        See ``langmem_plugin._export.import_memory``.
+        """
+        from langmem_plugin._export import import_memory
+
+        return import_memory(self, source, progress=progress)  # type: ignore[arg-type]
