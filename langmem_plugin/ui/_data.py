@@ -26,6 +26,7 @@ from langmem_plugin.nodes.episodes import EpisodeStore
 from langmem_plugin.nodes.profile import FactProposal, ProfileFact, ProfileStore
 from langmem_plugin.nodes.reflection import Lesson
 from langmem_plugin.retriever import MemoryRetriever
+from langmem_plugin.tasks import Task
 
 __all__ = [
     "SEARCHED_KINDS",
@@ -53,10 +54,11 @@ SEARCHED_KINDS: dict[str, str] = {
     "episodes_archive": "Archived episodes",
     "memories": "Notes",
     "lessons": "Lessons",
+    "tasks": "Tasks",
 }
 #: What "forget one memory" deletes outright. Profile facts are corrected or deleted as
 #: new profile versions instead (their history is the point of a versioned profile).
-FORGETTABLE = frozenset({ARCHIVE, "episodes", "episodes_archive", "memories", "lessons"})
+FORGETTABLE = frozenset({ARCHIVE, "episodes", "episodes_archive", "memories", "lessons", "tasks"})
 
 
 def _when(value: Any) -> str:
@@ -170,11 +172,12 @@ class UserPage:
     archived_episodes: list[Item]
     lessons: list[Lesson]
     notes: list[SearchItem]
+    tasks: list[Task] = field(default_factory=list)
     sessions: list[tuple[SessionInfo, list[SearchItem]]] = field(default_factory=list)
 
 
 def user_page(memory: Memory, user_id: str) -> UserPage:
-    """Read a user's profile (with history), episodes, lessons, notes and archive."""
+    """Read a user's profile (with history), episodes, lessons, notes, tasks and archive."""
     check_id("user_id", user_id)
     profiles = ProfileStore(memory.store)
     profile = profiles.current(user_id)
@@ -202,6 +205,7 @@ def user_page(memory: Memory, user_id: str) -> UserPage:
         archived_episodes=episodes.list(user_id, archived=True),
         lessons=memory.lessons(user_id),
         notes=notes,
+        tasks=memory.tasks.list(user_id),
         sessions=sessions,
     )
 

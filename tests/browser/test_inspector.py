@@ -216,6 +216,23 @@ def test_a_memory_holding_a_script_tag_renders_as_text(
         memory.store.delete(("memories", USER), "xss")
 
 
+def test_tasks_show_with_their_status_history_and_can_be_forgotten(
+    page: Any, server: BackgroundServer, memory: Memory
+) -> None:
+    task = memory.tasks.add(USER, "book the ferry to Horta", due="2031-07-01", priority="high")
+    memory.tasks.update(USER, task.id, status="in_progress")
+    _open_user(page, server)
+    row = page.locator(f"#tasks tr.task[data-key='{task.id}']")
+    cells = row.locator("td").all_inner_texts()
+    assert cells[:5] == ["book the ferry to Horta", "in_progress", cells[2], "high", "api"]
+    assert cells[2].startswith("2031-07-01")
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d open → \d{4}-\d\d-\d\d in_progress", cells[5])
+    row.get_by_role("button", name="Forget").click()
+    page.wait_for_url(re.compile(r"notice=memory\+forgotten"))
+    assert page.locator(f"#tasks tr.task[data-key='{task.id}']").count() == 0
+    assert task.id not in {t.id for t in memory.tasks.list(USER)}
+
+
 def test_forgetting_a_user_needs_the_typed_user_id(
     page: Any, server: BackgroundServer, memory: Memory
 ) -> None:
