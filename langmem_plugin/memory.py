@@ -45,6 +45,7 @@ from langmem_plugin._maintenance import (
     disk_size,
     thread_activity,
 )
+from langmem_plugin._privacy import PrivacyFeatures
 from langmem_plugin.history import ChromaChatMessageHistory, HistoryStorage, SessionInfo
 from langmem_plugin.history._archive import archivable
 from langmem_plugin.history._storage import HISTORY_LABELS, check_id
@@ -97,7 +98,7 @@ def _dims(embeddings: Embeddings) -> int:
     return len(embeddings.embed_query("dimension probe"))
 
 
-class Memory(MemoryFeatures):
+class Memory(MemoryFeatures, PrivacyFeatures):
     """Long-term store, checkpointer and chat histories of a LangGraph app, wired together.
 
     Build one with ``from_path``, ``from_url`` or ``in_memory`` rather than with the
@@ -135,6 +136,8 @@ class Memory(MemoryFeatures):
         llm: See ``resolve_llm``.
         path: The data directory, for ``stats()``'s size on disk.
         owns_client: Close the store's chromadb client on ``close()``.
+        audit_recalls: Also record recalls in the audit log (see ``_audit``).
+        audit_retention_days: Drop audit events older than this (None: keep them).
     """
 
     store: ChromaStore  # the mixin only needs a BaseStore; Memory always has a ChromaStore
@@ -147,6 +150,8 @@ class Memory(MemoryFeatures):
         llm: BaseChatModel | str | None = None,
         path: str | Path | None = None,
         owns_client: bool = False,
+        audit_recalls: bool = False,
+        audit_retention_days: float | None = None,
     ) -> None:
         if store.embeddings is None:
             raise ValueError(f"store {store!r} has no index; Memory needs an indexed store")
@@ -166,6 +171,7 @@ class Memory(MemoryFeatures):
         self._shared_memory_saver = InMemorySaver() if self._spec.kind == "memory" else None
         self._sync_saver: OpenedSaver = open_saver(self._spec, self._shared_memory_saver)
         self._async_savers: dict[asyncio.AbstractEventLoop, asyncio.Task[OpenedSaver]] = {}
+        self._open_audit(audit_recalls, audit_retention_days)
 
     # ------------------------------------------------------------------ constructors
     @classmethod
@@ -176,6 +182,7 @@ class Memory(MemoryFeatures):
         embeddings: Embeddings | str | Any = "local",
         llm: BaseChatModel | str | None = None,
         collection_prefix: str = "langmem",
+        **audit: Any,
     ) -> Memory:
         """Open or create a memory in ``directory`` (``chroma/`` and ``checkpoints.sqlite``).
 
@@ -184,6 +191,7 @@ class Memory(MemoryFeatures):
             embeddings: Anything ``resolve_embeddings`` accepts; ``"local"`` by default.
             llm: See ``resolve_llm``.
             collection_prefix: Prefix of the Chroma collection names.
+            **audit: ``audit_recalls`` and ``audit_retention_days`` (see the class).
 
         Returns:
             The memory.
@@ -197,7 +205,7 @@ class Memory(MemoryFeatures):
             index=cls._index(embeddings),
             collection_prefix=collection_prefix,
         )
-        return cls._build(store, checkpoints, llm=llm, path=root, owns_client=True)
+        return cls._build(store, checkpoints, llm=llm, path=root, owns_client=True, **audit)
 
     @classmethod
     def from_url(
@@ -208,6 +216,7 @@ class Memory(MemoryFeatures):
         embeddings: Embeddings | str | Any = "local",
         llm: BaseChatModel | str | None = None,
         collection_prefix: str = "langmem",
+        **audit: Any,
     ) -> Memory:
         """Open a memory on a Chroma server (or directory) and a checkpoint database.
 
@@ -220,6 +229,7 @@ class Memory(MemoryFeatures):
             embeddings: Anything ``resolve_embeddings`` accepts; ``"local"`` by default.
             llm: See ``resolve_llm``.
             collection_prefix: Prefix of the Chroma collection names.
+            **audit: ``audit_recalls`` and ``audit_retention_days`` (see the class).
 
         Returns:
             The memory.
@@ -242,7 +252,7 @@ class Memory(MemoryFeatures):
                 path=chroma_url, sql=sql, index=index, collection_prefix=collection_prefix
             )
             path = Path(chroma_url)
-        return cls._build(store, checkpoint_url, llm=llm, path=path, owns_client=True)
+        return cls._build(store, checkpoint_url, llm=llm, path=path, owns_client=True, **audit)
 
     @classmethod
     def in_memory(
@@ -250,6 +260,7 @@ class Memory(MemoryFeatures):
         *,
         embeddings: Embeddings | str | Any = "local",
         llm: BaseChatModel | str | None = None,
+        **audit: Any,
     ) -> Memory:
         """A memory that lives in this process only (tests, notebooks).
 
@@ -260,12 +271,13 @@ class Memory(MemoryFeatures):
         Args:
             embeddings: Anything ``resolve_embeddings`` accepts; ``"local"`` by default.
             llm: See ``resolve_llm``.
+            **audit: ``audit_recalls`` and ``audit_retention_days`` (see the class).
 
         Returns:
             The memory.
         """
         store = ChromaStore(index=cls._index(embeddings))
-        return cls._build(store, ":memory:", llm=llm)
+        return cls._build(store, ":memory:", llm=llm, **audit)
 
     @staticmethod
     def _index(embeddings: Embeddings | str | Any) -> Any:

@@ -29,7 +29,7 @@ from tests.integration._memory_data import (
 
 LANGMEM = Path(sys.executable).with_name("langmem")
 COMMANDS = ["demo", "chat", "stats", "users", "sessions", "profile", "search", "export"]
-COMMANDS += ["import", "forget"]
+COMMANDS += ["import", "forget", "audit"]
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

@@ -1,0 +1,405 @@
+"""Forget that leaves no byte: a whole user, or the memories that match a query.
+
+``forget_user`` removes what ``langmem_plugin._admin.forget_user`` finds (every item in a
+namespace naming the user, their sessions and archive, the checkpoints of every thread run
+with their ``user_id``), then :func:`scrub` makes the deleted bytes unrecoverable from the
+files. ``forget_query`` finds the user's memories, archived turns and profile facts (with
+every version of them) that match a query, and the threads whose checkpoints hold a
+matching message, and removes them the same way.
+
+What :func:`scrub` does, and why (every step was checked by scanning the raw bytes of every
+file under the memory folder for a unique token; see ``tests/integration/test_forget_bytes``):
+
+* **Chroma's own database** (``chroma/chroma.sqlite3``) keeps every vector upsert, with its
+  metadata (the namespace labels, hence the user id and session ids), in its log
+  (``embeddings_queue``) until the HNSW segment is persisted, which happens every
+  ``sync_threshold`` (1,000) records; ``chroma vacuum --path`` only purges the log up to
+  the segments' persisted sequence, so it removes nothing before that, and the HNSW files
+  keep deleted vectors' bytes (a deleted label is only marked). Chroma is an *index* of
+  the vectors this library keeps in SQL, so an embedded store rebuilds it: every vector is
+  marked unindexed in SQL (one transaction), the collection is deleted (its log rows,
+  metadata rows and HNSW folder go with it), created again and filled from SQL, then
+  ``chroma.sqlite3`` is ``VACUUM``-ed so that no freed page keeps the old rows. Cost: one
+  Chroma upsert per remaining vector (about 1 ms each), i.e. seconds for ten thousand.
+  A crash anywhere leaves vectors marked unindexed, which the next open indexes again; a
+  second forget scrubs again.
+* **The items and checkpoint database** (SQLite): ``secure_delete`` zeroes deleted rows
+  (set on the store's and the checkpointer's connections), ``VACUUM`` rewrites the file
+  without free pages, and ``wal_checkpoint(TRUNCATE)`` empties the write-ahead log, which
+  otherwise keeps old page images (the deleted rows) until the next checkpoint.
+* **PostgreSQL**: rows are deleted in every table (the store's, ``checkpoints``,
+  ``checkpoint_blobs``, ``checkpoint_writes``) and the tables are ``VACUUM``-ed, which
+  makes the dead tuples' space reusable; the bytes stay in the data files and the WAL
+  segments until overwritten (``VACUUM FULL`` and a WAL switch are the operator's call).
+* **A Chroma server**: the vectors are deleted through the API; the server's log and files
+  are the server's (run ``chroma vacuum`` there).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.store.base import PutOp
+
+from langmem_plugin._admin import ForgetReport, chroma_store, user_namespaces
+from langmem_plugin._admin import forget_user as _find_and_delete_user
+from langmem_plugin._audit import log_of
+from langmem_plugin._paging import search_all
+from langmem_plugin.history._storage import ARCHIVE, OWNERS, SESSIONS, check_id
+from langmem_plugin.retriever._text import analyze
+
+__all__ = ["ForgetMatch", "QueryForgetReport", "forget_query", "forget_user", "scrub"]
+
+DENSE_GATE = 0.55
+"""Cosine similarity from which a memory matches a forget query without sharing a word.
+
+Measured with the bundled MiniLM on the privacy tests' corpus: turns about the queried
+topic score 0.45-0.75 against a one-to-three word query, unrelated turns of the same user
+0.0-0.35. Below 0.55 a query like "divorce" started to take turns about weddings; the
+lexical test (a shared stemmed word) catches the rest of the on-topic turns.
+"""
+_CANDIDATES = 1000
+_CHUNK = 256
+_FORGET_WORDS = frozenset(
+    {"forget", "forgot", "told", "tell", "said", "say", "remember", "about", "everything"}
+)
+
+
+# ---------------------------------------------------------------------------- scrub
+def scrub(memory: Any) -> None:
+    """Make deleted data unrecoverable from the memory's files (see the module docstring)."""
+    store = chroma_store(memory)
+    store.sync_index()
+    lock = getattr(store, "_folder_lock", None)
+    if lock is not None:  # embedded: this process alone writes the folder
+        _rebuild_vector_index(store)
+        _vacuum_sqlite_file(Path(lock.folder) / "chroma.sqlite3")
+    _vacuum_database(store._db)
+    saver = memory.checkpointer
+    conn = getattr(saver, "conn", None)
+    if isinstance(conn, sqlite3.Connection):
+        _vacuum_connection(conn)
+        _vacuum_database(store._db)  # the checkpointer's VACUUM went through the WAL
+    elif memory._spec.kind == "postgres" and store._db.kind != "postgres":
+        _vacuum_postgres_url(memory._spec.target)
+
+
+def _rebuild_vector_index(store: Any) -> None:
+    index = store._index
+    if index is None:
+        return
+    table = store._engine.col.items
+    name = f"{store.collection_prefix}_vectors"
+    with index._lock:
+        old = index.collection
+
+        def unmark(cursor: Any) -> None:
+            cursor.execute(f"UPDATE {table.vectors} SET indexed = 0")
+            cursor.execute(f"DELETE FROM {table.tombstones}")
+
+        table.db.transaction(unmark)
+        metadata = dict(old.metadata or {})
+        store.client.delete_collection(name)
+        fresh = store.client.get_or_create_collection(
+            name,
+            embedding_function=None,
+            configuration={"hnsw": {"space": "cosine"}},
+            metadata=metadata or None,
+        )
+        index.collection = fresh
+        store._engine.col.vectors = fresh
+    store.sync_index()
+
+
+def _vacuum_sqlite_file(path: Path) -> None:
+    if not path.exists():
+        return
+    conn = sqlite3.connect(str(path), timeout=30.0, isolation_level=None)
+    try:
+        conn.execute("PRAGMA secure_delete=ON")
+        conn.execute("PRAGMA temp_store=MEMORY")  # no temporary copy outside the folder
+        conn.execute("VACUUM")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
+
+
+def _vacuum_connection(conn: sqlite3.Connection) -> None:
+    if conn.in_transaction:
+        conn.commit()
+    conn.execute("PRAGMA temp_store=MEMORY")
+    conn.execute("VACUUM")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def _vacuum_database(db: Any) -> None:
+    if db.kind == "sqlite":
+        with db._lock:
+            _vacuum_connection(db._conn)
+        return
+    with db._pool.connection() as conn:
+        _vacuum_postgres(conn)
+
+
+def _vacuum_postgres_url(url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        _vacuum_postgres(conn)
+
+
+def _vacuum_postgres(conn: Any) -> None:
+    rows = conn.execute(
+        "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND "
+        "(tablename LIKE 'langmem_store_%' OR tablename LIKE 'checkpoint%' "
+        "OR tablename = 'store')"
+    ).fetchall()
+    for row in rows:
+        table = row[0] if not isinstance(row, dict) else row["tablename"]
+        conn.execute(f'VACUUM "{table}"')
+
+
+def _record(memory: Any, operation: str, user_id: str, detail: dict[str, Any]) -> None:
+    log = log_of(memory.store)
+    if log is not None:
+        log.record([((), "", operation)], user_id=user_id, detail=detail)
+
+
+# ---------------------------------------------------------------------------- a whole user
+def forget_user(memory: Any, user_id: str, *, dry_run: bool = False) -> ForgetReport:
+    """Remove every trace of a user and scrub the files (see the module docstring).
+
+    Args:
+        memory: The memory.
+        user_id: The user.
+        dry_run: Only report what would be removed.
+
+    Returns:
+        What was removed; the audit log gets a ``forget`` event with the counts.
+    """
+    report = _find_and_delete_user(memory, user_id, dry_run=dry_run)
+    if dry_run:
+        return report
+    _record(
+        memory,
+        "forget",
+        user_id,
+        {
+            "items": report.total_items,
+            "sessions": len(report.sessions),
+            "messages": report.messages,
+            "threads": len(report.threads),
+        },
+    )
+    scrub(memory)
+    return report
+
+
+# ---------------------------------------------------------------------------- by query
+@dataclass(frozen=True)
+class ForgetMatch:
+    """A memory that matches a forget query.
+
+    Attributes:
+        kind: ``turn`` (an archived message), ``fact`` (a profile fact, with every version),
+            or ``memory`` (a note, episode, lesson...).
+        namespace: Its namespace.
+        key: Its key.
+        preview: The start of its text (shown by the preview, never stored).
+        score: Its similarity to the query (None: matched on a shared word only).
+    """
+
+    kind: str
+    namespace: tuple[str, ...]
+    key: str
+    preview: str
+    score: float | None
+
+
+@dataclass
+class QueryForgetReport:
+    """What ``forget_query`` found (and removed unless ``dry_run``).
+
+    Attributes:
+        user_id: The user.
+        matches: The matching memories, turns and facts.
+        threads: Threads whose checkpoints hold a match (their checkpoints are removed).
+        kept_threads: Matching threads whose checkpoints name other users (kept).
+        removed: Store items removed (fact versions included); 0 with ``dry_run``.
+        dry_run: Nothing was deleted.
+    """
+
+    user_id: str
+    matches: list[ForgetMatch] = field(default_factory=list)
+    threads: list[str] = field(default_factory=list)
+    kept_threads: list[str] = field(default_factory=list)
+    removed: int = 0
+    dry_run: bool = True
+
+    def counts(self) -> dict[str, int]:
+        """Matches per kind, and threads."""
+        counts = {"turn": 0, "fact": 0, "memory": 0}
+        for match in self.matches:
+            counts[match.kind] += 1
+        return {**counts, "threads": len(self.threads)}
+
+    def render(self) -> str:
+        """One line per match, then the threads."""
+        verb = "would forget" if self.dry_run else "forgot"
+        counts = self.counts()
+        lines = [
+            f"{verb} for {self.user_id!r}: {counts['turn']} archived turns, {counts['fact']} "
+            f"profile facts, {counts['memory']} memories, {counts['threads']} threads"
+        ]
+        for match in self.matches:
+            score = f"{match.score:.2f}" if match.score is not None else "word"
+            where = "/".join((*match.namespace, match.key))
+            lines.append(f"  [{match.kind}] {where} ({score}): {match.preview}")
+        lines.extend(f"  [thread] {thread} (its checkpoints)" for thread in self.threads)
+        if self.kept_threads:
+            lines.append("  kept (checkpoints name other users): " + ", ".join(self.kept_threads))
+        return "\n".join(lines)
+
+
+def _text_of(value: dict[str, Any]) -> str:
+    for name in ("content", "text", "summary", "value"):
+        text = value.get(name)
+        if isinstance(text, str) and text:
+            return text
+    return ""
+
+
+def _kind(namespace: tuple[str, ...]) -> str:
+    if namespace[0] == ARCHIVE:
+        return "turn"
+    if namespace[0] in ("profile", "profile_history"):
+        return "fact"
+    return "memory"
+
+
+def _message_texts(messages: Any) -> list[str]:
+    texts = []
+    for message in messages or []:
+        text = getattr(message, "text", None)
+        text = text() if callable(text) else text
+        if isinstance(text, str) and text:
+            texts.append(text)
+    return texts
+
+
+def forget_query(
+    memory: Any, user_id: str, query: str, *, dry_run: bool = True
+) -> QueryForgetReport:
+    """Find (and unless ``dry_run``, remove) what a user's memory holds about ``query``.
+
+    A memory, archived turn or profile fact matches when it shares a stemmed word with the
+    query (words like "forget", "told", "about" and stop words aside), or when its cosine
+    similarity to the query reaches ``DENSE_GATE``. A matching fact goes with every version
+    in ``profile_history``; a thread whose archived turns or latest checkpoint messages
+    match loses its checkpoints (the checkpoint history holds the same words; its other
+    archived turns stay). The removal is scrubbed like ``forget_user``'s.
+
+    Args:
+        memory: The memory.
+        user_id: The user; nothing of another user is searched or removed.
+        query: What to forget, e.g. ``"my divorce"``.
+        dry_run: Only report the matches (the default: preview first).
+
+    Returns:
+        The matches; the audit log gets a ``forget_query`` event with counts (never the
+        query).
+
+    Raises:
+        ValueError: If ``user_id`` or ``query`` is empty.
+    """
+    check_id("user_id", user_id)
+    if not isinstance(query, str) or not query.strip():
+        raise ValueError(f"query must be a non-empty string, got {query!r}")
+    if getattr(memory, "_memory_runtime", None) is not None:
+        memory.flush()
+    store = memory.store
+    terms = set(analyze(query, drop=_FORGET_WORDS))
+    report = QueryForgetReport(user_id=user_id, dry_run=dry_run)
+
+    def lexical(text: str) -> bool:
+        return bool(terms) and bool(terms & set(analyze(text)))
+
+    sessions: set[str] = set()
+    fact_keys: set[str] = set()
+    for namespace in user_namespaces(memory, user_id):
+        if namespace[0] in (SESSIONS, OWNERS) or namespace[1:2] != (user_id,):
+            continue
+        items = search_all(store, namespace)
+        scores = {
+            hit.key: hit.score
+            for hit in store.search(
+                namespace,
+                query=query,
+                limit=min(max(len(items), 1), _CANDIDATES),
+                refresh_ttl=False,
+            )
+        }
+        for item in items:
+            text = _text_of(item.value)
+            score = scores.get(item.key)
+            dense = score is not None and score >= DENSE_GATE
+            if not (dense or lexical(text)):
+                continue
+            kind = _kind(namespace)
+            report.matches.append(
+                ForgetMatch(kind, namespace, item.key, " ".join(text.split())[:80], score)
+            )
+            if kind == "turn" and len(namespace) > 2:
+                sessions.add(namespace[2])
+            if kind == "fact":
+                fact_keys.add(item.key.split("@", 1)[0])
+    _match_threads(memory, user_id, sessions, lexical, report)
+    if dry_run:
+        return report
+
+    doomed = {(m.namespace, m.key) for m in report.matches if m.kind != "fact"}
+    for key in fact_keys:
+        doomed.add((("profile", user_id), key))
+        for item in search_all(store, ("profile_history", user_id)):
+            if item.key.split("@", 1)[0] == key:
+                doomed.add((("profile_history", user_id), item.key))
+    ordered = sorted(doomed)
+    for start in range(0, len(ordered), _CHUNK):
+        chunk = ordered[start : start + _CHUNK]
+        store.batch([PutOp(ns, key, None) for ns, key in chunk])
+    for thread in report.threads:
+        memory.checkpointer.delete_thread(thread)
+    report.removed = len(ordered)
+    _record(memory, "forget_query", user_id, {**report.counts(), "removed": report.removed})
+    scrub(memory)
+    return report
+
+
+def _match_threads(
+    memory: Any, user_id: str, sessions: set[str], lexical: Any, report: QueryForgetReport
+) -> None:
+    """Threads to clear: sessions with a matching turn, or user threads whose messages match."""
+    saver = memory.checkpointer
+    candidates = set(sessions)
+    for snapshot in saver.list(None, filter={"user_id": user_id}):
+        thread = str(snapshot.config["configurable"]["thread_id"])
+        if thread in candidates:
+            continue
+        messages = snapshot.checkpoint.get("channel_values", {}).get("messages")
+        if any(lexical(text) for text in _message_texts(messages)):
+            candidates.add(thread)
+    for thread in sorted(candidates):
+        config: RunnableConfig = {"configurable": {"thread_id": thread}}
+        owners = {
+            str(s.metadata["user_id"])
+            for s in saver.list(config)
+            if s.metadata and "user_id" in s.metadata
+        }
+        if owners - {user_id}:
+            report.kept_threads.append(thread)
+        elif saver.get_tuple(config) is not None:
+            report.threads.append(thread)
