@@ -37,7 +37,10 @@ file under the memory folder for a unique token; see ``tests/integration/test_fo
 
 from __future__ import annotations
 
+import os
+import shutil
 import sqlite3
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,6 +81,7 @@ def scrub(memory: Any) -> None:
     if lock is not None:  # embedded: this process alone writes the folder
         _rebuild_vector_index(store)
         _vacuum_sqlite_file(Path(lock.folder) / "chroma.sqlite3")
+        _remove_orphan_segments(Path(lock.folder))
     _vacuum_database(store._db)
     saver = memory.checkpointer
     conn = getattr(saver, "conn", None)
@@ -113,6 +117,41 @@ def _rebuild_vector_index(store: Any) -> None:
         index.collection = fresh
         store._engine.col.vectors = fresh
     store.sync_index()
+
+
+def _remove_orphan_segments(folder: Path) -> None:
+    """Delete HNSW folders of segments Chroma no longer lists (a deleted collection's).
+
+    Chroma leaves the folder of a deleted collection's vector segment on disk, with the
+    vectors and the ids in ``data_level0.bin``; the files are zeroed, then removed.
+    """
+    database = folder / "chroma.sqlite3"
+    if not database.exists():
+        return
+    conn = sqlite3.connect(str(database), timeout=30.0)
+    try:
+        live = {str(row[0]) for row in conn.execute("SELECT id FROM segments")}
+    finally:
+        conn.close()
+    for child in folder.iterdir():
+        if not child.is_dir() or child.name in live or not _is_uuid(child.name):
+            continue
+        for file in child.rglob("*"):
+            if file.is_file():
+                size = file.stat().st_size
+                with file.open("r+b") as handle:
+                    handle.write(b"\0" * size)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+        shutil.rmtree(child, ignore_errors=True)
+
+
+def _is_uuid(name: str) -> bool:
+    try:
+        uuid.UUID(name)
+    except ValueError:
+        return False
+    return True
 
 
 def _vacuum_sqlite_file(path: Path) -> None:
