@@ -300,3 +300,26 @@ def test_forget_on_chroma_server_and_postgres_removes_every_row(
         assert vectors.get(where={"ns1": "bob"}, include=[])["ids"]
         assert BOB in memory.recall_context("bob", "what is my cat called?")
         assert [e.operation for e in memory.audit("alice", limit=1000)][-1] == "forget"
+
+
+def test_cli_forget_query_previews_and_asks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from langmem_plugin.cli import main
+
+    folder = tmp_path / "memory"
+    with _open(folder) as memory:
+        _carol(memory)
+    args = ["forget", "carol", "--query", "my divorce", "--path", str(folder)]
+    monkeypatch.setattr("builtins.input", lambda prompt: "n")
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "would forget for 'carol'" in out
+    assert "finalised in March" in out
+    assert "nothing deleted" in out
+    assert scan(folder, ["finalised in March"])["finalised in March"] > 0
+
+    assert main([*args, "--yes"]) == 0
+    assert "deleted" in capsys.readouterr().out
+    assert scan(folder, ["finalised in March"])["finalised in March"] == 0
+    assert scan(folder, ["Alps"])["Alps"] > 0
