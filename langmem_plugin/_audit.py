@@ -32,6 +32,7 @@ a write (and on ``Memory.audit``). Recalls (``recalls=True``) add a row per reca
 from __future__ import annotations
 
 import contextvars
+import hashlib
 import json
 import threading
 import time
@@ -229,7 +230,8 @@ class AuditLog:
 
         def create(cursor: Cursor) -> None:
             if pg:
-                cursor.execute("SELECT pg_advisory_xact_lock(?)", [hash(self.table) & 0x7FFFFFFF])
+                digest = hashlib.blake2b(self.table.encode(), digest_size=4).digest()
+                cursor.execute("SELECT pg_advisory_xact_lock(?)", [int.from_bytes(digest)])
             for statement in statements:
                 cursor.execute(statement)
 
