@@ -1,6 +1,6 @@
 """Forget that leaves no byte: a whole user, or the memories that match a query.
 
-``forget_user`` removes what ``langmem_plugin._admin.forget_user`` finds (every item in a
+``forget_user`` removes what ``langmem_plugin._admin.delete_user_data`` finds (every item in a
 namespace naming the user, their sessions and archive, the checkpoints of every thread run
 with their ``user_id``), then :func:`scrub` makes the deleted bytes unrecoverable from the
 files. ``forget_query`` finds the user's memories, archived turns and profile facts (with
@@ -49,7 +49,7 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.store.base import PutOp
 
 from langmem_plugin._admin import ForgetReport, chroma_store, user_namespaces
-from langmem_plugin._admin import forget_user as _find_and_delete_user
+from langmem_plugin._admin import delete_user_data as _find_and_delete_user
 from langmem_plugin._audit import audit_source, current_context, log_of
 from langmem_plugin._paging import search_all
 from langmem_plugin.history._storage import ARCHIVE, OWNERS, SESSIONS, check_id
