@@ -288,14 +288,18 @@ class QueryForgetReport:
             counts[match.kind] += 1
         return {**counts, "threads": len(self.threads)}
 
-    def render(self) -> str:
-        """One line per match, then the threads."""
+    def summary(self) -> str:
+        """The counts in one line, without any content (what the agent tool answers)."""
         verb = "would forget" if self.dry_run else "forgot"
         counts = self.counts()
-        lines = [
+        return (
             f"{verb} for {self.user_id!r}: {counts['turn']} archived turns, {counts['fact']} "
             f"profile facts, {counts['memory']} memories, {counts['threads']} threads"
-        ]
+        )
+
+    def render(self) -> str:
+        """The summary, one line per match (with a preview of its text), then the threads."""
+        lines = [self.summary()]
         for match in self.matches:
             score = f"{match.score:.2f}" if match.score is not None else "word"
             where = "/".join((*match.namespace, match.key))

@@ -6,6 +6,7 @@ Kept out of ``memory.py`` (a mixin, like ``MemoryFeatures``); the logic lives in
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -92,3 +93,17 @@ class PrivacyFeatures:
         from langmem_plugin._forget import forget_query
 
         return forget_query(self, user_id, query, dry_run=dry_run)
+
+    async def aforget_user(self, user_id: str, *, dry_run: bool = False) -> ForgetReport:
+        """``forget_user`` off the event loop."""
+        return await asyncio.to_thread(self.forget_user, user_id, dry_run=dry_run)
+
+    async def aforget(self, user_id: str, *, query: str, dry_run: bool = True) -> QueryForgetReport:
+        """``forget`` off the event loop."""
+        return await asyncio.to_thread(self.forget, user_id, query=query, dry_run=dry_run)
+
+    async def aaudit(
+        self, user_id: str | None, since: datetime | None = None, limit: int = 100
+    ) -> list[AuditEvent]:
+        """``audit`` off the event loop."""
+        return await asyncio.to_thread(self.audit, user_id, since, limit)

@@ -276,7 +276,7 @@ class MemoryFeatures:
             self.store,
             search=self._features.options.search,
             user_id=user_id,
-            forget=(lambda uid, q: forget(uid, query=q, dry_run=False).render())
+            forget=(lambda uid, q: forget(uid, query=q, dry_run=False).summary())
             if forget
             else None,
         )

@@ -180,3 +180,14 @@ def test_audit_rows_survive_sigkill_with_their_writes(tmp_path: Path) -> None:
         audited = {e.key for e in memory.audit("ada", limit=10_000) if e.operation == "put"}
     assert {f"k{i}" for i in acked} <= stored
     assert stored == audited  # every write has its row, and no row lacks its write
+
+
+async def test_async_forget_and_audit(tmp_path: Path) -> None:
+    with _open(tmp_path / "m") as memory:
+        memory.ingest([HumanMessage("I love sailing.")], user_id="ada", thread_id="t1")
+        preview = await memory.aforget("ada", query="sailing")
+        assert preview.matches
+        report = await memory.aforget_user("ada")
+        assert report.messages == 1
+        events = await memory.aaudit("ada")
+    assert events[-1].operation == "forget"

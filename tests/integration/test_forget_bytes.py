@@ -323,3 +323,27 @@ def test_cli_forget_query_previews_and_asks(
     assert "deleted" in capsys.readouterr().out
     assert scan(folder, ["finalised in March"])["finalised in March"] == 0
     assert scan(folder, ["Alps"])["Alps"] > 0
+
+
+def test_agent_forgets_a_topic_through_its_tool_during_a_run(tmp_path: Path) -> None:
+    from langmem_plugin.agent import create_memory_agent
+    from langmem_plugin.testing import ScriptedChatModel
+
+    folder = tmp_path / "memory"
+    with _open(folder) as memory:
+        _carol(memory)
+        call = {"name": "forget_memory", "args": {"query": "divorce"}, "id": "c1"}
+        model = ScriptedChatModel(
+            script=[AIMessage("", tool_calls=[call]), "Done, I forgot it."], default="ok"
+        )
+        agent = create_memory_agent(model, memory=memory)
+        result = agent.invoke(
+            {"messages": [HumanMessage("Please forget what I told you about that topic.")]},
+            {"configurable": {"thread_id": "carol-agent", "user_id": "carol"}},
+        )
+        tool_reply = next(m for m in result["messages"] if m.type == "tool")
+        assert "forgot for 'carol'" in tool_reply.content
+        memory.flush()
+        assert scan(folder, ["finalised in March"])["finalised in March"] == 0
+        assert memory.forget("dave", query="divorce").matches  # only the caller's memory
+        assert any(e.source == "tool" for e in memory.audit("carol", limit=1000))
