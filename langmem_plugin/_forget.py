@@ -37,9 +37,13 @@ file under the memory folder for a unique token; see ``tests/integration/test_fo
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import shutil
 import sqlite3
+import struct
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,7 +59,16 @@ from langmem_plugin._paging import search_all
 from langmem_plugin.history._storage import ARCHIVE, OWNERS, SESSIONS, check_id
 from langmem_plugin.retriever._text import analyze
 
-__all__ = ["ForgetMatch", "QueryForgetReport", "forget_query", "forget_user", "scrub"]
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "ForgetMatch",
+    "QueryForgetReport",
+    "forget_query",
+    "forget_user",
+    "scrub",
+    "zero_index_slack",
+]
 
 DENSE_GATE = 0.55
 """Cosine similarity from which a memory matches a forget query without sharing a word.
@@ -83,11 +96,13 @@ def scrub(memory: Any) -> None:
         _rebuild_vector_index(store)
         _vacuum_sqlite_file(Path(lock.folder) / "chroma.sqlite3")
         _remove_orphan_segments(Path(lock.folder))
+        zero_index_slack(Path(lock.folder))
     _vacuum_database(store._db)
     saver = memory.checkpointer
     conn = getattr(saver, "conn", None)
     if isinstance(conn, sqlite3.Connection):
-        _vacuum_connection(conn)
+        with getattr(saver, "lock", None) or contextlib.nullcontext():
+            _vacuum_connection(conn)
         _vacuum_database(store._db)  # the checkpointer's VACUUM went through the WAL
     elif memory._spec.kind == "postgres" and store._db.kind != "postgres":
         _vacuum_postgres_url(memory._spec.target)
@@ -147,6 +162,57 @@ def _remove_orphan_segments(folder: Path) -> None:
         shutil.rmtree(child, ignore_errors=True)
 
 
+_HNSW_HEADER = struct.Struct("<iQQQQQQiI")
+"""The start of Chroma's hnswlib ``header.bin``: version, offsetLevel0, max_elements,
+cur_element_count, size_data_per_element, label_offset, offsetData, maxlevel, enterpoint."""
+
+
+def zero_index_slack(folder: Path) -> None:
+    """Zero the unused capacity of every HNSW segment in an embedded Chroma ``folder``.
+
+    Run by forget, and by ``Memory.close`` (Chroma persists an index only at creation and
+    every ``sync_threshold`` writes; the slack it writes is the process's old heap).
+    """
+    for segment in folder.iterdir():
+        if segment.is_dir() and _is_uuid(segment.name):
+            _zero_hnsw_slack(segment)
+
+
+def _zero_hnsw_slack(segment: Path) -> None:
+    """Zero the unused capacity of a persisted HNSW index (``data_level0.bin``, ``length.bin``).
+
+    hnswlib allocates its element array with ``malloc`` and Chroma writes the whole array,
+    so the slots past ``cur_element_count`` hold whatever the process's heap held before:
+    measured, a freshly rebuilt index file carried a forgotten user's vectors (freed
+    memory of the deleted index) in about one run in twelve. Only unused slots are
+    zeroed; a layout this code does not recognise is left alone (and logged).
+    """
+    header, data, lengths = (segment / n for n in ("header.bin", "data_level0.bin", "length.bin"))
+    if not (header.exists() and data.exists()):
+        return
+    raw = header.read_bytes()
+    if len(raw) < _HNSW_HEADER.size:
+        return
+    version, _, capacity, count, size, *_ = _HNSW_HEADER.unpack_from(raw)
+    if version != 1 or size <= 0 or count > capacity or data.stat().st_size != capacity * size:
+        logger.warning("unrecognised HNSW layout in %s: unused slots not zeroed", segment)
+        return
+    _zero_from(data, count * size)
+    if lengths.exists() and lengths.stat().st_size == capacity * 4:
+        _zero_from(lengths, count * 4)
+
+
+def _zero_from(path: Path, offset: int) -> None:
+    size = path.stat().st_size
+    if offset >= size:
+        return
+    with path.open("r+b") as handle:
+        handle.seek(offset)
+        handle.write(b"\0" * (size - offset))
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
 def _is_uuid(name: str) -> bool:
     try:
         uuid.UUID(name)
@@ -163,7 +229,7 @@ def _vacuum_sqlite_file(path: Path) -> None:
         conn.execute("PRAGMA secure_delete=ON")
         conn.execute("PRAGMA temp_store=MEMORY")  # no temporary copy outside the folder
         conn.execute("VACUUM")
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        _truncate_wal(conn)
     finally:
         conn.close()
 
@@ -173,7 +239,24 @@ def _vacuum_connection(conn: sqlite3.Connection) -> None:
         conn.commit()
     conn.execute("PRAGMA temp_store=MEMORY")
     conn.execute("VACUUM")
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    _truncate_wal(conn)
+
+
+def _truncate_wal(conn: sqlite3.Connection, attempts: int = 50) -> None:
+    """Copy the WAL into the database and empty it; retry while a reader holds it.
+
+    ``wal_checkpoint(TRUNCATE)`` does not raise when another connection is reading: it
+    answers ``busy`` and leaves the WAL (and the old pages in it) as it is.
+
+    Raises:
+        TimeoutError: If the WAL stayed busy for ``attempts`` tries (5 s).
+    """
+    for _ in range(attempts):
+        row = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        if row is None or int(row[0]) == 0:
+            return
+        time.sleep(0.1)
+    raise TimeoutError("the SQLite write-ahead log stayed busy; run forget again")
 
 
 def _vacuum_database(db: Any) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from langmem_plugin._audit import AuditEvent, AuditLog, install
@@ -34,6 +35,17 @@ class PrivacyFeatures:
             recalls=recalls,
         )
         install(self.store, self.audit_log)
+        lock = getattr(self.store, "_folder_lock", None)
+        self._chroma_folder: Path | None = Path(lock.folder) if lock is not None else None
+
+    def _zero_index_slack(self) -> None:
+        """After close: zero the unused capacity of the HNSW files (heap garbage)."""
+        folder = getattr(self, "_chroma_folder", None)
+        if folder is None or not folder.is_dir():
+            return
+        from langmem_plugin._forget import zero_index_slack
+
+        zero_index_slack(folder)
 
     def audit(
         self, user_id: str | None, since: datetime | None = None, limit: int = 100

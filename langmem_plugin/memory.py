@@ -528,6 +528,7 @@ class Memory(MemoryFeatures, PrivacyFeatures):
         self.store.close()
         if self._owns_client:
             self.store.client.close()
+        self._zero_index_slack()  # hnswlib writes uninitialised memory (see _forget)
         if error is not None:
             raise error
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import time
@@ -100,6 +101,11 @@ def test_forget_user_leaves_no_byte_of_the_user(seeded: Path, tmp_path: Path) ->
         assert memory.checkpointer.get_tuple({"configurable": {"thread_id": "bob-graph"}})
     assert scan(folder, [ALICE])[ALICE] == 0  # and after close
     assert _count_bytes(folder, alice_vectors) == 0
+    for segment in (folder / "chroma").iterdir():  # hnswlib's unused capacity is zeroed
+        if (segment / "header.bin").exists():
+            header = (segment / "header.bin").read_bytes()
+            count, size = struct.unpack_from("<QQ", header, 20)
+            assert not (segment / "data_level0.bin").read_bytes()[count * size :].strip(b"\0")
 
 
 def test_forget_leaves_an_audit_event_with_counts(seeded: Path, tmp_path: Path) -> None:
