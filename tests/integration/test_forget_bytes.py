@@ -128,10 +128,28 @@ def test_forget_leaves_an_audit_event_with_counts(seeded: Path, tmp_path: Path) 
 
 
 _CHILD = """
-import sys
+import sys, time
 sys.path.insert(0, {repo!r})
+from langmem_plugin import _forget
 from langmem_plugin._admin import memory_class
+
+def stop_after(original):
+    def wrapper(*args, **kwargs):
+        result = original(*args, **kwargs)
+        print("at", flush=True)
+        time.sleep(60)
+        return result
+    return wrapper
+
 memory = memory_class().from_path({folder!r})
+point = {point!r}
+if point == "deletes":  # the user's rows are deleted, nothing scrubbed yet
+    _forget._find_and_delete_user = stop_after(_forget._find_and_delete_user)
+elif point == "collection":  # Chroma's collection deleted, not rebuilt
+    client = memory.store.client
+    client.delete_collection = stop_after(client.delete_collection)
+elif point == "rebuild":  # index rebuilt, files not vacuumed
+    _forget._rebuild_vector_index = stop_after(_forget._rebuild_vector_index)
 print("go", flush=True)
 memory.forget_user("alice")
 print("done", flush=True)
@@ -139,28 +157,35 @@ memory.close()
 """
 
 
-@pytest.mark.parametrize("delay", [0.0, 0.05, 0.12, 0.3])
+@pytest.mark.parametrize("point", ["deletes", "collection", "rebuild", "random"])
 def test_forget_killed_midway_then_run_again_leaves_no_byte(
-    seeded: Path, tmp_path: Path, delay: float
+    seeded: Path, tmp_path: Path, point: str
 ) -> None:
     folder = tmp_path / "memory"
     shutil.copytree(seeded, folder)
-    code = _CHILD.format(repo=str(REPO), folder=str(folder))
+    code = _CHILD.format(repo=str(REPO), folder=str(folder), point=point)
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     child = subprocess.Popen(
         [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=env
     )
     assert child.stdout is not None
     assert child.stdout.readline().strip() == "go"
-    time.sleep(delay)
+    if point == "random":
+        time.sleep(0.05)
+    else:
+        assert child.stdout.readline().strip() == "at"  # stopped at the point, then killed
     child.send_signal(signal.SIGKILL)
     child.wait(30)
+    if point != "random":
+        assert "done" not in child.stdout.read()
+        assert scan(folder, [ALICE])[ALICE] > 0 or point != "deletes"  # not scrubbed yet
     with _open(folder) as memory:
         memory.forget_user("alice")
         assert scan(folder, [ALICE])[ALICE] == 0, scan_files(folder, ALICE)
         assert scan(folder, [BOB])[BOB] > 50
         assert memory.store.search(("memories", "bob"), query="spare key")
         assert not memory.store.search(("memories", "alice"), query="spare key")
+        assert scan_files(folder, "alice").get("chroma/chroma.sqlite3", 0) == 0
 
 
 # ---------------------------------------------------------------------------- by query
