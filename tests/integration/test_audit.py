@@ -191,3 +191,15 @@ async def test_async_forget_and_audit(tmp_path: Path) -> None:
         assert report.messages == 1
         events = await memory.aaudit("ada")
     assert events[-1].operation == "forget"
+
+
+def test_in_memory_memory_has_an_audit_log_too() -> None:
+    def embed(texts: list[str]) -> list[list[float]]:
+        return [[float(len(t)), 1.0] for t in texts]
+
+    with memory_class().in_memory(embeddings=embed, audit_recalls=True) as memory:
+        memory.store.put(("memories", "ada"), "k", {"content": "x"})
+        events = memory.audit("ada")
+    assert [(e.operation, e.namespace, e.key, e.source) for e in events] == [
+        ("put", ("memories", "ada"), "k", "api")
+    ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import sqlite3
 import struct
 import subprocess
 import sys
@@ -101,6 +102,15 @@ def test_forget_user_leaves_no_byte_of_the_user(seeded: Path, tmp_path: Path) ->
         assert memory.checkpointer.get_tuple({"configurable": {"thread_id": "bob-graph"}})
     assert scan(folder, [ALICE])[ALICE] == 0  # and after close
     assert _count_bytes(folder, alice_vectors) == 0
+    # her user id is left in the audit log only: without that table, not one byte of it
+    copy = tmp_path / "copy"
+    shutil.copytree(folder, copy)
+    conn = sqlite3.connect(copy / "checkpoints.sqlite")
+    conn.execute(f"DROP TABLE {audit}")
+    conn.commit()
+    conn.execute("VACUUM")
+    conn.close()
+    assert scan(copy, ["alice"]) == {"alice": 0}, scan_files(copy, "alice")
     for segment in (folder / "chroma").iterdir():  # hnswlib's unused capacity is zeroed
         if (segment / "header.bin").exists():
             header = (segment / "header.bin").read_bytes()
