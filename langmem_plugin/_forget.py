@@ -194,11 +194,13 @@ def _zero_hnsw_slack(segment: Path) -> None:
     if len(raw) < _HNSW_HEADER.size:
         return
     version, _, capacity, count, size, *_ = _HNSW_HEADER.unpack_from(raw)
-    if version != 1 or size <= 0 or count > capacity or data.stat().st_size != capacity * size:
+    length = data.stat().st_size
+    # Written elements: ``capacity`` slots for an index persisted empty, else ``count``.
+    if version != 1 or size <= 0 or length % size or not count * size <= length <= capacity * size:
         logger.warning("unrecognised HNSW layout in %s: unused slots not zeroed", segment)
         return
     _zero_from(data, count * size)
-    if lengths.exists() and lengths.stat().st_size == capacity * 4:
+    if lengths.exists() and lengths.stat().st_size == length // size * 4:
         _zero_from(lengths, count * 4)
 
 
