@@ -7,6 +7,9 @@ that user's namespaces, so no prompt can reach another user's memories.
 
 Memory ids shown to the model are ``"<kind>/<key>"`` with kind ``memories`` (saved by
 ``save_memory`` under ``("memories", user_id)``), ``profile`` or ``episodes``.
+``forget_memory`` takes such an id, or a ``query`` ("my divorce") to forget everything of
+the caller's about a topic (``Memory.forget``: no byte left); it answers with counts only,
+since its reply is stored in the thread's checkpoints. Writes are audited as ``tool``.
 """
 
 from __future__ import annotations
