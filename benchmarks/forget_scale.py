@@ -22,7 +22,7 @@ import numpy as np
 from langgraph.store.base import PutOp
 
 from langmem_plugin import _forget
-from langmem_plugin._admin import forget_user, memory_class
+from langmem_plugin._admin import delete_user_data, memory_class
 
 
 def _random(texts: list[str]) -> list[list[float]]:
@@ -51,7 +51,7 @@ def main() -> None:
             size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
             print(f"{total} items, {size / 1e6:.1f} MB on disk")
             start = time.perf_counter()
-            forget_user(memory, "u0")
+            delete_user_data(memory, "u0")
             deleted = time.perf_counter()
             memory.store.sync_index()
             _forget._rebuild_vector_index(memory.store)
