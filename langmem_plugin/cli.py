@@ -403,7 +403,10 @@ def _cmd_forget(args: argparse.Namespace) -> int:
         if args.dry_run or (not preview.matches and not preview.threads):
             return 0
         if not args.yes:
-            answer = input("Delete these for good? [y/N] ").strip().lower()
+            try:
+                answer = input("Delete these for good? [y/N] ").strip().lower()
+            except EOFError:  # no terminal to answer: the safe answer
+                answer = ""
             if answer not in ("y", "yes"):
                 print("nothing deleted")
                 return 0
