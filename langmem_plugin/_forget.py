@@ -93,7 +93,7 @@ def scrub(memory: Any) -> None:
     store.sync_index()
     lock = getattr(store, "_folder_lock", None)
     if lock is not None:  # embedded: this process alone writes the folder
-        _rebuild_vector_index(store)
+        store.rebuild_index()  # a new collection: the old one's HNSW files go
         _vacuum_sqlite_file(Path(lock.folder) / "chroma.sqlite3")
         _remove_orphan_segments(Path(lock.folder))
         zero_index_slack(Path(lock.folder))
@@ -106,33 +106,6 @@ def scrub(memory: Any) -> None:
         _vacuum_database(store._db)  # the checkpointer's VACUUM went through the WAL
     elif memory._spec.kind == "postgres" and store._db.kind != "postgres":
         _vacuum_postgres_url(memory._spec.target)
-
-
-def _rebuild_vector_index(store: Any) -> None:
-    index = store._index
-    if index is None:
-        return
-    table = store._engine.col.items
-    name = f"{store.collection_prefix}_vectors"
-    with index._lock:
-        old = index.collection
-
-        def unmark(cursor: Any) -> None:
-            cursor.execute(f"UPDATE {table.vectors} SET indexed = 0")
-            cursor.execute(f"DELETE FROM {table.tombstones}")
-
-        table.db.transaction(unmark)
-        metadata = dict(old.metadata or {})
-        store.client.delete_collection(name)
-        fresh = store.client.get_or_create_collection(
-            name,
-            embedding_function=None,
-            configuration={"hnsw": {"space": "cosine"}},
-            metadata=metadata or None,
-        )
-        index.collection = fresh
-        store._engine.col.vectors = fresh
-    store.sync_index()
 
 
 def _remove_orphan_segments(folder: Path) -> None:

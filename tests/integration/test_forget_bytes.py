@@ -159,7 +159,7 @@ elif point == "collection":  # Chroma's collection deleted, not rebuilt
     client = memory.store.client
     client.delete_collection = stop_after(client.delete_collection)
 elif point == "rebuild":  # index rebuilt, files not vacuumed
-    _forget._rebuild_vector_index = stop_after(_forget._rebuild_vector_index)
+    memory.store.rebuild_index = stop_after(memory.store.rebuild_index)
 print("go", flush=True)
 memory.forget_user("alice")
 print("done", flush=True)
