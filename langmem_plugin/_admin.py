@@ -40,6 +40,7 @@ __all__ = [
     "MemoryNotFoundError",
     "UserSummary",
     "chroma_store",
+    "delete_user_data",
     "forget_user",
     "history_storage",
     "list_users",
@@ -327,7 +328,18 @@ def _cited_threads(items: Iterable[SearchItem]) -> set[str]:
 
 
 def forget_user(memory: Memory, user_id: str, *, dry_run: bool = False) -> ForgetReport:
-    """Remove every trace of a user: store items, chat histories and checkpoints.
+    """Remove every trace of a user and scrub the files: ``Memory.forget_user``.
+
+    ``delete_user_data`` below, then ``langmem_plugin._forget.scrub`` (no byte of the
+    user left in any file) and a ``forget`` audit event.
+    """
+    from langmem_plugin._forget import forget_user as forget_and_scrub
+
+    return forget_and_scrub(memory, user_id, dry_run=dry_run)
+
+
+def delete_user_data(memory: Memory, user_id: str, *, dry_run: bool = False) -> ForgetReport:
+    """Delete every trace of a user: store items, chat histories and checkpoints.
 
     Removed: every item in a namespace naming the user (its vectors go with it), every
     chat session the user owns with its archived messages, record and ownership claim

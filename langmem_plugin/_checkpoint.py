@@ -124,6 +124,7 @@ def open_saver(spec: CheckpointSpec, shared_memory: InMemorySaver | None = None)
 
         Path(spec.target).parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(spec.target, check_same_thread=False)
+        conn.execute("PRAGMA secure_delete=ON")  # deleted checkpoints leave no bytes
         sqlite_saver = SqliteSaver(conn, serde=spec.serde)
         sqlite_saver.setup()
         return OpenedSaver(sqlite_saver, [conn])
@@ -166,6 +167,7 @@ async def aopen_saver(
 
         Path(spec.target).parent.mkdir(parents=True, exist_ok=True)
         conn = await aiosqlite.connect(spec.target)
+        await conn.execute("PRAGMA secure_delete=ON")
         sqlite_saver = AsyncSqliteSaver(conn, serde=spec.serde)
         await sqlite_saver.setup()
         return OpenedSaver(sqlite_saver, [conn])

@@ -17,6 +17,14 @@ the first directory holding a ``langmem.toml``, or a ``pyproject.toml`` with a
     episodes_days = "forever"
     notes_days = "forever"
     lessons_days = 180
+    tasks_days = "forever"           # tasks, whatever their status
+
+    redact = true                    # PII redaction before anything is stored (see _redact)
+    encryption_key_env = "LANGMEM_ENCRYPTION_KEY"  # the variable holding the key (never the key)
+
+    [audit]
+    recalls = false                  # also record what each recall returned
+    retention_days = 365             # drop older audit events
 
 Precedence, lowest first: the defaults, the file, environment variables
 ``LANGMEM_<KEY>`` (``LANGMEM_PATH``, ``LANGMEM_RECALL_TOKENS``, and for a table
@@ -51,6 +59,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 __all__ = [
     "CONFIG_FILE",
+    "AuditConfig",
     "ConfigError",
     "LoadedConfig",
     "MemoryConfig",
@@ -100,6 +109,7 @@ class RetentionConfig(BaseModel):
         episodes_days: Episodes (``("episodes", user)``).
         notes_days: Notes saved by the agent's tool (``("memories", user)``).
         lessons_days: Lessons from reflection (``("lessons", owner)``).
+        tasks_days: Tasks (``("tasks", user)``), whatever their status.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -109,6 +119,7 @@ class RetentionConfig(BaseModel):
     episodes_days: Days = None
     notes_days: Days = None
     lessons_days: Days = None
+    tasks_days: Days = None
 
     def namespace_ttl(self) -> dict[str, float]:
         """Store TTL in minutes by first namespace label, for the kinds with a limit."""
@@ -117,8 +128,23 @@ class RetentionConfig(BaseModel):
             "episodes": self.episodes_days,
             "memories": self.notes_days,
             "lessons": self.lessons_days,
+            "tasks": self.tasks_days,
         }
         return {label: days * MINUTES_PER_DAY for label, days in labels.items() if days}
+
+
+class AuditConfig(BaseModel):
+    """The audit log's settings (it always records writes, deletes and forgets).
+
+    Attributes:
+        recalls: Also record what each recall returned (by key, for which thread).
+        retention_days: Drop audit events older than this (None: keep them).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    recalls: bool = False
+    retention_days: Days = None
 
 
 class MemoryConfig(BaseModel):
@@ -137,6 +163,11 @@ class MemoryConfig(BaseModel):
         recall_tokens: Token budget of the recall message.
         collection_prefix: Prefix of the Chroma collection and SQL table names.
         retention: How long each kind of memory is kept.
+        redact: Replace e-mail addresses, phone numbers, card numbers, secrets... with
+            typed placeholders before anything is stored or embedded.
+        encryption_key_env: The environment variable holding the encryption key (the key
+            itself never goes in a file); when it is set, the memory is encrypted at rest.
+        audit: The audit log's settings.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -150,6 +181,9 @@ class MemoryConfig(BaseModel):
     recall_tokens: int = Field(800, gt=0)
     collection_prefix: str = "langmem"
     retention: RetentionConfig = Field(default_factory=RetentionConfig)
+    redact: bool = False
+    encryption_key_env: str = Field("LANGMEM_ENCRYPTION_KEY", min_length=1)
+    audit: AuditConfig = Field(default_factory=AuditConfig)
 
     def memory_kwargs(self) -> dict[str, Any]:
         """Keyword arguments of ``Memory.from_path`` / ``from_url`` this config sets."""
@@ -157,6 +191,10 @@ class MemoryConfig(BaseModel):
             "embeddings": self.embeddings,
             "llm": self.llm,
             "collection_prefix": self.collection_prefix,
+            "redact": self.redact,
+            "encryption_key": os.environ.get(self.encryption_key_env) or None,
+            "audit_recalls": self.audit.recalls,
+            "audit_retention_days": self.audit.retention_days,
         }
 
     def options(self) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""``MemoryOperations``: the configuration file, retention and export methods of ``Memory``.
+"""``MemoryOperations``: configuration, retention, export, stats and cleanup of ``Memory``.
 
 A mixin, so that ``memory.py`` keeps only the wiring: ``Memory.from_config`` (see
 ``langmem_plugin._config``), ``enforce_retention``, ``export`` and ``import_from`` (see
@@ -8,11 +8,19 @@ A mixin, so that ``memory.py`` keeps only the wiring: ``Memory.from_config`` (se
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Self
 
 from langmem_plugin._config import LoadedConfig, RetentionConfig, load_config
-from langmem_plugin._maintenance import CleanupResult
+from langmem_plugin._maintenance import (
+    CleanupResult,
+    cleanup_idle,
+    count_memories,
+    disk_size,
+    thread_activity,
+)
+from langmem_plugin.history._storage import HISTORY_LABELS
 
 if TYPE_CHECKING:
     from langmem_plugin._export import TransferCounts
@@ -43,9 +51,14 @@ class MemoryOperations:
     config: LoadedConfig | None = None
     """The configuration a memory was opened with by ``from_config``, else None."""
 
-    # the methods of Memory these use
-    cleanup: Any
+    # what these use of Memory
     configure_memory: Any
+    checkpointer: Any
+    flush: Any
+    path: Path | None
+    _check_open: Any
+    _history_storage: Any
+    _memory_runtime: Any
 
     @classmethod
     def from_config(
@@ -175,3 +188,67 @@ class MemoryOperations:
         from langmem_plugin._export import import_memory
 
         return import_memory(self, source, progress=progress)  # type: ignore[arg-type]
+
+    # ------------------------------------------------------------------ maintenance
+    def stats(self) -> dict[str, Any]:
+        """Counts and size, for dashboards and tests.
+
+        Returns:
+            ``users`` (distinct session owners and second namespace labels, e.g. the
+            ``user_id`` of ``("memories", user_id)``), ``sessions`` and ``messages``
+            (the conversation archive), ``memories`` (item count per first namespace
+            label, e.g. ``"profile"``; the archive's own namespaces are not memories),
+            ``threads`` (checkpointer threads) and ``size_on_disk`` (bytes, None when
+            nothing is stored locally).
+        """
+        self._check_open()
+        users = set(self._history_storage.users())
+        _, sessions, messages = self._history_storage.counts()
+        memories, owners = count_memories(self.store)
+        for label in HISTORY_LABELS:
+            memories.pop(label, None)
+        size = disk_size(self.path) if self.path is not None and self.path.exists() else None
+        return {
+            "users": len(users | owners),
+            "sessions": sessions,
+            "messages": messages,
+            "memories": memories,
+            "threads": len(thread_activity(self.checkpointer)),
+            "size_on_disk": size,
+        }
+
+    def cleanup(self, older_than_days: float) -> CleanupResult:
+        """Delete sessions and threads idle for longer than ``older_than_days``.
+
+        A conversation's last activity is the latest of its session's ``last_active``
+        (its newest archived message) and its thread's newest checkpoint (session id ==
+        thread id). Idle ones lose their archived messages, session record and
+        checkpoints
+        (``checkpointer.delete_thread``). Long-term memories in the store are kept.
+        This reads every checkpoint once: run it as periodic maintenance.
+
+        Args:
+            older_than_days: Idle time in days (0 deletes everything not newer than now).
+
+        Returns:
+            The ids deleted.
+
+        Raises:
+            ValueError: If ``older_than_days`` is negative or not a number.
+        """
+        if (
+            isinstance(older_than_days, bool)
+            or not isinstance(older_than_days, int | float)
+            or not older_than_days >= 0
+        ):
+            raise ValueError(
+                f"older_than_days must be a non-negative number, got {older_than_days!r}"
+            )
+        self._check_open()
+        if self._memory_runtime is not None:
+            self.flush()  # queued turns are activity too
+        cutoff = datetime.now(UTC) - timedelta(days=older_than_days)
+        result = cleanup_idle(self._history_storage, self.checkpointer, cutoff)
+        if self._memory_runtime is not None:
+            self._memory_runtime.archiver.forget(session_ids=result.sessions)
+        return result

@@ -18,6 +18,8 @@ Examples::
     langmem forget ada
     langmem backup memory.bak --path ./.memory && langmem restore memory.bak --path ./new
     langmem tasks ada --status open
+    langmem forget ada --query "my divorce"
+    langmem audit ada --json
     langmem ui --path ./.memory --read-only
 """
 
@@ -130,10 +132,27 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
     forget = command(
         "forget",
-        "Remove every trace of a user: memories, chat sessions and checkpoint threads.",
+        "Remove every trace of a user (memories, profile and its history, episodes, notes, "
+        "lessons, chat sessions, checkpoint threads) and scrub the files so that no byte of "
+        "it is left; with --query, only what matches the query (previewed, then asked).",
     )
     forget.add_argument("user", help="user id")
     forget.add_argument("--dry-run", action="store_true", help="only show what would go")
+    forget.add_argument(
+        "--query",
+        help="forget only the memories, archived turns and profile facts about this, e.g. "
+        "'my divorce' (shows the matches and asks before deleting)",
+    )
+    forget.add_argument("--yes", "-y", action="store_true", help="do not ask (with --query)")
+    audit = command(
+        "audit",
+        "Show a user's audit log: one line per write, delete, forget (or recall) with the "
+        "ISO time, the operation, the namespace/key and the path that did it; no content.",
+    )
+    audit.add_argument("user", help="user id")
+    audit.add_argument("--since", help="only events at or after this ISO date/time")
+    audit.add_argument("--limit", type=int, default=100, help="most recent events (100)")
+    audit.add_argument("--json", action="store_true", help="one JSON object per line")
     from langmem_plugin._cli_ops import add_commands
 
     add_commands(command)
@@ -403,11 +422,37 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 
 def _cmd_forget(args: argparse.Namespace) -> int:
-    from langmem_plugin._admin import forget_user
+    from langmem_plugin._forget import forget_query, forget_user
 
     with _open(args) as memory:
-        report = forget_user(memory, args.user, dry_run=args.dry_run)
-    print(report.render())
+        if args.query is None:
+            print(forget_user(memory, args.user, dry_run=args.dry_run).render())
+            return 0
+        preview = forget_query(memory, args.user, args.query, dry_run=True)
+        print(preview.render())
+        if args.dry_run or (not preview.matches and not preview.threads):
+            return 0
+        if not args.yes:
+            try:
+                answer = input("Delete these for good? [y/N] ").strip().lower()
+            except EOFError:  # no terminal to answer: the safe answer
+                answer = ""
+            if answer not in ("y", "yes"):
+                print("nothing deleted")
+                return 0
+        report = forget_query(memory, args.user, args.query, dry_run=False)
+    print(f"deleted {report.removed} items and {len(report.threads)} threads' checkpoints")
+    return 0
+
+
+def _cmd_audit(args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    since = datetime.fromisoformat(args.since) if args.since else None
+    with _open(args) as memory:
+        events = memory.audit(args.user, since=since, limit=args.limit)
+    for event in events:
+        print(json.dumps(event.to_json()) if args.json else event.line())
     return 0
 
 
@@ -455,6 +500,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "import": _cmd_import,
     "forget": _cmd_forget,
     "tasks": _cmd_tasks,
+    "audit": _cmd_audit,
     "ui": _cmd_ui,
 }
 
@@ -512,8 +558,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = build_parser()
     args = parser.parse_args(argv)
+    from langmem_plugin._audit import audit_source
+
     try:
-        return {**_COMMANDS, **_more_commands()}[args.command](args)
+        with audit_source("cli"):
+            return {**_COMMANDS, **_more_commands()}[args.command](args)
     except KeyboardInterrupt:
         print("langmem: interrupted", file=sys.stderr)
         return 130

@@ -24,7 +24,6 @@ import threading
 import warnings
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -42,17 +41,12 @@ from langmem_plugin._checkpoint import (
     parse_checkpoint_url,
 )
 from langmem_plugin._embeddings import resolve_embeddings
-from langmem_plugin._maintenance import (
-    CleanupResult,
-    cleanup_idle,
-    count_memories,
-    disk_size,
-    thread_activity,
-)
+from langmem_plugin._maintenance import CleanupResult
 from langmem_plugin._memory_ops import MemoryOperations
+from langmem_plugin._privacy import PrivacyFeatures
 from langmem_plugin.history import ChromaChatMessageHistory, HistoryStorage, SessionInfo
 from langmem_plugin.history._archive import archivable
-from langmem_plugin.history._storage import HISTORY_LABELS, check_id
+from langmem_plugin.history._storage import check_id
 from langmem_plugin.nodes._features import MemoryFeatures
 from langmem_plugin.retriever import MemoryRetriever
 from langmem_plugin.store import ChromaStore
@@ -103,7 +97,7 @@ def _dims(embeddings: Embeddings) -> int:
     return len(embeddings.embed_query("dimension probe"))
 
 
-class Memory(MemoryFeatures, MemoryOperations):
+class Memory(MemoryFeatures, MemoryOperations, PrivacyFeatures):
     """Long-term store, checkpointer and chat histories of a LangGraph app, wired together.
 
     Build one with ``from_path``, ``from_url`` or ``in_memory`` rather than with the
@@ -141,6 +135,8 @@ class Memory(MemoryFeatures, MemoryOperations):
         llm: See ``resolve_llm``.
         path: The data directory, for ``stats()``'s size on disk.
         owns_client: Close the store's chromadb client on ``close()``.
+        audit_recalls: Also record recalls in the audit log (see ``_audit``).
+        audit_retention_days: Drop audit events older than this (None: keep them).
     """
 
     store: ChromaStore  # the mixin only needs a BaseStore; Memory always has a ChromaStore
@@ -153,6 +149,8 @@ class Memory(MemoryFeatures, MemoryOperations):
         llm: BaseChatModel | str | None = None,
         path: str | Path | None = None,
         owns_client: bool = False,
+        audit_recalls: bool = False,
+        audit_retention_days: float | None = None,
     ) -> None:
         if store.embeddings is None:
             raise ValueError(f"store {store!r} has no index; Memory needs an indexed store")
@@ -177,6 +175,7 @@ class Memory(MemoryFeatures, MemoryOperations):
         )
         self._sync_saver: OpenedSaver = open_saver(self._spec, self._shared_memory_saver)
         self._async_savers: dict[asyncio.AbstractEventLoop, asyncio.Task[OpenedSaver]] = {}
+        self._open_audit(audit_recalls, audit_retention_days)
 
     # ------------------------------------------------------------------ constructors
     @classmethod
@@ -191,6 +190,8 @@ class Memory(MemoryFeatures, MemoryOperations):
         namespace_ttl: dict[str, float] | None = None,
         redact: bool | Callable[[str], str] | None = None,
         encryption_key: str | None = None,
+        audit_recalls: bool = False,
+        audit_retention_days: float | None = None,
     ) -> Memory:
         """Open or create a memory in ``directory`` (``chroma/`` and ``checkpoints.sqlite``).
 
@@ -205,6 +206,8 @@ class Memory(MemoryFeatures, MemoryOperations):
                 ``str -> str`` function); see ``ChromaStore``.
             encryption_key: Encrypts values, archived turns and checkpoints at rest
                 (default ``$LANGMEM_ENCRYPTION_KEY``); see ``ChromaStore``.
+            audit_recalls: As for the class.
+            audit_retention_days: As for the class.
 
         Returns:
             The memory.
@@ -222,7 +225,15 @@ class Memory(MemoryFeatures, MemoryOperations):
             redact=redact,
             encryption_key=encryption_key,
         )
-        return cls._build(store, checkpoints, llm=llm, path=root, owns_client=True)
+        return cls._build(
+            store,
+            checkpoints,
+            llm=llm,
+            path=root,
+            owns_client=True,
+            audit_recalls=audit_recalls,
+            audit_retention_days=audit_retention_days,
+        )
 
     @classmethod
     def from_url(
@@ -237,6 +248,8 @@ class Memory(MemoryFeatures, MemoryOperations):
         namespace_ttl: dict[str, float] | None = None,
         redact: bool | Callable[[str], str] | None = None,
         encryption_key: str | None = None,
+        audit_recalls: bool = False,
+        audit_retention_days: float | None = None,
     ) -> Memory:
         """Open a memory on a Chroma server (or directory) and a checkpoint database.
 
@@ -254,6 +267,8 @@ class Memory(MemoryFeatures, MemoryOperations):
             redact: As for ``from_path``.
             encryption_key: As for ``from_path`` (the meta table with the salt lives in
                 the checkpoint database).
+            audit_recalls: As for the class.
+            audit_retention_days: As for the class.
 
         Returns:
             The memory.
@@ -286,7 +301,15 @@ class Memory(MemoryFeatures, MemoryOperations):
                 **options,
             )
             path = Path(chroma_url)
-        return cls._build(store, checkpoint_url, llm=llm, path=path, owns_client=True)
+        return cls._build(
+            store,
+            checkpoint_url,
+            llm=llm,
+            path=path,
+            owns_client=True,
+            audit_recalls=audit_recalls,
+            audit_retention_days=audit_retention_days,
+        )
 
     @classmethod
     def in_memory(
@@ -296,6 +319,8 @@ class Memory(MemoryFeatures, MemoryOperations):
         llm: BaseChatModel | str | None = None,
         redact: bool | Callable[[str], str] | None = None,
         encryption_key: str | None = None,
+        audit_recalls: bool = False,
+        audit_retention_days: float | None = None,
     ) -> Memory:
         """A memory that lives in this process only (tests, notebooks).
 
@@ -308,6 +333,8 @@ class Memory(MemoryFeatures, MemoryOperations):
             llm: See ``resolve_llm``.
             redact: As for ``from_path``.
             encryption_key: As for ``from_path`` (for symmetry: nothing reaches a disk).
+            audit_recalls: As for the class.
+            audit_retention_days: As for the class.
 
         Returns:
             The memory.
@@ -315,7 +342,13 @@ class Memory(MemoryFeatures, MemoryOperations):
         store = ChromaStore(
             index=cls._index(embeddings), redact=redact, encryption_key=encryption_key
         )
-        return cls._build(store, ":memory:", llm=llm)
+        return cls._build(
+            store,
+            ":memory:",
+            llm=llm,
+            audit_recalls=audit_recalls,
+            audit_retention_days=audit_retention_days,
+        )
 
     @staticmethod
     def _index(embeddings: Embeddings | str | Any) -> Any:
@@ -438,70 +471,6 @@ class Memory(MemoryFeatures, MemoryOperations):
         saver = await self.acheckpointer()
         return builder.compile(checkpointer=saver, store=self.store, **kwargs)
 
-    # ------------------------------------------------------------------ maintenance
-    def stats(self) -> dict[str, Any]:
-        """Counts and size, for dashboards and tests.
-
-        Returns:
-            ``users`` (distinct session owners and second namespace labels, e.g. the
-            ``user_id`` of ``("memories", user_id)``), ``sessions`` and ``messages``
-            (the conversation archive), ``memories`` (item count per first namespace
-            label, e.g. ``"profile"``; the archive's own namespaces are not memories),
-            ``threads`` (checkpointer threads) and ``size_on_disk`` (bytes, None when
-            nothing is stored locally).
-        """
-        self._check_open()
-        users = set(self._history_storage.users())
-        _, sessions, messages = self._history_storage.counts()
-        memories, owners = count_memories(self.store)
-        for label in HISTORY_LABELS:
-            memories.pop(label, None)
-        size = disk_size(self.path) if self.path is not None and self.path.exists() else None
-        return {
-            "users": len(users | owners),
-            "sessions": sessions,
-            "messages": messages,
-            "memories": memories,
-            "threads": len(thread_activity(self.checkpointer)),
-            "size_on_disk": size,
-        }
-
-    def cleanup(self, older_than_days: float) -> CleanupResult:
-        """Delete sessions and threads idle for longer than ``older_than_days``.
-
-        A conversation's last activity is the latest of its session's ``last_active``
-        (its newest archived message) and its thread's newest checkpoint (session id ==
-        thread id). Idle ones lose their archived messages, session record and
-        checkpoints
-        (``checkpointer.delete_thread``). Long-term memories in the store are kept.
-        This reads every checkpoint once: run it as periodic maintenance.
-
-        Args:
-            older_than_days: Idle time in days (0 deletes everything not newer than now).
-
-        Returns:
-            The ids deleted.
-
-        Raises:
-            ValueError: If ``older_than_days`` is negative or not a number.
-        """
-        if (
-            isinstance(older_than_days, bool)
-            or not isinstance(older_than_days, int | float)
-            or not older_than_days >= 0
-        ):
-            raise ValueError(
-                f"older_than_days must be a non-negative number, got {older_than_days!r}"
-            )
-        self._check_open()
-        if self._memory_runtime is not None:
-            self.flush()  # queued turns are activity too
-        cutoff = datetime.now(UTC) - timedelta(days=older_than_days)
-        result = cleanup_idle(self._history_storage, self.checkpointer, cutoff)
-        if self._memory_runtime is not None:
-            self._memory_runtime.archiver.forget(session_ids=result.sessions)
-        return result
-
     def archive_thread(
         self, thread_id: str, user_id: str, *, messages_key: str = "messages"
     ) -> int:
@@ -566,6 +535,7 @@ class Memory(MemoryFeatures, MemoryOperations):
         self.store.close()
         if self._owns_client:
             self.store.client.close()
+        self._zero_index_slack()  # hnswlib writes uninitialised memory (see _forget)
         if error is not None:
             raise error
 

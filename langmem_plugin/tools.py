@@ -10,10 +10,14 @@ that user's namespaces, so no prompt can reach another user's memories.
 
 Memory ids shown to the model are ``"<kind>/<key>"`` with kind ``memories`` (saved by
 ``save_memory`` under ``("memories", user_id)``), ``profile`` or ``episodes``.
+``forget_memory`` takes such an id, or a ``query`` ("my divorce") to forget everything of
+the caller's about a topic (``Memory.forget``: no byte left); it answers with counts only,
+since its reply is stored in the thread's checkpoints. Writes are audited as ``tool``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import uuid4
@@ -22,6 +26,7 @@ from langchain.tools import ToolRuntime
 from langchain_core.tools import BaseTool, InjectedToolArg, StructuredTool, ToolException
 from langgraph.store.base import BaseStore
 
+from langmem_plugin._audit import audit_source
 from langmem_plugin.nodes._context import resolve_scope
 from langmem_plugin.nodes.profile import FactProposal, ProfileStore
 from langmem_plugin.nodes.recall import SearchFn, score_of
@@ -33,7 +38,11 @@ _SEARCHED = ("memories", "profile", "episodes")
 
 
 def create_memory_tools(
-    store: BaseStore, *, search: SearchFn | None = None, user_id: str | None = None
+    store: BaseStore,
+    *,
+    search: SearchFn | None = None,
+    user_id: str | None = None,
+    forget: Callable[[str, str], str] | None = None,
 ) -> list[BaseTool]:
     """Build the memory tools and the task tools.
 
@@ -41,6 +50,8 @@ def create_memory_tools(
         store: The memory store.
         search: Retrieval ``(namespace, query, k) -> items``; default ``store.search``.
         user_id: Bind the tools to one user (for use outside a graph run).
+        forget: ``(user_id, query) -> summary``: forget by query (``Memory.forget``);
+            without it ``forget_memory`` only takes ids.
 
     Returns:
         ``[search_memory, save_memory, forget_memory, add_task, update_task, list_tasks]``.
@@ -100,6 +111,10 @@ def create_memory_tools(
             runtime: Injected by LangGraph (gives the user); not shown to the model.
         """
         uid = owner(runtime)
+        with audit_source("tool", user_id=uid):
+            return _save(uid, content, importance)
+
+    def _save(uid: str, content: str, importance: float) -> str:
         if not content.strip():
             raise ToolException(f"content must not be empty, got {content!r}")
         if not 0.0 <= float(importance) <= 1.0:
@@ -120,15 +135,28 @@ def create_memory_tools(
         return f"Saved as memories/{key}."
 
     def forget_memory(
-        memory_id: str, runtime: Annotated[ToolRuntime | None, InjectedToolArg] = None
+        memory_id: str = "",
+        query: str = "",
+        runtime: Annotated[ToolRuntime | None, InjectedToolArg] = None,
     ) -> str:
-        """Forget one memory of the current user, by the id shown by search_memory.
+        """Forget a memory of the current user by its id, or everything about a topic.
 
         Args:
-            memory_id: An id like ``memories/<key>``, ``profile/<key>`` or ``episodes/<key>``.
+            memory_id: An id like ``memories/<key>``, ``profile/<key>`` or ``episodes/<key>``
+                shown by search_memory; or leave empty and give ``query``.
+            query: A topic to forget entirely, e.g. "my divorce": every note, fact and
+                past message about it is deleted for good.
             runtime: Injected by LangGraph (gives the user); not shown to the model.
         """
         uid = owner(runtime)
+        with audit_source("tool", user_id=uid):
+            if query.strip() and not memory_id:
+                if forget is None:
+                    raise ToolException("forgetting by query is not available here")
+                return forget(uid, query)
+            return _forget_id(uid, memory_id)
+
+    def _forget_id(uid: str, memory_id: str) -> str:
         kind, _, key = memory_id.partition("/")
         if kind not in _SEARCHED or not key:
             raise ToolException(f"unknown memory id {memory_id!r}")

@@ -25,6 +25,7 @@ from datetime import datetime
 
 from langchain_core.messages import BaseMessage
 
+from langmem_plugin._audit import background
 from langmem_plugin.history._codec import encode_message
 from langmem_plugin.history._storage import HistoryStorage, SessionOwnershipError
 
@@ -104,7 +105,7 @@ class ArchiveWriter:
             self._queue.append(_Job(user_id, session_id, list(messages), occurred_at))  # type: ignore[arg-type]
             if self._thread is None:
                 self._thread = threading.Thread(
-                    target=self._run, name="langmem-archive", daemon=True
+                    target=background(self._run), name="langmem-archive", daemon=True
                 )
                 self._thread.start()
             self._cond.notify_all()

@@ -54,7 +54,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -88,6 +88,30 @@ OWNERS = "session_owners"
 HISTORY_LABELS = frozenset({ARCHIVE, SESSIONS, OWNERS})
 
 _WRITE_CHUNK = 256
+
+
+def _chunks(ops: Sequence[PutOp]) -> Iterator[list[PutOp]]:
+    """Batches of at most ``_WRITE_CHUNK`` puts, no two of them with the same content.
+
+    LangGraph's ``InMemoryStore`` embeds each distinct text of a batch once, then fails
+    ("Number of embeddings ... does not match number of indices") when two puts of the
+    batch hold the same text, as two "ok" messages of one session do. A repeated text
+    starts a new batch; on ``ChromaStore`` that is rare and changes nothing.
+    """
+    chunk: list[PutOp] = []
+    texts: set[str] = set()
+    for op in ops:
+        text = op.value.get("content") if isinstance(op.value, dict) else None
+        if len(chunk) >= _WRITE_CHUNK or (isinstance(text, str) and text in texts):
+            yield chunk
+            chunk, texts = [], set()
+        chunk.append(op)
+        if isinstance(text, str):
+            texts.add(text)
+    if chunk:
+        yield chunk
+
+
 _ROLES = {"human": "user", "ai": "assistant", "tool": "tool", "function": "tool"}
 
 
@@ -271,8 +295,8 @@ class HistoryStorage:
         return [ns for ns in list_all_namespaces(self.store, prefix, depth) if len(ns) == depth]
 
     def _write(self, ops: Sequence[PutOp]) -> None:
-        for start in range(0, len(ops), _WRITE_CHUNK):
-            self.store.batch(ops[start : start + _WRITE_CHUNK])
+        for chunk in _chunks(ops):
+            self.store.batch(chunk)
 
     # -- sessions ---------------------------------------------------------------------
     def owner(self, session_id: str) -> str | None:

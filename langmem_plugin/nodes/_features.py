@@ -34,6 +34,7 @@ from langgraph.graph.message import REMOVE_ALL_MESSAGES
 from langgraph.runtime import Runtime
 from langgraph.store.base import BaseStore
 
+from langmem_plugin._audit import audit_source
 from langmem_plugin._messages import TokenCounter
 from langmem_plugin.history._archive import ArchiveWriter
 from langmem_plugin.history._storage import HistoryStorage
@@ -272,8 +273,14 @@ class MemoryFeatures:
         """
         from langmem_plugin.tools import create_memory_tools
 
+        forget = getattr(self, "forget", None)
         return create_memory_tools(
-            self.store, search=self._features.options.search, user_id=user_id
+            self.store,
+            search=self._features.options.search,
+            user_id=user_id,
+            forget=(lambda uid, q: forget(uid, query=q, dry_run=False).summary())
+            if forget
+            else None,
         )
 
     # ----- pipeline ---------------------------------------------------------------------
@@ -306,11 +313,12 @@ class MemoryFeatures:
         """
         scope = Scope(validate_id(user_id), thread_id=validate_id(thread_id, "thread_id"))
         msgs = [m if m.id else m.model_copy(update={"id": str(uuid.uuid4())}) for m in messages]
-        # archived now (ingest is the synchronous path), every turn dated `timestamp`
-        self._features.archiver.write_now(scope.user_id, thread_id, msgs, occurred_at=timestamp)
-        return self._features.pipeline.process(
-            scope, msgs, started_at=timestamp, ended_at=timestamp
-        )
+        with audit_source("ingest", user_id=scope.user_id, thread_id=thread_id):
+            # archived now (ingest is the synchronous path), every turn dated `timestamp`
+            self._features.archiver.write_now(scope.user_id, thread_id, msgs, occurred_at=timestamp)
+            return self._features.pipeline.process(
+                scope, msgs, started_at=timestamp, ended_at=timestamp
+            )
 
     async def aingest(
         self,

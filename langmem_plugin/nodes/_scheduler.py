@@ -29,6 +29,8 @@ from uuid import UUID
 
 from langchain_core.callbacks import BaseCallbackHandler
 
+from langmem_plugin._audit import background
+
 __all__ = ["LLMCallCounter", "Scheduler"]
 
 logger = logging.getLogger(__name__)
@@ -116,7 +118,7 @@ class Scheduler:
             self._jobs[key] = _Job(time.monotonic() + delay, fn)
             if self._worker is None or not self._worker.is_alive():
                 self._worker = threading.Thread(
-                    target=self._loop, name="langmem-scheduler", daemon=True
+                    target=background(self._loop), name="langmem-scheduler", daemon=True
                 )
                 self._worker.start()
             self._cond.notify_all()

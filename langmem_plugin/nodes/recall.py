@@ -52,6 +52,7 @@ from langchain_core.documents import Document
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langgraph.store.base import BaseStore, Item, SearchOp
 
+from langmem_plugin._audit import note_recall
 from langmem_plugin._messages import TokenCounter, count_tokens
 from langmem_plugin.nodes._context import Scope
 from langmem_plugin.retriever import MemoryRetriever, parse_time
@@ -465,6 +466,7 @@ class Recall:
         def keys(kind: str) -> list[str]:
             return [e.key for e in chosen if e.kind == kind]
 
+        note_recall(self.store, scope, chosen)
         return RecallResult(
             text=self._render(chosen, tasks.text),
             fact_keys=keys("fact"),

@@ -481,10 +481,29 @@ class ChromaStore(BaseStore):
 
         The SQL tables are the record and Chroma only an index of them, so a store whose
         SQL database was copied (``langmem restore`` of a backup) or whose Chroma folder
-        was lost is made whole by this: every vector is marked unindexed, the collection
-        is emptied, and every vector is indexed again (about 1 ms per vector).
+        was lost is made whole by this, and a forget leaves no vector bytes behind: every
+        vector is marked unindexed, the collection is emptied, and every vector is indexed
+        again (about 1 ms per vector). On a folder (which this process holds alone) the
+        collection is dropped and created anew, so its old files go; on a server, whose
+        collection other clients hold, its ids are deleted instead.
         """
-        return self._index.rebuild() if self._index is not None else 0
+        if self._index is None:
+            return 0
+        return self._index.rebuild(self._recreate_vectors if self._folder_lock else None)
+
+    def _recreate_vectors(self) -> Any:
+        old = self._index.collection if self._index is not None else None
+        name = f"{self.collection_prefix}_vectors"
+        metadata = dict(old.metadata or {}) if old is not None else {}
+        self.client.delete_collection(name)
+        fresh = self.client.get_or_create_collection(
+            name,
+            embedding_function=None,
+            configuration={"hnsw": {"space": "cosine"}},
+            metadata=metadata or None,
+        )
+        self._engine.col.vectors = fresh
+        return fresh
 
     def start_ttl_sweeper(
         self, sweep_interval_minutes: float | None = None

@@ -151,17 +151,26 @@ class IndexSync:
         except Exception:
             logger.exception("ChromaStore index sync on close failed; it resumes on reopen")
 
-    def rebuild(self) -> int:
+    def rebuild(self, recreate: Callable[[], Any] | None = None) -> int:
         """Empty the collection and index every vector again; returns how many there are.
+
+        Args:
+            recreate: Drops the collection and returns a new, empty one, instead of deleting
+                its ids one batch at a time. Only for a folder this process alone writes:
+                a dropped collection's files go (with the bytes of deleted vectors that
+                HNSW keeps), but another client's handle to it would break.
 
         Under the sync lock, so that a background run cannot mark a row indexed whose
         vector was just removed from the collection.
         """
         with self._lock:
-            held = self._guard(lambda: self.collection.get(include=[]))["ids"]
-            for start in range(0, len(held), self.max_batch):
-                chunk = held[start : start + self.max_batch]
-                self._guard(partial(self.collection.delete, ids=chunk))
+            if recreate is not None:
+                self.collection = self._guard(recreate)
+            else:
+                held = self._guard(lambda: self.collection.get(include=[]))["ids"]
+                for start in range(0, len(held), self.max_batch):
+                    chunk = held[start : start + self.max_batch]
+                    self._guard(partial(self.collection.delete, ids=chunk))
             vectors = self.table.reset_index()
         self.run()
         return vectors

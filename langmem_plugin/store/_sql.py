@@ -337,6 +337,8 @@ class ItemTable:
         self.meta = f"{base}_meta"
         self.cipher: ValueCipher | None = None
         """Seals values when the store is encrypted (set by ``_crypto.attach_encryption``)."""
+        self.audit: Callable[[Cursor, list[tuple[tuple[str, ...], str, str]]], None] | None = None
+        """Called inside every write transaction with ``(namespace, key, operation)``."""
         self._setup()
 
     def _item(self, row: Sequence[Any]) -> StoredItem:
@@ -608,6 +610,12 @@ class ItemTable:
                 )
             if removed:
                 self._drop_empty_namespaces(cursor, {ns for ns, _ in removed})
+            if self.audit is not None:
+                self.audit(
+                    cursor,
+                    [(r.namespace, r.key, "put") for r in rows]
+                    + [(tuple(ns), key, "delete") for ns, key in deletes],
+                )
 
         self.db.transaction(apply)
 
@@ -627,6 +635,18 @@ class ItemTable:
         """Delete items by ``iid`` (TTL sweep) in one transaction."""
 
         def apply(cursor: Cursor) -> None:
+            if self.audit is not None:
+                gone: list[tuple[tuple[str, ...], str, str]] = []
+                for start in range(0, len(iids), 400):
+                    chunk = list(iids[start : start + 400])
+                    marks = ", ".join("?" for _ in chunk)
+                    cursor.execute(
+                        f"SELECT ns, key FROM {self.items} WHERE iid IN ({marks})", chunk
+                    )
+                    gone += [
+                        (split_namespace(str(n)), str(k), "expire") for n, k in cursor.fetchall()
+                    ]
+                self.audit(cursor, gone)
             cursor.executemany(f"DELETE FROM {self.items} WHERE iid = ?", [(i,) for i in iids])
             self._drop_vectors(cursor, list(iids))
             self._drop_empty_namespaces(cursor, {join_namespace(ns) for ns in namespaces})

@@ -6,11 +6,14 @@ step, nothing fetched from the network. Endpoints are plain functions, which Sta
 in its thread pool: the ``Memory`` API they call is synchronous and thread-safe.
 
 Write actions answer with a redirect to the page they came from (post/redirect/get), with a
-short notice in the address.
+short notice in the address. Every write runs under ``audit_source("ui")``, so the audit
+log says the inspector made it. Forgetting a user or a topic calls ``Memory.forget_user``
+and ``Memory.forget``: the code ``langmem forget`` runs, files scrubbed included.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -23,7 +26,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from langmem_plugin._admin import forget_user
+from langmem_plugin._audit import audit_source
 from langmem_plugin.memory import Memory
 from langmem_plugin.ui import _data
 from langmem_plugin.ui._security import CSRF_FIELD, Guard
@@ -99,10 +102,36 @@ class _Pages:
     def forget_user_page(self, request: Request) -> Response:
         user_id = request.query_params.get("user", "")
         try:
-            report = forget_user(self.memory, user_id, dry_run=True)
+            report = self.memory.forget_user(user_id, dry_run=True)
         except ValueError as error:
             return self.error(request, str(error))
         return self.render(request, "forget_user.html", user_id=user_id, report=report)
+
+    def forget_query_page(self, request: Request) -> Response:
+        user_id = request.query_params.get("user", "")
+        query = request.query_params.get("q", "")[:_MAX_QUERY]
+        try:
+            report = self.memory.forget(user_id, query=query) if query.strip() else None
+        except ValueError as error:
+            return self.error(request, str(error))
+        return self.render(
+            request, "forget_query.html", user_id=user_id, query=query, report=report
+        )
+
+    def audit_page(self, request: Request) -> Response:
+        params = request.query_params
+        user_id, since_text = params.get("user", ""), params.get("since", "").strip()
+        try:
+            limit = int(params.get("limit", "100"))
+            since = datetime.fromisoformat(since_text) if since_text else None
+            if since is not None and since.tzinfo is None:
+                since = since.replace(tzinfo=UTC)
+            events = self.memory.audit(user_id, since=since, limit=max(1, min(limit, 10_000)))
+        except ValueError as error:
+            return self.error(request, f"audit: {error}")
+        return self.render(
+            request, "audit.html", user_id=user_id, events=events, since=since_text, limit=limit
+        )
 
     # ------------------------------------------------------------------ actions
     async def action(self, request: Request) -> Response:
@@ -114,13 +143,19 @@ class _Pages:
             "rollback": self._rollback,
             "forget-item": self._forget_item,
             "forget-user": self._forget_user,
+            "forget-query": self._forget_query,
         }.get(name)
         if handler is None:
             return self.error(request, f"no action {name!r}", 404)
         from starlette.concurrency import run_in_threadpool
 
+        def run() -> tuple[str, str]:
+            assert handler is not None
+            with audit_source("ui", user_id=form.get("user") or None):
+                return handler(form)
+
         try:
-            target, notice = await run_in_threadpool(handler, form)
+            target, notice = await run_in_threadpool(run)
         except (ValueError, KeyError) as error:
             return self.error(request, f"{name}: {error}")
         back = _safe_back(form.get("back", ""), target)
@@ -156,10 +191,17 @@ class _Pages:
         user = form["user"]
         if form.get("confirm", "") != user:
             raise ValueError(f"type the user id {user!r} exactly to confirm")
-        report = forget_user(self.memory, user)
+        report = self.memory.forget_user(user)
         return "/", (
             f"forgot {user}: {report.total_items} items, {len(report.sessions)} sessions, "
             f"{len(report.threads)} threads"
+        )
+
+    def _forget_query(self, form: dict[str, str]) -> tuple[str, str]:
+        user = form["user"]
+        report = self.memory.forget(user, query=form["query"], dry_run=False)
+        return _user_url(user), (
+            f"forgot {report.removed} items and {len(report.threads)} threads' checkpoints"
         )
 
 
@@ -214,6 +256,8 @@ def create_app(
         Route("/users/{user_id:path}", pages.user, name="user"),
         Route("/search", pages.search, name="search"),
         Route("/forget-user", pages.forget_user_page, name="forget_user"),
+        Route("/forget-query", pages.forget_query_page, name="forget_query"),
+        Route("/audit", pages.audit_page, name="audit"),
         Route("/actions/{name}", pages.action, methods=["POST"], name="action"),
         Mount("/static", StaticFiles(directory=_HERE / "static"), name="static"),
     ]

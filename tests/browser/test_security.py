@@ -25,7 +25,7 @@ from tests.browser.conftest import ServerFactory
 TOKEN = "correct-horse-battery-staple"
 USER = "ada"
 NOTE = ("memories", USER)
-ACTIONS = ("edit-fact", "delete-fact", "rollback", "forget-item", "forget-user")
+ACTIONS = ("edit-fact", "delete-fact", "rollback", "forget-item", "forget-user", "forget-query")
 
 
 @pytest.fixture
@@ -209,12 +209,15 @@ def test_read_only_hides_every_change_and_refuses_it(
     assert page.locator("#read-only").is_visible()
     assert page.locator("form[method='post']").count() == 0
     assert page.get_by_role("button", name=re.compile("Save|Delete|Forget|Roll back")).count() == 0
-    assert page.get_by_role("link", name=re.compile("Forget this user")).count() == 0
+    assert page.get_by_role("link", name=re.compile("Forget")).count() == 0
     assert page.locator("#notes li.note[data-key='target']").is_visible()
     page.goto(server.url + "search?user=ada&q=tiller")
     assert page.locator("li.hit[data-key='target']").is_visible()
     assert page.locator("form[method='post']").count() == 0
     page.goto(server.url + "forget-user?user=ada")
+    assert page.locator("form[method='post']").count() == 0
+    page.goto(server.url + "forget-query?user=ada&q=tiller")
+    assert page.locator("#forget-query-preview tr.match[data-key='target']").is_visible()
     assert page.locator("form[method='post']").count() == 0
     forms = {
         "edit-fact": {"user": USER, "category": "name", "old": "Ada", "value": "Eve"},
@@ -222,6 +225,7 @@ def test_read_only_hides_every_change_and_refuses_it(
         "rollback": {"user": USER, "version": "1"},
         "forget-item": _forget_form(note),
         "forget-user": {"user": USER, "confirm": USER},
+        "forget-query": {"user": USER, "query": "tiller"},
     }
     assert set(forms) == set(ACTIONS)
     for name, form in forms.items():

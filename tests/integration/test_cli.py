@@ -32,6 +32,7 @@ COMMANDS = ["demo", "chat", "stats", "users", "sessions", "profile", "search", "
 COMMANDS += ["import", "forget"]
 COMMANDS += ["config", "backup", "restore", "retention"]
 COMMANDS += ["tasks"]
+COMMANDS += ["audit"]
 COMMANDS += ["ui"]
 
 

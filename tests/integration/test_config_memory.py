@@ -18,7 +18,13 @@ DAY = 86_400.0
 
 @pytest.fixture(autouse=True)
 def _no_langmem_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("LANGMEM_PATH", "LANGMEM_RECALL_TOKENS", "LANGMEM_RETENTION_NOTES_DAYS"):
+    for name in (
+        "LANGMEM_PATH",
+        "LANGMEM_RECALL_TOKENS",
+        "LANGMEM_RETENTION_NOTES_DAYS",
+        "LANGMEM_REDACT",
+        "LANGMEM_AUDIT_RECALLS",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -152,3 +158,52 @@ def test_from_config_opens_a_chroma_server_with_postgresql(
         memory.store.put(("memories", "ada"), "tea", {"content": "Ada drinks green tea"})
         assert _records(memory)[("memories", "ada"), "tea"].ttl == 1440
         assert type(memory.checkpointer).__name__ == "PostgresSaver"
+
+
+def test_privacy_and_audit_keys_open_a_redacted_encrypted_audited_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from langmem_plugin.store import EncryptionKeyError
+
+    (tmp_path / "langmem.toml").write_text(
+        'path = "m"\nredact = true\nencryption_key_env = "APP_MEMORY_KEY"\n'
+        "[audit]\nrecalls = true\nretention_days = 30\n"
+    )
+    monkeypatch.setenv("APP_MEMORY_KEY", "correct horse battery staple")
+    monkeypatch.delenv("LANGMEM_ENCRYPTION_KEY", raising=False)
+    token = "quokkazebra"
+    with memory_class().from_config(tmp_path / "langmem.toml") as memory:
+        memory.ingest(
+            [HumanMessage(f"My {token} tour is booked, write to ada@example.org")],
+            user_id="ada",
+            thread_id="t1",
+        )
+        memory.flush()
+        context = memory.recall_context("ada", f"when is the {token} tour?")
+        assert "[EMAIL]" in context
+        assert "ada@example.org" not in context
+        operations = {event.operation for event in memory.audit("ada")}
+        assert {"put", "recall"} <= operations
+        assert memory.config.sources["redact"] == f"file {tmp_path / 'langmem.toml'}"
+    scanned = b"".join(p.read_bytes() for p in (tmp_path / "m").rglob("*") if p.is_file())
+    assert token.encode() not in scanned  # encrypted at rest with the key from APP_MEMORY_KEY
+    assert b"ada@example.org" not in scanned
+    monkeypatch.delenv("APP_MEMORY_KEY")
+    with pytest.raises(EncryptionKeyError):
+        memory_class().from_config(tmp_path / "langmem.toml")
+
+
+def test_redact_and_audit_recalls_follow_langmem_environment_variables(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LANGMEM_REDACT", "true")
+    monkeypatch.setenv("LANGMEM_AUDIT_RECALLS", "true")
+    with memory_class().from_config(directory=tmp_path / "m") as memory:
+        assert memory.config.sources["audit.recalls"] == "env LANGMEM_AUDIT_RECALLS"
+        memory.ingest([HumanMessage("call me on +1 415 555 0100")], user_id="bo", thread_id="t")
+        memory.flush()
+        stored = [item.value["content"] for item in memory.store.search(("archive", "bo", "t"))]
+        assert stored
+        assert all("555" not in text and "[PHONE]" in text for text in stored)
+        memory.recall_context("bo", "what is my phone number?")
+        assert "recall" in {event.operation for event in memory.audit("bo")}

@@ -151,3 +151,26 @@ def test_the_rendered_configuration_hides_passwords(tmp_path: Path) -> None:
     rendered = load_config(file, environ={}).render()
     assert 'checkpoint_url = "postgresql://app:***@db:5432/langgraph"' in rendered
     assert "s3cret" not in rendered
+
+
+def test_privacy_audit_and_task_keys_become_memory_arguments(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    file = tmp_path / "langmem.toml"
+    file.write_text(
+        'redact = true\nencryption_key_env = "APP_KEY"\n'
+        "[audit]\nrecalls = true\nretention_days = 30\n[retention]\ntasks_days = 60\n"
+    )
+    monkeypatch.setenv("APP_KEY", "s3cret passphrase")
+    config = load_config(file, environ={}).config
+    kwargs = config.memory_kwargs()
+    assert kwargs["redact"] is True
+    assert kwargs["encryption_key"] == "s3cret passphrase"
+    assert (kwargs["audit_recalls"], kwargs["audit_retention_days"]) == (True, 30.0)
+    assert config.retention.namespace_ttl() == {"tasks": 60 * 24 * 60}
+    monkeypatch.delenv("APP_KEY")
+    assert load_config(file, environ={}).config.memory_kwargs()["encryption_key"] is None
+    bad = tmp_path / "bad.toml"
+    bad.write_text('encryption_key = "s3cret"\n')
+    with pytest.raises(ConfigError, match="encryption_key"):  # the key never goes in a file
+        load_config(bad, environ={})

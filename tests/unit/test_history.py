@@ -527,3 +527,19 @@ def test_trim_on_chroma_never_leaves_a_tool_result_without_its_call(
     for message in stored:
         if isinstance(message, ToolMessage) and message.tool_call_id in answered_in_input:
             assert message.tool_call_id in calls
+
+
+def test_repeated_texts_in_one_session_archive_on_langgraphs_in_memory_store(
+    embeddings: LocalEmbeddings,
+) -> None:
+    from langgraph.store.memory import InMemoryStore
+
+    from langmem_plugin.history import HistoryStorage
+
+    # InMemoryStore fails a batch whose puts share a text; the archive splits such batches
+    store = InMemoryStore(index={"dims": 384, "embed": embeddings, "fields": ["content"]})
+    storage = HistoryStorage(store)
+    said = [HumanMessage("ok"), AIMessage("Noted."), HumanMessage("ok"), AIMessage("Noted.")]
+    assert storage.add("ada", "s1", said) == 4
+    assert [m.text for _, m in storage.read("ada", "s1")] == ["ok", "Noted.", "ok", "Noted."]
+    assert len(store.search(("archive", "ada"), query="ok", limit=10)) == 4
