@@ -20,6 +20,7 @@ from urllib.parse import quote, urlencode
 
 from jinja2 import Environment, FileSystemLoader
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
@@ -147,7 +148,6 @@ class _Pages:
         }.get(name)
         if handler is None:
             return self.error(request, f"no action {name!r}", 404)
-        from starlette.concurrency import run_in_threadpool
 
         def run() -> tuple[str, str]:
             assert handler is not None

@@ -26,7 +26,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from http.cookies import SimpleCookie
+from http.cookies import CookieError, SimpleCookie
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from starlette.datastructures import Headers
@@ -51,7 +51,7 @@ def _cookies(headers: Headers) -> dict[str, str]:
     jar: SimpleCookie = SimpleCookie()
     try:
         jar.load(headers.get("cookie", ""))
-    except Exception:  # a malformed Cookie header counts as no cookies
+    except CookieError:  # a malformed Cookie header counts as no cookies
         return {}
     return {name: morsel.value for name, morsel in jar.items()}
 
