@@ -31,6 +31,7 @@ LOCOMO := $(or $(DATA),../shared/data/locomo/locomo_dev.json)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/locomo_recall.py $(LOCOMO)
 	$(BIN)/python benchmarks/locomo_context.py $(LOCOMO)
+	$(BIN)/python benchmarks/recall_latency.py $(LOCOMO) --turns 10000 --queries 200
 	$(BIN)/python benchmarks/store_scale.py --users 200 --per-user 50 --server
 
 clean:
