@@ -29,6 +29,7 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.store.base import PutOp, SearchItem
 
 from langmem_plugin._paging import list_all_namespaces, search_all
+from langmem_plugin.errors import CheckpointUnavailableError, MemoryNotFoundError
 from langmem_plugin.history import HistoryStorage, MessageHit, SessionInfo
 from langmem_plugin.history._storage import HISTORY_LABELS, OWNERS, check_id
 from langmem_plugin.memory import Memory
@@ -51,14 +52,6 @@ __all__ = [
 ]
 
 _WRITE_CHUNK = 256
-
-
-class MemoryNotFoundError(FileNotFoundError):
-    """The memory folder does not exist (read commands never create an empty one)."""
-
-
-class CheckpointUnavailableError(ConnectionError):
-    """The checkpoint database (PostgreSQL) does not answer."""
 
 
 def memory_class() -> type[Memory]:

@@ -49,6 +49,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
+from langmem_plugin.errors import ConfigError
+
 __all__ = [
     "CONFIG_FILE",
     "ConfigError",
@@ -62,10 +64,6 @@ __all__ = [
 CONFIG_FILE = "langmem.toml"
 ENV_PREFIX = "LANGMEM_"
 MINUTES_PER_DAY = 24 * 60
-
-
-class ConfigError(ValueError):
-    """A configuration value is invalid; the message names the key and its source."""
 
 
 def _days(value: Any) -> float | None:

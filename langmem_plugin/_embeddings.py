@@ -29,6 +29,8 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from langmem_plugin.errors import EmbeddingModelError
+
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
 
@@ -62,10 +64,6 @@ EmbeddingsSpec: TypeAlias = (
     | None
 )
 """What :func:`resolve_embeddings` accepts."""
-
-
-class EmbeddingModelError(RuntimeError):
-    """The bundled embedding model or vocabulary is missing or is not the expected file."""
 
 
 @dataclass(frozen=True)

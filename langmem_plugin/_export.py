@@ -63,6 +63,7 @@ from langmem_plugin._export_checkpoints import (
     decode_checkpoint,
     restore_checkpoints,
 )
+from langmem_plugin.errors import ExportFormatError
 from langmem_plugin.history import SessionOwnershipError
 from langmem_plugin.history._codec import decode_message
 from langmem_plugin.history._storage import ARCHIVE, OWNERS, SESSIONS, archive_value, iso_utc
@@ -85,10 +86,6 @@ _CHUNK = 256
 _T = TypeVar("_T")
 
 Source = str | Path | IO[str]
-
-
-class ExportFormatError(ValueError):
-    """A line of an export file is malformed; nothing was imported."""
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,8 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from langmem_plugin.errors import LangMemError
+
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
@@ -48,7 +50,7 @@ _NO_MODEL = (
 )
 
 
-class CliError(Exception):
+class CliError(LangMemError):
     """An error the user can fix; printed as one line, exit code 2."""
 
 

@@ -44,6 +44,7 @@ from langmem_plugin._embeddings import resolve_embeddings
 from langmem_plugin._maintenance import CleanupResult
 from langmem_plugin._memory_ops import MemoryOperations
 from langmem_plugin._privacy import PrivacyFeatures
+from langmem_plugin.errors import MemoryClosedError, ThreadNotFoundError
 from langmem_plugin.history import ChromaChatMessageHistory, HistoryStorage, SessionInfo
 from langmem_plugin.history._archive import archivable
 from langmem_plugin.history._storage import check_id
@@ -53,14 +54,6 @@ from langmem_plugin.store import ChromaStore
 from langmem_plugin.store._crypto import checkpoint_serde
 
 __all__ = ["CleanupResult", "Memory", "MemoryClosedError", "ThreadNotFoundError"]
-
-
-class MemoryClosedError(RuntimeError):
-    """The ``Memory`` was closed; open a new one."""
-
-
-class ThreadNotFoundError(LookupError):
-    """The checkpointer holds no checkpoint for the given thread id."""
 
 
 def resolve_llm(llm: BaseChatModel | str | None) -> BaseChatModel | None:

@@ -30,6 +30,8 @@ from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import BaseModel, PrivateAttr, ValidationError
 
+from langmem_plugin.errors import LangMemError
+
 __all__ = ["ScriptExhaustedError", "ScriptedChatModel"]
 
 ScriptItem = Any
@@ -37,7 +39,7 @@ ScriptItem = Any
 Exception (raised), or a callable ``(messages) -> any of these``."""
 
 
-class ScriptExhaustedError(RuntimeError):
+class ScriptExhaustedError(LangMemError, RuntimeError):
     """Raised when a ``ScriptedChatModel`` is called more times than its script allows."""
 
 

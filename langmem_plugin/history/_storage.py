@@ -63,6 +63,7 @@ from langchain_core.messages import BaseMessage, ChatMessage
 from langgraph.store.base import BaseStore, GetOp, Item, PutOp, SearchItem
 
 from langmem_plugin._paging import list_all_namespaces, search_all
+from langmem_plugin.errors import SessionOwnershipError
 from langmem_plugin.history._codec import decode_message, encode_message, search_text
 
 __all__ = [
@@ -89,10 +90,6 @@ HISTORY_LABELS = frozenset({ARCHIVE, SESSIONS, OWNERS})
 
 _WRITE_CHUNK = 256
 _ROLES = {"human": "user", "ai": "assistant", "tool": "tool", "function": "tool"}
-
-
-class SessionOwnershipError(PermissionError):
-    """A session id already belongs to another user; nothing was read or written."""
 
 
 @dataclass(frozen=True)

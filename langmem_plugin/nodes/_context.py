@@ -11,11 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from langmem_plugin.errors import MissingUserIdError
+
 __all__ = ["MissingUserIdError", "Scope", "resolve_scope", "validate_id"]
-
-
-class MissingUserIdError(ValueError):
-    """Raised when a memory node or tool runs without a ``user_id``."""
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,6 @@
 """LangGraph stores backed by Chroma."""
 
-from langmem_plugin.store._chroma import ChromaStore, StoredRecord, http_client
-from langmem_plugin.store._errors import (
+from langmem_plugin.errors import (
     ChromaStoreError,
     EmbeddingDimensionError,
     EncryptionKeyError,
@@ -10,6 +9,7 @@ from langmem_plugin.store._errors import (
     InvalidValueError,
     StoreUnavailableError,
 )
+from langmem_plugin.store._chroma import ChromaStore, StoredRecord, http_client
 
 __all__ = [
     "ChromaStore",

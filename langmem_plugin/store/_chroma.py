@@ -31,15 +31,15 @@ from langgraph.store.base import (
 )
 
 from langmem_plugin._redact import resolve_redactor
-from langmem_plugin.store import _records as rec
-from langmem_plugin.store._crypto import attach_encryption, resolve_key
-from langmem_plugin.store._engine import BatchEngine, Change, Collections, Embed, Step
-from langmem_plugin.store._errors import (
+from langmem_plugin.errors import (
     ChromaStoreError,
     EmbeddingDimensionError,
     FolderInUseError,
     StoreUnavailableError,
 )
+from langmem_plugin.store import _records as rec
+from langmem_plugin.store._crypto import attach_encryption, resolve_key
+from langmem_plugin.store._engine import BatchEngine, Change, Collections, Embed, Step
 from langmem_plugin.store._index import IndexSync
 from langmem_plugin.store._sql import ItemTable, join_namespace, open_database
 

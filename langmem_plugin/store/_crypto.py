@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from langmem_plugin._redact import Redact, RedactingSerializer
-from langmem_plugin.store._errors import EncryptionKeyError
+from langmem_plugin.errors import EncryptionKeyError
 
 if TYPE_CHECKING:
     from langmem_plugin.store._sql import ItemTable

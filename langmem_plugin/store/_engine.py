@@ -48,9 +48,9 @@ from langgraph.store.base import (
 )
 
 from langmem_plugin._redact import redact_value
+from langmem_plugin.errors import EmbeddingDimensionError
 from langmem_plugin.store import _records as rec
 from langmem_plugin.store import _sql
-from langmem_plugin.store._errors import EmbeddingDimensionError
 from langmem_plugin.store._filters import matches, namespace_matches, validate_filter
 
 

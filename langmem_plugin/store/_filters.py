@@ -13,7 +13,7 @@ from typing import Any
 
 from langgraph.store.base import MatchCondition
 
-from langmem_plugin.store._errors import InvalidFilterError
+from langmem_plugin.errors import InvalidFilterError
 
 OPERATORS = frozenset({"$eq", "$ne", "$gt", "$gte", "$lt", "$lte"})
 _NUMERIC = frozenset({"$gt", "$gte", "$lt", "$lte"})

@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from langmem_plugin.store._errors import InvalidValueError
+from langmem_plugin.errors import InvalidValueError
 from langmem_plugin.store._sql import StoredItem, iid_of
 
 item_id = iid_of

@@ -45,8 +45,8 @@ from os import PathLike
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+from langmem_plugin.errors import InvalidValueError
 from langmem_plugin.store._crypto import ValueCipher, plain_decode
-from langmem_plugin.store._errors import InvalidValueError
 
 T = TypeVar("T")
 SEP = "\x1f"
