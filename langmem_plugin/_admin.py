@@ -30,15 +30,19 @@ from langgraph.store.base import PutOp, SearchItem
 
 from langmem_plugin._paging import list_all_namespaces, search_all
 from langmem_plugin.errors import CheckpointUnavailableError, MemoryNotFoundError
-from langmem_plugin.history import HistoryStorage, MessageHit, SessionInfo
-from langmem_plugin.history._storage import HISTORY_LABELS, OWNERS, check_id
+from langmem_plugin.history._storage import (
+    HISTORY_LABELS,
+    OWNERS,
+    HistoryStorage,
+    MessageHit,
+    SessionInfo,
+    check_id,
+)
 from langmem_plugin.memory import Memory
 from langmem_plugin.store import ChromaStore
 
 __all__ = [
-    "CheckpointUnavailableError",
     "ForgetReport",
-    "MemoryNotFoundError",
     "UserSummary",
     "chroma_store",
     "delete_user_data",

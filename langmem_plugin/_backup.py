@@ -46,7 +46,6 @@ from langmem_plugin.errors import BackupError
 __all__ = [
     "BACKUP_FORMAT",
     "BACKUP_VERSION",
-    "BackupError",
     "BackupInfo",
     "RestoreInfo",
     "backup_folder",

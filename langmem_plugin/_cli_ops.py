@@ -14,7 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from langmem_plugin._config import ConfigError, find_config_file, load_config
+from langmem_plugin._config import find_config_file, load_config
+from langmem_plugin.errors import ConfigError
 
 __all__ = ["COMMANDS", "add_commands", "open_configured"]
 
@@ -62,7 +63,8 @@ def open_configured(args: argparse.Namespace, *, must_exist: bool, llm: Any) -> 
     loaded = _configured(args)
     if loaded is None:
         return None
-    from langmem_plugin._admin import MemoryNotFoundError, _check_postgres, memory_class
+    from langmem_plugin._admin import _check_postgres, memory_class
+    from langmem_plugin.errors import MemoryNotFoundError
 
     config = loaded.config
     if (config.checkpoint_url or "").startswith(("postgresql://", "postgres://")):

@@ -53,7 +53,6 @@ from langmem_plugin.errors import ConfigError
 
 __all__ = [
     "CONFIG_FILE",
-    "ConfigError",
     "LoadedConfig",
     "MemoryConfig",
     "RetentionConfig",

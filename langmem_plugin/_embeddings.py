@@ -38,7 +38,6 @@ __all__ = [
     "DIMS",
     "MAX_TOKENS",
     "MODEL_ID",
-    "EmbeddingModelError",
     "EmbeddingsSpec",
     "LocalEmbeddings",
     "resolve_embeddings",

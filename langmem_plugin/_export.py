@@ -63,8 +63,7 @@ from langmem_plugin._export_checkpoints import (
     decode_checkpoint,
     restore_checkpoints,
 )
-from langmem_plugin.errors import ExportFormatError
-from langmem_plugin.history import SessionOwnershipError
+from langmem_plugin.errors import ExportFormatError, SessionOwnershipError
 from langmem_plugin.history._codec import decode_message
 from langmem_plugin.history._storage import ARCHIVE, OWNERS, SESSIONS, archive_value, iso_utc
 from langmem_plugin.memory import Memory
@@ -73,7 +72,6 @@ from langmem_plugin.store import StoredRecord
 __all__ = [
     "EXPORT_FORMAT",
     "EXPORT_VERSION",
-    "ExportFormatError",
     "TransferCounts",
     "export_memory",
     "import_memory",

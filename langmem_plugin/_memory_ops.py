@@ -132,7 +132,7 @@ class MemoryOperations:
         opener: Any = cls
         if config.chroma_url is not None:
             if config.checkpoint_url is None:
-                from langmem_plugin._config import ConfigError
+                from langmem_plugin.errors import ConfigError
 
                 raise ConfigError(
                     f"invalid configuration key 'checkpoint_url' ({loaded.file or 'default'}): "

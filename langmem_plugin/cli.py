@@ -486,13 +486,17 @@ def _more_commands() -> dict[str, Callable[[argparse.Namespace], int]]:
 
 
 def _expected_errors() -> tuple[type[BaseException], ...]:
-    from langmem_plugin._admin import CheckpointUnavailableError, MemoryNotFoundError
-    from langmem_plugin._backup import BackupError
-    from langmem_plugin._config import ConfigError
-    from langmem_plugin._export import ExportFormatError
-    from langmem_plugin.history import SessionOwnershipError
-    from langmem_plugin.store import FolderInUseError, StoreUnavailableError
-    from langmem_plugin.tasks import TaskError
+    from langmem_plugin.errors import (
+        BackupError,
+        CheckpointUnavailableError,
+        ConfigError,
+        ExportFormatError,
+        FolderInUseError,
+        MemoryNotFoundError,
+        SessionOwnershipError,
+        StoreUnavailableError,
+        TaskError,
+    )
 
     try:  # a configured model provider that cannot be reached (no network, bad key)
         from openai import APIConnectionError, AuthenticationError

@@ -41,19 +41,18 @@ from langmem_plugin._checkpoint import (
     parse_checkpoint_url,
 )
 from langmem_plugin._embeddings import resolve_embeddings
-from langmem_plugin._maintenance import CleanupResult
 from langmem_plugin._memory_ops import MemoryOperations
 from langmem_plugin._privacy import PrivacyFeatures
 from langmem_plugin.errors import MemoryClosedError, ThreadNotFoundError
-from langmem_plugin.history import ChromaChatMessageHistory, HistoryStorage, SessionInfo
 from langmem_plugin.history._archive import archivable
-from langmem_plugin.history._storage import check_id
+from langmem_plugin.history._chroma_history import ChromaChatMessageHistory
+from langmem_plugin.history._storage import HistoryStorage, SessionInfo, check_id
 from langmem_plugin.nodes._features import MemoryFeatures
 from langmem_plugin.retriever import MemoryRetriever
 from langmem_plugin.store import ChromaStore
 from langmem_plugin.store._crypto import checkpoint_serde
 
-__all__ = ["CleanupResult", "Memory", "MemoryClosedError", "ThreadNotFoundError"]
+__all__ = ["Memory"]
 
 
 def resolve_llm(llm: BaseChatModel | str | None) -> BaseChatModel | None:

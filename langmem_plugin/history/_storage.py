@@ -74,7 +74,6 @@ __all__ = [
     "HistoryStorage",
     "MessageHit",
     "SessionInfo",
-    "SessionOwnershipError",
     "archive_value",
     "check_id",
 ]

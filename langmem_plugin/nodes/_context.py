@@ -13,7 +13,7 @@ from typing import Any
 
 from langmem_plugin.errors import MissingUserIdError
 
-__all__ = ["MissingUserIdError", "Scope", "resolve_scope", "validate_id"]
+__all__ = ["Scope", "resolve_scope", "validate_id"]
 
 
 @dataclass(frozen=True)

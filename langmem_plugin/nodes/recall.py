@@ -55,8 +55,9 @@ from langgraph.store.base import BaseStore, Item, SearchOp
 from langmem_plugin._audit import note_recall
 from langmem_plugin._messages import TokenCounter, count_tokens
 from langmem_plugin.nodes._context import Scope
-from langmem_plugin.retriever import MemoryRetriever, parse_time
+from langmem_plugin.retriever._retriever import MemoryRetriever
 from langmem_plugin.retriever._scope import NAMED, ROLES
+from langmem_plugin.retriever._time import parse_time
 from langmem_plugin.tasks._recall import K_TASKS, task_context
 from langmem_plugin.tasks._store import TASKS
 

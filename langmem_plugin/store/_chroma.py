@@ -80,7 +80,7 @@ class ChromaStore(BaseStore):
     * A put replaces all vectors of an item; ``InMemoryStore`` keeps the vectors of fields
       the new value no longer has (and of the whole old value after ``index=False``).
     * Values round-trip through JSON: tuples come back as lists. A value that JSON cannot
-      hold raises :class:`~langmem_plugin.store.InvalidValueError`.
+      hold raises :class:`~langmem_plugin.errors.InvalidValueError`.
     * A numeric comparison (``$gt`` ...) on a field that is missing or not a number does not
       match; ``InMemoryStore`` raises in the middle of the search.
     * A filter key is one field name, as in ``InMemoryStore``: ``{"a.b": 1}`` matches a

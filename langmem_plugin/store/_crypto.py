@@ -22,7 +22,7 @@ How:
   from the ``cryptography`` package (LangGraph's bundled helper needs ``pycryptodome``).
 * **Key check**: the meta table holds a known token sealed with the value key. Opening a
   memory verifies it first, so a wrong key, or no key for an encrypted memory, raises
-  :class:`~langmem_plugin.store.EncryptionKeyError` before anything is read or written.
+  :class:`~langmem_plugin.errors.EncryptionKeyError` before anything is read or written.
 
 What stays in the clear is listed in the README's threat model: embeddings (Chroma must
 index them), namespaces, keys, user and thread ids, timestamps, sizes, text hashes of

@@ -20,10 +20,11 @@ from langchain_core.messages import BaseMessage
 from langgraph.store.base import BaseStore
 from pydantic import BaseModel, Field
 
+from langmem_plugin.errors import TaskError
 from langmem_plugin.nodes._context import Scope
 from langmem_plugin.tasks._detect import detect_tasks
 from langmem_plugin.tasks._due import parse_due
-from langmem_plugin.tasks._store import TaskError, TaskStore
+from langmem_plugin.tasks._store import TaskStore
 
 __all__ = ["TASKS_FIELD", "TaskDraft", "propose_tasks", "tasks_section"]
 

@@ -37,7 +37,6 @@ from langmem_plugin._paging import search_all
 from langmem_plugin.errors import (
     IllegalTransitionError,
     InvalidTaskError,
-    TaskError,
     TaskNotFoundError,
 )
 from langmem_plugin.nodes._context import validate_id
@@ -51,12 +50,8 @@ __all__ = [
     "STATUSES",
     "TASKS",
     "TRANSITIONS",
-    "IllegalTransitionError",
-    "InvalidTaskError",
     "Task",
-    "TaskError",
     "TaskEvent",
-    "TaskNotFoundError",
     "TaskStore",
 ]
 

@@ -16,7 +16,7 @@ from typing import Any
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langgraph.graph import START, MessagesState, StateGraph
 
-from langmem_plugin.history import HistoryStorage
+from langmem_plugin.history._storage import HistoryStorage
 
 ADA_SECRET = "Ada keeps her spare key under the blue flowerpot"
 BOB_SECRET = "Bob's locker code is 4711"

@@ -18,10 +18,10 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.types import Command, interrupt
 
 from langmem_plugin._admin import memory_class
-from langmem_plugin._backup import BackupError, backup_folder, restore_folder
+from langmem_plugin._backup import backup_folder, restore_folder
 from langmem_plugin._export import export_memory, import_memory
 from langmem_plugin.cli import main
-from langmem_plugin.store import FolderInUseError
+from langmem_plugin.errors import BackupError, FolderInUseError
 from tests.integration._backup_writer import counting_graph
 from tests.integration._memory_data import assert_same_dump, checkpoints, full_dump, populate
 
@@ -111,7 +111,7 @@ def test_an_export_carries_the_checkpoints_and_an_interrupted_thread_resumes_aft
 def test_a_malformed_checkpoint_record_is_refused_before_anything_is_written(
     tmp_path: Path,
 ) -> None:
-    from langmem_plugin._export import ExportFormatError
+    from langmem_plugin.errors import ExportFormatError
 
     exported = tmp_path / "export.jsonl"
     with memory_class().from_path(tmp_path / "source") as source:

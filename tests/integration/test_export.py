@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from langmem_plugin._admin import memory_class
-from langmem_plugin._export import ExportFormatError, export_memory, import_memory
-from langmem_plugin.history import SessionOwnershipError
+from langmem_plugin._export import export_memory, import_memory
+from langmem_plugin.errors import ExportFormatError, SessionOwnershipError
 from tests.integration._memory_data import ADA_SECRET, assert_same_dump, full_dump, populate
 
 

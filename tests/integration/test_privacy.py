@@ -16,7 +16,7 @@ from langgraph.graph import START, MessagesState, StateGraph
 from langmem_plugin import ChromaStore
 from langmem_plugin._admin import memory_class
 from langmem_plugin._export import export_memory, import_memory
-from langmem_plugin.store import EncryptionKeyError
+from langmem_plugin.errors import EncryptionKeyError
 from langmem_plugin.store._crypto import ENV_VAR
 from langmem_plugin.testing import ScriptedChatModel
 from tests._support import HashEmbeddings

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from langmem_plugin import ChromaStore
-from langmem_plugin.store import FolderInUseError
+from langmem_plugin.errors import FolderInUseError
 from tests._support import HashEmbeddings
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "store_layout_v0.tar.gz"

@@ -21,8 +21,9 @@ from langmem_plugin._admin import forget_user, list_users, memory_class
 from langmem_plugin._export import export_memory, import_memory
 from langmem_plugin.agent import create_memory_agent
 from langmem_plugin.cli import main
+from langmem_plugin.errors import IllegalTransitionError, TaskNotFoundError
 from langmem_plugin.store import ChromaStore
-from langmem_plugin.tasks import IllegalTransitionError, TaskNotFoundError, TaskStore
+from langmem_plugin.tasks import TaskStore
 from langmem_plugin.testing import ScriptedChatModel
 from tests.unit.nodes_support import embeddings
 

@@ -8,7 +8,7 @@ from collections import Counter
 
 import pytest
 
-from langmem_plugin.retriever import BM25Index
+from langmem_plugin.retriever._lexical import BM25Index
 from langmem_plugin.retriever._text import QUESTION_WORDS, analyze
 
 
