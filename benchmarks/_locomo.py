@@ -17,7 +17,7 @@ from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
-from langmem_plugin.retriever._text import STOP_WORDS
+from langmem_plugin._text import STOP_WORDS
 
 CATEGORIES = {1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop"}
 TURN_KS = (5, 10, 20)

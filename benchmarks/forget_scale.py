@@ -21,8 +21,8 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 import numpy as np
 from langgraph.store.base import PutOp
 
-from langmem_plugin import _forget
-from langmem_plugin._admin import delete_user_data, memory_class
+from langmem_plugin import Memory, _forget
+from langmem_plugin._admin import delete_user_data
 
 
 def _random(texts: list[str]) -> list[list[float]]:
@@ -38,7 +38,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "m"
-        with memory_class().from_path(folder, embeddings=_random) as memory:
+        with Memory.from_path(folder, embeddings=_random) as memory:
             for user in range(args.users):
                 memory.store.batch(
                     [

@@ -63,9 +63,9 @@ from langchain_core.embeddings import Embeddings
 from langgraph.store.base import PutOp
 
 from langmem_plugin._embeddings import LocalEmbeddings
+from langmem_plugin._text import QUESTION_WORDS, analyze
 from langmem_plugin.retriever import MemoryRetriever
 from langmem_plugin.retriever._lexical import BM25Index
-from langmem_plugin.retriever._text import QUESTION_WORDS, analyze
 from langmem_plugin.store import ChromaStore
 
 DEPTH = 50

@@ -49,27 +49,12 @@ __all__ = [
     "forget_user",
     "history_storage",
     "list_users",
-    "memory_class",
     "open_memory",
     "search_user",
     "user_namespaces",
 ]
 
 _WRITE_CHUNK = 256
-
-
-def memory_class() -> type[Memory]:
-    """``Memory`` with the memory features (profile, lessons, nodes...).
-
-    Returns ``Memory`` itself once it inherits ``MemoryFeatures``; until then a subclass
-    combining both.
-    """
-    from langmem_plugin.nodes._features import MemoryFeatures
-
-    if issubclass(Memory, MemoryFeatures):
-        return Memory
-    combined: type[Memory] = type("Memory", (Memory, MemoryFeatures), {})
-    return combined
 
 
 def _check_postgres(url: str, timeout: float = 5.0) -> None:
@@ -130,25 +115,22 @@ def open_memory(
         ValueError: A URL has an unsupported form, or ``chroma_url`` comes without
             ``checkpoint_url``.
     """
-    cls = memory_class()
+    cls = Memory
     if checkpoint_url is not None and checkpoint_url.startswith(("postgresql://", "postgres://")):
         _check_postgres(checkpoint_url)
     if chroma_url is not None:
         if checkpoint_url is None:
             raise ValueError(
-                f"--chroma-url {chroma_url!r} needs --checkpoint-url "
+                f"chroma_url {chroma_url!r} needs a checkpoint_url "
                 "(postgresql://... or a SQLite file path)"
             )
         if not chroma_url.startswith(("http://", "https://")):
-            raise ValueError(f"--chroma-url must be http(s)://host:port, got {chroma_url!r}")
+            raise ValueError(f"chroma_url must be http(s)://host:port, got {chroma_url!r}")
         return cls.from_url(chroma_url, checkpoint_url, llm=llm)
     root = Path(path if path is not None else ".memory")
     if must_exist and not (root / "chroma").is_dir():
         what = "folder" if not root.exists() else "memory (no chroma/ inside)"
-        raise MemoryNotFoundError(
-            f"no memory {what} at {str(root)!r}; pass --path to an existing memory "
-            "(or --chroma-url/--checkpoint-url for a server)"
-        )
+        raise MemoryNotFoundError(f"no memory {what} at {str(root)!r}")
     if checkpoint_url is not None:
         root.mkdir(parents=True, exist_ok=True)
         return cls.from_url(str(root / "chroma"), checkpoint_url, llm=llm)

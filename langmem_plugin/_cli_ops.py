@@ -63,7 +63,8 @@ def open_configured(args: argparse.Namespace, *, must_exist: bool, llm: Any) -> 
     loaded = _configured(args)
     if loaded is None:
         return None
-    from langmem_plugin._admin import _check_postgres, memory_class
+    from langmem_plugin import Memory
+    from langmem_plugin._admin import _check_postgres
     from langmem_plugin.errors import MemoryNotFoundError
 
     config = loaded.config
@@ -75,7 +76,7 @@ def open_configured(args: argparse.Namespace, *, must_exist: bool, llm: Any) -> 
             f"no memory at {str(root)!r} (from {loaded.file}); pass --path to an existing "
             "memory or change 'path' there"
         )
-    return memory_class().from_config(loaded.file, checkpoint_url=args.checkpoint_url, llm=llm)
+    return Memory.from_config(loaded.file, checkpoint_url=args.checkpoint_url, llm=llm)
 
 
 def _folder(args: argparse.Namespace) -> tuple[Path, Any]:

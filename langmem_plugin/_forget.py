@@ -56,8 +56,8 @@ from langmem_plugin._admin import ForgetReport, chroma_store, user_namespaces
 from langmem_plugin._admin import delete_user_data as _find_and_delete_user
 from langmem_plugin._audit import audit_source, current_context, log_of
 from langmem_plugin._paging import search_all
+from langmem_plugin._text import analyze
 from langmem_plugin.history._storage import ARCHIVE, OWNERS, SESSIONS, check_id
-from langmem_plugin.retriever._text import analyze
 
 logger = logging.getLogger(__name__)
 

@@ -171,18 +171,30 @@ def build_parser() -> argparse.ArgumentParser:
 def _open(args: argparse.Namespace, *, must_exist: bool = True, llm: Any = None) -> Any:
     from langmem_plugin._admin import open_memory
     from langmem_plugin._cli_ops import open_configured
+    from langmem_plugin.errors import MemoryNotFoundError
 
     configured = open_configured(args, must_exist=must_exist, llm=llm)
     if configured is not None:  # langmem.toml / [tool.langmem], no --path or --chroma-url
         return configured
 
-    return open_memory(
-        path=args.path,
-        chroma_url=args.chroma_url,
-        checkpoint_url=args.checkpoint_url,
-        must_exist=must_exist,
-        llm=llm,
-    )
+    if args.chroma_url is not None and args.checkpoint_url is None:
+        raise CliError(
+            f"--chroma-url {args.chroma_url!r} needs --checkpoint-url "
+            "(postgresql://... or a SQLite file path)"
+        )
+    try:
+        return open_memory(
+            path=args.path,
+            chroma_url=args.chroma_url,
+            checkpoint_url=args.checkpoint_url,
+            must_exist=must_exist,
+            llm=llm,
+        )
+    except MemoryNotFoundError as error:  # the library's words, plus the flags to use
+        raise MemoryNotFoundError(
+            f"{error}; pass --path to an existing memory "
+            "(or --chroma-url/--checkpoint-url for a server)"
+        ) from error
 
 
 def _where(args: argparse.Namespace) -> str:

@@ -16,9 +16,10 @@ Every searchable value has a ``content`` text field (what the store's index embe
 plus ``occurred_at`` (ISO time) where it applies and ``importance`` (0-1) for episodes.
 """
 
-from langmem_plugin.nodes._features import MemoryNodes, MemoryOptions
+from langmem_plugin.nodes._features import MemoryNodes
 from langmem_plugin.nodes._middleware import MemoryMiddleware
 from langmem_plugin.nodes._pipeline import RunReport
+from langmem_plugin.nodes._runtime import MemoryOptions
 from langmem_plugin.nodes._scheduler import LLMCallCounter
 from langmem_plugin.nodes.episodes import Episode
 from langmem_plugin.nodes.profile import Profile, ProfileChange, ProfileFact

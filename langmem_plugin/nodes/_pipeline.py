@@ -43,7 +43,7 @@ from langgraph.store.base import BaseStore
 from pydantic import BaseModel, Field, create_model
 
 from langmem_plugin._redact import redact_messages
-from langmem_plugin.nodes import _offline
+from langmem_plugin.nodes import _rules
 from langmem_plugin.nodes._context import Scope
 from langmem_plugin.nodes._scheduler import LLMCallCounter, Scheduler
 from langmem_plugin.nodes.episodes import Episode, EpisodeStore, EpisodeSummary, summarize_offline
@@ -591,7 +591,7 @@ def _from_rules(
                 confidence=f.confidence,
                 source_message_ids=[f.message_id] if f.message_id else [],
             )
-            for f in _offline.extract_facts(messages)
+            for f in _rules.extract_facts(messages)
         ]
     drafts.lessons = {index: offline_draft(failure) for index, failure in enumerate(failures)}
     return drafts

@@ -17,9 +17,9 @@ from langchain_core.retrievers import BaseRetriever
 from langgraph.store.base import BaseStore, GetOp, Item, SearchItem, SearchOp
 from pydantic import ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
+from langmem_plugin._text import QUESTION_WORDS, analyze
 from langmem_plugin.retriever._fusion import FusionWeights, Scored, fuse
 from langmem_plugin.retriever._scope import DocId, ScopeIndex, is_memory, scope_index
-from langmem_plugin.retriever._text import QUESTION_WORDS, analyze
 from langmem_plugin.retriever._time import parse_time, query_periods
 
 __all__ = ["MemoryRetriever", "SearchFn"]

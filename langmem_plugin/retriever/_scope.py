@@ -34,8 +34,8 @@ from typing import Any
 
 from langgraph.store.base import BaseStore, Item
 
+from langmem_plugin._text import analyze
 from langmem_plugin.retriever._lexical import BM25Index
-from langmem_plugin.retriever._text import analyze
 from langmem_plugin.retriever._time import parse_time
 
 __all__ = ["DocId", "Record", "ScopeIndex", "scope_index", "speaker_terms"]

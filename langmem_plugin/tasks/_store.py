@@ -34,13 +34,13 @@ from typing import Any, Literal, get_args
 from langgraph.store.base import BaseStore, Item
 
 from langmem_plugin._paging import search_all
+from langmem_plugin._text import analyze
 from langmem_plugin.errors import (
     IllegalTransitionError,
     InvalidTaskError,
     TaskNotFoundError,
 )
 from langmem_plugin.nodes._context import validate_id
-from langmem_plugin.retriever._text import analyze
 from langmem_plugin.retriever._time import parse_time
 from langmem_plugin.tasks._due import parse_due
 

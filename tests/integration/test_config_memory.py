@@ -10,7 +10,7 @@ import pytest
 from langchain_core.messages import AIMessage, HumanMessage
 from langgraph.graph import START, MessagesState, StateGraph
 
-from langmem_plugin._admin import memory_class
+from langmem_plugin import Memory
 from langmem_plugin.cli import main
 
 DAY = 86_400.0
@@ -35,7 +35,7 @@ def test_from_config_opens_the_configured_folder_with_its_budgets(
     work = tmp_path / "src" / "app"
     work.mkdir(parents=True)
     monkeypatch.chdir(work)
-    with memory_class().from_config() as memory:
+    with Memory.from_config() as memory:
         assert memory.path == (tmp_path / "store" / "memory").resolve()
         assert (memory.path / "checkpoints.sqlite").is_file()
         options = memory._memory_options
@@ -43,7 +43,7 @@ def test_from_config_opens_the_configured_folder_with_its_budgets(
         assert memory.config.sources["recall_tokens"] == f"file {tmp_path / 'langmem.toml'}"
     monkeypatch.setenv("LANGMEM_RECALL_TOKENS", "700")
     other = tmp_path / "other"
-    with memory_class().from_config(directory=other, working_memory_tokens=2500) as memory:
+    with Memory.from_config(directory=other, working_memory_tokens=2500) as memory:
         assert memory.path == other
         options = memory._memory_options
         assert (options.working_memory_tokens, options.recall_tokens) == (2500, 700)
@@ -57,7 +57,7 @@ def test_retention_days_become_store_ttls_per_kind_that_reads_do_not_extend(
     (tmp_path / "langmem.toml").write_text(
         'path = "m"\n[retention]\nnotes_days = 2\nlessons_days = 0.5\nepisodes_days = "forever"\n'
     )
-    with memory_class().from_config(tmp_path / "langmem.toml") as memory:
+    with Memory.from_config(tmp_path / "langmem.toml") as memory:
         store = memory.store
         store.put(("memories", "ada"), "tea", {"content": "Ada drinks green tea"})
         store.put(("lessons", "ada"), "retry", {"content": "retry the flaky API once"})
@@ -81,7 +81,7 @@ def test_expired_notes_disappear_and_idle_conversations_are_cleaned_up(tmp_path:
     (tmp_path / "langmem.toml").write_text(
         'path = "m"\n[retention]\nnotes_days = 0.00001\nhistory_days = 0.00001\n'
     )  # 0.86 seconds
-    with memory_class().from_config(tmp_path / "langmem.toml") as memory:
+    with Memory.from_config(tmp_path / "langmem.toml") as memory:
         memory.store.put(("memories", "ada"), "tea", {"content": "Ada drinks green tea"})
         memory.store.put(("settings", "ada"), "city", {"content": "Lisbon"})
         memory.ingest(
@@ -101,7 +101,7 @@ def test_expired_notes_disappear_and_idle_conversations_are_cleaned_up(tmp_path:
         assert report.conversations.threads == ["t2"]
         assert memory.sessions("ada") == []
         assert memory.store.get(("settings", "ada"), "city") is not None  # no retention
-    with memory_class().from_path(tmp_path / "m") as reopened:  # without the config
+    with Memory.from_path(tmp_path / "m") as reopened:  # without the config
         labels = {r.namespace[0] for r in reopened.store.dump()}
         assert "settings" in labels
         assert "profile" in labels  # the facts ingest extracted: no retention for them
@@ -117,7 +117,7 @@ def test_the_cli_uses_the_config_file_when_no_path_is_given(
     monkeypatch.chdir(tmp_path)
     assert main(["stats"]) == 2  # must exist: the configured folder is named
     assert "kept" in capsys.readouterr().err
-    with memory_class().from_config() as memory:
+    with Memory.from_config() as memory:
         memory.store.put(("memories", "ada"), "tea", {"content": "Ada drinks green tea"})
     assert main(["stats", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["memories"] == {"memories": 1}
@@ -146,7 +146,7 @@ def test_from_config_opens_a_chroma_server_with_postgresql(
         f'chroma_url = "{chroma_url}"\ncheckpoint_url = "{fresh_postgres_url}"\n'
         "[retention]\nnotes_days = 1\n"
     )
-    with memory_class().from_config(tmp_path / "langmem.toml") as memory:
+    with Memory.from_config(tmp_path / "langmem.toml") as memory:
         assert memory.path is None
         assert repr(memory).endswith("checkpoints=postgres)")
         memory.store.put(("memories", "ada"), "tea", {"content": "Ada drinks green tea"})
