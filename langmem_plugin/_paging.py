@@ -1,7 +1,8 @@
 """Reading a whole namespace or namespace listing through the store's pages.
 
 ``BaseStore.search`` and ``list_namespaces`` return at most ``limit`` results; maintenance
-(stats, forget, export) and the chat history need all of them. One pager serves them all.
+(stats, forget, export), the chat history, tasks and the retriever's namespace mirror
+need all of them. One pager serves them all.
 """
 
 from __future__ import annotations
@@ -15,16 +16,24 @@ PAGE = 1000
 
 
 def search_all(
-    store: BaseStore, namespace: tuple[str, ...], filter: dict[str, Any] | None = None
+    store: BaseStore,
+    namespace: tuple[str, ...],
+    filter: dict[str, Any] | None = None,
+    *,
+    page_size: int = PAGE,
 ) -> list[SearchItem]:
-    """Every item under ``namespace`` (matching ``filter``), without refreshing TTLs."""
+    """Every item under ``namespace`` (matching ``filter``), without refreshing TTLs.
+
+    ``page_size`` trades calls for memory: the retriever's namespace mirror lists whole
+    namespaces with 10,000 per call.
+    """
     items: list[SearchItem] = []
     while True:
         page = store.search(
-            namespace, filter=filter, limit=PAGE, offset=len(items), refresh_ttl=False
+            namespace, filter=filter, limit=page_size, offset=len(items), refresh_ttl=False
         )
         items.extend(page)
-        if len(page) < PAGE:
+        if len(page) < page_size:
             return items
 
 

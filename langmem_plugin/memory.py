@@ -52,7 +52,10 @@ from langmem_plugin.retriever import MemoryRetriever
 from langmem_plugin.store import ChromaStore
 from langmem_plugin.store._crypto import checkpoint_serde
 
-__all__ = ["Memory"]
+__all__ = ["DEFAULT_MODEL", "Memory"]
+
+DEFAULT_MODEL = "openai:gpt-4o-mini"
+"""The chat model used when none is given and ``OPENAI_API_KEY`` is set (memory, CLI, demo)."""
 
 
 def resolve_llm(llm: BaseChatModel | str | None) -> BaseChatModel | None:
@@ -60,7 +63,7 @@ def resolve_llm(llm: BaseChatModel | str | None) -> BaseChatModel | None:
 
     Args:
         llm: A chat model (returned as is), a ``"provider:model"`` string (built with
-            ``init_chat_model``), or None: ``openai:gpt-4o-mini`` when ``OPENAI_API_KEY``
+            ``init_chat_model``), or None: ``DEFAULT_MODEL`` when ``OPENAI_API_KEY``
             is set, otherwise no model (the nodes then run their offline rules).
 
     Returns:
@@ -79,7 +82,7 @@ def resolve_llm(llm: BaseChatModel | str | None) -> BaseChatModel | None:
         )
     from langchain.chat_models import init_chat_model
 
-    return init_chat_model(llm or "openai:gpt-4o-mini")
+    return init_chat_model(llm or DEFAULT_MODEL)
 
 
 def _dims(embeddings: Embeddings) -> int:

@@ -34,6 +34,7 @@ from typing import Any
 
 from langgraph.store.base import BaseStore, Item
 
+from langmem_plugin._paging import search_all
 from langmem_plugin._text import analyze
 from langmem_plugin.retriever._lexical import BM25Index
 from langmem_plugin.retriever._time import parse_time
@@ -222,14 +223,7 @@ class ScopeIndex:
         dropped only if the mirror's copy predates the listing.
         """
         started = datetime.now(UTC)
-        items: list[Item] = []
-        offset = 0
-        while True:
-            page = store.search(self.namespace, limit=PAGE_SIZE, offset=offset)
-            items.extend(page)
-            if len(page) < PAGE_SIZE:
-                break
-            offset += PAGE_SIZE
+        items = search_all(store, self.namespace, page_size=PAGE_SIZE)  # reads extend no TTL
         with self.lock:
             self._drain()
             seen: set[DocId] = set()

@@ -22,7 +22,7 @@ from langgraph.store.base import SearchItem
 
 from langmem_plugin import Memory
 from langmem_plugin._admin import forget_user, search_user
-from langmem_plugin._export import export_memory, import_memory
+from langmem_plugin._admin._export import export_memory, import_memory
 from langmem_plugin.agent import create_memory_agent
 from langmem_plugin.testing import ScriptedChatModel
 

@@ -18,8 +18,8 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.types import Command, interrupt
 
 from langmem_plugin import Memory
-from langmem_plugin._backup import backup_folder, restore_folder
-from langmem_plugin._export import export_memory, import_memory
+from langmem_plugin._admin._backup import backup_folder, restore_folder
+from langmem_plugin._admin._export import export_memory, import_memory
 from langmem_plugin.cli import main
 from langmem_plugin.errors import BackupError, FolderInUseError
 from tests.integration._backup_writer import counting_graph

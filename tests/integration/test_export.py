@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from langmem_plugin import Memory
-from langmem_plugin._export import export_memory, import_memory
+from langmem_plugin._admin._export import export_memory, import_memory
 from langmem_plugin.errors import ExportFormatError, SessionOwnershipError
 from tests.integration._memory_data import ADA_SECRET, assert_same_dump, full_dump, populate
 

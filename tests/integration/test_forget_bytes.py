@@ -140,7 +140,7 @@ def test_forget_leaves_an_audit_event_with_counts(seeded: Path, tmp_path: Path) 
 _CHILD = """
 import sys, time
 sys.path.insert(0, {repo!r})
-from langmem_plugin import _forget
+from langmem_plugin._admin import _forget
 from langmem_plugin import Memory
 
 def stop_after(original):

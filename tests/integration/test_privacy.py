@@ -14,7 +14,7 @@ from langchain_core.messages import AIMessage, HumanMessage
 from langgraph.graph import START, MessagesState, StateGraph
 
 from langmem_plugin import ChromaStore, Memory
-from langmem_plugin._export import export_memory, import_memory
+from langmem_plugin._admin._export import export_memory, import_memory
 from langmem_plugin.errors import EncryptionKeyError
 from langmem_plugin.store._crypto import ENV_VAR
 from langmem_plugin.testing import ScriptedChatModel

@@ -19,7 +19,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 
 from langmem_plugin import Memory
 from langmem_plugin._admin import forget_user, list_users
-from langmem_plugin._export import export_memory, import_memory
+from langmem_plugin._admin._export import export_memory, import_memory
 from langmem_plugin.agent import create_memory_agent
 from langmem_plugin.cli import main
 from langmem_plugin.errors import IllegalTransitionError, TaskNotFoundError

@@ -33,6 +33,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from langmem_plugin.errors import LangMemError
+from langmem_plugin.memory import DEFAULT_MODEL
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
@@ -43,7 +44,7 @@ EXIT_ERROR = 2
 DEFAULT_PATH = ".memory"
 _NO_MODEL = (
     "langmem chat needs a chat model, and none is configured. Either set OPENAI_API_KEY "
-    "(then openai:gpt-4o-mini is used), or pass --model provider:model (or set "
+    f"(then {DEFAULT_MODEL} is used), or pass --model provider:model (or set "
     "LANGMEM_CHAT_MODEL), e.g. --model anthropic:claude-3-5-haiku-latest with "
     "langchain-anthropic installed and ANTHROPIC_API_KEY set. Try `langmem demo` for an "
     "offline, scripted conversation."
@@ -106,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--model",
         default=os.environ.get("LANGMEM_CHAT_MODEL"),
         help="provider:model for init_chat_model (default $LANGMEM_CHAT_MODEL, or "
-        "openai:gpt-4o-mini when OPENAI_API_KEY is set)",
+        f"{DEFAULT_MODEL} when OPENAI_API_KEY is set)",
     )
     stats = command("stats", "Counts of users, sessions, messages, memories and threads.")
     stats.add_argument("--json", action="store_true", help="print JSON")
@@ -154,7 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--since", help="only events at or after this ISO date/time")
     audit.add_argument("--limit", type=int, default=100, help="most recent events (100)")
     audit.add_argument("--json", action="store_true", help="one JSON object per line")
-    from langmem_plugin._cli_ops import add_commands
+    from langmem_plugin.cli._ops import add_commands
 
     add_commands(command)
     tasks = command("tasks", "List a user's tasks (due first) with their status history.")
@@ -170,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
 # ---------------------------------------------------------------------------- helpers
 def _open(args: argparse.Namespace, *, must_exist: bool = True, llm: Any = None) -> Any:
     from langmem_plugin._admin import open_memory
-    from langmem_plugin._cli_ops import open_configured
+    from langmem_plugin.cli._ops import open_configured
     from langmem_plugin.errors import MemoryNotFoundError
 
     configured = open_configured(args, must_exist=must_exist, llm=llm)
@@ -223,7 +224,7 @@ def _short(text: str, width: int = 100) -> str:
 
 # ---------------------------------------------------------------------------- commands
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from langmem_plugin.nodes._demo import run_memory_demo
+    from langmem_plugin.cli._demo import run_memory_demo
 
     run_memory_demo(args.path)
     return 0
@@ -235,7 +236,7 @@ def _resolve_chat_model(spec: str | None) -> Any:
     from langchain.chat_models import init_chat_model
 
     try:
-        return init_chat_model(spec or "openai:gpt-4o-mini")
+        return init_chat_model(spec or DEFAULT_MODEL)
     except (ImportError, ValueError) as error:
         raise CliError(f"cannot use chat model {spec!r}: {error}") from error
 
@@ -396,7 +397,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from langmem_plugin._export import export_memory
+    from langmem_plugin._admin._export import export_memory
 
     with _open(args) as memory:
         target: Any = sys.stdout if args.file == "-" else args.file
@@ -410,7 +411,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
-    from langmem_plugin._export import import_memory
+    from langmem_plugin._admin._export import import_memory
 
     source: Any = sys.stdin if args.file == "-" else args.file
     if source is not sys.stdin and not os.path.isfile(source):
@@ -425,7 +426,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 
 def _cmd_forget(args: argparse.Namespace) -> int:
-    from langmem_plugin._forget import forget_query, forget_user
+    from langmem_plugin._admin._forget import forget_query, forget_user
 
     with _open(args) as memory:
         if args.query is None:
@@ -492,7 +493,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 
 
 def _more_commands() -> dict[str, Callable[[argparse.Namespace], int]]:
-    from langmem_plugin._cli_ops import COMMANDS
+    from langmem_plugin.cli._ops import COMMANDS
 
     return COMMANDS
 
@@ -567,7 +568,3 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         print(f"langmem: error: {message}", file=sys.stderr)
         return EXIT_ERROR
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

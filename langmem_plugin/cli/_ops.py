@@ -64,12 +64,12 @@ def open_configured(args: argparse.Namespace, *, must_exist: bool, llm: Any) -> 
     if loaded is None:
         return None
     from langmem_plugin import Memory
-    from langmem_plugin._admin import _check_postgres
+    from langmem_plugin._admin._open import check_postgres
     from langmem_plugin.errors import MemoryNotFoundError
 
     config = loaded.config
     if (config.checkpoint_url or "").startswith(("postgresql://", "postgres://")):
-        _check_postgres(config.checkpoint_url or "")  # one clear line when it is down
+        check_postgres(config.checkpoint_url or "")  # one clear line when it is down
     root = Path(config.path or DEFAULT_PATH)
     if must_exist and config.chroma_url is None and not (root / "chroma").is_dir():
         raise MemoryNotFoundError(
@@ -116,7 +116,7 @@ def _location_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _cmd_backup(args: argparse.Namespace) -> int:
-    from langmem_plugin._backup import backup_folder
+    from langmem_plugin._admin._backup import backup_folder
 
     folder, _ = _folder(args)
     info = backup_folder(folder, args.out, progress=_progress(args.progress))
@@ -128,7 +128,7 @@ def _cmd_backup(args: argparse.Namespace) -> int:
 
 
 def _cmd_restore(args: argparse.Namespace) -> int:
-    from langmem_plugin._backup import restore_folder
+    from langmem_plugin._admin._backup import restore_folder
 
     folder, config = _folder(args)
     if config is None and find_config_file() is not None:  # --path NEWDIR, same embeddings
@@ -145,7 +145,7 @@ def _cmd_restore(args: argparse.Namespace) -> int:
 
 
 def _cmd_retention(args: argparse.Namespace) -> int:
-    from langmem_plugin.cli import _open
+    from langmem_plugin.cli._main import _open
 
     with _open(args) as memory:
         report = memory.enforce_retention()

@@ -9,7 +9,7 @@ The file is UTF-8 text, one JSON object per line (format version 3):
    <epoch s>, "updated_at": <epoch s>, "ttl": null, "expires_at": null, "indexed":
    <bool>}``;
 3. every checkpoint of the checkpointer (``{"type": "checkpoint", ...}``, see
-   ``langmem_plugin._export_checkpoints``), read and written with the checkpointer's own
+   ``langmem_plugin._admin._export_checkpoints``), read and written with the checkpointer's own
    API, so that a graph resumes its threads on the importing memory (SQLite and
    PostgreSQL alike).
 
@@ -55,14 +55,14 @@ from langchain_core.messages import BaseMessage
 from langgraph.store.base import InvalidNamespaceError, PutOp, validate_op_namespace
 from tqdm import tqdm
 
-from langmem_plugin._admin import history_storage
-from langmem_plugin._export_checkpoints import (
+from langmem_plugin._admin._export_checkpoints import (
     CheckpointRecord,
     checkpoint_order,
     checkpoint_records,
     decode_checkpoint,
     restore_checkpoints,
 )
+from langmem_plugin._admin._open import history_storage
 from langmem_plugin.errors import ExportFormatError, SessionOwnershipError
 from langmem_plugin.history._codec import decode_message
 from langmem_plugin.history._storage import ARCHIVE, OWNERS, SESSIONS, archive_value, iso_utc

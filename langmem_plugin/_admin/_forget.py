@@ -52,8 +52,9 @@ from typing import Any
 from langchain_core.runnables import RunnableConfig
 from langgraph.store.base import PutOp
 
-from langmem_plugin._admin import ForgetReport, chroma_store, user_namespaces
-from langmem_plugin._admin import delete_user_data as _find_and_delete_user
+from langmem_plugin._admin._open import chroma_store
+from langmem_plugin._admin._users import ForgetReport, user_namespaces
+from langmem_plugin._admin._users import delete_user_data as _find_and_delete_user
 from langmem_plugin._audit import audit_source, current_context, log_of
 from langmem_plugin._paging import search_all
 from langmem_plugin._text import analyze
