@@ -84,6 +84,8 @@ def _package_exceptions() -> list[type[BaseException]]:
     """Every exception class defined in a langmem_plugin module (imports every module)."""
     found: dict[str, type[BaseException]] = {}
     for info in pkgutil.walk_packages(langmem_plugin.__path__, "langmem_plugin."):
+        if info.name.endswith("__main__"):  # running it is the command line
+            continue
         module = importlib.import_module(info.name)
         for _, value in inspect.getmembers(module, inspect.isclass):
             if issubclass(value, BaseException) and value.__module__.startswith("langmem_plugin"):
