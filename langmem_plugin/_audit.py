@@ -182,7 +182,7 @@ class AuditEvent:
         }
 
 
-Change = tuple[tuple[str, ...], str, str]
+ItemOperation = tuple[tuple[str, ...], str, str]
 """``(namespace, key, operation)`` of one item."""
 
 
@@ -238,7 +238,7 @@ class AuditLog:
         db.transaction(create)
 
     # ------------------------------------------------------------------ writing
-    def record_in(self, cursor: Cursor, changes: Sequence[Change]) -> None:
+    def record_in(self, cursor: Cursor, changes: Sequence[ItemOperation]) -> None:
         """Insert one row per change with the running code's labels (inside a transaction)."""
         if not changes:
             return
@@ -272,7 +272,7 @@ class AuditLog:
 
     def record(
         self,
-        changes: Sequence[Change],
+        changes: Sequence[ItemOperation],
         *,
         user_id: str | None = None,
         detail: dict[str, Any] | None = None,

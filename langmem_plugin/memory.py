@@ -41,12 +41,13 @@ from langmem_plugin._checkpoint import (
     parse_checkpoint_url,
 )
 from langmem_plugin._embeddings import resolve_embeddings
+from langmem_plugin._ids import validate_id
 from langmem_plugin._memory_ops import MemoryOperations
 from langmem_plugin._privacy import PrivacyFeatures
 from langmem_plugin.errors import MemoryClosedError, ThreadNotFoundError
 from langmem_plugin.history._archive import archivable
 from langmem_plugin.history._chroma_history import ChromaChatMessageHistory
-from langmem_plugin.history._storage import HistoryStorage, SessionInfo, check_id
+from langmem_plugin.history._storage import HistoryStorage, SessionInfo
 from langmem_plugin.nodes._features import MemoryFeatures
 from langmem_plugin.retriever import MemoryRetriever
 from langmem_plugin.store import ChromaStore
@@ -439,7 +440,7 @@ class Memory(MemoryFeatures, MemoryOperations, PrivacyFeatures):
             The sessions.
         """
         self._check_open()
-        return self._history_storage.list_sessions(check_id("user_id", user_id))
+        return self._history_storage.list_sessions(validate_id(user_id, "user_id"))
 
     def compile(self, builder: Any, **kwargs: Any) -> Any:
         """``builder.compile(checkpointer=self.checkpointer, store=self.store, **kwargs)``.

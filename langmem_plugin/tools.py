@@ -29,7 +29,8 @@ from langgraph.store.base import BaseStore
 from langmem_plugin._audit import audit_source
 from langmem_plugin.nodes._context import resolve_scope
 from langmem_plugin.nodes.profile import FactProposal, ProfileStore
-from langmem_plugin.nodes.recall import SearchFn, score_of
+from langmem_plugin.nodes.recall import score_of
+from langmem_plugin.retriever._retriever import SearchFn
 from langmem_plugin.tasks._tools import create_task_tools
 
 __all__ = ["create_memory_tools"]

@@ -49,7 +49,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, Any
 
 from langchain_core.messages import BaseMessage
 from langgraph.store.base import InvalidNamespaceError, PutOp, validate_op_namespace
@@ -63,6 +63,7 @@ from langmem_plugin._admin._export_checkpoints import (
     restore_checkpoints,
 )
 from langmem_plugin._admin._open import history_storage
+from langmem_plugin._paging import WRITE_BATCH, chunks
 from langmem_plugin.errors import ExportFormatError, SessionOwnershipError
 from langmem_plugin.history._codec import decode_message
 from langmem_plugin.history._storage import ARCHIVE, OWNERS, SESSIONS, archive_value, iso_utc
@@ -80,8 +81,6 @@ __all__ = [
 EXPORT_FORMAT = "langmem-export"
 EXPORT_VERSION = 3
 _READABLE_VERSIONS = (1, 2, 3)
-_CHUNK = 256
-_T = TypeVar("_T")
 
 Source = str | Path | IO[str]
 
@@ -106,11 +105,6 @@ class TransferCounts:
     def total(self) -> int:
         """All records."""
         return self.items + self.sessions + self.messages + self.checkpoints
-
-
-def _chunks(seq: Sequence[_T], size: int) -> Iterator[Sequence[_T]]:
-    for start in range(0, len(seq), size):
-        yield seq[start : start + size]
 
 
 def _progress(total: int, desc: str, enabled: bool) -> tqdm[Any]:
@@ -461,7 +455,7 @@ def import_memory(memory: Memory, source: Source, *, progress: bool = False) -> 
             )
     counts = replace(_count(item["namespace"] for item in items), checkpoints=len(plan.checkpoints))
     with _progress(counts.total, "import", progress) as bar:
-        for chunk in _chunks(items, _CHUNK):
+        for chunk in chunks(items, WRITE_BATCH):
             memory.store.restore(
                 StoredRecord(
                     namespace=tuple(r["namespace"]),
@@ -476,7 +470,7 @@ def import_memory(memory: Memory, source: Source, *, progress: bool = False) -> 
                 for r in chunk
             )
             bar.update(sum(1 for r in chunk if _kind(r["namespace"]) is not None))
-        for batch in _chunks(sorted(plan.checkpoints, key=checkpoint_order), _CHUNK):
+        for batch in chunks(sorted(plan.checkpoints, key=checkpoint_order), WRITE_BATCH):
             restore_checkpoints(memory.checkpointer, batch)
             bar.update(len(batch))
     return counts

@@ -19,13 +19,13 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.store.base import PutOp, SearchItem
 
 from langmem_plugin._admin._open import history_storage
-from langmem_plugin._paging import list_all_namespaces, search_all
+from langmem_plugin._ids import validate_id
+from langmem_plugin._paging import WRITE_BATCH, chunks, list_all_namespaces, search_all
 from langmem_plugin.history._storage import (
     HISTORY_LABELS,
     OWNERS,
     MessageHit,
     SessionInfo,
-    check_id,
 )
 
 if TYPE_CHECKING:
@@ -41,12 +41,10 @@ __all__ = [
     "user_namespaces",
 ]
 
-_WRITE_CHUNK = 256
-
 
 def user_namespaces(memory: Memory, user_id: str) -> list[tuple[str, ...]]:
     """The store namespaces that name ``user_id`` (one of their labels equals it)."""
-    check_id("user_id", user_id)
+    validate_id(user_id, "user_id")
     return [ns for ns in list_all_namespaces(memory.store) if user_id in ns]
 
 
@@ -111,7 +109,7 @@ def search_user(
     Raises:
         ValueError: If ``user_id`` is empty or ``limit`` is not a positive integer.
     """
-    check_id("user_id", user_id)
+    validate_id(user_id, "user_id")
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
         raise ValueError(f"limit must be a positive integer, got {limit!r}")
     items: list[SearchItem] = []
@@ -225,7 +223,7 @@ def delete_user_data(memory: Memory, user_id: str, *, dry_run: bool = False) -> 
     Raises:
         ValueError: If ``user_id`` is not a non-empty string.
     """
-    check_id("user_id", user_id)
+    validate_id(user_id, "user_id")
     report = ForgetReport(user_id=user_id, dry_run=dry_run)
     storage = history_storage(memory)
     runtime = getattr(memory, "_memory_runtime", None)
@@ -263,8 +261,7 @@ def delete_user_data(memory: Memory, user_id: str, *, dry_run: bool = False) -> 
     if dry_run:
         return report
 
-    for start in range(0, len(to_delete), _WRITE_CHUNK):
-        chunk = to_delete[start : start + _WRITE_CHUNK]
+    for chunk in chunks(to_delete, WRITE_BATCH):
         memory.store.batch([PutOp(namespace, key, None) for namespace, key in chunk])
     if runtime is not None:
         runtime.archiver.forget(user_id=user_id)

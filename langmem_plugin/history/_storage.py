@@ -62,7 +62,7 @@ from typing import Any
 from langchain_core.messages import BaseMessage, ChatMessage
 from langgraph.store.base import BaseStore, GetOp, Item, PutOp, SearchItem
 
-from langmem_plugin._paging import list_all_namespaces, search_all
+from langmem_plugin._paging import WRITE_BATCH, chunks, list_all_namespaces, search_all
 from langmem_plugin.errors import SessionOwnershipError
 from langmem_plugin.history._codec import decode_message, encode_message, search_text
 
@@ -75,7 +75,6 @@ __all__ = [
     "MessageHit",
     "SessionInfo",
     "archive_value",
-    "check_id",
 ]
 
 #: First namespace label of archived messages: ``("archive", user_id, session_id)``.
@@ -87,7 +86,6 @@ OWNERS = "session_owners"
 #: Labels of the history's own namespaces (reported as sessions/messages, not memories).
 HISTORY_LABELS = frozenset({ARCHIVE, SESSIONS, OWNERS})
 
-_WRITE_CHUNK = 256
 _ROLES = {"human": "user", "ai": "assistant", "tool": "tool", "function": "tool"}
 
 
@@ -129,27 +127,6 @@ class MessageHit:
     session_id: str
     created_at: datetime
     score: float
-
-
-def check_id(name: str, value: object) -> str:
-    """Validate a user or session id (it becomes a store namespace label).
-
-    Args:
-        name: The parameter name, for the error message.
-        value: The value to check.
-
-    Returns:
-        The value.
-
-    Raises:
-        ValueError: If ``value`` is not a non-empty string, or contains a period (which
-            LangGraph namespace labels may not).
-    """
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"{name} must be a non-empty string, got {value!r}")
-    if "." in value:
-        raise ValueError(f"{name} may not contain '.', got {value!r}")
-    return value
 
 
 def role_of(message: BaseMessage) -> str:
@@ -267,8 +244,8 @@ class HistoryStorage:
         return [ns for ns in list_all_namespaces(self.store, prefix, depth) if len(ns) == depth]
 
     def _write(self, ops: Sequence[PutOp]) -> None:
-        for start in range(0, len(ops), _WRITE_CHUNK):
-            self.store.batch(ops[start : start + _WRITE_CHUNK])
+        for chunk in chunks(ops, WRITE_BATCH):
+            self.store.batch(chunk)
 
     # -- sessions ---------------------------------------------------------------------
     def owner(self, session_id: str) -> str | None:

@@ -35,7 +35,8 @@ from langgraph.runtime import Runtime
 from langgraph.store.base import BaseStore
 
 from langmem_plugin._audit import audit_source
-from langmem_plugin.nodes._context import Scope, resolve_scope, validate_id
+from langmem_plugin._ids import validate_id
+from langmem_plugin.nodes._context import Scope, resolve_scope
 from langmem_plugin.nodes._middleware import MemoryMiddleware
 from langmem_plugin.nodes._pipeline import RunReport
 from langmem_plugin.nodes._runtime import MemoryOptions, MemoryRuntime, State

@@ -38,7 +38,7 @@ from typing import Any, TypeVar
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
-from langchain_core.runnables import RunnableConfig
+from langchain_core.runnables import RunnableConfig, RunnableLambda
 from langgraph.store.base import BaseStore
 from pydantic import BaseModel, Field, create_model
 
@@ -344,22 +344,36 @@ class MemoryPipeline:
 
     # ----- the work ---------------------------------------------------------------------
     def _structured(self, schema: type[S], system: str, content: str, purpose: str) -> S | None:
-        """One structured call with one retry; None (and a warning) when both fail."""
+        """One structured call, retried once (``Runnable.with_retry``); None when both fail.
+
+        Each attempt is bounded by ``llm_timeout`` (the call runs on the pipeline's
+        executor) and its answer validated against ``schema``; a failed attempt logs a
+        warning. The retry is immediate: a second try right away is what rescues a
+        malformed answer, and the pipeline runs in the background anyway.
+        """
         assert self.llm is not None
-        runnable = self.llm.with_structured_output(schema)
+        model = self.llm.with_structured_output(schema)
         config: RunnableConfig = {"callbacks": [self.counter], "tags": [f"langmem:{purpose}"]}
-        prompt = [SystemMessage(system), HumanMessage(content)]
-        for attempt in (1, 2):
+        timeout = self.options.llm_timeout
+
+        def attempt(prompt: list[BaseMessage]) -> S:
             try:
-                future = self._executor.submit(runnable.invoke, prompt, config)
-                result = future.result(timeout=self.options.llm_timeout)
+                result = self._executor.submit(model.invoke, prompt, config).result(timeout)
                 return result if isinstance(result, schema) else schema.model_validate(result)
             except FutureTimeout:
-                error: Exception = TimeoutError(f"no answer in {self.options.llm_timeout}s")
+                error: Exception = TimeoutError(f"no answer in {timeout}s")
             except Exception as exc:
                 error = exc
-            logger.warning("langmem %s: model attempt %d failed: %s", purpose, attempt, error)
-        return None
+            logger.warning("langmem %s: model attempt failed: %s", purpose, error)
+            raise error
+
+        retrying = RunnableLambda(attempt).with_retry(
+            stop_after_attempt=2, wait_exponential_jitter=False
+        )
+        try:
+            return retrying.invoke([SystemMessage(system), HumanMessage(content)])
+        except Exception:  # both attempts failed and were logged; the rules take over
+            return None
 
     def process(
         self,

@@ -23,8 +23,9 @@ from langmem_plugin.history._storage import HistoryStorage
 from langmem_plugin.nodes._context import Scope
 from langmem_plugin.nodes._pipeline import MemoryPipeline, PipelineOptions
 from langmem_plugin.nodes.episodes import Episode
-from langmem_plugin.nodes.recall import Recall, SearchFn, latest_user_text
+from langmem_plugin.nodes.recall import Recall, latest_user_text
 from langmem_plugin.nodes.working_memory import WorkingMemory
+from langmem_plugin.retriever._retriever import SearchFn
 
 __all__ = ["MemoryOptions", "MemoryRuntime", "State"]
 

@@ -17,7 +17,6 @@ by ``reflect_on``); every model call made by the memory pipeline passes it, so
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import threading
 import time
@@ -196,7 +195,3 @@ class Scheduler:
                 if remaining is not None and remaining <= 0:
                     raise TimeoutError(f"langmem background work still running after {timeout}s")
                 self._cond.wait(timeout=0.05 if remaining is None else min(remaining, 0.05))
-
-    async def aflush(self) -> None:
-        """``flush`` without blocking the event loop (bound it with ``asyncio.timeout``)."""
-        await asyncio.to_thread(self.flush)

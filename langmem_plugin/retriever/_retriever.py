@@ -24,7 +24,9 @@ from langmem_plugin.retriever._time import parse_time, query_periods
 
 __all__ = ["MemoryRetriever", "SearchFn"]
 
-SearchFn = Callable[[tuple[str, ...], str, int], list[SearchItem]]
+SearchFn = Callable[[tuple[str, ...], str, int], Sequence[Item]]
+"""``search(namespace, query, k)``: how recall, the tools and task recall search a namespace
+(``MemoryOptions.search``; ``MemoryRetriever.search_fn`` builds one)."""
 
 #: Re-list interval (seconds) when the store reports writes through a listener: only writes
 #: of other processes to a shared server need it.

@@ -38,13 +38,13 @@ from langmem_plugin._paging import search_all
 from langmem_plugin._text import analyze
 from langmem_plugin.retriever._lexical import BM25Index
 from langmem_plugin.retriever._time import parse_time
+from langmem_plugin.store._engine import Change
 
 __all__ = ["DocId", "Record", "ScopeIndex", "scope_index", "speaker_terms"]
 
 logger = logging.getLogger(__name__)
 
 DocId = tuple[tuple[str, ...], str]
-Change = tuple[tuple[str, ...], str, dict[str, Any] | None]
 
 #: Items read per ``store.search`` call when (re)building a mirror.
 PAGE_SIZE = 10_000

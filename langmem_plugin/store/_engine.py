@@ -72,6 +72,7 @@ class Io:
 Step = Embed | Io
 Plan = Generator[Step, Any, Any]
 Change = tuple[tuple[str, ...], str, dict[str, Any] | None]
+"""``(namespace, key, value)`` of one written item (value None: deleted); what listeners get."""
 
 
 EXACT_VECTORS = 2048
@@ -525,10 +526,6 @@ def _best_per_item(
             seen.add(item.iid)
             best.append((item, float(score)))
     return best
-
-
-def _chunks(seq: Sequence[Any], size: int) -> list[Sequence[Any]]:
-    return [seq[i : i + size] for i in range(0, len(seq), size)]
 
 
 def _cosine(query: Sequence[float], matrix: np.ndarray) -> np.ndarray:

@@ -45,6 +45,7 @@ from os import PathLike
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+from langmem_plugin._paging import chunks
 from langmem_plugin.errors import InvalidValueError
 from langmem_plugin.store._crypto import ValueCipher, plain_decode
 
@@ -54,6 +55,8 @@ SEP = "\x1f"
 
 _PG_PREFIXES = ("postgresql://", "postgres://")
 CACHE_KIB = 65536
+_SQL_IN = 400
+"""Values per ``IN (...)`` list: well under the SQLite and PostgreSQL parameter limits."""
 """SQLite page cache per connection (64 MiB; memory is only used as pages are read)."""
 _COLUMNS = "ns, key, iid, value, created_at, updated_at, nseq, kseq, ver, nvec, ttl, expires_at"
 _LIVE = "(expires_at = 0 OR expires_at > ?)"
@@ -411,10 +414,9 @@ class ItemTable:
         return {item.iid: item for item in map(self._item, rows)}
 
     def _query_in(self, sql: str, values: Sequence[Any], *before: Any) -> list[Any]:
-        """Rows of ``sql`` whose ``IN (<in>)`` takes ``values``, 400 at a time."""
+        """Rows of ``sql`` whose ``IN (<in>)`` takes ``values``, ``_SQL_IN`` at a time."""
         rows: list[Any] = []
-        for start in range(0, len(values), 400):
-            chunk = list(values[start : start + 400])
+        for chunk in chunks(values, _SQL_IN):
             marks = ", ".join("?" for _ in chunk)
             rows += self.db.query(sql.replace("<in>", marks), [*before, *chunk])
         return rows
@@ -621,8 +623,7 @@ class ItemTable:
 
     def _drop_vectors(self, cursor: Cursor, iids: Sequence[str]) -> None:
         """Delete the vectors of these items, leaving tombstones for the index."""
-        for start in range(0, len(iids), 400):
-            chunk = list(iids[start : start + 400])
+        for chunk in chunks(iids, _SQL_IN):
             marks = ", ".join("?" for _ in chunk)
             cursor.execute(
                 f"INSERT INTO {self.tombstones} (vid) SELECT vid FROM {self.vectors} "
@@ -637,8 +638,7 @@ class ItemTable:
         def apply(cursor: Cursor) -> None:
             if self.audit is not None:
                 gone: list[tuple[tuple[str, ...], str, str]] = []
-                for start in range(0, len(iids), 400):
-                    chunk = list(iids[start : start + 400])
+                for chunk in chunks(iids, _SQL_IN):
                     marks = ", ".join("?" for _ in chunk)
                     cursor.execute(
                         f"SELECT ns, key FROM {self.items} WHERE iid IN ({marks})", chunk

@@ -33,6 +33,7 @@ from typing import Any, Literal, get_args
 
 from langgraph.store.base import BaseStore, Item
 
+from langmem_plugin._ids import validate_id
 from langmem_plugin._paging import search_all
 from langmem_plugin._text import analyze
 from langmem_plugin.errors import (
@@ -40,7 +41,6 @@ from langmem_plugin.errors import (
     InvalidTaskError,
     TaskNotFoundError,
 )
-from langmem_plugin.nodes._context import validate_id
 from langmem_plugin.retriever._time import parse_time
 from langmem_plugin.tasks._due import parse_due
 
