@@ -4,8 +4,9 @@ When the messages exceed ``max_tokens``, the oldest whole turns (``split_turns``
 call is never separated from its tool messages) are dropped from state, folded into a
 running summary (one system message right after the leading system messages, id
 ``"langmem-summary"``), and (by the memory features) archived as an episode
-(``kind="working_memory"``) so they stay searchable. The running summary is extractive (no model call on the hot path) and capped
-at ``summary_ratio`` of the budget; its oldest sentences go first.
+(``kind="working_memory"``) so they stay searchable. The running summary is extractive
+(no model call on the hot path) and capped at ``summary_ratio`` of the budget; its oldest
+sentences go first.
 
 If even the newest turn does not fit, it is kept anyway (a model call needs the user's
 question) and a warning is logged: the budget is then exceeded by that turn alone.
