@@ -141,7 +141,7 @@ def _load_runtime() -> _Runtime:
     The cache is keyed by process id: a forked child loads its own session instead of using
     the parent's, whose thread pool did not survive the fork.
     """
-    global _runtime
+    global _runtime  # noqa: PLW0603 -- one loaded model per process, by design
     runtime = _runtime
     if runtime is not None and runtime.pid == os.getpid():
         return runtime

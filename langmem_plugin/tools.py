@@ -178,7 +178,8 @@ def create_memory_tools(
             store.delete((kind, uid), key)
         return f"Forgot {memory_id}."
 
-    tools: list[BaseTool] = []
-    for fn in (search_memory, save_memory, forget_memory):
-        tools.append(StructuredTool.from_function(fn, handle_tool_error=True, parse_docstring=True))
+    tools: list[BaseTool] = [
+        StructuredTool.from_function(fn, handle_tool_error=True, parse_docstring=True)
+        for fn in (search_memory, save_memory, forget_memory)
+    ]
     return tools + create_task_tools(store, owner)

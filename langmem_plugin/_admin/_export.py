@@ -295,7 +295,7 @@ def _check_message(record: dict[str, Any], where: str) -> BaseMessage:
         raise _fail(where, f"'message' is not a LangChain message ({error})", raw) from error
 
 
-def _read_plan(lines: Sequence[str], name: str) -> _Plan:
+def _read_plan(lines: Sequence[str], name: str) -> _Plan:  # noqa: PLR0912 -- one per record type
     plan = _Plan([], [], [], [])
     owners: dict[str, str] = {}
     header_seen = False

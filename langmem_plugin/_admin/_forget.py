@@ -395,7 +395,7 @@ def _message_texts(messages: Any) -> list[str]:
     return texts
 
 
-def forget_query(
+def forget_query(  # noqa: PLR0912 -- one branch per kind of match, in reading order
     memory: Any, user_id: str, query: str, *, dry_run: bool = True
 ) -> QueryForgetReport:
     """Find (and unless ``dry_run``, remove) what a user's memory holds about ``query``.

@@ -155,7 +155,7 @@ def _call(args: dict[str, Any]) -> AIMessage:
     )
 
 
-def scripted_reply(messages: Sequence[BaseMessage]) -> AIMessage:
+def scripted_reply(messages: Sequence[BaseMessage]) -> AIMessage:  # noqa: PLR0911 -- a script
     """The offline agent: canned replies that follow what recall put in the system message.
 
     It passes currency *names* to ``convert_currency`` unless a recalled lesson about that

@@ -53,9 +53,9 @@ def archivable(messages: Iterable[object]) -> list[BaseMessage]:
             continue
         if (message.id or "").startswith(DERIVED_ID_PREFIXES):
             continue
-        if not message.id:
-            message = message.model_copy(update={"id": content_id(message)})
-        kept.append(message)
+        kept.append(
+            message if message.id else message.model_copy(update={"id": content_id(message)})
+        )
     return kept
 
 

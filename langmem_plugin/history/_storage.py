@@ -334,10 +334,11 @@ class HistoryStorage:
     def list_sessions(self, user_id: str | None = None) -> list[SessionInfo]:
         """Sessions of ``user_id`` (all users if None), most recently active first."""
         users = [user_id] if user_id is not None else self.users()
-        infos = []
-        for user in users:
-            for record in self._all((SESSIONS, user)):
-                infos.append(self._info(record, self._all((ARCHIVE, user, record.key))))
+        infos = [
+            self._info(record, self._all((ARCHIVE, user, record.key)))
+            for user in users
+            for record in self._all((SESSIONS, user))
+        ]
         infos.sort(key=lambda info: (info.last_active, info.session_id), reverse=True)
         return infos
 

@@ -258,22 +258,16 @@ def extract_facts(messages: Iterable[BaseMessage]) -> list[RuleFact]:
                 values = _clean(raw, category)
                 if category == "tools":
                     langs = [v for v in values if v.lower() in PROGRAMMING_LANGUAGES]
-                    for lang in langs:
-                        found.append(
-                            RuleFact("languages", lang, action, 0.7, message.id, correction)
-                        )
-                    values = [v for v in values if v not in langs]
-                for value in values:
-                    found.append(
-                        RuleFact(
-                            category,
-                            value,
-                            action,
-                            0.9 if correction else 0.7,
-                            message.id,
-                            correction,
-                        )
+                    found.extend(
+                        RuleFact("languages", lang, action, 0.7, message.id, correction)
+                        for lang in langs
                     )
+                    values = [v for v in values if v not in langs]
+                confidence = 0.9 if correction else 0.7
+                found.extend(
+                    RuleFact(category, value, action, confidence, message.id, correction)
+                    for value in values
+                )
                 if values:
                     taken.add(category)
                     if category in {"likes", "dislikes", "tools", "languages"}:

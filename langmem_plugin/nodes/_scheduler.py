@@ -27,6 +27,7 @@ from typing import Any, Literal
 from uuid import UUID
 
 from langchain_core.callbacks import BaseCallbackHandler
+from typing_extensions import override
 
 from langmem_plugin._audit import background
 
@@ -43,6 +44,7 @@ class LLMCallCounter(BaseCallbackHandler):
         self._lock = threading.Lock()
         self.by_purpose: Counter[str] = Counter()
 
+    @override
     def on_chat_model_start(
         self,
         serialized: dict[str, Any],

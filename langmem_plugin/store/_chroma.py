@@ -132,7 +132,7 @@ class ChromaStore(BaseStore):
 
     supports_ttl = True
 
-    def __init__(
+    def __init__(  # noqa: PLR0912, PLR0915 -- validates each option where it is set
         self,
         *,
         path: str | PathLike[str] | None = None,

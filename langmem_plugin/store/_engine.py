@@ -179,17 +179,20 @@ class BatchEngine:
                     raise InvalidNamespaceError("Namespace cannot be empty.")
                 _sql.join_namespace(op.namespace)
                 iid = rec.item_id(op.namespace, op.key)
-                if self.redact is not None and op.value is not None:
+                put = op
+                if self.redact is not None and put.value is not None:
                     # the one place where PII redaction runs: before the value is encoded
                     # and before its texts are embedded (see langmem_plugin._redact)
-                    keep = {op.key, *op.namespace}
-                    op = op._replace(value=redact_value(op.value, self.redact, keep))
+                    keep = {put.key, *put.namespace}
+                    put = put._replace(value=redact_value(put.value, self.redact, keep))
                 document = (
-                    None if op.value is None else rec.encode_value(op.namespace, op.key, op.value)
+                    None
+                    if put.value is None
+                    else rec.encode_value(put.namespace, put.key, put.value)
                 )
                 # A dict keeps the position of the first put to a key and, as InMemoryStore,
                 # the value of the last.
-                puts[iid] = _PreparedPut(op, iid, document, self._texts(op))
+                puts[iid] = _PreparedPut(put, iid, document, self._texts(put))
         return puts
 
     def _texts(self, op: PutOp) -> list[tuple[str, str]]:

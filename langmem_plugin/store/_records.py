@@ -48,7 +48,7 @@ def new_sequence() -> int:
 
     Nanoseconds since the epoch, made strictly increasing within the process.
     """
-    global _last_sequence
+    global _last_sequence  # noqa: PLW0603 -- this function is the process-wide clock
     with _counter_lock:
         now = time.time_ns()
         _last_sequence = max(now, _last_sequence + 1)
@@ -120,8 +120,8 @@ def decode_legacy_items(result: Mapping[str, Any]) -> list[StoredItem]:
     metas = result.get("metadatas") or [None] * len(ids)
     docs = result.get("documents") or [None] * len(ids)
     items = []
-    for iid, meta, doc in zip(ids, metas, docs, strict=True):
-        meta = dict(meta or {})
+    for iid, raw_meta, doc in zip(ids, metas, docs, strict=True):
+        meta = dict(raw_meta or {})
         if doc is None or "ns" not in meta:
             continue
         items.append(

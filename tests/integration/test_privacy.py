@@ -51,10 +51,11 @@ def hits(root: Path, needle: str) -> int:
 def all_values(memory: Any) -> str:
     """Every store item's namespace, key and value, as one string."""
     store = memory.store
-    parts = []
-    for ns in store.list_namespaces(prefix=(), limit=10_000):
-        for item in store.search(ns, limit=10_000):
-            parts.append(json.dumps([ns, item.key, item.value], ensure_ascii=False))
+    parts = [
+        json.dumps([ns, item.key, item.value], ensure_ascii=False)
+        for ns in store.list_namespaces(prefix=(), limit=10_000)
+        for item in store.search(ns, limit=10_000)
+    ]
     return "\n".join(parts)
 
 
