@@ -43,7 +43,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from langmem_plugin.store._sql import Cursor, Database, join_namespace, split_namespace, table_base
+from langmem_plugin.store._db import Cursor, Database
+from langmem_plugin.store._sql import join_namespace, split_namespace, table_base
 
 __all__ = ["AuditEvent", "AuditLog", "audit_source", "current_context"]
 

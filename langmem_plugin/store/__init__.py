@@ -1,5 +1,6 @@
 """LangGraph stores backed by Chroma."""
 
-from langmem_plugin.store._chroma import ChromaStore, StoredRecord
+from langmem_plugin.store._chroma import ChromaStore
+from langmem_plugin.store._records import StoredRecord
 
 __all__ = ["ChromaStore", "StoredRecord"]

@@ -20,6 +20,7 @@ import os
 import threading
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -141,3 +142,28 @@ def decode_legacy_items(result: Mapping[str, Any]) -> list[StoredItem]:
             )
         )
     return items
+
+
+@dataclass(frozen=True)
+class StoredRecord:
+    """An item as :meth:`ChromaStore.dump` reads it and :meth:`ChromaStore.restore` writes it.
+
+    Attributes:
+        namespace: The item's namespace.
+        key: Its key.
+        value: Its value.
+        created_at: When it was first put (epoch seconds).
+        updated_at: When it was last put (epoch seconds).
+        ttl: Its TTL in minutes, or None.
+        expires_at: When it expires (epoch seconds), or None.
+        indexed: Whether it has vectors (False: put with ``index=False`` or no text).
+    """
+
+    namespace: tuple[str, ...]
+    key: str
+    value: dict[str, Any]
+    created_at: float
+    updated_at: float
+    ttl: float | None = None
+    expires_at: float | None = None
+    indexed: bool = True

@@ -1,6 +1,6 @@
 """Tasks in the deferred pipeline: the model's section and how proposals are stored.
 
-The session's single structured call (``nodes._pipeline.SessionExtraction``) has a
+The session's single structured call (``nodes._session.SessionExtraction``) has a
 ``tasks`` section (``TaskDraft`` items) whenever the run holds a user turn; the offline
 rules (``tasks._detect``) run on every run too, with or without a model, because they are
 cheap and precise on explicit requests ("remind me to ...") a model may skip. Both kinds of
