@@ -189,7 +189,19 @@ def test_a_malformed_line_names_the_line_and_writes_nothing(exported: Path, tmp_
             '{"type": "langmem-export", "version": 1}\n'
             '{"type": "item", "namespace": ["a"], "key": "k", "value": [1], '
             '"created_at": 1, "updated_at": 1}\n',
-            r"'value' must be of type dict",
+            r"item record, 'value': Input should be a valid dictionary, got \[1\]",
+        ),
+        (
+            '{"type": "langmem-export", "version": 3}\n'
+            '{"type": "item", "namespace": ["langgraph", "x"], "key": "k", "value": {}, '
+            '"created_at": 1, "updated_at": 1}\n',
+            r"'namespace': invalid namespace",
+        ),
+        (
+            '{"type": "langmem-export", "version": 3}\n'
+            '{"type": "item", "namespace": ["a"], "key": "k", "value": {}, '
+            '"created_at": true, "updated_at": 1, "ttl": 0}\n',
+            r"'created_at': Input should be a valid number, got True",
         ),
         (
             '{"type": "langmem-export", "version": 1}\n'
