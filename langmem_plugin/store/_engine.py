@@ -6,6 +6,13 @@ Chroma call), and receives the answer back. ``ChromaStore.batch`` drives it with
 calls; ``ChromaStore.abatch`` drives it with ``await`` (native async embeddings, blocking
 calls in a worker thread). There is no second copy of the logic.
 
+Why a worker thread and not ``chromadb.AsyncHttpClient`` on a server: the only engine step
+that calls Chroma is the HNSW query of a search over more than ``EXACT_VECTORS`` vectors;
+every other step is SQL. ``benchmarks/async_client.py`` (5,000 vectors, k=50, a ``chroma
+run`` server on this 2-core machine) measured that query at 186-195/s through the thread
+against 150-160/s with ``AsyncHttpClient`` one at a time, and 246-255/s against 260-274/s
+with eight in flight: slower alone, within noise under load. Not worth a second client.
+
 Items and their vectors live in SQL (:class:`~langmem_plugin.store._sql.ItemTable`);
 Chroma holds an HNSW index of the vectors. Vector search scores exactly: when the scope
 holds at most ``EXACT_VECTORS`` vectors (a user's memories, the common case) its embeddings
