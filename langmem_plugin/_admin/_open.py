@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from langmem_plugin._extras import missing_extra
 from langmem_plugin.errors import CheckpointUnavailableError, MemoryNotFoundError
 from langmem_plugin.history._storage import HistoryStorage
 from langmem_plugin.store import ChromaStore
@@ -24,10 +25,7 @@ def check_postgres(url: str, timeout: float = 5.0) -> None:
     try:
         import psycopg
     except ImportError as error:
-        raise ImportError(
-            "a postgresql:// checkpoint URL needs the postgres extra: "
-            "pip install 'langmem-plugin[postgres]'"
-        ) from error
+        raise missing_extra("a postgresql:// checkpoint URL", "postgres") from error
     try:
         with psycopg.connect(url, connect_timeout=max(1, int(timeout))):
             pass

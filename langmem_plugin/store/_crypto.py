@@ -37,6 +37,7 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from langmem_plugin._extras import missing_extra
 from langmem_plugin._redact import Redact, RedactingSerializer
 from langmem_plugin.errors import EncryptionKeyError
 
@@ -56,10 +57,7 @@ def _aesgcm() -> Any:
     try:
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM
     except ImportError as error:  # pragma: no cover - depends on the installed extras
-        raise ImportError(
-            "encryption at rest needs the encryption extra: "
-            "pip install 'langmem-plugin[encryption]'"
-        ) from error
+        raise missing_extra("encryption at rest", "encryption") from error
     return AESGCM
 
 

@@ -14,6 +14,8 @@ from os import PathLike
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+from langmem_plugin._extras import missing_extra
+
 __all__ = [
     "CACHE_KIB",
     "Cursor",
@@ -125,10 +127,7 @@ class PostgresDatabase:
         try:
             import psycopg_pool
         except ImportError as error:  # pragma: no cover - depends on the installed extras
-            raise ImportError(
-                "a postgresql:// sql location needs the postgres extra: "
-                "pip install 'langmem-plugin[postgres]'"
-            ) from error
+            raise missing_extra("a postgresql:// sql location", "postgres") from error
         self._pool = psycopg_pool.ConnectionPool(
             url, min_size=1, max_size=8, kwargs={"autocommit": True}, open=True
         )
