@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test test-all demo lint bench clean
+.PHONY: install test test-unit demo lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,11 @@ install: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+# The quick loop while editing (about 30 s): unit tests only, nothing that starts a Chroma
+# server or PostgreSQL. `make test` runs everything.
+test-unit: $(STAMP)
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m "not server and not postgres" tests/unit $(PYTEST_ARGS)
 
 demo: $(STAMP)
 	$(BIN)/langmem demo

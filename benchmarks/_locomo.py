@@ -17,7 +17,7 @@ from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
-from langmem_plugin.retriever._text import STOP_WORDS
+from langmem_plugin._text import STOP_WORDS
 
 CATEGORIES = {1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop"}
 TURN_KS = (5, 10, 20)
@@ -91,8 +91,8 @@ def parse_evidence(raw: Iterable[str], known: set[str]) -> frozenset[str]:
     """Normalise evidence ids ('D8:6; D9:17', 'D:11:26', 'D30:05'); unknown ids are dropped."""
     out = set()
     for entry in raw:
-        for part in re.split(r"[;,\s]+", str(entry)):
-            part = re.sub(r"^D:", "D", part)
+        for raw_part in re.split(r"[;,\s]+", str(entry)):
+            part = re.sub(r"^D:", "D", raw_part)
             match = re.fullmatch(r"D0*(\d+):0*(\d+)", part)
             if match:
                 dia_id = f"D{match.group(1)}:{match.group(2)}"
@@ -143,7 +143,7 @@ def load(path: str | Path) -> list[Conversation]:
 
 def session_of(dia_id: str) -> int:
     """'D12:3' -> 12."""
-    return int(dia_id[1:].split(":")[0])
+    return int(dia_id[1:].split(":", 1)[0])
 
 
 def score(question: Question, ranked: Sequence[str]) -> dict[str, float]:

@@ -24,8 +24,8 @@ from langchain_core.messages import AIMessage
 from langgraph.graph import START, MessagesState, StateGraph
 from langgraph.store.base import PutOp
 
-from langmem_plugin._backup import backup_folder, restore_folder
-from langmem_plugin._export import export_memory, import_memory
+from langmem_plugin._admin._backup import backup_folder, restore_folder
+from langmem_plugin._admin._export import export_memory, import_memory
 from langmem_plugin.memory import Memory
 
 

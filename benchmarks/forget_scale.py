@@ -2,7 +2,7 @@
 
 Writes ``--users`` users with ``--items`` notes each into ``Memory.from_path`` (random
 384-dimension vectors, so that the figure is the store's cost and not the embedder's),
-then forgets one user and times the phases of ``langmem_plugin._forget``: the deletes,
+then forgets one user and times the phases of ``langmem_plugin._admin._forget``: the deletes,
 the rebuild of Chroma's index from SQL, and the VACUUMs.
 
     python benchmarks/forget_scale.py --users 100 --items 100
@@ -21,8 +21,8 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 import numpy as np
 from langgraph.store.base import PutOp
 
-from langmem_plugin import _forget
-from langmem_plugin._admin import delete_user_data, memory_class
+from langmem_plugin import Memory
+from langmem_plugin._admin import _forget, delete_user_data
 
 
 def _random(texts: list[str]) -> list[list[float]]:
@@ -38,7 +38,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "m"
-        with memory_class().from_path(folder, embeddings=_random) as memory:
+        with Memory.from_path(folder, embeddings=_random) as memory:
             for user in range(args.users):
                 memory.store.batch(
                     [

@@ -37,7 +37,7 @@ Metrics, per category and overall, per system:
 
 * **content words** of a text: its lowercased alphanumeric words (apostrophes inside a word
   dropped, as the retriever's analyser does) minus the project's stop words
-  (``langmem_plugin.retriever._text.STOP_WORDS``), not stemmed;
+  (``langmem_plugin._text.STOP_WORDS``), not stemmed;
 * **evidence_in_context**: share of questions where at least one evidence turn has >= 60%
   of its content words in the context. A turn is judged on what it says (its words and its
   photo caption, not its speaker's name); only turns with >= 3 content words are judged, and

@@ -63,8 +63,9 @@ from langchain_core.embeddings import Embeddings
 from langgraph.store.base import PutOp
 
 from langmem_plugin._embeddings import LocalEmbeddings
-from langmem_plugin.retriever import BM25Index, MemoryRetriever
-from langmem_plugin.retriever._text import QUESTION_WORDS, analyze
+from langmem_plugin._text import QUESTION_WORDS, analyze
+from langmem_plugin.retriever import MemoryRetriever
+from langmem_plugin.retriever._lexical import BM25Index
 from langmem_plugin.store import ChromaStore
 
 DEPTH = 50
@@ -75,6 +76,20 @@ SYSTEMS = ("chroma_dense", "bm25", "memory_retriever")
 
 def index_config(embed: Embeddings) -> Any:
     return {"dims": 384, "embed": embed, "fields": ["content"]}
+
+
+class LexicalBaseline:
+    """The ``bm25`` system: the retriever's own BM25 index and tokenisation, alone."""
+
+    def __init__(self, turns: Any) -> None:
+        self.index = BM25Index()
+        for t in turns:
+            self.index.add(t.dia_id, t.content)
+
+    def rank(self, question: str, depth: int = DEPTH) -> list[str]:
+        """Turn ids by descending BM25 score (question words dropped, as the retriever does)."""
+        lex = self.index.scores(analyze(question, drop=QUESTION_WORDS))
+        return [str(d) for d, _ in sorted(lex.items(), key=lambda kv: -kv[1])][:depth]
 
 
 def print_table(name: str, summary: dict[str, dict[str, float]], counts: dict[str, int]) -> None:
@@ -144,17 +159,14 @@ def main() -> None:
         )
         dense.add_texts(texts, metadatas=[{"dia_id": t.dia_id} for t in conv.turns])
         cache.serving = False
-        bm25 = BM25Index()
-        for t in conv.turns:
-            bm25.add(t.dia_id, t.content)
+        bm25 = LexicalBaseline(conv.turns)
         retriever = MemoryRetriever(store=store, namespace=namespace)
         t0 = time.perf_counter()
         retriever.invoke("warm up", k=1)
         build_seconds.append(time.perf_counter() - t0)
         for q in conv.questions:
             ranked_dense = [d.metadata["dia_id"] for d in dense.similarity_search(q.text, k=DEPTH)]
-            lex = bm25.scores(analyze(q.text, drop=QUESTION_WORDS))
-            ranked_bm25 = [str(d) for d, _ in sorted(lex.items(), key=lambda kv: -kv[1])][:DEPTH]
+            ranked_bm25 = bm25.rank(q.text)
             ranked_mr = [d.metadata["key"] for d in retriever.invoke(q.text, k=DEPTH)]
             rows["chroma_dense"].append((q.category, score(q, ranked_dense)))
             rows["bm25"].append((q.category, score(q, ranked_bm25)))

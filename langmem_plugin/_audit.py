@@ -43,7 +43,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from langmem_plugin.store._sql import Cursor, Database, join_namespace, split_namespace, table_base
+from langmem_plugin.store._db import Cursor, Database
+from langmem_plugin.store._sql import join_namespace, split_namespace, table_base
 
 __all__ = ["AuditEvent", "AuditLog", "audit_source", "current_context"]
 
@@ -182,7 +183,7 @@ class AuditEvent:
         }
 
 
-Change = tuple[tuple[str, ...], str, str]
+ItemOperation = tuple[tuple[str, ...], str, str]
 """``(namespace, key, operation)`` of one item."""
 
 
@@ -238,7 +239,7 @@ class AuditLog:
         db.transaction(create)
 
     # ------------------------------------------------------------------ writing
-    def record_in(self, cursor: Cursor, changes: Sequence[Change]) -> None:
+    def record_in(self, cursor: Cursor, changes: Sequence[ItemOperation]) -> None:
         """Insert one row per change with the running code's labels (inside a transaction)."""
         if not changes:
             return
@@ -272,7 +273,7 @@ class AuditLog:
 
     def record(
         self,
-        changes: Sequence[Change],
+        changes: Sequence[ItemOperation],
         *,
         user_id: str | None = None,
         detail: dict[str, Any] | None = None,

@@ -22,6 +22,8 @@ from typing import Any
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.memory import InMemorySaver
 
+from langmem_plugin._extras import missing_extra
+
 __all__ = ["CheckpointSpec", "OpenedSaver", "aopen_saver", "open_saver", "parse_checkpoint_url"]
 
 _PG_PREFIXES = ("postgresql://", "postgres://", "postgresql+psycopg://")
@@ -98,10 +100,7 @@ def _import_postgres() -> Any:
         from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
         from psycopg.rows import dict_row
     except ImportError as error:  # pragma: no cover - depends on the installed extras
-        raise ImportError(
-            "a postgresql:// checkpoint_url needs the postgres extra: "
-            "pip install 'langmem-plugin[postgres]'"
-        ) from error
+        raise missing_extra("a postgresql:// checkpoint_url", "postgres") from error
     return psycopg_pool, PostgresSaver, AsyncPostgresSaver, dict_row
 
 

@@ -57,10 +57,11 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
+from langmem_plugin.errors import ConfigError
+
 __all__ = [
     "CONFIG_FILE",
     "AuditConfig",
-    "ConfigError",
     "LoadedConfig",
     "MemoryConfig",
     "RetentionConfig",
@@ -71,10 +72,6 @@ __all__ = [
 CONFIG_FILE = "langmem.toml"
 ENV_PREFIX = "LANGMEM_"
 MINUTES_PER_DAY = 24 * 60
-
-
-class ConfigError(ValueError):
-    """A configuration value is invalid; the message names the key and its source."""
 
 
 def _days(value: Any) -> float | None:

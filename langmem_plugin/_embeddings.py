@@ -29,6 +29,8 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from langmem_plugin.errors import EmbeddingModelError
+
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
 
@@ -36,7 +38,6 @@ __all__ = [
     "DIMS",
     "MAX_TOKENS",
     "MODEL_ID",
-    "EmbeddingModelError",
     "EmbeddingsSpec",
     "LocalEmbeddings",
     "resolve_embeddings",
@@ -62,10 +63,6 @@ EmbeddingsSpec: TypeAlias = (
     | None
 )
 """What :func:`resolve_embeddings` accepts."""
-
-
-class EmbeddingModelError(RuntimeError):
-    """The bundled embedding model or vocabulary is missing or is not the expected file."""
 
 
 @dataclass(frozen=True)
@@ -144,7 +141,7 @@ def _load_runtime() -> _Runtime:
     The cache is keyed by process id: a forked child loads its own session instead of using
     the parent's, whose thread pool did not survive the fork.
     """
-    global _runtime
+    global _runtime  # noqa: PLW0603 -- one loaded model per process, by design
     runtime = _runtime
     if runtime is not None and runtime.pid == os.getpid():
         return runtime

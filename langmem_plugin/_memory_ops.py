@@ -2,7 +2,7 @@
 
 A mixin, so that ``memory.py`` keeps only the wiring: ``Memory.from_config`` (see
 ``langmem_plugin._config``), ``enforce_retention``, ``export`` and ``import_from`` (see
-``langmem_plugin._export``).
+``langmem_plugin._admin._export``).
 """
 
 from __future__ import annotations
@@ -12,18 +12,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Self
 
-from langmem_plugin._config import LoadedConfig, RetentionConfig, load_config
-from langmem_plugin._maintenance import (
+from langmem_plugin._admin._maintenance import (
     CleanupResult,
     cleanup_idle,
     count_memories,
     disk_size,
     thread_activity,
 )
+from langmem_plugin._config import LoadedConfig, RetentionConfig, load_config
 from langmem_plugin.history._storage import HISTORY_LABELS
 
 if TYPE_CHECKING:
-    from langmem_plugin._export import TransferCounts
+    from langmem_plugin._admin._export import TransferCounts
     from langmem_plugin.store import ChromaStore
 
 __all__ = ["MemoryOperations", "RetentionReport"]
@@ -132,7 +132,7 @@ class MemoryOperations:
         opener: Any = cls
         if config.chroma_url is not None:
             if config.checkpoint_url is None:
-                from langmem_plugin._config import ConfigError
+                from langmem_plugin.errors import ConfigError
 
                 raise ConfigError(
                     f"invalid configuration key 'checkpoint_url' ({loaded.file or 'default'}): "
@@ -172,9 +172,9 @@ class MemoryOperations:
     ) -> TransferCounts:
         """Write the whole memory (store items and checkpoints) as JSON Lines.
 
-        See ``langmem_plugin._export.export_memory``.
+        See ``langmem_plugin._admin._export.export_memory``.
         """
-        from langmem_plugin._export import export_memory
+        from langmem_plugin._admin._export import export_memory
 
         return export_memory(self, destination, progress=progress)  # type: ignore[arg-type]
 
@@ -183,9 +183,9 @@ class MemoryOperations:
     ) -> TransferCounts:
         """Load an export (of this or another memory) into this memory.
 
-        See ``langmem_plugin._export.import_memory``.
+        See ``langmem_plugin._admin._export.import_memory``.
         """
-        from langmem_plugin._export import import_memory
+        from langmem_plugin._admin._export import import_memory
 
         return import_memory(self, source, progress=progress)  # type: ignore[arg-type]
 

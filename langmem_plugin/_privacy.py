@@ -1,7 +1,7 @@
 """``Memory``'s privacy methods: the audit log, forgetting a user, forgetting by query.
 
 Kept out of ``memory.py`` (a mixin, like ``MemoryFeatures``); the logic lives in
-``langmem_plugin._audit`` and ``langmem_plugin._forget``.
+``langmem_plugin._audit`` and ``langmem_plugin._admin._forget``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from langmem_plugin._audit import AuditEvent, AuditLog, install
 
 if TYPE_CHECKING:
     from langmem_plugin._admin import ForgetReport
-    from langmem_plugin._forget import QueryForgetReport
+    from langmem_plugin._admin._forget import QueryForgetReport
 
 __all__ = ["PrivacyFeatures"]
 
@@ -43,7 +43,7 @@ class PrivacyFeatures:
         folder = getattr(self, "_chroma_folder", None)
         if folder is None or not folder.is_dir():
             return
-        from langmem_plugin._forget import zero_index_slack
+        from langmem_plugin._admin._forget import zero_index_slack
 
         zero_index_slack(folder)
 
@@ -83,7 +83,7 @@ class PrivacyFeatures:
         Returns:
             What was removed.
         """
-        from langmem_plugin._forget import forget_user
+        from langmem_plugin._admin._forget import forget_user
 
         return forget_user(self, user_id, dry_run=dry_run)
 
@@ -102,7 +102,7 @@ class PrivacyFeatures:
         Returns:
             The matches and what was removed.
         """
-        from langmem_plugin._forget import forget_query
+        from langmem_plugin._admin._forget import forget_query
 
         return forget_query(self, user_id, query, dry_run=dry_run)
 

@@ -41,26 +41,22 @@ from langmem_plugin._checkpoint import (
     parse_checkpoint_url,
 )
 from langmem_plugin._embeddings import resolve_embeddings
-from langmem_plugin._maintenance import CleanupResult
+from langmem_plugin._ids import validate_id
 from langmem_plugin._memory_ops import MemoryOperations
 from langmem_plugin._privacy import PrivacyFeatures
-from langmem_plugin.history import ChromaChatMessageHistory, HistoryStorage, SessionInfo
+from langmem_plugin.errors import MemoryClosedError, ThreadNotFoundError
 from langmem_plugin.history._archive import archivable
-from langmem_plugin.history._storage import check_id
+from langmem_plugin.history._chroma_history import ChromaChatMessageHistory
+from langmem_plugin.history._storage import HistoryStorage, SessionInfo
 from langmem_plugin.nodes._features import MemoryFeatures
 from langmem_plugin.retriever import MemoryRetriever
 from langmem_plugin.store import ChromaStore
 from langmem_plugin.store._crypto import checkpoint_serde
 
-__all__ = ["CleanupResult", "Memory", "MemoryClosedError", "ThreadNotFoundError"]
+__all__ = ["DEFAULT_MODEL", "Memory"]
 
-
-class MemoryClosedError(RuntimeError):
-    """The ``Memory`` was closed; open a new one."""
-
-
-class ThreadNotFoundError(LookupError):
-    """The checkpointer holds no checkpoint for the given thread id."""
+DEFAULT_MODEL = "openai:gpt-4o-mini"
+"""The chat model used when none is given and ``OPENAI_API_KEY`` is set (memory, CLI, demo)."""
 
 
 def resolve_llm(llm: BaseChatModel | str | None) -> BaseChatModel | None:
@@ -68,7 +64,7 @@ def resolve_llm(llm: BaseChatModel | str | None) -> BaseChatModel | None:
 
     Args:
         llm: A chat model (returned as is), a ``"provider:model"`` string (built with
-            ``init_chat_model``), or None: ``openai:gpt-4o-mini`` when ``OPENAI_API_KEY``
+            ``init_chat_model``), or None: ``DEFAULT_MODEL`` when ``OPENAI_API_KEY``
             is set, otherwise no model (the nodes then run their offline rules).
 
     Returns:
@@ -87,7 +83,7 @@ def resolve_llm(llm: BaseChatModel | str | None) -> BaseChatModel | None:
         )
     from langchain.chat_models import init_chat_model
 
-    return init_chat_model(llm or "openai:gpt-4o-mini")
+    return init_chat_model(llm or DEFAULT_MODEL)
 
 
 def _dims(embeddings: Embeddings) -> int:
@@ -444,7 +440,7 @@ class Memory(MemoryFeatures, MemoryOperations, PrivacyFeatures):
             The sessions.
         """
         self._check_open()
-        return self._history_storage.list_sessions(check_id("user_id", user_id))
+        return self._history_storage.list_sessions(validate_id(user_id, "user_id"))
 
     def compile(self, builder: Any, **kwargs: Any) -> Any:
         """``builder.compile(checkpointer=self.checkpointer, store=self.store, **kwargs)``.

@@ -29,6 +29,9 @@ from langchain_core.runnables import Runnable, RunnableLambda
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import BaseModel, PrivateAttr, ValidationError
+from typing_extensions import override
+
+from langmem_plugin.errors import LangMemError
 
 __all__ = ["ScriptExhaustedError", "ScriptedChatModel"]
 
@@ -37,7 +40,7 @@ ScriptItem = Any
 Exception (raised), or a callable ``(messages) -> any of these``."""
 
 
-class ScriptExhaustedError(RuntimeError):
+class ScriptExhaustedError(LangMemError, RuntimeError):
     """Raised when a ``ScriptedChatModel`` is called more times than its script allows."""
 
 
@@ -106,6 +109,7 @@ class ScriptedChatModel(BaseChatModel):
             raise item
         return item
 
+    @override
     def _generate(
         self,
         messages: list[BaseMessage],
@@ -135,6 +139,7 @@ class ScriptedChatModel(BaseChatModel):
         formatted = [convert_to_openai_tool(t) for t in tools]
         return self.bind(tools=formatted, tool_choice=tool_choice, **kwargs)
 
+    @override
     def with_structured_output(
         self,
         schema: dict[str, Any] | type,

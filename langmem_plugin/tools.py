@@ -29,7 +29,8 @@ from langgraph.store.base import BaseStore
 from langmem_plugin._audit import audit_source
 from langmem_plugin.nodes._context import resolve_scope
 from langmem_plugin.nodes.profile import FactProposal, ProfileStore
-from langmem_plugin.nodes.recall import SearchFn, score_of
+from langmem_plugin.nodes.recall import score_of
+from langmem_plugin.retriever._retriever import SearchFn
 from langmem_plugin.tasks._tools import create_task_tools
 
 __all__ = ["create_memory_tools"]
@@ -177,7 +178,8 @@ def create_memory_tools(
             store.delete((kind, uid), key)
         return f"Forgot {memory_id}."
 
-    tools: list[BaseTool] = []
-    for fn in (search_memory, save_memory, forget_memory):
-        tools.append(StructuredTool.from_function(fn, handle_tool_error=True, parse_docstring=True))
+    tools: list[BaseTool] = [
+        StructuredTool.from_function(fn, handle_tool_error=True, parse_docstring=True)
+        for fn in (search_memory, save_memory, forget_memory)
+    ]
     return tools + create_task_tools(store, owner)

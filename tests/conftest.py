@@ -27,10 +27,29 @@ def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(params=["embedded", "server"])
+@pytest.fixture(
+    params=[
+        "embedded",
+        pytest.param("server", marks=[pytest.mark.server, pytest.mark.postgres]),
+    ]
+)
 def backend(request: pytest.FixtureRequest) -> str:
-    """Runs a test once on embedded Chroma and once on a Chroma server."""
+    """Runs a test once on embedded Chroma and once on a Chroma server (marked ``server``)."""
     return str(request.param)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that uses the Chroma server (or PostgreSQL) fixture as such.
+
+    So that ``-m "not server"`` (``make test-unit``) deselects exactly the tests that
+    start a ``chroma run`` server, whether they ask for it directly or through ``backend``.
+    """
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        if "chroma_url" in names:
+            item.add_marker(pytest.mark.server)
+        if names & {"postgres_url", "fresh_postgres_url"}:
+            item.add_marker(pytest.mark.postgres)
 
 
 @pytest.fixture

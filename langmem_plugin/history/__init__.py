@@ -7,20 +7,7 @@
 ``langmem_plugin.history._storage`` for the layout and why there is one mechanism.
 """
 
-from langmem_plugin.history._archive import ArchiveWriter
 from langmem_plugin.history._chroma_history import ChromaChatMessageHistory
-from langmem_plugin.history._storage import (
-    HistoryStorage,
-    MessageHit,
-    SessionInfo,
-    SessionOwnershipError,
-)
+from langmem_plugin.history._storage import MessageHit, SessionInfo
 
-__all__ = [
-    "ArchiveWriter",
-    "ChromaChatMessageHistory",
-    "HistoryStorage",
-    "MessageHit",
-    "SessionInfo",
-    "SessionOwnershipError",
-]
+__all__ = ["ChromaChatMessageHistory", "MessageHit", "SessionInfo"]

@@ -26,8 +26,9 @@ from datetime import datetime
 from langchain_core.messages import BaseMessage
 
 from langmem_plugin._audit import background
+from langmem_plugin.errors import SessionOwnershipError
 from langmem_plugin.history._codec import encode_message
-from langmem_plugin.history._storage import HistoryStorage, SessionOwnershipError
+from langmem_plugin.history._storage import HistoryStorage
 
 __all__ = ["DERIVED_ID_PREFIXES", "ArchiveWriter", "archivable", "content_id"]
 
@@ -52,9 +53,9 @@ def archivable(messages: Iterable[object]) -> list[BaseMessage]:
             continue
         if (message.id or "").startswith(DERIVED_ID_PREFIXES):
             continue
-        if not message.id:
-            message = message.model_copy(update={"id": content_id(message)})
-        kept.append(message)
+        kept.append(
+            message if message.id else message.model_copy(update={"id": content_id(message)})
+        )
     return kept
 
 

@@ -12,12 +12,12 @@ from langchain_core.messages import BaseMessage
 from langgraph.store.base import BaseStore
 
 from langmem_plugin._embeddings import resolve_embeddings
+from langmem_plugin._ids import validate_id
 from langmem_plugin._messages import TokenCounter, trim_turns
 from langmem_plugin.history._storage import (
     HistoryStorage,
     MessageHit,
     SessionInfo,
-    check_id,
 )
 
 __all__ = ["ChromaChatMessageHistory"]
@@ -97,8 +97,8 @@ class ChromaChatMessageHistory(BaseChatMessageHistory):
         storage: HistoryStorage | None = None,
     ) -> None:
         super().__init__()
-        self.session_id = check_id("session_id", session_id)
-        self.user_id = check_id("user_id", user_id)
+        self.session_id = validate_id(session_id, "session_id")
+        self.user_id = validate_id(user_id, "user_id")
         if storage is None:
             if store is None:
                 store = _open_store(client, path, sql, embeddings, collection_prefix)

@@ -62,7 +62,8 @@ from typing import Any
 from langchain_core.messages import BaseMessage, ChatMessage
 from langgraph.store.base import BaseStore, GetOp, Item, PutOp, SearchItem
 
-from langmem_plugin._paging import list_all_namespaces, search_all
+from langmem_plugin._paging import WRITE_BATCH, list_all_namespaces, search_all
+from langmem_plugin.errors import SessionOwnershipError
 from langmem_plugin.history._codec import decode_message, encode_message, search_text
 
 __all__ = [
@@ -73,9 +74,7 @@ __all__ = [
     "HistoryStorage",
     "MessageHit",
     "SessionInfo",
-    "SessionOwnershipError",
     "archive_value",
-    "check_id",
 ]
 
 #: First namespace label of archived messages: ``("archive", user_id, session_id)``.
@@ -87,11 +86,9 @@ OWNERS = "session_owners"
 #: Labels of the history's own namespaces (reported as sessions/messages, not memories).
 HISTORY_LABELS = frozenset({ARCHIVE, SESSIONS, OWNERS})
 
-_WRITE_CHUNK = 256
 
-
-def _chunks(ops: Sequence[PutOp]) -> Iterator[list[PutOp]]:
-    """Batches of at most ``_WRITE_CHUNK`` puts, no two of them with the same content.
+def _batches(ops: Sequence[PutOp]) -> Iterator[list[PutOp]]:
+    """Batches of at most ``WRITE_BATCH`` puts, no two of them with the same content.
 
     LangGraph's ``InMemoryStore`` embeds each distinct text of a batch once, then fails
     ("Number of embeddings ... does not match number of indices") when two puts of the
@@ -102,7 +99,7 @@ def _chunks(ops: Sequence[PutOp]) -> Iterator[list[PutOp]]:
     texts: set[str] = set()
     for op in ops:
         text = op.value.get("content") if isinstance(op.value, dict) else None
-        if len(chunk) >= _WRITE_CHUNK or (isinstance(text, str) and text in texts):
+        if len(chunk) >= WRITE_BATCH or (isinstance(text, str) and text in texts):
             yield chunk
             chunk, texts = [], set()
         chunk.append(op)
@@ -113,10 +110,6 @@ def _chunks(ops: Sequence[PutOp]) -> Iterator[list[PutOp]]:
 
 
 _ROLES = {"human": "user", "ai": "assistant", "tool": "tool", "function": "tool"}
-
-
-class SessionOwnershipError(PermissionError):
-    """A session id already belongs to another user; nothing was read or written."""
 
 
 @dataclass(frozen=True)
@@ -157,27 +150,6 @@ class MessageHit:
     session_id: str
     created_at: datetime
     score: float
-
-
-def check_id(name: str, value: object) -> str:
-    """Validate a user or session id (it becomes a store namespace label).
-
-    Args:
-        name: The parameter name, for the error message.
-        value: The value to check.
-
-    Returns:
-        The value.
-
-    Raises:
-        ValueError: If ``value`` is not a non-empty string, or contains a period (which
-            LangGraph namespace labels may not).
-    """
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"{name} must be a non-empty string, got {value!r}")
-    if "." in value:
-        raise ValueError(f"{name} may not contain '.', got {value!r}")
-    return value
 
 
 def role_of(message: BaseMessage) -> str:
@@ -295,7 +267,7 @@ class HistoryStorage:
         return [ns for ns in list_all_namespaces(self.store, prefix, depth) if len(ns) == depth]
 
     def _write(self, ops: Sequence[PutOp]) -> None:
-        for chunk in _chunks(ops):
+        for chunk in _batches(ops):
             self.store.batch(chunk)
 
     # -- sessions ---------------------------------------------------------------------
@@ -385,10 +357,11 @@ class HistoryStorage:
     def list_sessions(self, user_id: str | None = None) -> list[SessionInfo]:
         """Sessions of ``user_id`` (all users if None), most recently active first."""
         users = [user_id] if user_id is not None else self.users()
-        infos = []
-        for user in users:
-            for record in self._all((SESSIONS, user)):
-                infos.append(self._info(record, self._all((ARCHIVE, user, record.key))))
+        infos = [
+            self._info(record, self._all((ARCHIVE, user, record.key)))
+            for user in users
+            for record in self._all((SESSIONS, user))
+        ]
         infos.sort(key=lambda info: (info.last_active, info.session_id), reverse=True)
         return infos
 

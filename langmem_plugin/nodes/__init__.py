@@ -16,48 +16,24 @@ Every searchable value has a ``content`` text field (what the store's index embe
 plus ``occurred_at`` (ISO time) where it applies and ``importance`` (0-1) for episodes.
 """
 
-from langmem_plugin.nodes._context import MissingUserIdError, Scope, resolve_scope
-from langmem_plugin.nodes._features import MemoryFeatures, MemoryNodes, MemoryOptions
+from langmem_plugin.nodes._features import MemoryNodes
 from langmem_plugin.nodes._middleware import MemoryMiddleware
-from langmem_plugin.nodes._pipeline import PipelineOptions, RunReport
+from langmem_plugin.nodes._pipeline import RunReport
+from langmem_plugin.nodes._runtime import MemoryOptions
 from langmem_plugin.nodes._scheduler import LLMCallCounter
-from langmem_plugin.nodes.episodes import Episode, EpisodeStore, EpisodeSummary
-from langmem_plugin.nodes.profile import (
-    FactProposal,
-    Profile,
-    ProfileChange,
-    ProfileExtraction,
-    ProfileFact,
-    ProfileStore,
-)
-from langmem_plugin.nodes.recall import Recall, RecallResult
-from langmem_plugin.nodes.reflection import Lesson, LessonDraft, LessonStore
-from langmem_plugin.nodes.working_memory import WorkingMemory
+from langmem_plugin.nodes.episodes import Episode
+from langmem_plugin.nodes.profile import Profile, ProfileChange, ProfileFact
+from langmem_plugin.nodes.reflection import Lesson
 
 __all__ = [
     "Episode",
-    "EpisodeStore",
-    "EpisodeSummary",
-    "FactProposal",
     "LLMCallCounter",
     "Lesson",
-    "LessonDraft",
-    "LessonStore",
-    "MemoryFeatures",
     "MemoryMiddleware",
     "MemoryNodes",
     "MemoryOptions",
-    "MissingUserIdError",
-    "PipelineOptions",
     "Profile",
     "ProfileChange",
-    "ProfileExtraction",
     "ProfileFact",
-    "ProfileStore",
-    "Recall",
-    "RecallResult",
     "RunReport",
-    "Scope",
-    "WorkingMemory",
-    "resolve_scope",
 ]

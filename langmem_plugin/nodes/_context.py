@@ -11,11 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["MissingUserIdError", "Scope", "resolve_scope", "validate_id"]
+from langmem_plugin._ids import validate_id
+from langmem_plugin.errors import MissingUserIdError
 
-
-class MissingUserIdError(ValueError):
-    """Raised when a memory node or tool runs without a ``user_id``."""
+__all__ = ["Scope", "resolve_scope"]
 
 
 @dataclass(frozen=True)
@@ -36,26 +35,6 @@ class Scope:
     def lesson_owner(self) -> str:
         """The id lessons are stored under: the agent id when set, else the user id."""
         return self.agent_id or self.user_id
-
-
-def validate_id(value: object, what: str = "user_id") -> str:
-    """Check that an id can be used as a namespace label.
-
-    Args:
-        value: The candidate id.
-        what: Its name, for the error message.
-
-    Returns:
-        The id, unchanged.
-
-    Raises:
-        ValueError: If it is not a non-empty string without periods.
-    """
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"{what} must be a non-empty string, got {value!r}")
-    if "." in value:
-        raise ValueError(f"{what} may not contain '.', got {value!r}")
-    return value
 
 
 def _lookup(source: Any, key: str) -> Any:

@@ -11,7 +11,7 @@ Namespaces used (every one starts with the user id, or the agent id for lessons)
 ``("tasks", user)`` (see ``langmem_plugin.tasks``), and the conversation archive
 ``("archive", user, thread)`` (one item per message, see
 ``langmem_plugin.history._storage``): the nodes and the middleware queue every message
-they see for it (``_Runtime.archive_turns``, a queue append), a background
+they see for it (``MemoryRuntime.archive_turns``, a queue append), a background
 ``ArchiveWriter`` writes each message once, and ``flush`` archives the threads' last
 checkpoints so that a reply no memory node saw is archived too.
 """
@@ -22,9 +22,9 @@ import asyncio
 import threading
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AnyMessage, BaseMessage, RemoveMessage, SystemMessage
@@ -35,102 +35,18 @@ from langgraph.runtime import Runtime
 from langgraph.store.base import BaseStore
 
 from langmem_plugin._audit import audit_source
-from langmem_plugin._messages import TokenCounter
-from langmem_plugin.history._archive import ArchiveWriter
-from langmem_plugin.history._storage import HistoryStorage
-from langmem_plugin.nodes._context import Scope, resolve_scope, validate_id
-from langmem_plugin.nodes._pipeline import MemoryPipeline, PipelineOptions, RunReport
+from langmem_plugin._ids import validate_id
+from langmem_plugin.nodes._context import Scope, resolve_scope
+from langmem_plugin.nodes._middleware import MemoryMiddleware
+from langmem_plugin.nodes._pipeline import RunReport
+from langmem_plugin.nodes._runtime import MemoryOptions, MemoryRuntime, State
 from langmem_plugin.nodes._scheduler import LLMCallCounter
-from langmem_plugin.nodes.episodes import Episode
 from langmem_plugin.nodes.profile import Profile, ProfileChange, ProfileFact
-from langmem_plugin.nodes.recall import RECALL_ID_PREFIX, Recall, SearchFn, latest_user_text
+from langmem_plugin.nodes.recall import RECALL_ID_PREFIX
 from langmem_plugin.nodes.reflection import Failure, Lesson
-from langmem_plugin.nodes.working_memory import WorkingMemory
 from langmem_plugin.tasks._store import TaskStore
 
-if TYPE_CHECKING:
-    from langmem_plugin.nodes._middleware import MemoryMiddleware
-
 __all__ = ["MemoryFeatures", "MemoryNodes", "MemoryOptions"]
-
-State = dict[str, Any]
-
-
-@dataclass
-class MemoryOptions(PipelineOptions):
-    """All memory-feature options (see ``PipelineOptions`` for the pipeline ones).
-
-    Attributes:
-        working_memory_tokens: Token budget of the model's input.
-        recall_tokens: Token budget of the recall message.
-        token_counter: Token counter for both budgets (default: approximate).
-        search: Retrieval of facts, episodes, notes and lessons for recall, and of
-            ``search_memory``; default ``store.search``. Recall always searches the
-            conversation archive with ``MemoryRetriever`` (see ``nodes.recall``).
-    """
-
-    working_memory_tokens: int = 4000
-    recall_tokens: int = 800
-    token_counter: TokenCounter | None = None
-    search: SearchFn | None = None
-
-
-class _Runtime:
-    """The lazily built machinery behind ``MemoryFeatures``."""
-
-    def __init__(self, store: BaseStore, llm: BaseChatModel | None, opts: MemoryOptions) -> None:
-        self.options = opts
-        self.pipeline = MemoryPipeline(store, llm, opts)
-        self.recall = Recall(
-            store, search=opts.search, max_tokens=opts.recall_tokens, counter=opts.token_counter
-        )
-        self.working = WorkingMemory(opts.working_memory_tokens, counter=opts.token_counter)
-        self.archiver = ArchiveWriter(HistoryStorage(store))
-        # threads whose turns the nodes saw: their last checkpoint is archived at flush
-        self.touched: dict[tuple[str, str], None] = {}
-
-    def archive(self, scope: Scope, dropped: Sequence[BaseMessage], summary: str) -> None:
-        """Archive turns folded out of working memory as a searchable episode."""
-        now = datetime.now(UTC).isoformat()
-        self.pipeline.episodes.write(
-            scope.user_id,
-            Episode(
-                summary=summary or "(no text)",
-                started_at=now,
-                ended_at=now,
-                thread_id=scope.thread_id,
-                message_ids=[m.id for m in dropped if m.id],
-                kind="working_memory",
-                source="rules",
-            ),
-        )
-
-    def fold(self, scope: Scope, messages: Sequence[BaseMessage]) -> State:
-        """Working-memory state update (``{}`` when under budget)."""
-        folded = self.working.fold(messages)
-        if folded is None:
-            return {}
-        self.archive(scope, folded.dropped, folded.summary)
-        return {"messages": [RemoveMessage(id=REMOVE_ALL_MESSAGES), *folded.messages]}
-
-    def recall_message(self, scope: Scope, messages: Sequence[BaseMessage]) -> str:
-        """The recall text for the latest user message, noting recalled lessons."""
-        present = {str(m.id) for m in messages if m.id}
-        result = self.recall.build(scope, latest_user_text(messages), present=present)
-        self.pipeline.note_recalled(scope, result.lesson_keys)
-        return result.text
-
-    def archive_turns(self, scope: Scope, messages: Sequence[BaseMessage]) -> None:
-        """Queue the thread's messages for the archive (an append; written in background)."""
-        if scope.thread_id is None:
-            return
-        self.touched[scope.user_id, scope.thread_id] = None
-        self.archiver.submit(scope.user_id, scope.thread_id, messages)
-
-    def observe(self, scope: Scope, messages: Sequence[BaseMessage]) -> None:
-        """Archive the turn and hand it to the deferred pipeline (no model call)."""
-        self.archive_turns(scope, messages)
-        self.pipeline.observe(scope, messages)
 
 
 class MemoryNodes:
@@ -151,7 +67,7 @@ class MemoryNodes:
     them, after the model. Observing the same messages twice is harmless.
     """
 
-    def __init__(self, runtime: _Runtime) -> None:
+    def __init__(self, runtime: MemoryRuntime) -> None:
         rt = runtime
 
         def working_memory(state: State, config: RunnableConfig, runtime: Runtime) -> State:
@@ -218,7 +134,7 @@ class MemoryFeatures:
     store: BaseStore
     llm: BaseChatModel | None
     _memory_options: MemoryOptions | None = None
-    _memory_runtime: _Runtime | None = None
+    _memory_runtime: MemoryRuntime | None = None
     _memory_guard = threading.Lock()
 
     def configure_memory(self, options: MemoryOptions | None = None, **changes: Any) -> None:
@@ -238,11 +154,11 @@ class MemoryFeatures:
         self._memory_options = replace(base, **changes)
 
     @property
-    def _features(self) -> _Runtime:
+    def _features(self) -> MemoryRuntime:
         if self._memory_runtime is None:
             with self._memory_guard:
                 if self._memory_runtime is None:
-                    self._memory_runtime = _Runtime(
+                    self._memory_runtime = MemoryRuntime(
                         self.store, self.llm, self._memory_options or MemoryOptions()
                     )
         return self._memory_runtime
@@ -260,8 +176,6 @@ class MemoryFeatures:
             catch_tool_errors: Turn a tool exception into an error ``ToolMessage`` the
                 agent (and reflection) can see, instead of failing the run.
         """
-        from langmem_plugin.nodes._middleware import MemoryMiddleware
-
         return MemoryMiddleware(self._features, catch_tool_errors=catch_tool_errors)
 
     def tools(self, user_id: str | None = None) -> list[BaseTool]:
@@ -351,7 +265,7 @@ class MemoryFeatures:
         finally:
             features.pipeline.flush()
 
-    def _archive_checkpointed_threads(self, features: _Runtime) -> None:
+    def _archive_checkpointed_threads(self, features: MemoryRuntime) -> None:
         touched = list(features.touched)
         features.touched.clear()
         saver = getattr(self, "checkpointer", None) if touched else None

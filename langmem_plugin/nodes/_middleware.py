@@ -27,7 +27,7 @@ from langgraph.types import Command
 from langmem_plugin.nodes._context import resolve_scope
 
 if TYPE_CHECKING:
-    from langmem_plugin.nodes._features import _Runtime
+    from langmem_plugin.nodes._runtime import MemoryRuntime
 
 __all__ = ["MemoryMiddleware"]
 
@@ -39,7 +39,7 @@ class MemoryMiddleware(AgentMiddleware):
     or ``config={"configurable": {"user_id": ...}}``.
     """
 
-    def __init__(self, runtime: _Runtime, *, catch_tool_errors: bool = True) -> None:
+    def __init__(self, runtime: MemoryRuntime, *, catch_tool_errors: bool = True) -> None:
         super().__init__()
         self._rt = runtime
         self.catch_tool_errors = catch_tool_errors

@@ -33,19 +33,26 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cache
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
-from langchain_core.runnables import RunnableConfig
+from langchain_core.runnables import RunnableConfig, RunnableLambda
 from langgraph.store.base import BaseStore
-from pydantic import BaseModel, Field, create_model
+from pydantic import BaseModel
 
 from langmem_plugin._redact import redact_messages
-from langmem_plugin.nodes import _offline
+from langmem_plugin.nodes import _rules
 from langmem_plugin.nodes._context import Scope
 from langmem_plugin.nodes._scheduler import LLMCallCounter, Scheduler
+from langmem_plugin.nodes._session import (
+    EPISODE_SECTION,
+    LESSONS_SECTION,
+    PROFILE_SECTION,
+    REFLECTION_PROMPT,
+    SESSION_PROMPT,
+    session_schema,
+)
 from langmem_plugin.nodes.episodes import Episode, EpisodeStore, EpisodeSummary, summarize_offline
 from langmem_plugin.nodes.profile import (
     FactProposal,
@@ -60,116 +67,12 @@ from langmem_plugin.nodes.reflection import (
     find_failures,
     offline_draft,
 )
-from langmem_plugin.tasks._pipeline import TASKS_FIELD, TaskDraft, propose_tasks, tasks_section
+from langmem_plugin.tasks._pipeline import TaskDraft, propose_tasks, tasks_section
 
-__all__ = [
-    "MemoryPipeline",
-    "PipelineOptions",
-    "RunReport",
-    "SessionExtraction",
-    "SessionLesson",
-    "session_schema",
-]
+__all__ = ["MemoryPipeline", "PipelineOptions", "RunReport"]
 
 logger = logging.getLogger(__name__)
 S = TypeVar("S", bound=BaseModel)
-
-SESSION_PROMPT = """You maintain the long-term memory of an assistant from its conversations
-with a user. Read the new messages and answer with every section the schema asks for."""
-
-EPISODE_SECTION = """episode: summarise this conversation as an episode for long-term
-memory: what the user wanted, what happened, outcomes and open points, in 1-3 sentences
-with names. Give up to 5 topics, an importance from 0 (small talk) to 1 (vital), and the
-user's tone."""
-
-PROFILE_SECTION = """profile: you maintain a profile of facts about the user. Given the
-current profile and the new messages, propose changes: "add" new facts, "update" facts the
-user changed or corrected (e.g. "actually I moved to Berlin" updates location), "delete"
-facts the user retracted. Categories: name, role, employer, location, likes, dislikes,
-preferences, tools, languages, projects, relationships, or another short noun. Only facts
-the USER states about themselves; cite the ids of the messages. Propose nothing when
-nothing new was said."""
-
-LESSONS_SECTION = """lessons: the numbered tasks below failed. For each, write a lesson for
-next time, with the failed task's number: what went wrong (the cause, one sentence) and
-what to do instead (one imperative sentence)."""
-
-REFLECTION_PROMPT = """A task failed. Write a lesson for next time: what went wrong (the
-cause, one sentence) and what to do instead (one imperative sentence)."""
-
-
-class SessionLesson(LessonDraft):
-    """A lesson in the combined answer, tied to the failed task it is about."""
-
-    failure: int = Field(ge=1, description="the number of the failed task this lesson is for")
-
-
-class SessionExtraction(BaseModel):
-    """Structured output of one pipeline run: episode, profile changes and lessons at once.
-
-    This is the full shape; a run asks for the sections it needs (``session_schema``), with
-    ``profile`` typed as ``PipelineOptions.profile_schema`` when that is extended.
-    """
-
-    episode: EpisodeSummary = Field(description="the conversation as an episode")
-    profile: ProfileExtraction = Field(
-        default_factory=ProfileExtraction, description="proposed changes to the user profile"
-    )
-    lessons: list[SessionLesson] = Field(
-        default_factory=list, description="one lesson per numbered failed task"
-    )
-    tasks: list[TaskDraft] = Field(default_factory=list, description=TASKS_FIELD)
-
-
-@cache
-def session_schema(
-    profile_schema: type[ProfileExtraction] = ProfileExtraction,
-    *,
-    episode: bool = True,
-    profile: bool = True,
-    lessons: bool = True,
-    tasks: bool = True,
-) -> type[BaseModel]:
-    """The ``SessionExtraction`` schema holding only the requested sections.
-
-    The episode, when asked for, is required: an answer without one is malformed and is
-    retried. ``profile`` and ``lessons`` default to empty, which is also how "nothing new"
-    looks; a failed task left without a lesson gets the offline rules' lesson.
-
-    Args:
-        profile_schema: The profile section's schema (``ProfileExtraction`` or a subclass).
-        episode: Ask for the episode summary.
-        profile: Ask for profile changes.
-        lessons: Ask for lessons (only when the run found failed tasks).
-        tasks: Ask for tasks the user requested or committed to (see ``langmem_plugin.tasks``).
-
-    Returns:
-        A pydantic model named ``SessionExtraction``.
-    """
-    if profile_schema is ProfileExtraction and episode and profile and lessons and tasks:
-        return SessionExtraction
-    fields: dict[str, Any] = {}
-    if episode:
-        fields["episode"] = (EpisodeSummary, Field(description="the conversation as an episode"))
-    if profile:
-        fields["profile"] = (
-            profile_schema,
-            Field(
-                default_factory=profile_schema,
-                description="proposed changes to the user profile",
-            ),
-        )
-    if lessons:
-        fields["lessons"] = (
-            list[SessionLesson],
-            Field(default_factory=list, description="one lesson per numbered failed task"),
-        )
-    if tasks:
-        fields["tasks"] = (list[TaskDraft], Field(default_factory=list, description=TASKS_FIELD))
-    model: type[BaseModel] = create_model(
-        "SessionExtraction", __doc__=SessionExtraction.__doc__, **fields
-    )
-    return model
 
 
 @dataclass
@@ -344,22 +247,36 @@ class MemoryPipeline:
 
     # ----- the work ---------------------------------------------------------------------
     def _structured(self, schema: type[S], system: str, content: str, purpose: str) -> S | None:
-        """One structured call with one retry; None (and a warning) when both fail."""
+        """One structured call, retried once (``Runnable.with_retry``); None when both fail.
+
+        Each attempt is bounded by ``llm_timeout`` (the call runs on the pipeline's
+        executor) and its answer validated against ``schema``; a failed attempt logs a
+        warning. The retry is immediate: a second try right away is what rescues a
+        malformed answer, and the pipeline runs in the background anyway.
+        """
         assert self.llm is not None
-        runnable = self.llm.with_structured_output(schema)
+        model = self.llm.with_structured_output(schema)
         config: RunnableConfig = {"callbacks": [self.counter], "tags": [f"langmem:{purpose}"]}
-        prompt = [SystemMessage(system), HumanMessage(content)]
-        for attempt in (1, 2):
+        timeout = self.options.llm_timeout
+
+        def attempt(prompt: list[BaseMessage]) -> S:
             try:
-                future = self._executor.submit(runnable.invoke, prompt, config)
-                result = future.result(timeout=self.options.llm_timeout)
+                result = self._executor.submit(model.invoke, prompt, config).result(timeout)
                 return result if isinstance(result, schema) else schema.model_validate(result)
             except FutureTimeout:
-                error: Exception = TimeoutError(f"no answer in {self.options.llm_timeout}s")
+                error: Exception = TimeoutError(f"no answer in {timeout}s")
             except Exception as exc:
                 error = exc
-            logger.warning("langmem %s: model attempt %d failed: %s", purpose, attempt, error)
-        return None
+            logger.warning("langmem %s: model attempt failed: %s", purpose, error)
+            raise error
+
+        retrying = RunnableLambda(attempt).with_retry(
+            stop_after_attempt=2, wait_exponential_jitter=False
+        )
+        try:
+            return retrying.invoke([SystemMessage(system), HumanMessage(content)])
+        except Exception:  # both attempts failed and were logged; the rules take over
+            return None
 
     def process(
         self,
@@ -591,7 +508,7 @@ def _from_rules(
                 confidence=f.confidence,
                 source_message_ids=[f.message_id] if f.message_id else [],
             )
-            for f in _offline.extract_facts(messages)
+            for f in _rules.extract_facts(messages)
         ]
     drafts.lessons = {index: offline_draft(failure) for index, failure in enumerate(failures)}
     return drafts

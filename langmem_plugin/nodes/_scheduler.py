@@ -17,7 +17,6 @@ by ``reflect_on``); every model call made by the memory pipeline passes it, so
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import threading
 import time
@@ -28,6 +27,7 @@ from typing import Any, Literal
 from uuid import UUID
 
 from langchain_core.callbacks import BaseCallbackHandler
+from typing_extensions import override
 
 from langmem_plugin._audit import background
 
@@ -44,6 +44,7 @@ class LLMCallCounter(BaseCallbackHandler):
         self._lock = threading.Lock()
         self.by_purpose: Counter[str] = Counter()
 
+    @override
     def on_chat_model_start(
         self,
         serialized: dict[str, Any],
@@ -196,7 +197,3 @@ class Scheduler:
                 if remaining is not None and remaining <= 0:
                     raise TimeoutError(f"langmem background work still running after {timeout}s")
                 self._cond.wait(timeout=0.05 if remaining is None else min(remaining, 0.05))
-
-    async def aflush(self) -> None:
-        """``flush`` without blocking the event loop (bound it with ``asyncio.timeout``)."""
-        await asyncio.to_thread(self.flush)

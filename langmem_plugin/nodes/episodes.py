@@ -22,7 +22,8 @@ from langchain_core.messages import BaseMessage, HumanMessage
 from langgraph.store.base import BaseStore, Item, PutOp
 from pydantic import BaseModel, Field
 
-from langmem_plugin.nodes import _offline
+from langmem_plugin._text import keywords
+from langmem_plugin.nodes import _offline, _rules
 
 __all__ = ["Episode", "EpisodeStore", "EpisodeSummary", "summarize_offline"]
 
@@ -71,10 +72,10 @@ def summarize_offline(messages: Sequence[BaseMessage]) -> EpisodeSummary:
     """An extractive episode summary (offline mode)."""
     user = [m for m in messages if isinstance(m, HumanMessage)]
     text = " ".join(m.text for m in user or messages)
-    facts = _offline.extract_facts(messages)
+    facts = _rules.extract_facts(messages)
     return EpisodeSummary(
         summary=_offline.extractive_summary(messages),
-        topics=_offline.keywords(text, 5),
+        topics=keywords(text, 5),
         importance=_offline.estimate_importance(messages, len(facts)),
         emotional_tone=_offline.emotional_tone(messages),
     )

@@ -240,7 +240,7 @@ class ProfileStore:
         versions += [i.value.get("version_to") or 0 for i in hist]
         return max(versions, default=0)
 
-    def apply(
+    def apply(  # noqa: PLR0912 -- one branch per kind of change, as the docstring lists
         self,
         user_id: str,
         proposals: Sequence[FactProposal],

@@ -55,8 +55,9 @@ from langgraph.store.base import BaseStore, Item, SearchOp
 from langmem_plugin._audit import note_recall
 from langmem_plugin._messages import TokenCounter, count_tokens
 from langmem_plugin.nodes._context import Scope
-from langmem_plugin.retriever import MemoryRetriever, parse_time
+from langmem_plugin.retriever._retriever import MemoryRetriever, SearchFn
 from langmem_plugin.retriever._scope import NAMED, ROLES
+from langmem_plugin.retriever._time import parse_time
 from langmem_plugin.tasks._recall import K_TASKS, task_context
 from langmem_plugin.tasks._store import TASKS
 
@@ -66,12 +67,10 @@ __all__ = [
     "RECALL_ID_PREFIX",
     "Recall",
     "RecallResult",
-    "SearchFn",
     "latest_user_text",
     "score_of",
 ]
 
-SearchFn = Callable[[tuple[str, ...], str, int], Sequence[Item]]
 
 #: First label of the conversation archive: ``("archive", user_id, session_id)``.
 ARCHIVE = "archive"

@@ -24,7 +24,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMe
 from langgraph.store.base import BaseStore
 from pydantic import BaseModel, Field
 
-from langmem_plugin.nodes import _offline
+from langmem_plugin._text import keywords
 
 __all__ = ["Failure", "Lesson", "LessonDraft", "LessonStore", "find_failures", "task_signature"]
 
@@ -94,7 +94,7 @@ class Lesson(BaseModel):
 
 def task_signature(task: str, tool: str | None = None) -> str:
     """``"<tool or task>:<sorted keywords>"``; similar wording gives the same signature."""
-    words = sorted(_offline.keywords(task, 6))
+    words = sorted(keywords(task, 6))
     return f"{tool or 'task'}:{' '.join(words) or task.strip().lower()[:60]}"
 
 

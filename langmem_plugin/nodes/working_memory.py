@@ -3,9 +3,10 @@
 When the messages exceed ``max_tokens``, the oldest whole turns (``split_turns``: a tool
 call is never separated from its tool messages) are dropped from state, folded into a
 running summary (one system message right after the leading system messages, id
-``"langmem-summary"``), and archived as an episode (``kind="working_memory"``) so they stay
-searchable. The running summary is extractive (no model call on the hot path) and capped
-at ``summary_ratio`` of the budget; its oldest sentences go first.
+``"langmem-summary"``), and (by the memory features) archived as an episode
+(``kind="working_memory"``) so they stay searchable. The running summary is extractive
+(no model call on the hot path) and capped at ``summary_ratio`` of the budget; its oldest
+sentences go first.
 
 If even the newest turn does not fit, it is kept anyway (a model call needs the user's
 question) and a warning is logged: the budget is then exceeded by that turn alone.
@@ -14,7 +15,7 @@ question) and a warning is logged: the budget is then exceeded by that turn alon
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from langchain_core.messages import AnyMessage, BaseMessage, RemoveMessage, SystemMessage
@@ -50,8 +51,6 @@ class WorkingMemory:
         max_tokens: Budget for the whole message list (system messages and summary included).
         counter: Token counter; defaults to LangChain's approximate counter.
         summary_ratio: Share of the budget the running summary may use.
-        archive: Called with ``(dropped_messages, summary_of_them)`` to archive them; the
-            memory features use it to write a ``working_memory`` episode.
     """
 
     def __init__(
@@ -60,7 +59,6 @@ class WorkingMemory:
         *,
         counter: TokenCounter | None = None,
         summary_ratio: float = 0.2,
-        archive: Callable[[list[BaseMessage], str], None] | None = None,
     ) -> None:
         if not isinstance(max_tokens, int) or max_tokens <= 0:
             raise ValueError(f"max_tokens must be a positive int, got {max_tokens!r}")
@@ -69,7 +67,6 @@ class WorkingMemory:
         self.max_tokens = max_tokens
         self.counter = counter
         self.summary_ratio = summary_ratio
-        self.archive = archive
 
     def _count(self, messages: Sequence[BaseMessage]) -> int:
         return count_tokens(messages, self.counter)
@@ -133,6 +130,4 @@ class WorkingMemory:
         folded = self.fold(state["messages"])
         if folded is None:
             return {}
-        if self.archive is not None:
-            self.archive(folded.dropped, folded.summary)
         return {"messages": [RemoveMessage(id=REMOVE_ALL_MESSAGES), *folded.messages]}

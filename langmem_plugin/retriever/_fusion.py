@@ -37,18 +37,7 @@ from datetime import datetime, timedelta
 from langmem_plugin.retriever._scope import DocId, Record, ScopeIndex
 from langmem_plugin.retriever._time import Period
 
-__all__ = ["COMPONENTS", "FusionWeights", "Scored", "fuse"]
-
-COMPONENTS = (
-    "dense",
-    "lexical",
-    "context",
-    "session",
-    "time",
-    "speaker",
-    "recency",
-    "importance",
-)
+__all__ = ["FusionWeights", "Scored", "fuse"]
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import threading
 from collections import Counter
 from collections.abc import Hashable, Iterable
 
-from langmem_plugin.retriever._text import analyze
+from langmem_plugin._text import analyze
 
 __all__ = ["BM25Index"]
 

@@ -16,15 +16,18 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from langgraph.store.base import BaseStore, GetOp, Item, SearchItem, SearchOp
 from pydantic import ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from typing_extensions import override
 
+from langmem_plugin._text import QUESTION_WORDS, analyze
 from langmem_plugin.retriever._fusion import FusionWeights, Scored, fuse
 from langmem_plugin.retriever._scope import DocId, ScopeIndex, is_memory, scope_index
-from langmem_plugin.retriever._text import QUESTION_WORDS, analyze
 from langmem_plugin.retriever._time import parse_time, query_periods
 
 __all__ = ["MemoryRetriever", "SearchFn"]
 
-SearchFn = Callable[[tuple[str, ...], str, int], list[SearchItem]]
+SearchFn = Callable[[tuple[str, ...], str, int], Sequence[Item]]
+"""``search(namespace, query, k)``: how recall, the tools and task recall search a namespace
+(``MemoryOptions.search``; ``MemoryRetriever.search_fn`` builds one)."""
 
 #: Re-list interval (seconds) when the store reports writes through a listener: only writes
 #: of other processes to a shared server need it.
@@ -278,6 +281,7 @@ class MemoryRetriever(BaseRetriever):
         return search
 
     # ------------------------------------------------------------------ BaseRetriever
+    @override
     def _get_relevant_documents(
         self,
         query: str,
@@ -289,6 +293,7 @@ class MemoryRetriever(BaseRetriever):
     ) -> list[Document]:
         return [_to_document(s) for s in self._run_sync(self._rank(query, k, start, end)).scored]
 
+    @override
     async def _aget_relevant_documents(
         self,
         query: str,
@@ -405,7 +410,8 @@ class MemoryRetriever(BaseRetriever):
             if item.value != scored.record.value:
                 scope.observe(item)
                 record = scope.records.get(scored.record.doc_id, scored.record)
-                scored = Scored(record, scored.score, scored.components, scored.raw)
+                fresh.append(Scored(record, scored.score, scored.components, scored.raw))
+                continue
             fresh.append(scored)
         return _Ranking(fresh[:limit], other_results)
 

@@ -34,16 +34,17 @@ from typing import Any
 
 from langgraph.store.base import BaseStore, Item
 
+from langmem_plugin._paging import search_all
+from langmem_plugin._text import analyze
 from langmem_plugin.retriever._lexical import BM25Index
-from langmem_plugin.retriever._text import analyze
 from langmem_plugin.retriever._time import parse_time
+from langmem_plugin.store._engine import Change
 
 __all__ = ["DocId", "Record", "ScopeIndex", "scope_index", "speaker_terms"]
 
 logger = logging.getLogger(__name__)
 
 DocId = tuple[tuple[str, ...], str]
-Change = tuple[tuple[str, ...], str, dict[str, Any] | None]
 
 #: Items read per ``store.search`` call when (re)building a mirror.
 PAGE_SIZE = 10_000
@@ -222,14 +223,7 @@ class ScopeIndex:
         dropped only if the mirror's copy predates the listing.
         """
         started = datetime.now(UTC)
-        items: list[Item] = []
-        offset = 0
-        while True:
-            page = store.search(self.namespace, limit=PAGE_SIZE, offset=offset)
-            items.extend(page)
-            if len(page) < PAGE_SIZE:
-                break
-            offset += PAGE_SIZE
+        items = search_all(store, self.namespace, page_size=PAGE_SIZE)  # reads extend no TTL
         with self.lock:
             self._drain()
             seen: set[DocId] = set()

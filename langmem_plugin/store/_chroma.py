@@ -4,21 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import fcntl
 import logging
-import os
 import re
 import threading
 import time
 import uuid
 from collections.abc import Callable, Generator, Iterable, Iterator
-from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
-from typing import Any, ClassVar
-from urllib.parse import urlparse
+from typing import Any
 
-import numpy as np
 from langchain_core.embeddings import Embeddings
 from langgraph.store.base import (
     BaseStore,
@@ -31,17 +26,22 @@ from langgraph.store.base import (
 )
 
 from langmem_plugin._redact import resolve_redactor
-from langmem_plugin.store import _records as rec
-from langmem_plugin.store._crypto import attach_encryption, resolve_key
-from langmem_plugin.store._engine import BatchEngine, Change, Collections, Embed, Step
-from langmem_plugin.store._errors import (
-    ChromaStoreError,
+from langmem_plugin.errors import (
     EmbeddingDimensionError,
-    FolderInUseError,
-    StoreUnavailableError,
 )
+from langmem_plugin.store._client import (
+    FolderLock,
+    http_client,
+    make_client,
+    migrate_legacy_items,
+    translate_errors,
+)
+from langmem_plugin.store._crypto import attach_encryption, resolve_key
+from langmem_plugin.store._db import open_database
+from langmem_plugin.store._engine import BatchEngine, Change, Collections, Embed, Step
 from langmem_plugin.store._index import IndexSync
-from langmem_plugin.store._sql import ItemTable, join_namespace, open_database
+from langmem_plugin.store._records import StoredRecord
+from langmem_plugin.store._sql import ItemTable
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ class ChromaStore(BaseStore):
     * A put replaces all vectors of an item; ``InMemoryStore`` keeps the vectors of fields
       the new value no longer has (and of the whole old value after ``index=False``).
     * Values round-trip through JSON: tuples come back as lists. A value that JSON cannot
-      hold raises :class:`~langmem_plugin.store.InvalidValueError`.
+      hold raises :class:`~langmem_plugin.errors.InvalidValueError`.
     * A numeric comparison (``$gt`` ...) on a field that is missing or not a number does not
       match; ``InMemoryStore`` raises in the middle of the search.
     * A filter key is one field name, as in ``InMemoryStore``: ``{"a.b": 1}`` matches a
@@ -132,7 +132,7 @@ class ChromaStore(BaseStore):
 
     supports_ttl = True
 
-    def __init__(
+    def __init__(  # noqa: PLR0912, PLR0915 -- validates each option where it is set
         self,
         *,
         path: str | PathLike[str] | None = None,
@@ -159,10 +159,10 @@ class ChromaStore(BaseStore):
                 f"collection_prefix {prefix!r} must be 2-201 characters of [a-zA-Z0-9._-], "
                 "starting with a letter or digit."
             )
-        self._folder_lock: _FolderLock | None = None
+        self._folder_lock: FolderLock | None = None
         self._owns_client = client is None
         if path is not None:
-            self._folder_lock = _FolderLock.acquire(Path(path))
+            self._folder_lock = FolderLock.acquire(Path(path))
         try:
             if client is None and path is None and collection_prefix is None:
                 prefix = f"langmem-{uuid.uuid4().hex[:12]}"
@@ -180,7 +180,7 @@ class ChromaStore(BaseStore):
                 self._db.close()
                 raise
             if client is None:
-                client = _make_client(path)
+                client = make_client(path)
             self.client = client
             self.collection_prefix = prefix
             self.index_config, self.embeddings = _resolve_index(index)
@@ -218,7 +218,7 @@ class ChromaStore(BaseStore):
                 collections.items,
                 collections.vectors,
                 collections.max_batch,
-                lambda call: _translate_errors(call, self.client),
+                lambda call: translate_errors(call, self.client),
             )
             self._index.notify()  # catch up with writes a previous process left unindexed
 
@@ -259,46 +259,14 @@ class ChromaStore(BaseStore):
                     )
             return Collections(table, vectors, int(self.client.get_max_batch_size()))
 
-        collections: Collections = _translate_errors(open_all, self.client)
-        _translate_errors(
-            lambda: self._migrate(collections.items, collections.vectors), self.client
+        collections: Collections = translate_errors(open_all, self.client)
+        translate_errors(
+            lambda: migrate_legacy_items(
+                self.client, self.collection_prefix, collections.items, collections.vectors
+            ),
+            self.client,
         )
         return collections
-
-    def _migrate(self, table: ItemTable, collection: Any) -> None:
-        """Move items of the previous layout (a ``<prefix>_items`` collection) into SQL.
-
-        Stores written before items moved to SQL kept them in Chroma. Their ids, versions
-        and sequences are copied as they are, with the current versions' vectors (which
-        Chroma's index already holds); the old collection is deleted once the rows are
-        committed (a crash in between migrates again, and the copy is idempotent).
-        """
-        name = f"{self.collection_prefix}_items"
-        if name not in {c.name for c in self.client.list_collections()}:
-            return
-        old = self.client.get_collection(name, embedding_function=None)
-        items = rec.decode_legacy_items(old.get(include=["metadatas", "documents"]))
-        if items:
-            namespaces: dict[str, int] = {}
-            for item in items:
-                ns = join_namespace(item.namespace)
-                namespaces[ns] = min(namespaces.get(ns, item.nseq), item.nseq)
-            vectors = []
-            if collection is not None:
-                current = {(i.iid, i.version): join_namespace(i.namespace) for i in items}
-                held = collection.get(include=["metadatas", "embeddings"])
-                for vid, meta, emb in zip(
-                    held["ids"], held["metadatas"], held["embeddings"], strict=True
-                ):
-                    found = current.get((str(meta.get("item")), str(meta.get("ver"))))
-                    if found is not None:
-                        embedding = np.asarray(emb, dtype="<f4").tobytes()
-                        vectors.append(
-                            (vid, meta["item"], found, int(meta["ord"]), meta["th"], embedding)
-                        )
-            table.import_rows(items, namespaces, vectors)
-            logger.info("ChromaStore migrated %d items of %r into SQL", len(items), name)
-        self.client.delete_collection(name)
 
     # ------------------------------------------------------------------ batch
     def batch(self, ops: Iterable[Op]) -> list[Result]:
@@ -340,7 +308,7 @@ class ChromaStore(BaseStore):
             if step.query:
                 return [self.embeddings.embed_query(t) for t in step.texts]
             return self.embeddings.embed_documents(step.texts)
-        return _translate_errors(step.call, self.client)
+        return translate_errors(step.call, self.client)
 
     async def _ado(self, step: Step) -> Any:
         if isinstance(step, Embed):
@@ -348,7 +316,7 @@ class ChromaStore(BaseStore):
             if step.query:
                 return await asyncio.gather(*(self.embeddings.aembed_query(t) for t in step.texts))
             return await self.embeddings.aembed_documents(step.texts)
-        return await asyncio.to_thread(_translate_errors, step.call, self.client)
+        return await asyncio.to_thread(translate_errors, step.call, self.client)
 
     # ------------------------------------------------------------------ dump and restore
     def dump(self, namespace_prefix: tuple[str, ...] = ()) -> Iterator[StoredRecord]:
@@ -417,7 +385,7 @@ class ChromaStore(BaseStore):
             (tuple(r.namespace), r.key, r.created_at, r.updated_at, r.expires_at or 0.0)
             for r in records
         ]
-        _translate_errors(lambda: self._engine.col.items.set_times(times), self.client)
+        translate_errors(lambda: self._engine.col.items.set_times(times), self.client)
 
     # ------------------------------------------------------------------ listeners
     def add_listener(self, listener: Listener) -> Callable[[], None]:
@@ -588,75 +556,6 @@ class ChromaStore(BaseStore):
         self.close()
 
 
-def _chroma_settings() -> Any:
-    from chromadb.config import Settings
-
-    return Settings(anonymized_telemetry=False, allow_reset=False)
-
-
-def _make_client(path: str | PathLike[str] | None) -> Any:
-    import chromadb
-
-    if path is None:
-        return chromadb.EphemeralClient(settings=_chroma_settings())
-    return chromadb.PersistentClient(path=str(path), settings=_chroma_settings())
-
-
-def http_client(url: str) -> Any:
-    """A chromadb ``HttpClient`` for ``http(s)://host:port``, with telemetry off.
-
-    Raises:
-        ValueError: The URL is not http(s).
-        StoreUnavailableError: Nothing answers at that address.
-    """
-    import chromadb
-
-    parsed = urlparse(url)
-    if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise ValueError(f"Expected an http(s)://host:port Chroma URL, got {url!r}.")
-    port = parsed.port or (443 if parsed.scheme == "https" else 8000)
-    try:
-        return chromadb.HttpClient(
-            host=parsed.hostname,
-            port=port,
-            ssl=parsed.scheme == "https",
-            settings=_chroma_settings(),
-        )
-    except Exception as exc:
-        raise StoreUnavailableError(f"Chroma server at {url!r} is not reachable: {exc}") from exc
-
-
-def _translate_errors(call: Callable[[], Any], client: Any) -> Any:
-    """Run a Chroma call; connection failures become :class:`StoreUnavailableError`."""
-    try:
-        return call()
-    except ChromaStoreError:
-        raise
-    except Exception as exc:
-        if _is_connection_error(exc):
-            where = _describe_client(client)
-            raise StoreUnavailableError(f"Chroma at {where} is not reachable: {exc}") from exc
-        raise
-
-
-def _is_connection_error(exc: BaseException) -> bool:
-    import httpx
-
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, (ConnectionError, httpx.TransportError)):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
-
-
-def _describe_client(client: Any) -> str:
-    settings = getattr(client, "get_settings", lambda: None)()
-    host = getattr(settings, "chroma_server_host", None)
-    port = getattr(settings, "chroma_server_http_port", None)
-    return f"{host}:{port}" if host else type(client).__name__
-
-
 def _resolve_index(index: IndexConfig | None) -> tuple[IndexConfig | None, Embeddings | None]:
     """Copy the index config, resolve its embeddings and tokenize its field paths."""
     if not index:
@@ -675,82 +574,3 @@ def _resolve_index(index: IndexConfig | None) -> tuple[IndexConfig | None, Embed
 
 
 _DUMP_PAGE = 1000
-
-
-@dataclass(frozen=True)
-class StoredRecord:
-    """An item as :meth:`ChromaStore.dump` reads it and :meth:`ChromaStore.restore` writes it.
-
-    Attributes:
-        namespace: The item's namespace.
-        key: Its key.
-        value: Its value.
-        created_at: When it was first put (epoch seconds).
-        updated_at: When it was last put (epoch seconds).
-        ttl: Its TTL in minutes, or None.
-        expires_at: When it expires (epoch seconds), or None.
-        indexed: Whether it has vectors (False: put with ``index=False`` or no text).
-    """
-
-    namespace: tuple[str, ...]
-    key: str
-    value: dict[str, Any]
-    created_at: float
-    updated_at: float
-    ttl: float | None = None
-    expires_at: float | None = None
-    indexed: bool = True
-
-
-class _FolderLock:
-    """An exclusive lock on an embedded store's folder, shared by the stores of a process.
-
-    chromadb keeps one in-process system per folder and writes its vector index files from
-    it; two processes writing one folder would corrupt them. ``flock`` is released by the
-    operating system when the process dies, so a killed process never leaves a stale lock.
-    """
-
-    _held: ClassVar[dict[Path, _FolderLock]] = {}
-    _guard: ClassVar[threading.Lock] = threading.Lock()
-
-    def __init__(self, folder: Path, fd: int) -> None:
-        self.folder = folder
-        self.fd = fd
-        self.count = 1
-
-    @classmethod
-    def acquire(cls, folder: Path) -> _FolderLock:
-        folder.mkdir(parents=True, exist_ok=True)
-        folder = folder.resolve()
-        with cls._guard:
-            held = cls._held.get(folder)
-            if held is not None:
-                held.count += 1
-                return held
-            lock_path = folder / "langmem.lock"
-            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                owner = os.pread(fd, 64, 0).decode(errors="replace").strip() or "another"
-                os.close(fd)
-                raise FolderInUseError(
-                    f"The memory folder {str(folder)!r} is open in process {owner}. An "
-                    "embedded store serves one process at a time; to share it, run "
-                    f"`chroma run --path {folder}` and open it with ChromaStore.from_url "
-                    "(or Memory.from_url / langmem --chroma-url)."
-                ) from None
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, str(os.getpid()).encode(), 0)
-            lock = cls(folder, fd)
-            cls._held[folder] = lock
-            return lock
-
-    def release(self) -> None:
-        with self._guard:
-            self.count -= 1
-            if self.count > 0:
-                return
-            self._held.pop(self.folder, None)
-            fcntl.flock(self.fd, fcntl.LOCK_UN)
-            os.close(self.fd)

@@ -22,7 +22,7 @@ How:
   from the ``cryptography`` package (LangGraph's bundled helper needs ``pycryptodome``).
 * **Key check**: the meta table holds a known token sealed with the value key. Opening a
   memory verifies it first, so a wrong key, or no key for an encrypted memory, raises
-  :class:`~langmem_plugin.store.EncryptionKeyError` before anything is read or written.
+  :class:`~langmem_plugin.errors.EncryptionKeyError` before anything is read or written.
 
 What stays in the clear is listed in the README's threat model: embeddings (Chroma must
 index them), namespaces, keys, user and thread ids, timestamps, sizes, text hashes of
@@ -37,8 +37,9 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from langmem_plugin._extras import missing_extra
 from langmem_plugin._redact import Redact, RedactingSerializer
-from langmem_plugin.store._errors import EncryptionKeyError
+from langmem_plugin.errors import EncryptionKeyError
 
 if TYPE_CHECKING:
     from langmem_plugin.store._sql import ItemTable
@@ -56,10 +57,7 @@ def _aesgcm() -> Any:
     try:
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM
     except ImportError as error:  # pragma: no cover - depends on the installed extras
-        raise ImportError(
-            "encryption at rest needs the encryption extra: "
-            "pip install 'langmem-plugin[encryption]'"
-        ) from error
+        raise missing_extra("encryption at rest", "encryption") from error
     return AESGCM
 
 

@@ -6,6 +6,13 @@ Chroma call), and receives the answer back. ``ChromaStore.batch`` drives it with
 calls; ``ChromaStore.abatch`` drives it with ``await`` (native async embeddings, blocking
 calls in a worker thread). There is no second copy of the logic.
 
+Why a worker thread and not ``chromadb.AsyncHttpClient`` on a server: the only engine step
+that calls Chroma is the HNSW query of a search over more than ``EXACT_VECTORS`` vectors;
+every other step is SQL. ``benchmarks/async_client.py`` (5,000 vectors, k=50, a ``chroma
+run`` server on this 2-core machine) measured that query at 186-195/s through the thread
+against 150-160/s with ``AsyncHttpClient`` one at a time, and 246-255/s against 260-274/s
+with eight in flight: slower alone, within noise under load. Not worth a second client.
+
 Items and their vectors live in SQL (:class:`~langmem_plugin.store._sql.ItemTable`);
 Chroma holds an HNSW index of the vectors. Vector search scores exactly: when the scope
 holds at most ``EXACT_VECTORS`` vectors (a user's memories, the common case) its embeddings
@@ -48,9 +55,9 @@ from langgraph.store.base import (
 )
 
 from langmem_plugin._redact import redact_value
+from langmem_plugin.errors import EmbeddingDimensionError
 from langmem_plugin.store import _records as rec
 from langmem_plugin.store import _sql
-from langmem_plugin.store._errors import EmbeddingDimensionError
 from langmem_plugin.store._filters import matches, namespace_matches, validate_filter
 
 
@@ -72,6 +79,7 @@ class Io:
 Step = Embed | Io
 Plan = Generator[Step, Any, Any]
 Change = tuple[tuple[str, ...], str, dict[str, Any] | None]
+"""``(namespace, key, value)`` of one written item (value None: deleted); what listeners get."""
 
 
 EXACT_VECTORS = 2048
@@ -178,17 +186,20 @@ class BatchEngine:
                     raise InvalidNamespaceError("Namespace cannot be empty.")
                 _sql.join_namespace(op.namespace)
                 iid = rec.item_id(op.namespace, op.key)
-                if self.redact is not None and op.value is not None:
+                put = op
+                if self.redact is not None and put.value is not None:
                     # the one place where PII redaction runs: before the value is encoded
                     # and before its texts are embedded (see langmem_plugin._redact)
-                    keep = {op.key, *op.namespace}
-                    op = op._replace(value=redact_value(op.value, self.redact, keep))
+                    keep = {put.key, *put.namespace}
+                    put = put._replace(value=redact_value(put.value, self.redact, keep))
                 document = (
-                    None if op.value is None else rec.encode_value(op.namespace, op.key, op.value)
+                    None
+                    if put.value is None
+                    else rec.encode_value(put.namespace, put.key, put.value)
                 )
                 # A dict keeps the position of the first put to a key and, as InMemoryStore,
                 # the value of the last.
-                puts[iid] = _PreparedPut(op, iid, document, self._texts(op))
+                puts[iid] = _PreparedPut(put, iid, document, self._texts(put))
         return puts
 
     def _texts(self, op: PutOp) -> list[tuple[str, str]]:
@@ -525,10 +536,6 @@ def _best_per_item(
             seen.add(item.iid)
             best.append((item, float(score)))
     return best
-
-
-def _chunks(seq: Sequence[Any], size: int) -> list[Sequence[Any]]:
-    return [seq[i : i + size] for i in range(0, len(seq), size)]
 
 
 def _cosine(query: Sequence[float], matrix: np.ndarray) -> np.ndarray:

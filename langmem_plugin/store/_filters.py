@@ -13,7 +13,7 @@ from typing import Any
 
 from langgraph.store.base import MatchCondition
 
-from langmem_plugin.store._errors import InvalidFilterError
+from langmem_plugin.errors import InvalidFilterError
 
 OPERATORS = frozenset({"$eq", "$ne", "$gt", "$gte", "$lt", "$lte"})
 _NUMERIC = frozenset({"$gt", "$gte", "$lt", "$lte"})
@@ -95,7 +95,7 @@ def _compare(actual: Any, expected: Any) -> bool:
     return bool(actual == expected)
 
 
-def _apply(actual: Any, op: str, operand: Any) -> bool:
+def _apply(actual: Any, op: str, operand: Any) -> bool:  # noqa: PLR0911 -- one per operator
     if op == "$eq":
         return bool(actual == operand)
     if op == "$ne":
@@ -131,4 +131,4 @@ def namespace_matches(condition: MatchCondition, namespace: tuple[str, ...]) -> 
         pairs = zip(reversed(namespace), reversed(path), strict=False)
     else:
         raise InvalidFilterError(f"Unsupported match type {condition.match_type!r}.")
-    return all(p == "*" or n == p for n, p in pairs)
+    return all(p in ("*", n) for n, p in pairs)

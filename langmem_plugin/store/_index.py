@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from langmem_plugin._paging import chunks
 from langmem_plugin.store import _records as rec
 from langmem_plugin.store._sql import ItemTable, split_namespace
 
@@ -168,8 +169,7 @@ class IndexSync:
                 self.collection = self._guard(recreate)
             else:
                 held = self._guard(lambda: self.collection.get(include=[]))["ids"]
-                for start in range(0, len(held), self.max_batch):
-                    chunk = held[start : start + self.max_batch]
+                for chunk in chunks(held, self.max_batch):
                     self._guard(partial(self.collection.delete, ids=chunk))
             vectors = self.table.reset_index()
         self.run()
@@ -184,7 +184,6 @@ class IndexSync:
             current = self.table.vector_ids()
             held = self._guard(lambda: self.collection.get(include=[]))["ids"]
             stale = [vid for vid in held if vid not in current]
-            for start in range(0, len(stale), self.max_batch):
-                chunk = stale[start : start + self.max_batch]
+            for chunk in chunks(stale, self.max_batch):
                 self._guard(partial(self.collection.delete, ids=chunk))
             return len(stale)

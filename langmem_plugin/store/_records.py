@@ -20,10 +20,11 @@ import os
 import threading
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from langmem_plugin.store._errors import InvalidValueError
+from langmem_plugin.errors import InvalidValueError
 from langmem_plugin.store._sql import StoredItem, iid_of
 
 item_id = iid_of
@@ -48,7 +49,7 @@ def new_sequence() -> int:
 
     Nanoseconds since the epoch, made strictly increasing within the process.
     """
-    global _last_sequence
+    global _last_sequence  # noqa: PLW0603 -- this function is the process-wide clock
     with _counter_lock:
         now = time.time_ns()
         _last_sequence = max(now, _last_sequence + 1)
@@ -120,8 +121,8 @@ def decode_legacy_items(result: Mapping[str, Any]) -> list[StoredItem]:
     metas = result.get("metadatas") or [None] * len(ids)
     docs = result.get("documents") or [None] * len(ids)
     items = []
-    for iid, meta, doc in zip(ids, metas, docs, strict=True):
-        meta = dict(meta or {})
+    for iid, raw_meta, doc in zip(ids, metas, docs, strict=True):
+        meta = dict(raw_meta or {})
         if doc is None or "ns" not in meta:
             continue
         items.append(
@@ -141,3 +142,28 @@ def decode_legacy_items(result: Mapping[str, Any]) -> list[StoredItem]:
             )
         )
     return items
+
+
+@dataclass(frozen=True)
+class StoredRecord:
+    """An item as :meth:`ChromaStore.dump` reads it and :meth:`ChromaStore.restore` writes it.
+
+    Attributes:
+        namespace: The item's namespace.
+        key: Its key.
+        value: Its value.
+        created_at: When it was first put (epoch seconds).
+        updated_at: When it was last put (epoch seconds).
+        ttl: Its TTL in minutes, or None.
+        expires_at: When it expires (epoch seconds), or None.
+        indexed: Whether it has vectors (False: put with ``index=False`` or no text).
+    """
+
+    namespace: tuple[str, ...]
+    key: str
+    value: dict[str, Any]
+    created_at: float
+    updated_at: float
+    ttl: float | None = None
+    expires_at: float | None = None
+    indexed: bool = True

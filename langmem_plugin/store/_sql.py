@@ -37,24 +37,20 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import sqlite3
-import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from os import PathLike
-from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any
 
+from langmem_plugin._paging import chunks
+from langmem_plugin.errors import InvalidValueError
 from langmem_plugin.store._crypto import ValueCipher, plain_decode
-from langmem_plugin.store._errors import InvalidValueError
+from langmem_plugin.store._db import Cursor, Database
 
-T = TypeVar("T")
 SEP = "\x1f"
 """Joins namespace labels in the ``ns`` column (below every printable character)."""
 
-_PG_PREFIXES = ("postgresql://", "postgres://")
-CACHE_KIB = 65536
-"""SQLite page cache per connection (64 MiB; memory is only used as pages are read)."""
+_SQL_IN = 400
+"""Values per ``IN (...)`` list: well under the SQLite and PostgreSQL parameter limits."""
 _COLUMNS = "ns, key, iid, value, created_at, updated_at, nseq, kseq, ver, nvec, ttl, expires_at"
 _LIVE = "(expires_at = 0 OR expires_at > ?)"
 
@@ -173,143 +169,6 @@ class VectorRow:
     embedding: bytes
 
 
-class Cursor(Protocol):
-    """The part of a DB-API cursor the tables use (``?`` placeholders)."""
-
-    def execute(self, sql: str, params: Sequence[Any] = ...) -> Any: ...
-
-    def executemany(self, sql: str, params: Iterable[Sequence[Any]]) -> Any: ...
-
-    def fetchall(self) -> list[Any]: ...
-
-
-class Database(Protocol):
-    """A connection (or pool) that runs queries and transactions."""
-
-    kind: str
-
-    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]: ...
-
-    def transaction(self, work: Callable[[Cursor], T]) -> T: ...
-
-    def close(self) -> None: ...
-
-
-class SqliteDatabase:
-    """One SQLite connection shared by the store's threads under a lock.
-
-    Another process may use the same file at the same time: writers wait for each other
-    (``busy_timeout``) and readers never block (WAL).
-    """
-
-    kind = "sqlite"
-
-    def __init__(self, path: str | PathLike[str]) -> None:
-        target = str(path)
-        if target != ":memory:":
-            Path(target).parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(
-            target, check_same_thread=False, isolation_level=None, timeout=30.0
-        )
-        self._lock = threading.RLock()
-        if target != ":memory:":
-            self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.execute("PRAGMA secure_delete=ON")
-        # SQLite's default page cache is 2 MB; the item and vector indexes of a store with
-        # 100k items outgrow it, and every insert then reads its B-tree pages from disk.
-        self._conn.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
-
-    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        """Run one read and return its rows."""
-        with self._lock:
-            return self._conn.execute(sql, params).fetchall()
-
-    def transaction(self, work: Callable[[Cursor], T]) -> T:
-        """Run ``work`` in one immediate transaction; roll back if it raises."""
-        with self._lock:
-            cursor = self._conn.cursor()
-            cursor.execute("BEGIN IMMEDIATE")
-            try:
-                result = work(cursor)
-            except BaseException:
-                cursor.execute("ROLLBACK")
-                raise
-            cursor.execute("COMMIT")
-            return result
-
-    def close(self) -> None:
-        """Close the connection."""
-        with self._lock:
-            self._conn.close()
-
-
-class _PgCursor:
-    """A psycopg cursor that takes ``?`` placeholders."""
-
-    def __init__(self, cursor: Any) -> None:
-        self._cursor = cursor
-
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        return self._cursor.execute(sql.replace("?", "%s"), params)
-
-    def executemany(self, sql: str, params: Iterable[Sequence[Any]]) -> Any:
-        return self._cursor.executemany(sql.replace("?", "%s"), list(params))
-
-    def fetchall(self) -> list[Any]:
-        return list(self._cursor.fetchall())
-
-
-class PostgresDatabase:
-    """A psycopg connection pool (needs the ``postgres`` extra)."""
-
-    kind = "postgres"
-
-    def __init__(self, url: str) -> None:
-        try:
-            import psycopg_pool
-        except ImportError as error:  # pragma: no cover - depends on the installed extras
-            raise ImportError(
-                "a postgresql:// sql location needs the postgres extra: "
-                "pip install 'langmem-plugin[postgres]'"
-            ) from error
-        self._pool = psycopg_pool.ConnectionPool(
-            url, min_size=1, max_size=8, kwargs={"autocommit": True}, open=True
-        )
-
-    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        """Run one read and return its rows."""
-        with self._pool.connection() as conn:
-            return list(conn.execute(sql.replace("?", "%s"), params).fetchall())
-
-    def transaction(self, work: Callable[[Cursor], T]) -> T:
-        """Run ``work`` in one transaction; roll back if it raises."""
-        with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
-            return work(_PgCursor(cursor))
-
-    def close(self) -> None:
-        """Close the pool."""
-        self._pool.close()
-
-
-def open_database(location: str | PathLike[str]) -> Database:
-    """A SQLite file or ``":memory:"``, or a ``postgresql://`` URL.
-
-    Raises:
-        ValueError: ``location`` is another kind of URL.
-    """
-    text = str(location)
-    if text.startswith(_PG_PREFIXES):
-        return PostgresDatabase(text)
-    if text.startswith("sqlite:///"):
-        return SqliteDatabase(text[len("sqlite:///") :])
-    if "://" in text:
-        raise ValueError(
-            f"sql location {text!r} is neither a postgresql:// URL, sqlite:///path nor a path"
-        )
-    return SqliteDatabase(text)
-
-
 def iid_of(namespace: Sequence[str], key: str) -> str:
     """A stable, fixed-length id of the item at ``namespace``/``key`` (its vectors name it)."""
     raw = json.dumps([list(namespace), key], ensure_ascii=False)
@@ -411,10 +270,9 @@ class ItemTable:
         return {item.iid: item for item in map(self._item, rows)}
 
     def _query_in(self, sql: str, values: Sequence[Any], *before: Any) -> list[Any]:
-        """Rows of ``sql`` whose ``IN (<in>)`` takes ``values``, 400 at a time."""
+        """Rows of ``sql`` whose ``IN (<in>)`` takes ``values``, ``_SQL_IN`` at a time."""
         rows: list[Any] = []
-        for start in range(0, len(values), 400):
-            chunk = list(values[start : start + 400])
+        for chunk in chunks(values, _SQL_IN):
             marks = ", ".join("?" for _ in chunk)
             rows += self.db.query(sql.replace("<in>", marks), [*before, *chunk])
         return rows
@@ -621,8 +479,7 @@ class ItemTable:
 
     def _drop_vectors(self, cursor: Cursor, iids: Sequence[str]) -> None:
         """Delete the vectors of these items, leaving tombstones for the index."""
-        for start in range(0, len(iids), 400):
-            chunk = list(iids[start : start + 400])
+        for chunk in chunks(iids, _SQL_IN):
             marks = ", ".join("?" for _ in chunk)
             cursor.execute(
                 f"INSERT INTO {self.tombstones} (vid) SELECT vid FROM {self.vectors} "
@@ -637,8 +494,7 @@ class ItemTable:
         def apply(cursor: Cursor) -> None:
             if self.audit is not None:
                 gone: list[tuple[tuple[str, ...], str, str]] = []
-                for start in range(0, len(iids), 400):
-                    chunk = list(iids[start : start + 400])
+                for chunk in chunks(iids, _SQL_IN):
                     marks = ", ".join("?" for _ in chunk)
                     cursor.execute(
                         f"SELECT ns, key FROM {self.items} WHERE iid IN ({marks})", chunk

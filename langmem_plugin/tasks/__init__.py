@@ -7,40 +7,6 @@ overdue; and the deferred pipeline finds new tasks in conversation (offline rule
 session's single model call when there is a model).
 """
 
-from langmem_plugin.tasks._detect import TaskProposal, detect_tasks
-from langmem_plugin.tasks._due import find_due, parse_due
-from langmem_plugin.tasks._store import (
-    ACTIVE,
-    PRIORITIES,
-    STATUSES,
-    TASKS,
-    TRANSITIONS,
-    IllegalTransitionError,
-    InvalidTaskError,
-    Task,
-    TaskError,
-    TaskEvent,
-    TaskNotFoundError,
-    TaskStore,
-    same_task,
-)
+from langmem_plugin.tasks._store import PRIORITIES, STATUSES, Task, TaskEvent, TaskStore
 
-__all__ = [
-    "ACTIVE",
-    "PRIORITIES",
-    "STATUSES",
-    "TASKS",
-    "TRANSITIONS",
-    "IllegalTransitionError",
-    "InvalidTaskError",
-    "Task",
-    "TaskError",
-    "TaskEvent",
-    "TaskNotFoundError",
-    "TaskProposal",
-    "TaskStore",
-    "detect_tasks",
-    "find_due",
-    "parse_due",
-    "same_task",
-]
+__all__ = ["PRIORITIES", "STATUSES", "Task", "TaskEvent", "TaskStore"]

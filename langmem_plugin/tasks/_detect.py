@@ -24,7 +24,7 @@ from datetime import datetime
 
 from langchain_core.messages import BaseMessage, HumanMessage
 
-from langmem_plugin.nodes._offline import split_sentences
+from langmem_plugin._text import split_sentences
 from langmem_plugin.tasks._due import find_due
 
 __all__ = ["TaskProposal", "detect_tasks"]

@@ -180,7 +180,9 @@ def _next_date(today: date, month: int, day: int, year: int | None) -> date | No
         return None
 
 
-def _resolve(kind: str, m: re.Match[str], now: datetime) -> datetime | None:
+def _resolve(  # noqa: PLR0911, PLR0912 -- one branch per date phrase, tried in order
+    kind: str, m: re.Match[str], now: datetime
+) -> datetime | None:
     tz = now.tzinfo
     today = now.date()
     if kind == "iso":

@@ -1,6 +1,6 @@
 """Tasks in the deferred pipeline: the model's section and how proposals are stored.
 
-The session's single structured call (``nodes._pipeline.SessionExtraction``) has a
+The session's single structured call (``nodes._session.SessionExtraction``) has a
 ``tasks`` section (``TaskDraft`` items) whenever the run holds a user turn; the offline
 rules (``tasks._detect``) run on every run too, with or without a model, because they are
 cheap and precise on explicit requests ("remind me to ...") a model may skip. Both kinds of
@@ -20,10 +20,11 @@ from langchain_core.messages import BaseMessage
 from langgraph.store.base import BaseStore
 from pydantic import BaseModel, Field
 
+from langmem_plugin.errors import TaskError
 from langmem_plugin.nodes._context import Scope
 from langmem_plugin.tasks._detect import detect_tasks
 from langmem_plugin.tasks._due import parse_due
-from langmem_plugin.tasks._store import TaskError, TaskStore
+from langmem_plugin.tasks._store import TaskStore
 
 __all__ = ["TASKS_FIELD", "TaskDraft", "propose_tasks", "tasks_section"]
 

@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 
 from langgraph.store.base import BaseStore, Item
 
+from langmem_plugin.retriever._retriever import SearchFn
 from langmem_plugin.tasks._store import ACTIVE, TASKS, Task, TaskStore
 
 __all__ = ["DUE_SOON", "K_TASKS", "TASKS_TITLE", "TaskContext", "task_context"]
@@ -33,8 +34,6 @@ DUE_SOON = timedelta(hours=24)
 #: Tasks the similarity search returns (finished ones included, so a few more than shown).
 K_TASKS = 10
 TASKS_TITLE = "The user's open tasks (close one with update_task and its id when it is done):"
-
-SearchFn = Callable[[tuple[str, ...], str, int], Sequence[Item]]
 
 
 @dataclass

@@ -33,9 +33,14 @@ from typing import Any, Literal, get_args
 
 from langgraph.store.base import BaseStore, Item
 
+from langmem_plugin._ids import validate_id
 from langmem_plugin._paging import search_all
-from langmem_plugin.nodes._context import validate_id
-from langmem_plugin.retriever._text import analyze
+from langmem_plugin._text import analyze
+from langmem_plugin.errors import (
+    IllegalTransitionError,
+    InvalidTaskError,
+    TaskNotFoundError,
+)
 from langmem_plugin.retriever._time import parse_time
 from langmem_plugin.tasks._due import parse_due
 
@@ -45,12 +50,8 @@ __all__ = [
     "STATUSES",
     "TASKS",
     "TRANSITIONS",
-    "IllegalTransitionError",
-    "InvalidTaskError",
     "Task",
-    "TaskError",
     "TaskEvent",
-    "TaskNotFoundError",
     "TaskStore",
 ]
 
@@ -79,22 +80,6 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 SAME_TASK_OVERLAP = 0.6
 
 _SPACE = re.compile(r"\s+")
-
-
-class TaskError(Exception):
-    """Base class of the task errors."""
-
-
-class InvalidTaskError(TaskError, ValueError):
-    """A task argument is invalid (status, priority, description, due date)."""
-
-
-class IllegalTransitionError(TaskError, ValueError):
-    """The status change is not allowed from the task's current status."""
-
-
-class TaskNotFoundError(TaskError, LookupError):
-    """The user has no task with this id (it may not exist, or belong to another user)."""
 
 
 @dataclass(frozen=True)

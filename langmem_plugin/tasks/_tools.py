@@ -15,7 +15,8 @@ from langchain.tools import ToolRuntime
 from langchain_core.tools import BaseTool, InjectedToolArg, StructuredTool, ToolException
 from langgraph.store.base import BaseStore
 
-from langmem_plugin.tasks._store import ACTIVE, STATUSES, TaskError, TaskStore
+from langmem_plugin.errors import TaskError
+from langmem_plugin.tasks._store import ACTIVE, STATUSES, TaskStore
 
 __all__ = ["create_task_tools"]
 

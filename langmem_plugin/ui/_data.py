@@ -18,9 +18,10 @@ from langchain_core.messages import SystemMessage
 from langgraph.store.base import Item, SearchItem
 
 from langmem_plugin._admin import history_storage
+from langmem_plugin._ids import validate_id
 from langmem_plugin._messages import count_tokens
 from langmem_plugin._paging import list_all_namespaces, search_all
-from langmem_plugin.history._storage import ARCHIVE, HISTORY_LABELS, SessionInfo, check_id
+from langmem_plugin.history._storage import ARCHIVE, HISTORY_LABELS, SessionInfo
 from langmem_plugin.memory import Memory
 from langmem_plugin.nodes.episodes import EpisodeStore
 from langmem_plugin.nodes.profile import FactProposal, ProfileFact, ProfileStore
@@ -178,7 +179,7 @@ class UserPage:
 
 def user_page(memory: Memory, user_id: str) -> UserPage:
     """Read a user's profile (with history), episodes, lessons, notes, tasks and archive."""
-    check_id("user_id", user_id)
+    validate_id(user_id, "user_id")
     profiles = ProfileStore(memory.store)
     profile = profiles.current(user_id)
     by_category: dict[str, list[ProfileFact]] = {}
@@ -241,7 +242,7 @@ def delete_fact(memory: Memory, user_id: str, category: str, value: str) -> int:
 
 
 def _check_current(memory: Memory, user_id: str, category: str, value: str) -> None:
-    profile = ProfileStore(memory.store).current(check_id("user_id", user_id))
+    profile = ProfileStore(memory.store).current(validate_id(user_id, "user_id"))
     if value not in profile.get(category):
         raise ValueError(f"{category}: {value!r} is not a current fact of {user_id!r}")
 
@@ -304,7 +305,7 @@ def search_memories(
     Returns:
         Section title -> hits, best first; kinds without a hit are left out.
     """
-    check_id("user_id", user_id)
+    validate_id(user_id, "user_id")
     sections: dict[str, list[SearchHit]] = {}
     if not query.strip():
         return sections
@@ -371,7 +372,7 @@ def agent_view(memory: Memory, user_id: str, message: str) -> AgentView:
     The count uses the memory's token counter (``MemoryOptions.token_counter``, the one
     the recall budget is measured with) on the system message the agent would receive.
     """
-    context = memory.recall_context(check_id("user_id", user_id), message)
+    context = memory.recall_context(validate_id(user_id, "user_id"), message)
     counter = memory._features.options.token_counter
     tokens = count_tokens([SystemMessage(context)], counter) if context else 0
     return AgentView(message=message, context=context, tokens=tokens)

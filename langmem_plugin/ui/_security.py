@@ -58,7 +58,7 @@ def _cookies(headers: Headers) -> dict[str, str]:
 
 def _host_name(host: str) -> str:
     if host.startswith("["):
-        return host.split("]")[0] + "]"
+        return host.split("]", maxsplit=1)[0] + "]"
     return host.rsplit(":", 1)[0] if ":" in host else host
 
 

@@ -30,7 +30,7 @@ ServerFactory = Callable[..., BackgroundServer]
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The memory folder written by the offline demo (user ``ada``), built once."""
-    from langmem_plugin.nodes._demo import run_memory_demo
+    from langmem_plugin.cli._demo import run_memory_demo
 
     saved = os.environ.pop("OPENAI_API_KEY", None)
     try:

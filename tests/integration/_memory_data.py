@@ -16,7 +16,7 @@ from typing import Any
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langgraph.graph import START, MessagesState, StateGraph
 
-from langmem_plugin.history import HistoryStorage
+from langmem_plugin.history._storage import HistoryStorage
 
 ADA_SECRET = "Ada keeps her spare key under the blue flowerpot"
 BOB_SECRET = "Bob's locker code is 4711"
@@ -173,8 +173,8 @@ def _every_item(store: Any) -> list[Any]:
 
 def assert_same_dump(got: dict[str, Any], want: dict[str, Any]) -> None:
     """Every part of two ``full_dump`` results equal."""
-    for part in want:
-        assert got[part] == want[part], f"{part} differ: {_diff(got[part], want[part])}"
+    for part, wanted in want.items():
+        assert got[part] == wanted, f"{part} differ: {_diff(got[part], wanted)}"
 
 
 def _diff(got: Any, want: Any) -> str:

@@ -20,8 +20,9 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.graph import START, MessagesState, StateGraph
 from langgraph.store.base import SearchItem
 
-from langmem_plugin._admin import forget_user, memory_class, search_user
-from langmem_plugin._export import export_memory, import_memory
+from langmem_plugin import Memory
+from langmem_plugin._admin import forget_user, search_user
+from langmem_plugin._admin._export import export_memory, import_memory
 from langmem_plugin.agent import create_memory_agent
 from langmem_plugin.testing import ScriptedChatModel
 
@@ -40,7 +41,7 @@ CONTRACT_FIELDS = {
 
 @pytest.fixture
 def memory(tmp_path: Path) -> Iterator[Any]:
-    with memory_class().from_path(tmp_path / "memory") as opened:
+    with Memory.from_path(tmp_path / "memory") as opened:
         yield opened
 
 
@@ -185,13 +186,13 @@ def test_create_memory_agent_archives_every_turn_once(memory: Any) -> None:
 
 
 def test_close_archives_what_is_still_queued(tmp_path: Path) -> None:
-    with memory_class().from_path(tmp_path / "m") as memory:
+    with Memory.from_path(tmp_path / "m") as memory:
         agent = create_memory_agent(ScriptedChatModel(script=[], default="Ok."), memory=memory)
         agent.invoke(
             {"messages": [HumanMessage("remember the blue door")]},
             {"configurable": {"thread_id": "t", "user_id": "ada"}},
         )
-    with memory_class().from_path(tmp_path / "m") as reopened:
+    with Memory.from_path(tmp_path / "m") as reopened:
         assert texts(archived(reopened, "ada", "t")) == [
             ("user", "remember the blue door"),
             ("assistant", "Ok."),
@@ -239,7 +240,7 @@ def test_export_and_import_round_trip_the_archive(memory: Any, tmp_path: Path) -
     buffer = io.StringIO()
     counts = export_memory(memory, buffer)
     assert (counts.sessions, counts.messages) == (1, 2)
-    with memory_class().from_path(tmp_path / "copy") as copy:
+    with Memory.from_path(tmp_path / "copy") as copy:
         import_memory(copy, io.StringIO(buffer.getvalue()))
         assert [i.value for i in archived(copy, "ada", "s1")] == [
             i.value for i in archived(memory, "ada", "s1")

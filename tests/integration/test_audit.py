@@ -19,7 +19,7 @@ import pytest
 from langchain_core.messages import AIMessage, HumanMessage
 from langgraph.graph import START, MessagesState, StateGraph
 
-from langmem_plugin._admin import memory_class
+from langmem_plugin import Memory
 from langmem_plugin._audit import audit_source
 from langmem_plugin.cli import main
 from tests.integration._forget_data import seed
@@ -29,7 +29,7 @@ TOKEN = "zqaudittok"
 
 
 def _open(path: Path, **kwargs: Any) -> Any:
-    return memory_class().from_path(path, **kwargs)
+    return Memory.from_path(path, **kwargs)
 
 
 def _audit_rows(memory: Any) -> list[tuple[Any, ...]]:
@@ -148,8 +148,8 @@ def test_write_path_prunes_too(tmp_path: Path) -> None:
 _WRITER = """
 import sys
 sys.path.insert(0, {repo!r})
-from langmem_plugin._admin import memory_class
-memory = memory_class().from_path({folder!r}, embeddings={embed!r})
+from langmem_plugin import Memory
+memory = Memory.from_path({folder!r}, embeddings={embed!r})
 i = 0
 while True:
     memory.store.put(("memories", "ada"), f"k{{i}}", {{"content": f"note {{i}}"}})
@@ -197,7 +197,7 @@ def test_in_memory_memory_has_an_audit_log_too() -> None:
     def embed(texts: list[str]) -> list[list[float]]:
         return [[float(len(t)), 1.0] for t in texts]
 
-    with memory_class().in_memory(embeddings=embed, audit_recalls=True) as memory:
+    with Memory.in_memory(embeddings=embed, audit_recalls=True) as memory:
         memory.store.put(("memories", "ada"), "k", {"content": "x"})
         events = memory.audit("ada")
     assert [(e.operation, e.namespace, e.key, e.source) for e in events] == [

@@ -17,11 +17,11 @@ import pytest
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Command, interrupt
 
-from langmem_plugin._admin import memory_class
-from langmem_plugin._backup import BackupError, backup_folder, restore_folder
-from langmem_plugin._export import export_memory, import_memory
+from langmem_plugin import Memory
+from langmem_plugin._admin._backup import backup_folder, restore_folder
+from langmem_plugin._admin._export import export_memory, import_memory
 from langmem_plugin.cli import main
-from langmem_plugin.store import FolderInUseError
+from langmem_plugin.errors import BackupError, FolderInUseError
 from tests.integration._backup_writer import counting_graph
 from tests.integration._memory_data import assert_same_dump, checkpoints, full_dump, populate
 
@@ -72,9 +72,9 @@ def _resume(memory: Any) -> list[str]:
 
 def _open(kind: str, root: Path, request: pytest.FixtureRequest) -> Any:
     if kind == "sqlite":
-        return memory_class().from_path(root)
+        return Memory.from_path(root)
     url = str(request.getfixturevalue("fresh_postgres_url"))
-    return memory_class().from_url(str(root / "chroma"), url)
+    return Memory.from_url(str(root / "chroma"), url)
 
 
 # ---------------------------------------------------------------------------- export
@@ -111,10 +111,10 @@ def test_an_export_carries_the_checkpoints_and_an_interrupted_thread_resumes_aft
 def test_a_malformed_checkpoint_record_is_refused_before_anything_is_written(
     tmp_path: Path,
 ) -> None:
-    from langmem_plugin._export import ExportFormatError
+    from langmem_plugin.errors import ExportFormatError
 
     exported = tmp_path / "export.jsonl"
-    with memory_class().from_path(tmp_path / "source") as source:
+    with Memory.from_path(tmp_path / "source") as source:
         _interrupt_thread(source)
         source.store.put(("memories", "ada"), "tea", {"content": "Ada drinks green tea"})
         export_memory(source, exported)
@@ -122,7 +122,7 @@ def test_a_malformed_checkpoint_record_is_refused_before_anything_is_written(
     broken = json.loads(lines[-1])
     broken["checkpoint"]["data"] = "not base64!"
     exported.write_text("\n".join([*lines[:-1], json.dumps(broken)]) + "\n", encoding="utf-8")
-    with memory_class().from_path(tmp_path / "target") as target:
+    with Memory.from_path(tmp_path / "target") as target:
         with pytest.raises(ExportFormatError, match=rf":{len(lines)}: malformed checkpoint"):
             import_memory(target, exported)
         assert list(target.store.dump()) == []
@@ -172,7 +172,7 @@ def test_backup_is_consistent_while_another_process_holds_and_writes_the_memory(
     folder, child = busy_folder
     before = _rounds(child, at_least=5)
     with pytest.raises(FolderInUseError):  # the app holds the folder: no Memory here
-        memory_class().from_path(folder)
+        Memory.from_path(folder)
     out = tmp_path / "memory.bak"
     assert main(["backup", str(out), "--path", str(folder), "--progress"]) == 0
     io = capsys.readouterr()
@@ -182,7 +182,7 @@ def test_backup_is_consistent_while_another_process_holds_and_writes_the_memory(
 
     restored = tmp_path / "restored"
     assert main(["restore", str(out), "--path", str(restored)]) == 0
-    with memory_class().from_path(restored) as memory:
+    with Memory.from_path(restored) as memory:
         pairs = memory.store.search(("pairs", "u"), limit=100_000)
         numbers: dict[str, set[int]] = {"a": set(), "b": set()}
         for item in pairs:
@@ -208,7 +208,7 @@ def test_backup_is_consistent_while_another_process_holds_and_writes_the_memory(
 
 def test_backup_and_restore_reproduce_every_record_and_the_thread_resumes(tmp_path: Path) -> None:
     source_dir = tmp_path / "source"
-    with memory_class().from_path(source_dir) as source:
+    with Memory.from_path(source_dir) as source:
         populate(source)
         _interrupt_thread(source)
         want = full_dump(source)
@@ -221,7 +221,7 @@ def test_backup_and_restore_reproduce_every_record_and_the_thread_resumes(tmp_pa
     report = restore_folder(tmp_path / "memory.bak", tmp_path / "copy")
     assert report.items == len(want["records"])
     assert report.vectors > 0
-    with memory_class().from_path(tmp_path / "copy") as copy:
+    with Memory.from_path(tmp_path / "copy") as copy:
         assert_same_dump(full_dump(copy), want)
         for query, hits in searches.items():
             assert [
@@ -233,7 +233,7 @@ def test_backup_and_restore_reproduce_every_record_and_the_thread_resumes(tmp_pa
 def test_restore_never_overwrites_and_refuses_what_is_not_a_backup(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with memory_class().from_path(tmp_path / "source") as source:
+    with Memory.from_path(tmp_path / "source") as source:
         source.store.put(("memories", "ada"), "tea", {"content": "Ada drinks green tea"})
     backup_folder(tmp_path / "source", tmp_path / "memory.bak")
     with pytest.raises(BackupError, match="already holds a memory"):

@@ -15,7 +15,7 @@ import chromadb
 import pytest
 from chromadb.config import Settings
 
-from langmem_plugin._admin import memory_class
+from langmem_plugin import Memory
 from langmem_plugin.cli import build_parser, main, run_chat
 from langmem_plugin.testing import ScriptedChatModel
 from tests._support import free_port
@@ -43,7 +43,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 
 def make_populated(root: Path) -> dict[str, list[str]]:
-    with memory_class().from_path(root) as memory:
+    with Memory.from_path(root) as memory:
         return populate(memory)
 
 
@@ -161,7 +161,7 @@ def test_the_server_options_reach_a_real_chroma_server(
     chroma_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     checkpoints = str(tmp_path / "ckpt.sqlite")
-    with memory_class().from_url(chroma_url, checkpoints) as memory:
+    with Memory.from_url(chroma_url, checkpoints) as memory:
         memory.store.put(("memories", "zoe"), "k", {"content": "Zoe grows tomatoes"})
     try:
         code, out, _ = run(
@@ -171,13 +171,13 @@ def test_the_server_options_reach_a_real_chroma_server(
         assert code == 0
         assert "Zoe grows tomatoes" in out
     finally:
-        with memory_class().from_url(chroma_url, checkpoints) as memory:
+        with Memory.from_url(chroma_url, checkpoints) as memory:
             memory.store.delete(("memories", "zoe"), "k")
 
 
 # ---------------------------------------------------------------------------- inspection
 def test_stats_counts_what_is_stored(populated: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    with memory_class().from_path(populated) as memory:
+    with Memory.from_path(populated) as memory:
         stats = memory.stats()
     code, out, _ = run(capsys, "stats", "--path", str(populated))
     assert code == 0
@@ -190,7 +190,7 @@ def test_stats_counts_what_is_stored(populated: Path, capsys: pytest.CaptureFixt
 def test_users_lists_each_user_with_counts(
     populated: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with memory_class().from_path(populated) as memory:
+    with Memory.from_path(populated) as memory:
         ada_sessions = memory.sessions("ada")
         ada_items = sum(
             len(memory.store.search(ns, limit=1000))
@@ -259,9 +259,9 @@ def test_export_then_import_into_an_empty_folder_reproduces_the_state(
     code, out, err = run(capsys, "import", str(dump_file), "--path", str(copy), "--progress")
     assert code == 0
     assert "import: 100%" in err
-    with memory_class().from_path(populated) as original:
+    with Memory.from_path(populated) as original:
         want = full_dump(original)
-    with memory_class().from_path(copy) as imported:
+    with Memory.from_path(copy) as imported:
         assert_same_dump(full_dump(imported), want)
 
 
@@ -371,7 +371,7 @@ def test_chat_loop_remembers_across_sessions(tmp_path: Path) -> None:
     root = tmp_path / "memory"
     printed: list[str] = []
     lines = iter(["I'm Ada and I live in Lisbon.", "/profile", "I like rowing.", "/quit"])
-    with memory_class().from_path(root) as memory:
+    with Memory.from_path(root) as memory:
         model = ScriptedChatModel(script=[], default="Noted.")
         turns = run_chat(
             memory, model, user_id="ada", session_id="s1",
@@ -386,7 +386,7 @@ def test_chat_loop_remembers_across_sessions(tmp_path: Path) -> None:
         raise EOFError
 
     second = iter(["Where do I live?"])
-    with memory_class().from_path(root) as memory:
+    with Memory.from_path(root) as memory:
         model = ScriptedChatModel(script=[], default="In Lisbon.")
         run_chat(
             memory, model, user_id="ada", session_id="s2",

@@ -10,7 +10,7 @@ import pytest
 from langchain_core.messages import AIMessage, HumanMessage
 from langgraph.graph import START, MessagesState, StateGraph
 
-from langmem_plugin._admin import memory_class
+from langmem_plugin import Memory
 from langmem_plugin.cli import main
 
 DAY = 86_400.0
@@ -41,7 +41,7 @@ def test_from_config_opens_the_configured_folder_with_its_budgets(
     work = tmp_path / "src" / "app"
     work.mkdir(parents=True)
     monkeypatch.chdir(work)
-    with memory_class().from_config() as memory:
+    with Memory.from_config() as memory:
         assert memory.path == (tmp_path / "store" / "memory").resolve()
         assert (memory.path / "checkpoints.sqlite").is_file()
         options = memory._memory_options
@@ -49,7 +49,7 @@ def test_from_config_opens_the_configured_folder_with_its_budgets(
         assert memory.config.sources["recall_tokens"] == f"file {tmp_path / 'langmem.toml'}"
     monkeypatch.setenv("LANGMEM_RECALL_TOKENS", "700")
     other = tmp_path / "other"
-    with memory_class().from_config(directory=other, working_memory_tokens=2500) as memory:
+    with Memory.from_config(directory=other, working_memory_tokens=2500) as memory:
         assert memory.path == other
         options = memory._memory_options
         assert (options.working_memory_tokens, options.recall_tokens) == (2500, 700)
@@ -63,7 +63,7 @@ def test_retention_days_become_store_ttls_per_kind_that_reads_do_not_extend(
     (tmp_path / "langmem.toml").write_text(
         'path = "m"\n[retention]\nnotes_days = 2\nlessons_days = 0.5\nepisodes_days = "forever"\n'
     )
-    with memory_class().from_config(tmp_path / "langmem.toml") as memory:
+    with Memory.from_config(tmp_path / "langmem.toml") as memory:
         store = memory.store
         store.put(("memories", "ada"), "tea", {"content": "Ada drinks green tea"})
         store.put(("lessons", "ada"), "retry", {"content": "retry the flaky API once"})
@@ -87,7 +87,7 @@ def test_expired_notes_disappear_and_idle_conversations_are_cleaned_up(tmp_path:
     (tmp_path / "langmem.toml").write_text(
         'path = "m"\n[retention]\nnotes_days = 0.00001\nhistory_days = 0.00001\n'
     )  # 0.86 seconds
-    with memory_class().from_config(tmp_path / "langmem.toml") as memory:
+    with Memory.from_config(tmp_path / "langmem.toml") as memory:
         memory.store.put(("memories", "ada"), "tea", {"content": "Ada drinks green tea"})
         memory.store.put(("settings", "ada"), "city", {"content": "Lisbon"})
         memory.ingest(
@@ -107,7 +107,7 @@ def test_expired_notes_disappear_and_idle_conversations_are_cleaned_up(tmp_path:
         assert report.conversations.threads == ["t2"]
         assert memory.sessions("ada") == []
         assert memory.store.get(("settings", "ada"), "city") is not None  # no retention
-    with memory_class().from_path(tmp_path / "m") as reopened:  # without the config
+    with Memory.from_path(tmp_path / "m") as reopened:  # without the config
         labels = {r.namespace[0] for r in reopened.store.dump()}
         assert "settings" in labels
         assert "profile" in labels  # the facts ingest extracted: no retention for them
@@ -123,7 +123,7 @@ def test_the_cli_uses_the_config_file_when_no_path_is_given(
     monkeypatch.chdir(tmp_path)
     assert main(["stats"]) == 2  # must exist: the configured folder is named
     assert "kept" in capsys.readouterr().err
-    with memory_class().from_config() as memory:
+    with Memory.from_config() as memory:
         memory.store.put(("memories", "ada"), "tea", {"content": "Ada drinks green tea"})
     assert main(["stats", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["memories"] == {"memories": 1}
@@ -152,7 +152,7 @@ def test_from_config_opens_a_chroma_server_with_postgresql(
         f'chroma_url = "{chroma_url}"\ncheckpoint_url = "{fresh_postgres_url}"\n'
         "[retention]\nnotes_days = 1\n"
     )
-    with memory_class().from_config(tmp_path / "langmem.toml") as memory:
+    with Memory.from_config(tmp_path / "langmem.toml") as memory:
         assert memory.path is None
         assert repr(memory).endswith("checkpoints=postgres)")
         memory.store.put(("memories", "ada"), "tea", {"content": "Ada drinks green tea"})
@@ -163,7 +163,7 @@ def test_from_config_opens_a_chroma_server_with_postgresql(
 def test_privacy_and_audit_keys_open_a_redacted_encrypted_audited_memory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from langmem_plugin.store import EncryptionKeyError
+    from langmem_plugin.errors import EncryptionKeyError
 
     (tmp_path / "langmem.toml").write_text(
         'path = "m"\nredact = true\nencryption_key_env = "APP_MEMORY_KEY"\n'
@@ -172,7 +172,7 @@ def test_privacy_and_audit_keys_open_a_redacted_encrypted_audited_memory(
     monkeypatch.setenv("APP_MEMORY_KEY", "correct horse battery staple")
     monkeypatch.delenv("LANGMEM_ENCRYPTION_KEY", raising=False)
     token = "quokkazebra"
-    with memory_class().from_config(tmp_path / "langmem.toml") as memory:
+    with Memory.from_config(tmp_path / "langmem.toml") as memory:
         memory.ingest(
             [HumanMessage(f"My {token} tour is booked, write to ada@example.org")],
             user_id="ada",
@@ -190,7 +190,7 @@ def test_privacy_and_audit_keys_open_a_redacted_encrypted_audited_memory(
     assert b"ada@example.org" not in scanned
     monkeypatch.delenv("APP_MEMORY_KEY")
     with pytest.raises(EncryptionKeyError):
-        memory_class().from_config(tmp_path / "langmem.toml")
+        Memory.from_config(tmp_path / "langmem.toml")
 
 
 def test_redact_and_audit_recalls_follow_langmem_environment_variables(
@@ -198,7 +198,7 @@ def test_redact_and_audit_recalls_follow_langmem_environment_variables(
 ) -> None:
     monkeypatch.setenv("LANGMEM_REDACT", "true")
     monkeypatch.setenv("LANGMEM_AUDIT_RECALLS", "true")
-    with memory_class().from_config(directory=tmp_path / "m") as memory:
+    with Memory.from_config(directory=tmp_path / "m") as memory:
         assert memory.config.sources["audit.recalls"] == "env LANGMEM_AUDIT_RECALLS"
         memory.ingest([HumanMessage("call me on +1 415 555 0100")], user_id="bo", thread_id="t")
         memory.flush()

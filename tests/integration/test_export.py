@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from langmem_plugin._admin import memory_class
-from langmem_plugin._export import ExportFormatError, export_memory, import_memory
-from langmem_plugin.history import SessionOwnershipError
+from langmem_plugin import Memory
+from langmem_plugin._admin._export import export_memory, import_memory
+from langmem_plugin.errors import ExportFormatError, SessionOwnershipError
 from tests.integration._memory_data import ADA_SECRET, assert_same_dump, full_dump, populate
 
 
@@ -21,7 +21,7 @@ from tests.integration._memory_data import ADA_SECRET, assert_same_dump, full_du
 def source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """A populated memory folder, shared by the tests of this module (read only)."""
     root = tmp_path_factory.mktemp("export-src") / "memory"
-    with memory_class().from_path(root) as memory:
+    with Memory.from_path(root) as memory:
         populate(memory)
         yield memory
 
@@ -48,7 +48,7 @@ def test_export_then_import_into_an_empty_folder_reproduces_the_same_state(
     exported_with_dump: tuple[Path, dict[str, Any]], tmp_path: Path
 ) -> None:
     exported, before = exported_with_dump
-    with memory_class().from_path(tmp_path / "copy") as copy:
+    with Memory.from_path(tmp_path / "copy") as copy:
         counts = import_memory(copy, exported)
         after = full_dump(copy)
     archived = [i for i in before["items"] if i[0][0] == "archive"]
@@ -109,7 +109,7 @@ def _key_of(body: list[dict[str, Any]], value: dict[str, Any]) -> str:
 def test_an_imported_memory_answers_searches_like_the_original(
     source: Any, exported: Path, tmp_path: Path
 ) -> None:
-    with memory_class().from_path(tmp_path / "copy") as copy:
+    with Memory.from_path(tmp_path / "copy") as copy:
         import_memory(copy, exported)
         for namespace, query in [
             (("memories", "ada"), "where is the key hidden?"),
@@ -145,7 +145,7 @@ def test_a_version_1_export_still_imports_into_the_archive(tmp_path: Path) -> No
          "seq": 100, "writer": "w", "ts": 1_700_000_000.0, "message": human},
     ]  # fmt: skip
     text = "\n".join(json.dumps(line) for line in lines) + "\n"
-    with memory_class().in_memory() as target:
+    with Memory.in_memory() as target:
         counts = import_memory(target, io.StringIO(text))
         assert (counts.items, counts.sessions, counts.messages) == (0, 1, 2)
         assert [m.content for m in target.history("s1", user_id="ada").messages] == [
@@ -169,7 +169,7 @@ def test_a_malformed_line_names_the_line_and_writes_nothing(exported: Path, tmp_
     bad_line["namespace"] = ["memories", 42]
     broken = tmp_path / "broken.jsonl"
     broken.write_text("\n".join([*lines[:3], json.dumps(bad_line), *lines[4:]]) + "\n")
-    with memory_class().from_path(tmp_path / "target") as target:
+    with Memory.from_path(tmp_path / "target") as target:
         with pytest.raises(ExportFormatError, match=r"broken\.jsonl:4: .*42"):
             import_memory(target, broken)
         assert target.store.search((), limit=10) == []
@@ -189,7 +189,19 @@ def test_a_malformed_line_names_the_line_and_writes_nothing(exported: Path, tmp_
             '{"type": "langmem-export", "version": 1}\n'
             '{"type": "item", "namespace": ["a"], "key": "k", "value": [1], '
             '"created_at": 1, "updated_at": 1}\n',
-            r"'value' must be of type dict",
+            r"item record, 'value': Input should be a valid dictionary, got \[1\]",
+        ),
+        (
+            '{"type": "langmem-export", "version": 3}\n'
+            '{"type": "item", "namespace": ["langgraph", "x"], "key": "k", "value": {}, '
+            '"created_at": 1, "updated_at": 1}\n',
+            r"'namespace': invalid namespace",
+        ),
+        (
+            '{"type": "langmem-export", "version": 3}\n'
+            '{"type": "item", "namespace": ["a"], "key": "k", "value": {}, '
+            '"created_at": true, "updated_at": 1, "ttl": 0}\n',
+            r"'created_at': Input should be a valid number, got True",
         ),
         (
             '{"type": "langmem-export", "version": 1}\n'
@@ -202,7 +214,7 @@ def test_a_malformed_line_names_the_line_and_writes_nothing(exported: Path, tmp_
 def test_invalid_files_are_rejected_with_the_offending_value(
     text: str, pattern: str, tmp_path: Path
 ) -> None:
-    with memory_class().in_memory() as target:
+    with Memory.in_memory() as target:
         with pytest.raises(ExportFormatError, match=pattern):
             import_memory(target, io.StringIO(text))
         assert target.store.search((), limit=10) == []
@@ -211,7 +223,7 @@ def test_invalid_files_are_rejected_with_the_offending_value(
 def test_import_refuses_a_session_owned_by_another_user_and_writes_nothing(
     exported: Path, tmp_path: Path
 ) -> None:
-    with memory_class().from_path(tmp_path / "target") as target:
+    with Memory.from_path(tmp_path / "target") as target:
         target.history("ada-tools", user_id="mallory").add_user_message("mine now")
         before = full_dump(target)
         with pytest.raises(SessionOwnershipError, match=r"ada-tools.*mallory"):
@@ -226,7 +238,7 @@ def test_import_refuses_a_session_owned_by_another_user_and_writes_nothing(
 
 
 def test_import_twice_is_idempotent(exported: Path, tmp_path: Path) -> None:
-    with memory_class().from_path(tmp_path / "target") as target:
+    with Memory.from_path(tmp_path / "target") as target:
         import_memory(target, exported)
         once = full_dump(target)
         import_memory(target, exported)
@@ -241,7 +253,7 @@ def test_export_and_import_show_a_progress_bar_on_stderr_when_asked(
     err = capsys.readouterr().err
     assert "export" in err
     assert f"{counts.total}/{counts.total}" in err
-    with memory_class().in_memory() as target:
+    with Memory.in_memory() as target:
         import_memory(target, path, progress=True)
     err = capsys.readouterr().err
     assert "import: 100%" in err
@@ -252,7 +264,7 @@ def test_import_into_a_chroma_server_memory_reproduces_the_same_state(
 ) -> None:
     exported, before = exported_with_dump
     prefix = f"export{uuid.uuid4().hex[:8]}"
-    with memory_class().from_url(
+    with Memory.from_url(
         chroma_url, str(tmp_path / "ckpt.sqlite"), collection_prefix=prefix
     ) as remote:
         import_memory(remote, exported)

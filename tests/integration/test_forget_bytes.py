@@ -22,7 +22,7 @@ import pytest
 from langchain_core.messages import AIMessage, HumanMessage
 from langgraph.graph import START, MessagesState, StateGraph
 
-from langmem_plugin._admin import memory_class
+from langmem_plugin import Memory
 from langmem_plugin.store._sql import table_base
 from tests.integration._forget_data import scan, scan_files, seed
 
@@ -31,7 +31,7 @@ ALICE, BOB = "zqalicetok", "zqbobtok"
 
 
 def _open(path: Path) -> Any:
-    return memory_class().from_path(path)
+    return Memory.from_path(path)
 
 
 def _vector_needles(memory: Any, user: str) -> list[bytes]:
@@ -140,8 +140,8 @@ def test_forget_leaves_an_audit_event_with_counts(seeded: Path, tmp_path: Path) 
 _CHILD = """
 import sys, time
 sys.path.insert(0, {repo!r})
-from langmem_plugin import _forget
-from langmem_plugin._admin import memory_class
+from langmem_plugin._admin import _forget
+from langmem_plugin import Memory
 
 def stop_after(original):
     def wrapper(*args, **kwargs):
@@ -151,7 +151,7 @@ def stop_after(original):
         return result
     return wrapper
 
-memory = memory_class().from_path({folder!r})
+memory = Memory.from_path({folder!r})
 point = {point!r}
 if point == "deletes":  # the user's rows are deleted, nothing scrubbed yet
     _forget._find_and_delete_user = stop_after(_forget._find_and_delete_user)
@@ -323,7 +323,7 @@ def test_forget_on_chroma_server_and_postgres_removes_every_row(
     import uuid
 
     prefix = f"f{uuid.uuid4().hex[:8]}"
-    memory = memory_class().from_url(chroma_url, fresh_postgres_url, collection_prefix=prefix)
+    memory = Memory.from_url(chroma_url, fresh_postgres_url, collection_prefix=prefix)
     with memory:
         seed(memory, "alice", ALICE)
         seed(memory, "bob", BOB)

@@ -22,8 +22,8 @@ from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from langgraph.graph import START, MessagesState, StateGraph
 from langgraph.store.base import BaseStore
 
-from langmem_plugin.history import SessionOwnershipError
-from langmem_plugin.memory import Memory, MemoryClosedError, ThreadNotFoundError, resolve_llm
+from langmem_plugin.errors import MemoryClosedError, SessionOwnershipError, ThreadNotFoundError
+from langmem_plugin.memory import Memory, resolve_llm
 from langmem_plugin.store import ChromaStore
 from langmem_plugin.testing import ScriptedChatModel
 

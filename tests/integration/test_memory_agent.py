@@ -14,24 +14,15 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from langchain_core.tools import tool
 
 from langmem_plugin.agent import create_memory_agent
 from langmem_plugin.memory import Memory
-from langmem_plugin.nodes._features import MemoryFeatures
 from langmem_plugin.testing import ScriptedChatModel
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def memory_class() -> Any:
-    """Memory itself once it inherits MemoryFeatures; until then a subclass that does."""
-    if issubclass(Memory, MemoryFeatures):
-        return Memory
-    return type("FeatureMemory", (Memory, MemoryFeatures), {})
 
 
 @tool
@@ -64,7 +55,7 @@ def test_facts_episode_and_lesson_survive_a_new_thread_and_a_new_process(tmp_pat
             "Sorry, I could not book that flight.",
         ]
     )
-    with memory_class().from_path(path) as memory:
+    with Memory.from_path(path) as memory:
         agent = create_memory_agent(
             model, [book_flight], memory=memory, system_prompt="You are a travel assistant."
         )
@@ -90,9 +81,10 @@ def test_facts_episode_and_lesson_survive_a_new_thread_and_a_new_process(tmp_pat
         from langchain_core.messages import HumanMessage, SystemMessage
         from langmem_plugin.agent import create_memory_agent
         from langmem_plugin.testing import ScriptedChatModel
-        from tests.integration.test_memory_agent import book_flight, memory_class
+        from langmem_plugin import Memory
+        from tests.integration.test_memory_agent import book_flight
         model = ScriptedChatModel(script=["Welcome back!", "Noted, Berlin."])
-        with memory_class().from_path({str(path)!r}) as memory:
+        with Memory.from_path({str(path)!r}) as memory:
             agent = create_memory_agent(model, [book_flight], memory=memory)
             config = {{"configurable": {{"thread_id": "session-2", "user_id": "ada"}}}}
             agent.invoke({{"messages": [HumanMessage(
@@ -143,7 +135,7 @@ def test_facts_episode_and_lesson_survive_a_new_thread_and_a_new_process(tmp_pat
 
 def test_two_users_never_see_each_others_memories(tmp_path: Path) -> None:
     model = ScriptedChatModel(script=[], default="ok")
-    with memory_class().from_path(tmp_path / "memory") as memory:
+    with Memory.from_path(tmp_path / "memory") as memory:
         memory.configure_memory(mode="inline", every_n_turns=1)
         agent = create_memory_agent(model, memory=memory)
         for user, text in [
@@ -204,7 +196,7 @@ def test_memory_agent_with_a_scripted_memory_model_counts_its_calls(tmp_path: Pa
             }
         ]
     )
-    with memory_class().from_path(tmp_path / "memory", llm=memory_model) as memory:
+    with Memory.from_path(tmp_path / "memory", llm=memory_model) as memory:
         agent = create_memory_agent(agent_model, memory=memory)
         config = {"configurable": {"thread_id": "t1", "user_id": "ada"}}
         for text in ["Hi there", "I live in Porto", "Bye"]:
@@ -221,7 +213,7 @@ def test_ingest_records_history_episode_and_profile_at_the_given_time(tmp_path: 
     from datetime import UTC, datetime
 
     when = datetime(2025, 12, 24, 18, 0, tzinfo=UTC)
-    with memory_class().from_path(tmp_path / "memory") as memory:
+    with Memory.from_path(tmp_path / "memory") as memory:
         report = memory.ingest(
             [HumanMessage("Hi, I'm Ada. I love gingerbread."), AIMessage("Merry Christmas!")],
             user_id="ada",

@@ -16,14 +16,14 @@ from pathlib import Path
 import pytest
 from langchain_core.messages import AIMessage, ToolMessage
 
-from langmem_plugin.nodes._demo import (
-    OPENAI_MODEL,
+from langmem_plugin.cli._demo import (
     DemoTurn,
     build_model,
     choose_model,
     run_memory_demo,
     turn_lines,
 )
+from langmem_plugin.memory import DEFAULT_MODEL
 from langmem_plugin.testing import ScriptedChatModel
 
 LANGMEM = Path(sys.executable).with_name("langmem")
@@ -169,7 +169,7 @@ def test_choose_model_picks_openai_when_the_key_is_set_without_calling_it(
     assert isinstance(build_model(None), ScriptedChatModel)
 
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
-    assert choose_model() == OPENAI_MODEL == "openai:gpt-4o-mini"
+    assert choose_model() == DEFAULT_MODEL == "openai:gpt-4o-mini"
     model = build_model(choose_model())  # built only; no request is made
     assert type(model).__name__ == "ChatOpenAI"
     assert getattr(model, "model_name", None) == "gpt-4o-mini"

@@ -13,10 +13,9 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.messages import AIMessage, HumanMessage
 from langgraph.graph import START, MessagesState, StateGraph
 
-from langmem_plugin import ChromaStore
-from langmem_plugin._admin import memory_class
-from langmem_plugin._export import export_memory, import_memory
-from langmem_plugin.store import EncryptionKeyError
+from langmem_plugin import ChromaStore, Memory
+from langmem_plugin._admin._export import export_memory, import_memory
+from langmem_plugin.errors import EncryptionKeyError
 from langmem_plugin.store._crypto import ENV_VAR
 from langmem_plugin.testing import ScriptedChatModel
 from tests._support import HashEmbeddings
@@ -52,10 +51,11 @@ def hits(root: Path, needle: str) -> int:
 def all_values(memory: Any) -> str:
     """Every store item's namespace, key and value, as one string."""
     store = memory.store
-    parts = []
-    for ns in store.list_namespaces(prefix=(), limit=10_000):
-        for item in store.search(ns, limit=10_000):
-            parts.append(json.dumps([ns, item.key, item.value], ensure_ascii=False))
+    parts = [
+        json.dumps([ns, item.key, item.value], ensure_ascii=False)
+        for ns in store.list_namespaces(prefix=(), limit=10_000)
+        for item in store.search(ns, limit=10_000)
+    ]
     return "\n".join(parts)
 
 
@@ -78,7 +78,7 @@ def test_an_email_said_in_ingest_reaches_no_file_nor_the_embedder_and_recall_sho
 ) -> None:
     root = tmp_path / "mem"
     embeddings = RecordingEmbeddings()
-    with memory_class().from_path(root, embeddings=embeddings, redact=True) as memory:
+    with Memory.from_path(root, embeddings=embeddings, redact=True) as memory:
         memory.ingest(
             [
                 HumanMessage(f"My e-mail is {EMAIL} and my phone is {PHONE}."),
@@ -105,7 +105,7 @@ def test_redaction_covers_the_agent_graph_history_and_direct_store_writes(tmp_pa
     from langmem_plugin.agent import create_memory_agent
 
     root = tmp_path / "mem"
-    with memory_class().from_path(root, embeddings=RecordingEmbeddings(), redact=True) as memory:
+    with Memory.from_path(root, embeddings=RecordingEmbeddings(), redact=True) as memory:
         agent = create_memory_agent(ScriptedChatModel(script=[], default="Got it"), memory=memory)
         agent.invoke({"messages": [HumanMessage(f"write to {EMAIL}")]}, config("agent"))
         memory.end_session("agent")
@@ -139,7 +139,7 @@ def test_a_graph_sees_the_raw_text_during_its_run_and_checkpoints_keep_it_redact
     root = tmp_path / "mem"
     for key in (None, KEY):  # plain and encrypted checkpoints
         folder = root / ("encrypted" if key else "plain")
-        with memory_class().from_path(
+        with Memory.from_path(
             folder, embeddings=RecordingEmbeddings(), redact=True, encryption_key=key
         ) as memory:
             graph = memory.compile(builder)
@@ -157,7 +157,7 @@ def test_a_custom_redaction_function_replaces_the_default_rules(tmp_path: Path) 
     def no_cities(text: str) -> str:
         return text.replace("Lisbon", "[CITY]")
 
-    with memory_class().from_path(
+    with Memory.from_path(
         tmp_path / "mem", embeddings=RecordingEmbeddings(), redact=no_cities
     ) as memory:
         memory.store.put(("memories", "ada"), "m", {"content": f"Lisbon, {EMAIL}"})
@@ -182,7 +182,7 @@ def test_identifiers_equal_to_the_namespace_or_key_are_kept(tmp_path: Path) -> N
 def test_the_save_memory_tool_of_an_in_memory_memory_redacts() -> None:
     from langmem_plugin.tools import create_memory_tools
 
-    with memory_class().in_memory(embeddings=RecordingEmbeddings(), redact=True) as memory:
+    with Memory.in_memory(embeddings=RecordingEmbeddings(), redact=True) as memory:
         tools = {t.name: t for t in create_memory_tools(memory.store, user_id="ada")}
         tools["save_memory"].invoke({"content": f"Ada's card is 4111 1111 1111 1111, {EMAIL}"})
         (saved,) = memory.store.search(("memories", "ada"))
@@ -210,7 +210,7 @@ def seed(memory: Any, token: str = TOKEN) -> None:
 
 def test_encrypted_memory_leaves_no_token_in_any_file_and_plain_one_does(tmp_path: Path) -> None:
     for name, key in (("plain", None), ("encrypted", KEY)):
-        with memory_class().from_path(
+        with Memory.from_path(
             tmp_path / name, embeddings=RecordingEmbeddings(), encryption_key=key
         ) as memory:
             seed(memory)
@@ -222,10 +222,10 @@ def test_encrypted_memory_leaves_no_token_in_any_file_and_plain_one_does(tmp_pat
 
 def test_an_encrypted_graph_resumes_after_reopening(tmp_path: Path) -> None:
     root = tmp_path / "mem"
-    with memory_class().from_path(root, embeddings=RecordingEmbeddings(), encryption_key=KEY) as m:
+    with Memory.from_path(root, embeddings=RecordingEmbeddings(), encryption_key=KEY) as m:
         graph = m.compile(echo_builder())
         graph.invoke({"messages": [HumanMessage(f"first {TOKEN}")]}, config("g"))
-    with memory_class().from_path(root, embeddings=RecordingEmbeddings(), encryption_key=KEY) as m:
+    with Memory.from_path(root, embeddings=RecordingEmbeddings(), encryption_key=KEY) as m:
         graph = m.compile(echo_builder())
         state = graph.invoke({"messages": [HumanMessage("second")]}, config("g"))
     assert [msg.content for msg in state["messages"]] == [
@@ -241,7 +241,7 @@ def test_encrypted_checkpoints_work_for_async_graphs(tmp_path: Path) -> None:
     import asyncio
 
     async def run() -> list[str]:
-        async with memory_class().from_path(
+        async with Memory.from_path(
             tmp_path / "mem", embeddings=RecordingEmbeddings(), encryption_key=KEY
         ) as memory:
             graph = await memory.acompile(echo_builder())
@@ -263,7 +263,7 @@ def digest(root: Path) -> str:
 @pytest.fixture
 def encrypted_root(tmp_path: Path) -> Path:
     root = tmp_path / "mem"
-    with memory_class().from_path(root, embeddings=RecordingEmbeddings(), encryption_key=KEY) as m:
+    with Memory.from_path(root, embeddings=RecordingEmbeddings(), encryption_key=KEY) as m:
         seed(m)
     return root
 
@@ -271,11 +271,11 @@ def encrypted_root(tmp_path: Path) -> Path:
 def test_a_wrong_key_is_refused_at_open_and_writes_nothing(encrypted_root: Path) -> None:
     before = digest(encrypted_root)
     with pytest.raises(EncryptionKeyError, match="wrong encryption key"):
-        memory_class().from_path(
+        Memory.from_path(
             encrypted_root, embeddings=RecordingEmbeddings(), encryption_key="not the key"
         )
     assert digest(encrypted_root) == before
-    with memory_class().from_path(
+    with Memory.from_path(
         encrypted_root, embeddings=RecordingEmbeddings(), encryption_key=KEY
     ) as memory:  # nothing was lost
         item = memory.store.get(("memories", "ada"), "m1")
@@ -289,10 +289,10 @@ def test_a_missing_key_is_refused_and_the_environment_variable_supplies_it(
     monkeypatch.delenv(ENV_VAR, raising=False)
     before = digest(encrypted_root)
     with pytest.raises(EncryptionKeyError, match=ENV_VAR):
-        memory_class().from_path(encrypted_root, embeddings=RecordingEmbeddings())
+        Memory.from_path(encrypted_root, embeddings=RecordingEmbeddings())
     assert digest(encrypted_root) == before
     monkeypatch.setenv(ENV_VAR, KEY)
-    with memory_class().from_path(encrypted_root, embeddings=RecordingEmbeddings()) as memory:
+    with Memory.from_path(encrypted_root, embeddings=RecordingEmbeddings()) as memory:
         found = memory.store.search(
             ("memories", "ada"), query="memory", filter={"content": f"memory {TOKEN}"}
         )
@@ -301,10 +301,10 @@ def test_a_missing_key_is_refused_and_the_environment_variable_supplies_it(
 
 def test_a_key_on_a_memory_with_plaintext_items_is_refused(tmp_path: Path) -> None:
     root = tmp_path / "mem"
-    with memory_class().from_path(root, embeddings=RecordingEmbeddings()) as memory:
+    with Memory.from_path(root, embeddings=RecordingEmbeddings()) as memory:
         memory.store.put(("memories", "ada"), "m", {"content": "plain"})
     with pytest.raises(EncryptionKeyError, match="unencrypted data"):
-        memory_class().from_path(root, embeddings=RecordingEmbeddings(), encryption_key=KEY)
+        Memory.from_path(root, embeddings=RecordingEmbeddings(), encryption_key=KEY)
 
 
 @pytest.fixture(scope="module")
@@ -313,7 +313,7 @@ def populated_plain(
 ) -> Iterator[tuple[Path, dict[str, Any]]]:
     """An export of a populated unencrypted memory and its full dump."""
     root = tmp_path_factory.mktemp("plain") / "memory"
-    with memory_class().from_path(root) as memory:
+    with Memory.from_path(root) as memory:
         populate(memory)
         path = root.parent / "plain.jsonl"
         export_memory(memory, path)
@@ -324,13 +324,13 @@ def test_export_and_import_across_encrypted_and_plain_memories(
     populated_plain: tuple[Path, dict[str, Any]], tmp_path: Path
 ) -> None:
     exported, want = populated_plain
-    with memory_class().from_path(tmp_path / "enc", encryption_key=KEY) as encrypted:
+    with Memory.from_path(tmp_path / "enc", encryption_key=KEY) as encrypted:
         import_memory(encrypted, exported)
         assert_same_dump(full_dump(encrypted), want)
         export_memory(encrypted, tmp_path / "from-encrypted.jsonl")
     assert hits(tmp_path / "enc", ADA_SECRET) == 0
     assert ADA_SECRET in (tmp_path / "from-encrypted.jsonl").read_text()  # exports are plaintext
-    with memory_class().from_path(tmp_path / "plain-again") as plain:
+    with Memory.from_path(tmp_path / "plain-again") as plain:
         import_memory(plain, tmp_path / "from-encrypted.jsonl")
         assert_same_dump(full_dump(plain), want)
     assert hits(tmp_path / "plain-again", ADA_SECRET) > 0
@@ -359,7 +359,7 @@ def test_postgres_holds_encrypted_values_and_checkpoints(
     fresh_postgres_url: str, tmp_path: Path
 ) -> None:
     def open_memory(key: str | None) -> Any:
-        return memory_class().from_url(
+        return Memory.from_url(
             str(tmp_path / "chroma"),
             fresh_postgres_url,
             embeddings=RecordingEmbeddings(),
@@ -409,7 +409,7 @@ def test_the_cli_reads_the_key_from_the_environment(
     from langmem_plugin.cli import main
 
     root = tmp_path / "mem"
-    with memory_class().from_path(root, encryption_key=KEY) as memory:
+    with Memory.from_path(root, encryption_key=KEY) as memory:
         memory.store.put(("memories", "ada"), "m1", {"content": f"memory {TOKEN}"})
     monkeypatch.delenv(ENV_VAR, raising=False)
     assert main(["stats", "--path", str(root)]) == 2

@@ -19,8 +19,8 @@ from langgraph.store.base import (
 )
 from langgraph.store.memory import InMemoryStore
 
-from langmem_plugin import (
-    ChromaStore,
+from langmem_plugin import ChromaStore
+from langmem_plugin.errors import (
     EmbeddingDimensionError,
     InvalidFilterError,
     InvalidValueError,

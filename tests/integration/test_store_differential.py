@@ -362,7 +362,7 @@ def index_config(kind: str) -> IndexConfig | None:
     return config
 
 
-def run_batch(store: BaseStore, batch: Batch) -> list[Result]:
+def run_batch(store: BaseStore, batch: Batch) -> list[Result]:  # noqa: PLR0911 -- one per mode
     """Execute a batch the way ``batch.how`` says."""
     if batch.how == "abatch":
         return asyncio.run(store.abatch(batch.ops))

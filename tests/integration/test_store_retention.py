@@ -51,7 +51,7 @@ def test_rebuild_index_restores_the_same_vector_search(make_store: Any) -> None:
     hnsw.delete(ids=hnsw.get(include=[])["ids"])  # the index is lost (a restored SQL copy)
     assert hnsw.count() == 0
     assert store.rebuild_index() == 60
-    # on a folder the collection is created anew (its old files go): look it up again
+    # on a folder the rebuild drops and recreates the collection: ask for it again
     hnsw = store.client.get_collection(f"{store.collection_prefix}_vectors")
     assert hnsw.count() == 60
     assert store.sync_index() == 0

@@ -17,12 +17,14 @@ from typing import Any
 import pytest
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 
-from langmem_plugin._admin import forget_user, list_users, memory_class
-from langmem_plugin._export import export_memory, import_memory
+from langmem_plugin import Memory
+from langmem_plugin._admin import forget_user, list_users
+from langmem_plugin._admin._export import export_memory, import_memory
 from langmem_plugin.agent import create_memory_agent
 from langmem_plugin.cli import main
+from langmem_plugin.errors import IllegalTransitionError, TaskNotFoundError
 from langmem_plugin.store import ChromaStore
-from langmem_plugin.tasks import IllegalTransitionError, TaskNotFoundError, TaskStore
+from langmem_plugin.tasks import TaskStore
 from langmem_plugin.testing import ScriptedChatModel
 from tests.unit.nodes_support import embeddings
 
@@ -46,7 +48,7 @@ def test_a_task_stated_in_session_1_is_overdue_in_session_3_and_completed_by_the
     memory_path: Path,
 ) -> None:
     said = datetime.now(UTC) - timedelta(days=10)
-    with memory_class().from_path(memory_path) as memory:
+    with Memory.from_path(memory_path) as memory:
         # Session 1, recorded with its time: "by Friday" is the Friday after it.
         memory.ingest(
             [
@@ -97,7 +99,7 @@ def test_a_task_stated_in_session_1_is_overdue_in_session_3_and_completed_by_the
         )
 
     model = ScriptedChatModel(script=[complete_from_context, "Great, I marked it done."])
-    with memory_class().from_path(memory_path) as memory:
+    with Memory.from_path(memory_path) as memory:
         agent = create_memory_agent(model, memory=memory)
         config = {"configurable": {"thread_id": "session-3", "user_id": "ada"}}
         out = agent.invoke(
@@ -153,7 +155,7 @@ def test_forget_export_import_stats_and_users_cover_tasks(
     memory_path: Path, tmp_path: Path
 ) -> None:
     exported = tmp_path / "export.jsonl"
-    with memory_class().from_path(memory_path) as memory:
+    with Memory.from_path(memory_path) as memory:
         ada = memory.tasks.add("ada", "Renew my passport", due="2026-12-04")
         memory.tasks.update("ada", ada.id, "blocked", "photo booth broken")
         memory.tasks.add("bob", "Buy a bike")
@@ -164,7 +166,7 @@ def test_forget_export_import_stats_and_users_cover_tasks(
         assert report.items[("tasks", "ada")] == 1
         assert memory.tasks.list("ada") == []
         assert [t.description for t in memory.tasks.list("bob")] == ["Buy a bike"]
-    with memory_class().from_path(tmp_path / "restored") as restored:
+    with Memory.from_path(tmp_path / "restored") as restored:
         import_memory(restored, exported)
         back = restored.tasks.get("ada", ada.id)
         assert (back.status, back.description) == ("blocked", "Renew my passport")
@@ -179,7 +181,7 @@ def test_forget_export_import_stats_and_users_cover_tasks(
 def test_the_tasks_command_lists_a_users_tasks_with_their_history(
     memory_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with memory_class().from_path(memory_path) as memory:
+    with Memory.from_path(memory_path) as memory:
         late = memory.tasks.add("ada", "Renew my passport", due="2020-01-31")
         done = memory.tasks.add("ada", "Buy stamps")
         memory.tasks.update("ada", done.id, "completed", "bought ten")

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from langmem_plugin._config import ConfigError, find_config_file, load_config
+from langmem_plugin._config import find_config_file, load_config
+from langmem_plugin.errors import ConfigError
 
 FULL = """
 path = "data/memory"

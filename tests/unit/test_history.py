@@ -32,10 +32,11 @@ from langchain_core.runnables.history import RunnableWithMessageHistory
 
 from langmem_plugin._embeddings import LocalEmbeddings
 from langmem_plugin._messages import trim_turns
-from langmem_plugin.history import ChromaChatMessageHistory, SessionOwnershipError
+from langmem_plugin.errors import SessionOwnershipError
+from langmem_plugin.history import ChromaChatMessageHistory
 from langmem_plugin.history._codec import encode_message
 from langmem_plugin.store import ChromaStore
-from langmem_plugin.store._chroma import _chroma_settings
+from langmem_plugin.store._client import chroma_settings as _chroma_settings
 from langmem_plugin.testing import ScriptedChatModel
 from tests.unit.test_messages import conversations
 

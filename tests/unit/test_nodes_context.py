@@ -9,7 +9,8 @@ import pytest
 from langgraph.graph import END, START, MessagesState, StateGraph
 from langgraph.runtime import Runtime
 
-from langmem_plugin.nodes._context import MissingUserIdError, Scope, resolve_scope
+from langmem_plugin.errors import MissingUserIdError
+from langmem_plugin.nodes._context import Scope, resolve_scope
 
 
 @dataclass

@@ -12,7 +12,7 @@ from langgraph.store.base import SearchItem
 from langgraph.store.memory import InMemoryStore
 
 from langmem_plugin._messages import count_tokens
-from langmem_plugin.nodes._context import MissingUserIdError
+from langmem_plugin.errors import MissingUserIdError
 from langmem_plugin.nodes.recall import RECALL_ID_PREFIX
 from langmem_plugin.testing import ScriptedChatModel
 from tests.unit.nodes_support import FeatureHost, embeddings, memory_graph

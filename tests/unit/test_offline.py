@@ -5,14 +5,13 @@ from __future__ import annotations
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
-from langmem_plugin.nodes import _offline
+from langmem_plugin.nodes import _offline, _rules
 from langmem_plugin.nodes.episodes import summarize_offline
 
 
 def facts(text: str) -> set[tuple[str, str, str]]:
     return {
-        (f.category, f.value, f.action)
-        for f in _offline.extract_facts([HumanMessage(text, id="m1")])
+        (f.category, f.value, f.action) for f in _rules.extract_facts([HumanMessage(text, id="m1")])
     }
 
 
@@ -64,7 +63,7 @@ def test_rules_extract_common_first_person_facts(
 
 
 def test_correction_is_flagged_and_more_confident() -> None:
-    (fact,) = _offline.extract_facts([HumanMessage("Actually I moved to Berlin.", id="m9")])
+    (fact,) = _rules.extract_facts([HumanMessage("Actually I moved to Berlin.", id="m9")])
     assert (fact.category, fact.value, fact.correction, fact.message_id) == (
         "location",
         "Berlin",
@@ -75,7 +74,7 @@ def test_correction_is_flagged_and_more_confident() -> None:
 
 
 def test_only_the_users_words_become_facts() -> None:
-    found = _offline.extract_facts([AIMessage("I live in Paris and I love jazz.")])
+    found = _rules.extract_facts([AIMessage("I live in Paris and I love jazz.")])
     assert found == []
 
 

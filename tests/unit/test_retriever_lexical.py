@@ -8,8 +8,8 @@ from collections import Counter
 
 import pytest
 
-from langmem_plugin.retriever import BM25Index
-from langmem_plugin.retriever._text import QUESTION_WORDS, analyze
+from langmem_plugin._text import QUESTION_WORDS, analyze
+from langmem_plugin.retriever._lexical import BM25Index
 
 
 def test_analyze_stems_lowercases_and_drops_stop_words() -> None:

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from langmem_plugin.retriever import parse_time, query_periods
+from langmem_plugin.retriever._time import parse_time, query_periods
 
 
 @pytest.mark.parametrize(

@@ -9,14 +9,9 @@ import pytest
 from langchain_core.messages import AIMessage, HumanMessage
 from langgraph.store.memory import InMemoryStore
 
-from langmem_plugin.tasks import (
-    IllegalTransitionError,
-    InvalidTaskError,
-    TaskNotFoundError,
-    detect_tasks,
-    find_due,
-    parse_due,
-)
+from langmem_plugin.errors import IllegalTransitionError, InvalidTaskError, TaskNotFoundError
+from langmem_plugin.tasks._detect import detect_tasks
+from langmem_plugin.tasks._due import find_due, parse_due
 from langmem_plugin.testing import ScriptedChatModel
 from tests.unit.nodes_support import FeatureHost
 from tests.unit.test_nodes_recall import CountingEmbeddings

@@ -14,7 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from langmem_plugin._config import ConfigError, find_config_file, load_config
+from langmem_plugin._config import find_config_file, load_config
+from langmem_plugin.errors import ConfigError
 
 __all__ = ["COMMANDS", "add_commands", "open_configured"]
 
@@ -62,18 +63,20 @@ def open_configured(args: argparse.Namespace, *, must_exist: bool, llm: Any) -> 
     loaded = _configured(args)
     if loaded is None:
         return None
-    from langmem_plugin._admin import MemoryNotFoundError, _check_postgres, memory_class
+    from langmem_plugin import Memory
+    from langmem_plugin._admin._open import check_postgres
+    from langmem_plugin.errors import MemoryNotFoundError
 
     config = loaded.config
     if (config.checkpoint_url or "").startswith(("postgresql://", "postgres://")):
-        _check_postgres(config.checkpoint_url or "")  # one clear line when it is down
+        check_postgres(config.checkpoint_url or "")  # one clear line when it is down
     root = Path(config.path or DEFAULT_PATH)
     if must_exist and config.chroma_url is None and not (root / "chroma").is_dir():
         raise MemoryNotFoundError(
             f"no memory at {str(root)!r} (from {loaded.file}); pass --path to an existing "
             "memory or change 'path' there"
         )
-    return memory_class().from_config(loaded.file, checkpoint_url=args.checkpoint_url, llm=llm)
+    return Memory.from_config(loaded.file, checkpoint_url=args.checkpoint_url, llm=llm)
 
 
 def _folder(args: argparse.Namespace) -> tuple[Path, Any]:
@@ -113,7 +116,7 @@ def _location_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _cmd_backup(args: argparse.Namespace) -> int:
-    from langmem_plugin._backup import backup_folder
+    from langmem_plugin._admin._backup import backup_folder
 
     folder, _ = _folder(args)
     info = backup_folder(folder, args.out, progress=_progress(args.progress))
@@ -125,7 +128,7 @@ def _cmd_backup(args: argparse.Namespace) -> int:
 
 
 def _cmd_restore(args: argparse.Namespace) -> int:
-    from langmem_plugin._backup import restore_folder
+    from langmem_plugin._admin._backup import restore_folder
 
     folder, config = _folder(args)
     if config is None and find_config_file() is not None:  # --path NEWDIR, same embeddings
@@ -142,7 +145,7 @@ def _cmd_restore(args: argparse.Namespace) -> int:
 
 
 def _cmd_retention(args: argparse.Namespace) -> int:
-    from langmem_plugin.cli import _open
+    from langmem_plugin.cli._main import _open
 
     with _open(args) as memory:
         report = memory.enforce_retention()

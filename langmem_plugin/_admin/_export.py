@@ -9,7 +9,7 @@ The file is UTF-8 text, one JSON object per line (format version 3):
    <epoch s>, "updated_at": <epoch s>, "ttl": null, "expires_at": null, "indexed":
    <bool>}``;
 3. every checkpoint of the checkpointer (``{"type": "checkpoint", ...}``, see
-   ``langmem_plugin._export_checkpoints``), read and written with the checkpointer's own
+   ``langmem_plugin._admin._export_checkpoints``), read and written with the checkpointer's own
    API, so that a graph resumes its threads on the importing memory (SQLite and
    PostgreSQL alike).
 
@@ -31,6 +31,7 @@ records) still import: version 1 sessions become session records and claims, the
 messages archive items in their order (``seq`` renumbered 0, 1, 2 ... per session,
 ``occurred_at`` from the stored time).
 
+The records are pydantic models (``_format``), which say what each field may hold.
 Import validates the whole file before writing anything: a malformed line raises
 ``ExportFormatError`` naming the line and the offending value, and a session that
 belongs to another user in the target raises ``SessionOwnershipError``; in both cases
@@ -41,7 +42,6 @@ from __future__ import annotations
 
 import io
 import json
-import math
 import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -49,22 +49,30 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, Any
 
 from langchain_core.messages import BaseMessage
-from langgraph.store.base import InvalidNamespaceError, PutOp, validate_op_namespace
+from pydantic import ValidationError
 from tqdm import tqdm
 
-from langmem_plugin._admin import history_storage
-from langmem_plugin._export_checkpoints import (
+from langmem_plugin._admin._export_checkpoints import (
     CheckpointRecord,
     checkpoint_order,
     checkpoint_records,
     decode_checkpoint,
     restore_checkpoints,
 )
-from langmem_plugin.history import SessionOwnershipError
-from langmem_plugin.history._codec import decode_message
+from langmem_plugin._admin._format import (
+    ExportHeader,
+    ItemRecord,
+    MessageRecord,
+    Record,
+    SessionRecord,
+    decode_legacy_message,
+)
+from langmem_plugin._admin._open import history_storage
+from langmem_plugin._paging import WRITE_BATCH, chunks
+from langmem_plugin.errors import ExportFormatError, SessionOwnershipError
 from langmem_plugin.history._storage import ARCHIVE, OWNERS, SESSIONS, archive_value, iso_utc
 from langmem_plugin.memory import Memory
 from langmem_plugin.store import StoredRecord
@@ -72,7 +80,6 @@ from langmem_plugin.store import StoredRecord
 __all__ = [
     "EXPORT_FORMAT",
     "EXPORT_VERSION",
-    "ExportFormatError",
     "TransferCounts",
     "export_memory",
     "import_memory",
@@ -81,14 +88,8 @@ __all__ = [
 EXPORT_FORMAT = "langmem-export"
 EXPORT_VERSION = 3
 _READABLE_VERSIONS = (1, 2, 3)
-_CHUNK = 256
-_T = TypeVar("_T")
 
 Source = str | Path | IO[str]
-
-
-class ExportFormatError(ValueError):
-    """A line of an export file is malformed; nothing was imported."""
 
 
 @dataclass(frozen=True)
@@ -111,11 +112,6 @@ class TransferCounts:
     def total(self) -> int:
         """All records."""
         return self.items + self.sessions + self.messages + self.checkpoints
-
-
-def _chunks(seq: Sequence[_T], size: int) -> Iterator[Sequence[_T]]:
-    for start in range(0, len(seq), size):
-        yield seq[start : start + size]
 
 
 def _progress(total: int, desc: str, enabled: bool) -> tqdm[Any]:
@@ -226,84 +222,54 @@ def _fail(where: str, problem: str, value: Any) -> ExportFormatError:
     return ExportFormatError(f"{where}: {problem}, got {value!r:.200}")
 
 
-def _need(record: dict[str, Any], name: str, kind: type | tuple[type, ...], where: str) -> Any:
-    if name not in record:
-        raise _fail(where, f"{record.get('type')} record lacks {name!r}", record)
-    value = record[name]
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
-        expected = " or ".join(k.__name__ for k in kinds)
-        raise _fail(where, f"{name!r} must be of type {expected}", value)
-    return value
-
-
-def _time(record: dict[str, Any], name: str, where: str, *, optional: bool = False) -> None:
-    value = record.get(name)
-    if optional and value is None:
-        return
-    number = _need(record, name, (int, float), where)
-    if not math.isfinite(number) or number < 0:
-        raise _fail(where, f"{name!r} must be a non-negative epoch time", number)
-
-
-def _text(record: dict[str, Any], name: str, where: str) -> str:
-    value = _need(record, name, str, where)
-    if not value.strip():
-        raise _fail(where, f"{name!r} must be a non-empty string", value)
-    return str(value)
-
-
-def _validate_put_namespace(namespace: tuple[str, ...]) -> None:
-    """What ``BaseStore.put`` accepts: labels, non-empty, not under ``"langgraph"``."""
-    if not namespace:
-        raise InvalidNamespaceError("Namespace cannot be empty.")
-    validate_op_namespace(PutOp(namespace, "", None))
-    if namespace[0] == "langgraph":
-        raise InvalidNamespaceError(f'Root label cannot be "langgraph". Got: {namespace}')
-
-
-def _check_item(record: dict[str, Any], where: str) -> None:
-    namespace = _need(record, "namespace", list, where)
-    if not all(isinstance(label, str) for label in namespace):
-        raise _fail(where, "namespace labels must be strings", namespace)
+def _validated(model: type[Record], record: dict[str, Any], where: str) -> Record:
+    """The record parsed by its model; the first problem as an ``ExportFormatError``."""
     try:
-        _validate_put_namespace(tuple(namespace))
-    except Exception as error:
-        raise _fail(where, f"invalid namespace ({error})", namespace) from error
-    _need(record, "key", str, where)
-    _need(record, "value", dict, where)
-    _time(record, "created_at", where)
-    _time(record, "updated_at", where)
-    _time(record, "expires_at", where, optional=True)
-    ttl = record.get("ttl")
-    if ttl is not None and (isinstance(ttl, bool) or not isinstance(ttl, int | float) or ttl <= 0):
-        raise _fail(where, "'ttl' must be a positive number of minutes or null", ttl)
-    if not isinstance(record.get("indexed", True), bool):
-        raise _fail(where, "'indexed' must be true or false", record.get("indexed"))
+        return model.model_validate(record)
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first["loc"])
+        problem = first["msg"].removeprefix("Value error, ")
+        kind = record.get("type")
+        raise _fail(where, f"{kind} record, {field!r}: {problem}", first.get("input")) from None
 
 
-def _check_session(record: dict[str, Any], where: str) -> None:
-    _text(record, "session_id", where)
-    _text(record, "user_id", where)
-    _time(record, "created_at", where)
-    _time(record, "last_active", where)
-    for name in ("title", "summary"):
-        if record.get(name) is not None and not isinstance(record[name], str):
-            raise _fail(where, f"{name!r} must be a string or null", record[name])
+def _check_header(record: dict[str, Any], where: str) -> None:
+    if record.get("type") != EXPORT_FORMAT:
+        raise _fail(where, f"the first line must be a {EXPORT_FORMAT!r} header", record)
+    if record.get("version") not in _READABLE_VERSIONS:
+        raise _fail(
+            where, f"unsupported export version (this reads {list(_READABLE_VERSIONS)})", record
+        )
+    _validated(ExportHeader, record, where)
 
 
-def _check_message(record: dict[str, Any], where: str) -> BaseMessage:
-    _text(record, "id", where)
-    _text(record, "session_id", where)
-    _text(record, "user_id", where)
-    _need(record, "seq", int, where)
-    _text(record, "writer", where)
-    _time(record, "ts", where)
-    raw = _need(record, "message", dict, where)
-    try:
-        return decode_message(json.dumps(raw))
-    except Exception as error:
-        raise _fail(where, f"'message' is not a LangChain message ({error})", raw) from error
+_MODELS: dict[str, type[Record]] = {
+    "item": ItemRecord,
+    "session": SessionRecord,
+    "message": MessageRecord,
+}
+
+
+def _collect(
+    plan: _Plan, owners: dict[str, str], record: dict[str, Any], parsed: Record, where: str
+) -> None:
+    """Add a validated record to the plan; version 1 sessions must own their messages."""
+    if isinstance(parsed, ItemRecord):
+        plan.items.append(record)
+    elif isinstance(parsed, SessionRecord):
+        previous = owners.setdefault(parsed.session_id, parsed.user_id)
+        if previous != parsed.user_id:
+            raise _fail(where, "session listed for two users", parsed.session_id)
+        plan.sessions.append(record)
+    elif isinstance(parsed, MessageRecord):
+        if owners.get(parsed.session_id) != parsed.user_id:
+            raise _fail(
+                where,
+                "message of a session not declared before it for that user",
+                (parsed.session_id, parsed.user_id),
+            )
+        plan.messages.append((record, decode_legacy_message(parsed.message)))
 
 
 def _read_plan(lines: Sequence[str], name: str) -> _Plan:
@@ -322,41 +288,18 @@ def _read_plan(lines: Sequence[str], name: str) -> _Plan:
             raise _fail(where, "each line must be a JSON object", record)
         kind = record.get("type")
         if not header_seen:
-            if kind != EXPORT_FORMAT:
-                raise _fail(where, f"the first line must be a {EXPORT_FORMAT!r} header", record)
-            if record.get("version") not in _READABLE_VERSIONS:
-                raise _fail(
-                    where,
-                    f"unsupported export version (this reads {list(_READABLE_VERSIONS)})",
-                    record,
-                )
+            _check_header(record, where)
             header_seen = True
             continue
-        if kind == "item":
-            _check_item(record, where)
-            plan.items.append(record)
-        elif kind == "session":
-            _check_session(record, where)
-            previous = owners.setdefault(record["session_id"], record["user_id"])
-            if previous != record["user_id"]:
-                raise _fail(where, "session listed for two users", record["session_id"])
-            plan.sessions.append(record)
-        elif kind == "message":
-            message = _check_message(record, where)
-            if owners.get(record["session_id"]) != record["user_id"]:
-                raise _fail(
-                    where,
-                    "message of a session not declared before it for that user",
-                    (record["session_id"], record["user_id"]),
-                )
-            plan.messages.append((record, message))
-        elif kind == "checkpoint":
+        if kind == "checkpoint":
             try:
                 plan.checkpoints.append(decode_checkpoint(record))
             except Exception as error:
                 raise _fail(where, f"malformed checkpoint ({error})", record) from error
-        else:
+            continue
+        if not isinstance(kind, str) or kind not in _MODELS:
             raise _fail(where, "unknown record type", kind)
+        _collect(plan, owners, record, _validated(_MODELS[kind], record, where), where)
     if not header_seen:
         raise ExportFormatError(f"{name}: empty file, expected a {EXPORT_FORMAT!r} header")
     return plan
@@ -466,7 +409,7 @@ def import_memory(memory: Memory, source: Source, *, progress: bool = False) -> 
             )
     counts = replace(_count(item["namespace"] for item in items), checkpoints=len(plan.checkpoints))
     with _progress(counts.total, "import", progress) as bar:
-        for chunk in _chunks(items, _CHUNK):
+        for chunk in chunks(items, WRITE_BATCH):
             memory.store.restore(
                 StoredRecord(
                     namespace=tuple(r["namespace"]),
@@ -481,7 +424,7 @@ def import_memory(memory: Memory, source: Source, *, progress: bool = False) -> 
                 for r in chunk
             )
             bar.update(sum(1 for r in chunk if _kind(r["namespace"]) is not None))
-        for batch in _chunks(sorted(plan.checkpoints, key=checkpoint_order), _CHUNK):
+        for batch in chunks(sorted(plan.checkpoints, key=checkpoint_order), WRITE_BATCH):
             restore_checkpoints(memory.checkpointer, batch)
             bar.update(len(batch))
     return counts

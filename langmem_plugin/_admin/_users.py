@@ -1,13 +1,4 @@
-"""Operator helpers behind the ``langmem`` command line: open, list, search, forget.
-
-Each helper is a function taking a ``Memory`` (rather than a method on it) so that the
-command line stays a thin layer and the helpers can be used from Python as well::
-
-    from langmem_plugin._admin import forget_user, open_memory
-
-    with open_memory(path="./.memory") as memory:
-        report = forget_user(memory, "ada")
-        print(report.render())
+"""Users of a memory: list them, search one, delete one.
 
 Users are identified as ``Memory.stats`` counts them: the owners of chat sessions and the
 second label of every store namespace (``("profile", user_id)``, ``("memories", user_id)``
@@ -22,171 +13,39 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.store.base import PutOp, SearchItem
 
-from langmem_plugin._paging import list_all_namespaces, search_all
-from langmem_plugin.history import HistoryStorage, MessageHit, SessionInfo
-from langmem_plugin.history._storage import HISTORY_LABELS, OWNERS, check_id
-from langmem_plugin.memory import Memory
-from langmem_plugin.store import ChromaStore
+from langmem_plugin._admin._open import history_storage
+from langmem_plugin._ids import validate_id
+from langmem_plugin._paging import WRITE_BATCH, chunks, list_all_namespaces, search_all
+from langmem_plugin.history._storage import (
+    HISTORY_LABELS,
+    OWNERS,
+    MessageHit,
+    SessionInfo,
+)
+
+if TYPE_CHECKING:
+    from langmem_plugin.memory import Memory
 
 __all__ = [
-    "CheckpointUnavailableError",
     "ForgetReport",
-    "MemoryNotFoundError",
     "UserSummary",
-    "chroma_store",
     "delete_user_data",
     "forget_user",
-    "history_storage",
     "list_users",
-    "memory_class",
-    "open_memory",
     "search_user",
     "user_namespaces",
 ]
 
-_WRITE_CHUNK = 256
-
-
-class MemoryNotFoundError(FileNotFoundError):
-    """The memory folder does not exist (read commands never create an empty one)."""
-
-
-class CheckpointUnavailableError(ConnectionError):
-    """The checkpoint database (PostgreSQL) does not answer."""
-
-
-def memory_class() -> type[Memory]:
-    """``Memory`` with the memory features (profile, lessons, nodes...).
-
-    Returns ``Memory`` itself once it inherits ``MemoryFeatures``; until then a subclass
-    combining both.
-    """
-    from langmem_plugin.nodes._features import MemoryFeatures
-
-    if issubclass(Memory, MemoryFeatures):
-        return Memory
-    combined: type[Memory] = type("Memory", (Memory, MemoryFeatures), {})
-    return combined
-
-
-def _check_postgres(url: str, timeout: float = 5.0) -> None:
-    try:
-        import psycopg
-    except ImportError as error:
-        raise ImportError(
-            "a postgresql:// checkpoint URL needs the postgres extra: "
-            "pip install 'langmem-plugin[postgres]'"
-        ) from error
-    try:
-        with psycopg.connect(url, connect_timeout=max(1, int(timeout))):
-            pass
-    except psycopg.OperationalError as error:
-        reason = " ".join(str(error).split())
-        raise CheckpointUnavailableError(
-            f"PostgreSQL at {_redact(url)!r} is not reachable: {reason}"
-        ) from error
-
-
-def _redact(url: str) -> str:
-    """The URL without its password."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-    return urlunsplit(parts._replace(netloc=netloc))
-
-
-def open_memory(
-    *,
-    path: str | Path | None = None,
-    chroma_url: str | None = None,
-    checkpoint_url: str | None = None,
-    must_exist: bool = True,
-    llm: Any = None,
-) -> Memory:
-    """Open a memory the way the command line does, with clear errors.
-
-    Args:
-        path: The memory folder (``chroma/`` and ``checkpoints.sqlite``); default
-            ``./.memory``. Used when ``chroma_url`` is not given.
-        chroma_url: ``http(s)://host:port`` of a Chroma server.
-        checkpoint_url: ``postgresql://...``, ``sqlite:///file`` or a file path; required
-            with ``chroma_url``; with ``path`` it replaces ``path/checkpoints.sqlite``.
-        must_exist: Raise ``MemoryNotFoundError`` instead of creating a missing folder.
-        llm: The chat model of the memory features (see ``resolve_llm``).
-
-    Returns:
-        The memory (with ``MemoryFeatures``); close it when done.
-
-    Raises:
-        MemoryNotFoundError: ``must_exist`` and the folder (or its ``chroma/``) is missing.
-        StoreUnavailableError: The Chroma server does not answer.
-        CheckpointUnavailableError: The PostgreSQL server does not answer.
-        ValueError: A URL has an unsupported form, or ``chroma_url`` comes without
-            ``checkpoint_url``.
-    """
-    cls = memory_class()
-    if checkpoint_url is not None and checkpoint_url.startswith(("postgresql://", "postgres://")):
-        _check_postgres(checkpoint_url)
-    if chroma_url is not None:
-        if checkpoint_url is None:
-            raise ValueError(
-                f"--chroma-url {chroma_url!r} needs --checkpoint-url "
-                "(postgresql://... or a SQLite file path)"
-            )
-        if not chroma_url.startswith(("http://", "https://")):
-            raise ValueError(f"--chroma-url must be http(s)://host:port, got {chroma_url!r}")
-        return cls.from_url(chroma_url, checkpoint_url, llm=llm)
-    root = Path(path if path is not None else ".memory")
-    if must_exist and not (root / "chroma").is_dir():
-        what = "folder" if not root.exists() else "memory (no chroma/ inside)"
-        raise MemoryNotFoundError(
-            f"no memory {what} at {str(root)!r}; pass --path to an existing memory "
-            "(or --chroma-url/--checkpoint-url for a server)"
-        )
-    if checkpoint_url is not None:
-        root.mkdir(parents=True, exist_ok=True)
-        return cls.from_url(str(root / "chroma"), checkpoint_url, llm=llm)
-    return cls.from_path(root, llm=llm)
-
-
-def chroma_store(memory: Memory) -> ChromaStore:
-    """The memory's store, which these helpers need to be a ``ChromaStore``.
-
-    Raises:
-        TypeError: If it is another kind of store.
-    """
-    store = memory.store
-    if not isinstance(store, ChromaStore):
-        raise TypeError(f"this operation needs a ChromaStore, got {type(store).__name__}")
-    return store
-
-
-def history_storage(memory: Memory) -> HistoryStorage:
-    """The chat sessions and archived messages of ``memory`` (items of its store)."""
-    return HistoryStorage(memory.store)
-
-
-def _all_namespaces(memory: Memory) -> list[tuple[str, ...]]:
-    return list_all_namespaces(memory.store)
-
-
-def _all_items(memory: Memory, namespace: tuple[str, ...]) -> list[SearchItem]:
-    return search_all(memory.store, namespace)
-
 
 def user_namespaces(memory: Memory, user_id: str) -> list[tuple[str, ...]]:
     """The store namespaces that name ``user_id`` (one of their labels equals it)."""
-    check_id("user_id", user_id)
-    return [ns for ns in _all_namespaces(memory) if user_id in ns]
+    validate_id(user_id, "user_id")
+    return [ns for ns in list_all_namespaces(memory.store) if user_id in ns]
 
 
 @dataclass(frozen=True)
@@ -213,10 +72,10 @@ def list_users(memory: Memory) -> list[UserSummary]:
         One summary per user: session owners and second namespace labels.
     """
     memories: dict[str, int] = {}
-    for namespace in _all_namespaces(memory):
+    for namespace in list_all_namespaces(memory.store):
         if len(namespace) > 1 and namespace[0] not in HISTORY_LABELS:
             memories[namespace[1]] = memories.get(namespace[1], 0) + len(
-                _all_items(memory, namespace)
+                search_all(memory.store, namespace)
             )
     sessions: dict[str, list[SessionInfo]] = {}
     for info in history_storage(memory).list_sessions(None):
@@ -250,7 +109,7 @@ def search_user(
     Raises:
         ValueError: If ``user_id`` is empty or ``limit`` is not a positive integer.
     """
-    check_id("user_id", user_id)
+    validate_id(user_id, "user_id")
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
         raise ValueError(f"limit must be a positive integer, got {limit!r}")
     items: list[SearchItem] = []
@@ -330,10 +189,10 @@ def _cited_threads(items: Iterable[SearchItem]) -> set[str]:
 def forget_user(memory: Memory, user_id: str, *, dry_run: bool = False) -> ForgetReport:
     """Remove every trace of a user and scrub the files: ``Memory.forget_user``.
 
-    ``delete_user_data`` below, then ``langmem_plugin._forget.scrub`` (no byte of the
+    ``delete_user_data`` below, then ``langmem_plugin._admin._forget.scrub`` (no byte of the
     user left in any file) and a ``forget`` audit event.
     """
-    from langmem_plugin._forget import forget_user as forget_and_scrub
+    from langmem_plugin._admin._forget import forget_user as forget_and_scrub
 
     return forget_and_scrub(memory, user_id, dry_run=dry_run)
 
@@ -364,7 +223,7 @@ def delete_user_data(memory: Memory, user_id: str, *, dry_run: bool = False) -> 
     Raises:
         ValueError: If ``user_id`` is not a non-empty string.
     """
-    check_id("user_id", user_id)
+    validate_id(user_id, "user_id")
     report = ForgetReport(user_id=user_id, dry_run=dry_run)
     storage = history_storage(memory)
     runtime = getattr(memory, "_memory_runtime", None)
@@ -374,7 +233,7 @@ def delete_user_data(memory: Memory, user_id: str, *, dry_run: bool = False) -> 
     to_delete: list[tuple[tuple[str, ...], str]] = []
     cited: set[str] = set()
     for namespace in user_namespaces(memory, user_id):
-        items = _all_items(memory, namespace)
+        items = search_all(memory.store, namespace)
         to_delete.extend((namespace, item.key) for item in items)
         if namespace[0] in HISTORY_LABELS:  # reported as sessions and messages
             continue
@@ -402,8 +261,7 @@ def delete_user_data(memory: Memory, user_id: str, *, dry_run: bool = False) -> 
     if dry_run:
         return report
 
-    for start in range(0, len(to_delete), _WRITE_CHUNK):
-        chunk = to_delete[start : start + _WRITE_CHUNK]
+    for chunk in chunks(to_delete, WRITE_BATCH):
         memory.store.batch([PutOp(namespace, key, None) for namespace, key in chunk])
     if runtime is not None:
         runtime.archiver.forget(user_id=user_id)

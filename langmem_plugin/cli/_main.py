@@ -33,6 +33,10 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from langmem_plugin._extras import missing_extra
+from langmem_plugin.errors import LangMemError
+from langmem_plugin.memory import DEFAULT_MODEL
+
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
@@ -42,14 +46,14 @@ EXIT_ERROR = 2
 DEFAULT_PATH = ".memory"
 _NO_MODEL = (
     "langmem chat needs a chat model, and none is configured. Either set OPENAI_API_KEY "
-    "(then openai:gpt-4o-mini is used), or pass --model provider:model (or set "
+    f"(then {DEFAULT_MODEL} is used), or pass --model provider:model (or set "
     "LANGMEM_CHAT_MODEL), e.g. --model anthropic:claude-3-5-haiku-latest with "
     "langchain-anthropic installed and ANTHROPIC_API_KEY set. Try `langmem demo` for an "
     "offline, scripted conversation."
 )
 
 
-class CliError(Exception):
+class CliError(LangMemError):
     """An error the user can fix; printed as one line, exit code 2."""
 
 
@@ -84,7 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="langmem",
         description="Long-term memory for LangGraph agents: demo, chat, inspect and manage.",
-        epilog="Run `langmem COMMAND --help` for the options of a command.",
+        epilog=(
+            "Without --path or --chroma-url, a langmem.toml (or [tool.langmem] in "
+            "pyproject.toml) found from here up says where the memory is (see `langmem "
+            "config`). An encrypted memory needs its key in LANGMEM_ENCRYPTION_KEY. Run "
+            "`langmem COMMAND --help` for the options of a command."
+        ),
     )
     _location_options(parser, suppress=False)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -105,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--model",
         default=os.environ.get("LANGMEM_CHAT_MODEL"),
         help="provider:model for init_chat_model (default $LANGMEM_CHAT_MODEL, or "
-        "openai:gpt-4o-mini when OPENAI_API_KEY is set)",
+        f"{DEFAULT_MODEL} when OPENAI_API_KEY is set)",
     )
     stats = command("stats", "Counts of users, sessions, messages, memories and threads.")
     stats.add_argument("--json", action="store_true", help="print JSON")
@@ -153,7 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--since", help="only events at or after this ISO date/time")
     audit.add_argument("--limit", type=int, default=100, help="most recent events (100)")
     audit.add_argument("--json", action="store_true", help="one JSON object per line")
-    from langmem_plugin._cli_ops import add_commands
+    from langmem_plugin.cli._ops import add_commands
 
     add_commands(command)
     tasks = command("tasks", "List a user's tasks (due first) with their status history.")
@@ -179,19 +188,31 @@ def build_parser() -> argparse.ArgumentParser:
 # ---------------------------------------------------------------------------- helpers
 def _open(args: argparse.Namespace, *, must_exist: bool = True, llm: Any = None) -> Any:
     from langmem_plugin._admin import open_memory
-    from langmem_plugin._cli_ops import open_configured
+    from langmem_plugin.cli._ops import open_configured
+    from langmem_plugin.errors import MemoryNotFoundError
 
     configured = open_configured(args, must_exist=must_exist, llm=llm)
     if configured is not None:  # langmem.toml / [tool.langmem], no --path or --chroma-url
         return configured
 
-    return open_memory(
-        path=args.path,
-        chroma_url=args.chroma_url,
-        checkpoint_url=args.checkpoint_url,
-        must_exist=must_exist,
-        llm=llm,
-    )
+    if args.chroma_url is not None and args.checkpoint_url is None:
+        raise CliError(
+            f"--chroma-url {args.chroma_url!r} needs --checkpoint-url "
+            "(postgresql://... or a SQLite file path)"
+        )
+    try:
+        return open_memory(
+            path=args.path,
+            chroma_url=args.chroma_url,
+            checkpoint_url=args.checkpoint_url,
+            must_exist=must_exist,
+            llm=llm,
+        )
+    except MemoryNotFoundError as error:  # the library's words, plus the flags to use
+        raise MemoryNotFoundError(
+            f"{error}; pass --path to an existing memory "
+            "(or --chroma-url/--checkpoint-url for a server)"
+        ) from error
 
 
 def _where(args: argparse.Namespace) -> str:
@@ -220,7 +241,7 @@ def _short(text: str, width: int = 100) -> str:
 
 # ---------------------------------------------------------------------------- commands
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from langmem_plugin.nodes._demo import run_memory_demo
+    from langmem_plugin.cli._demo import run_memory_demo
 
     run_memory_demo(args.path)
     return 0
@@ -232,7 +253,7 @@ def _resolve_chat_model(spec: str | None) -> Any:
     from langchain.chat_models import init_chat_model
 
     try:
-        return init_chat_model(spec or "openai:gpt-4o-mini")
+        return init_chat_model(spec or DEFAULT_MODEL)
     except (ImportError, ValueError) as error:
         raise CliError(f"cannot use chat model {spec!r}: {error}") from error
 
@@ -393,7 +414,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from langmem_plugin._export import export_memory
+    from langmem_plugin._admin._export import export_memory
 
     with _open(args) as memory:
         target: Any = sys.stdout if args.file == "-" else args.file
@@ -407,7 +428,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
-    from langmem_plugin._export import import_memory
+    from langmem_plugin._admin._export import import_memory
 
     source: Any = sys.stdin if args.file == "-" else args.file
     if source is not sys.stdin and not os.path.isfile(source):
@@ -422,7 +443,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 
 def _cmd_forget(args: argparse.Namespace) -> int:
-    from langmem_plugin._forget import forget_query, forget_user
+    from langmem_plugin._admin._forget import forget_query, forget_user
 
     with _open(args) as memory:
         if args.query is None:
@@ -478,9 +499,7 @@ def _cmd_ui(args: argparse.Namespace) -> int:
     try:
         from langmem_plugin.ui._server import check_bind, serve
     except ImportError as error:
-        raise CliError(
-            f"langmem ui needs the ui extra: pip install 'langmem-plugin[ui]' ({error})"
-        ) from error
+        raise missing_extra("langmem ui", "ui") from error
     token = args.token if args.token != "" else secrets.token_urlsafe(24)
     check_bind(args.host, token)
     with _open(args) as memory:
@@ -506,19 +525,23 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 
 
 def _more_commands() -> dict[str, Callable[[argparse.Namespace], int]]:
-    from langmem_plugin._cli_ops import COMMANDS
+    from langmem_plugin.cli._ops import COMMANDS
 
     return COMMANDS
 
 
 def _expected_errors() -> tuple[type[BaseException], ...]:
-    from langmem_plugin._admin import CheckpointUnavailableError, MemoryNotFoundError
-    from langmem_plugin._backup import BackupError
-    from langmem_plugin._config import ConfigError
-    from langmem_plugin._export import ExportFormatError
-    from langmem_plugin.history import SessionOwnershipError
-    from langmem_plugin.store import FolderInUseError, StoreUnavailableError
-    from langmem_plugin.tasks import TaskError
+    from langmem_plugin.errors import (
+        BackupError,
+        CheckpointUnavailableError,
+        ConfigError,
+        ExportFormatError,
+        FolderInUseError,
+        MemoryNotFoundError,
+        SessionOwnershipError,
+        StoreUnavailableError,
+        TaskError,
+    )
 
     try:  # a configured model provider that cannot be reached (no network, bad key)
         from openai import APIConnectionError, AuthenticationError
@@ -577,7 +600,3 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         print(f"langmem: error: {message}", file=sys.stderr)
         return EXIT_ERROR
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

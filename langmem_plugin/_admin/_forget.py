@@ -52,12 +52,14 @@ from typing import Any
 from langchain_core.runnables import RunnableConfig
 from langgraph.store.base import PutOp
 
-from langmem_plugin._admin import ForgetReport, chroma_store, user_namespaces
-from langmem_plugin._admin import delete_user_data as _find_and_delete_user
+from langmem_plugin._admin._open import chroma_store
+from langmem_plugin._admin._users import ForgetReport, user_namespaces
+from langmem_plugin._admin._users import delete_user_data as _find_and_delete_user
 from langmem_plugin._audit import audit_source, current_context, log_of
-from langmem_plugin._paging import search_all
-from langmem_plugin.history._storage import ARCHIVE, OWNERS, SESSIONS, check_id
-from langmem_plugin.retriever._text import analyze
+from langmem_plugin._ids import validate_id
+from langmem_plugin._paging import WRITE_BATCH, chunks, search_all
+from langmem_plugin._text import analyze
+from langmem_plugin.history._storage import ARCHIVE, OWNERS, SESSIONS
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +82,6 @@ marriage" 0.58, without the word), the nearest unrelated ones 0.36 (custody pape
 band; the lexical test (a shared stemmed word) catches on-topic turns below it.
 """
 _CANDIDATES = 1000
-_CHUNK = 256
 _FORGET_WORDS = frozenset(
     {"forget", "forgot", "told", "tell", "said", "say", "remember", "about", "everything"}
 )
@@ -387,14 +388,13 @@ def _kind(namespace: tuple[str, ...]) -> str:
 def _message_texts(messages: Any) -> list[str]:
     texts = []
     for message in messages or []:
-        text = getattr(message, "text", None)
-        text = text() if callable(text) else text
+        text = getattr(message, "text", None)  # a str (also callable, deprecated, in 0.3)
         if isinstance(text, str) and text:
-            texts.append(text)
+            texts.append(str(text))
     return texts
 
 
-def forget_query(
+def forget_query(  # noqa: PLR0912 -- one branch per kind of match, in reading order
     memory: Any, user_id: str, query: str, *, dry_run: bool = True
 ) -> QueryForgetReport:
     """Find (and unless ``dry_run``, remove) what a user's memory holds about ``query``.
@@ -419,7 +419,7 @@ def forget_query(
     Raises:
         ValueError: If ``user_id`` or ``query`` is empty.
     """
-    check_id("user_id", user_id)
+    validate_id(user_id, "user_id")
     if not isinstance(query, str) or not query.strip():
         raise ValueError(f"query must be a non-empty string, got {query!r}")
     if getattr(memory, "_memory_runtime", None) is not None:
@@ -472,8 +472,7 @@ def forget_query(
                 doomed.add((("profile_history", user_id), item.key))
     ordered = sorted(doomed)
     with audit_source(str(current_context()["source"]), user_id=user_id):
-        for start in range(0, len(ordered), _CHUNK):
-            chunk = ordered[start : start + _CHUNK]
+        for chunk in chunks(ordered, WRITE_BATCH):
             store.batch([PutOp(ns, key, None) for ns, key in chunk])
     for thread in report.threads:
         memory.checkpointer.delete_thread(thread)

@@ -41,10 +41,11 @@ from typing import Any
 
 from tqdm import tqdm
 
+from langmem_plugin.errors import BackupError
+
 __all__ = [
     "BACKUP_FORMAT",
     "BACKUP_VERSION",
-    "BackupError",
     "BackupInfo",
     "RestoreInfo",
     "backup_folder",
@@ -56,10 +57,6 @@ BACKUP_VERSION = 1
 DATABASE = "checkpoints.sqlite"
 _META = "langmem_backup"
 _PAGES_PER_STEP = 1024  # 4 MiB of 4 KiB pages between two progress updates
-
-
-class BackupError(ValueError):
-    """A backup cannot be taken or restored (missing folder, not a backup, target in use)."""
 
 
 @dataclass(frozen=True)

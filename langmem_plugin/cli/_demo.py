@@ -17,8 +17,7 @@ remembered at each step of a new session:
 
 Offline by default: the agent's model is a ``ScriptedChatModel`` whose replies follow the
 recall it receives, and memory uses its offline rules. With ``OPENAI_API_KEY`` set (and no
-explicit model), the agent uses ``openai:gpt-4o-mini`` and memory its default model, for the
-same user lines.
+explicit model), the agent and memory use ``memory.DEFAULT_MODEL``, for the same user lines.
 """
 
 from __future__ import annotations
@@ -38,11 +37,11 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 from langchain_core.tools import tool
 
+from langmem_plugin.memory import DEFAULT_MODEL
 from langmem_plugin.nodes.recall import _SECTIONS, TURNS_TITLE
 
 __all__ = [
     "DEMO_SESSIONS",
-    "OPENAI_MODEL",
     "DemoTurn",
     "build_model",
     "choose_model",
@@ -51,7 +50,6 @@ __all__ = [
     "turn_lines",
 ]
 
-OPENAI_MODEL = "openai:gpt-4o-mini"
 USER_ID = "ada"
 
 DEMO_SESSIONS: list[tuple[str, list[str]]] = [
@@ -139,12 +137,12 @@ def choose_model(model: BaseChatModel | str | None = None) -> BaseChatModel | st
         model: An explicit model (a chat model or ``"provider:model"``); it always wins.
 
     Returns:
-        ``model`` if given, else ``OPENAI_MODEL`` when ``OPENAI_API_KEY`` is set, else
+        ``model`` if given, else ``DEFAULT_MODEL`` when ``OPENAI_API_KEY`` is set, else
         ``None`` (the offline scripted model).
     """
     if model is not None:
         return model
-    return OPENAI_MODEL if os.environ.get("OPENAI_API_KEY") else None
+    return DEFAULT_MODEL if os.environ.get("OPENAI_API_KEY") else None
 
 
 def _system_text(messages: Sequence[BaseMessage]) -> str:
@@ -157,7 +155,7 @@ def _call(args: dict[str, Any]) -> AIMessage:
     )
 
 
-def scripted_reply(messages: Sequence[BaseMessage]) -> AIMessage:
+def scripted_reply(messages: Sequence[BaseMessage]) -> AIMessage:  # noqa: PLR0911 -- a script
     """The offline agent: canned replies that follow what recall put in the system message.
 
     It passes currency *names* to ``convert_currency`` unless a recalled lesson about that
@@ -360,7 +358,7 @@ def run_memory_demo(
         path: The memory directory (a temporary one by default).
         out: Where to print.
         model: The agent's model (see ``choose_model``; by default scripted offline, or
-            ``OPENAI_MODEL`` when ``OPENAI_API_KEY`` is set).
+            ``DEFAULT_MODEL`` when ``OPENAI_API_KEY`` is set).
 
     Returns:
         Every user turn with the recall the model received.

@@ -17,7 +17,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.store.base import BaseStore
 
 from langmem_plugin._paging import list_all_namespaces, search_all
-from langmem_plugin.history import HistoryStorage
+from langmem_plugin.history._storage import HistoryStorage
 
 __all__ = ["CleanupResult", "cleanup_idle", "count_memories", "disk_size", "thread_activity"]
 

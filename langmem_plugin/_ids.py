@@ -1,0 +1,26 @@
+"""The one id check: user, session, thread and agent ids become store namespace labels."""
+
+from __future__ import annotations
+
+__all__ = ["validate_id"]
+
+
+def validate_id(value: object, what: str = "user_id") -> str:
+    """Check that an id can be used as a namespace label.
+
+    Args:
+        value: The candidate id.
+        what: Its name, for the error message.
+
+    Returns:
+        The id, unchanged.
+
+    Raises:
+        ValueError: If it is not a non-empty string, or contains a period (which LangGraph
+            namespace labels may not).
+    """
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{what} must be a non-empty string, got {value!r}")
+    if "." in value:
+        raise ValueError(f"{what} may not contain '.', got {value!r}")
+    return value

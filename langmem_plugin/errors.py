@@ -1,0 +1,136 @@
+"""Every exception that langmem_plugin raises itself, under one base: ``LangMemError``.
+
+Catch ``LangMemError`` to handle any of ours in one place. Each class also keeps the
+builtin it has always been (``ValueError``, ``LookupError``, ``ConnectionError``...), so
+code that catches the builtin keeps working. Every message names the offending value.
+
+Namespace errors are LangGraph's own ``langgraph.store.base.InvalidNamespaceError``, so
+callers that already handle LangGraph stores need nothing new; argument checks that are
+programming errors (a negative limit, a wrong type) raise the plain builtin.
+
+Example:
+    >>> from langmem_plugin.errors import LangMemError
+    >>> try:
+    ...     memory.tasks.update("alice", "no-such-task", status="done")
+    ... except LangMemError as error:  # TaskNotFoundError, a LookupError too
+    ...     print(error)
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BackupError",
+    "CheckpointUnavailableError",
+    "ChromaStoreError",
+    "ConfigError",
+    "EmbeddingDimensionError",
+    "EmbeddingModelError",
+    "EncryptionKeyError",
+    "ExportFormatError",
+    "FolderInUseError",
+    "IllegalTransitionError",
+    "InvalidFilterError",
+    "InvalidTaskError",
+    "InvalidValueError",
+    "LangMemError",
+    "MemoryClosedError",
+    "MemoryNotFoundError",
+    "MissingUserIdError",
+    "SessionOwnershipError",
+    "StoreUnavailableError",
+    "TaskError",
+    "TaskNotFoundError",
+    "ThreadNotFoundError",
+]
+
+
+class LangMemError(Exception):
+    """Base class of every error langmem_plugin raises itself."""
+
+
+# ------------------------------------------------------------------------------ store
+class ChromaStoreError(LangMemError):
+    """Base class of the errors that ``ChromaStore`` raises itself."""
+
+
+class InvalidValueError(ChromaStoreError, TypeError):
+    """A value given to ``put`` cannot be stored (not a dict, or not JSON-serialisable)."""
+
+
+class InvalidFilterError(ChromaStoreError, ValueError):
+    """A search filter uses an unknown operator or an operand of the wrong type."""
+
+
+class EmbeddingDimensionError(ChromaStoreError, ValueError):
+    """The embedding model returned vectors whose size differs from the index's ``dims``."""
+
+
+class StoreUnavailableError(ChromaStoreError, ConnectionError):
+    """The Chroma server could not be reached; nothing was written."""
+
+
+class FolderInUseError(ChromaStoreError, RuntimeError):
+    """Another process has the embedded store's folder open; share it through a server."""
+
+
+class EncryptionKeyError(ChromaStoreError, ValueError):
+    """Wrong or missing ``encryption_key`` for an encrypted store; nothing was written."""
+
+
+# ----------------------------------------------------------------------------- memory
+class MemoryClosedError(LangMemError, RuntimeError):
+    """The ``Memory`` was closed; open a new one."""
+
+
+class ThreadNotFoundError(LangMemError, LookupError):
+    """The checkpointer holds no checkpoint for the given thread id."""
+
+
+class MissingUserIdError(LangMemError, ValueError):
+    """Raised when a memory node or tool runs without a ``user_id``."""
+
+
+class SessionOwnershipError(LangMemError, PermissionError):
+    """A session id already belongs to another user; nothing was read or written."""
+
+
+class EmbeddingModelError(LangMemError, RuntimeError):
+    """The bundled embedding model or vocabulary is missing or is not the expected file."""
+
+
+class ConfigError(LangMemError, ValueError):
+    """A configuration value is invalid; the message names the key and its source."""
+
+
+# ------------------------------------------------------------------------------ tasks
+class TaskError(LangMemError):
+    """Base class of the task errors."""
+
+
+class InvalidTaskError(TaskError, ValueError):
+    """A task argument is invalid (status, priority, description, due date)."""
+
+
+class IllegalTransitionError(TaskError, ValueError):
+    """The status change is not allowed from the task's current status."""
+
+
+class TaskNotFoundError(TaskError, LookupError):
+    """The user has no task with this id (it may not exist, or belong to another user)."""
+
+
+# ---------------------------------------------------------------------- administration
+class MemoryNotFoundError(LangMemError, FileNotFoundError):
+    """The memory folder does not exist (read commands never create an empty one)."""
+
+
+class CheckpointUnavailableError(LangMemError, ConnectionError):
+    """The checkpoint database (PostgreSQL) does not answer."""
+
+
+class ExportFormatError(LangMemError, ValueError):
+    """A line of an export file is malformed; nothing was imported."""
+
+
+class BackupError(LangMemError, ValueError):
+    """A backup cannot be taken or restored (missing folder, not a backup, target in use)."""

@@ -1,0 +1,113 @@
+"""The runtime behind the memory features: options and the machinery they build.
+
+``MemoryFeatures`` (``_features``) builds one ``MemoryRuntime`` on first use and hands it
+to ``MemoryNodes`` and ``MemoryMiddleware`` (``_middleware``); both depend on this module
+and neither on the other, so there is no import circle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import BaseMessage, RemoveMessage
+from langgraph.graph.message import REMOVE_ALL_MESSAGES
+from langgraph.store.base import BaseStore
+
+from langmem_plugin._messages import TokenCounter
+from langmem_plugin.history._archive import ArchiveWriter
+from langmem_plugin.history._storage import HistoryStorage
+from langmem_plugin.nodes._context import Scope
+from langmem_plugin.nodes._pipeline import MemoryPipeline, PipelineOptions
+from langmem_plugin.nodes.episodes import Episode
+from langmem_plugin.nodes.recall import Recall, latest_user_text
+from langmem_plugin.nodes.working_memory import WorkingMemory
+from langmem_plugin.retriever._retriever import SearchFn
+
+__all__ = ["MemoryOptions", "MemoryRuntime", "State"]
+
+State = dict[str, Any]
+
+
+@dataclass
+class MemoryOptions(PipelineOptions):
+    """All memory-feature options (see ``PipelineOptions`` for the pipeline ones).
+
+    Attributes:
+        working_memory_tokens: Token budget of the model's input.
+        recall_tokens: Token budget of the recall message.
+        token_counter: Token counter for both budgets (default: approximate).
+        search: Retrieval of facts, episodes, notes and lessons for recall, and of
+            ``search_memory``; default ``store.search``. Recall always searches the
+            conversation archive with ``MemoryRetriever`` (see ``nodes.recall``).
+    """
+
+    working_memory_tokens: int = 4000
+    recall_tokens: int = 800
+    token_counter: TokenCounter | None = None
+    search: SearchFn | None = None
+
+
+class MemoryRuntime:
+    """The lazily built machinery behind ``MemoryFeatures``.
+
+    What the nodes, the middleware and the tools share: the pipeline, recall, working
+    memory and the archive writer.
+    """
+
+    def __init__(self, store: BaseStore, llm: BaseChatModel | None, opts: MemoryOptions) -> None:
+        self.options = opts
+        self.pipeline = MemoryPipeline(store, llm, opts)
+        self.recall = Recall(
+            store, search=opts.search, max_tokens=opts.recall_tokens, counter=opts.token_counter
+        )
+        self.working = WorkingMemory(opts.working_memory_tokens, counter=opts.token_counter)
+        self.archiver = ArchiveWriter(HistoryStorage(store))
+        # threads whose turns the nodes saw: their last checkpoint is archived at flush
+        self.touched: dict[tuple[str, str], None] = {}
+
+    def archive(self, scope: Scope, dropped: Sequence[BaseMessage], summary: str) -> None:
+        """Archive turns folded out of working memory as a searchable episode."""
+        now = datetime.now(UTC).isoformat()
+        self.pipeline.episodes.write(
+            scope.user_id,
+            Episode(
+                summary=summary or "(no text)",
+                started_at=now,
+                ended_at=now,
+                thread_id=scope.thread_id,
+                message_ids=[m.id for m in dropped if m.id],
+                kind="working_memory",
+                source="rules",
+            ),
+        )
+
+    def fold(self, scope: Scope, messages: Sequence[BaseMessage]) -> State:
+        """Working-memory state update (``{}`` when under budget)."""
+        folded = self.working.fold(messages)
+        if folded is None:
+            return {}
+        self.archive(scope, folded.dropped, folded.summary)
+        return {"messages": [RemoveMessage(id=REMOVE_ALL_MESSAGES), *folded.messages]}
+
+    def recall_message(self, scope: Scope, messages: Sequence[BaseMessage]) -> str:
+        """The recall text for the latest user message, noting recalled lessons."""
+        present = {str(m.id) for m in messages if m.id}
+        result = self.recall.build(scope, latest_user_text(messages), present=present)
+        self.pipeline.note_recalled(scope, result.lesson_keys)
+        return result.text
+
+    def archive_turns(self, scope: Scope, messages: Sequence[BaseMessage]) -> None:
+        """Queue the thread's messages for the archive (an append; written in background)."""
+        if scope.thread_id is None:
+            return
+        self.touched[scope.user_id, scope.thread_id] = None
+        self.archiver.submit(scope.user_id, scope.thread_id, messages)
+
+    def observe(self, scope: Scope, messages: Sequence[BaseMessage]) -> None:
+        """Archive the turn and hand it to the deferred pipeline (no model call)."""
+        self.archive_turns(scope, messages)
+        self.pipeline.observe(scope, messages)
