@@ -9,6 +9,6 @@ build the ASGI app yourself with ``create_app``. See ``_security`` for what keep
 from __future__ import annotations
 
 from langmem_plugin.ui._app import create_app
-from langmem_plugin.ui._server import BackgroundServer, check_bind, start_background
+from langmem_plugin.ui._server import BackgroundServer, start_background
 
-__all__ = ["BackgroundServer", "check_bind", "create_app", "start_background"]
+__all__ = ["BackgroundServer", "create_app", "start_background"]

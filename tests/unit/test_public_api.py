@@ -51,6 +51,7 @@ SURFACE = {
     "langmem_plugin.history": ["ChromaChatMessageHistory", "MessageHit", "SessionInfo"],
     "langmem_plugin.retriever": ["FusionWeights", "MemoryRetriever", "SearchFn"],
     "langmem_plugin.tasks": ["PRIORITIES", "STATUSES", "Task", "TaskEvent", "TaskStore"],
+    "langmem_plugin.ui": ["BackgroundServer", "create_app", "start_background"],
     "langmem_plugin.nodes": [
         "Episode",
         "LLMCallCounter",
