@@ -535,7 +535,7 @@ def test_repeated_texts_in_one_session_archive_on_langgraphs_in_memory_store(
 ) -> None:
     from langgraph.store.memory import InMemoryStore
 
-    from langmem_plugin.history import HistoryStorage
+    from langmem_plugin.history._storage import HistoryStorage
 
     # InMemoryStore fails a batch whose puts share a text; the archive splits such batches
     store = InMemoryStore(index={"dims": 384, "embed": embeddings, "fields": ["content"]})
