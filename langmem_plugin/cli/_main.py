@@ -33,7 +33,6 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from langmem_plugin._extras import missing_extra
 from langmem_plugin.errors import LangMemError
 from langmem_plugin.memory import DEFAULT_MODEL
 
@@ -172,16 +171,6 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["open", "in_progress", "blocked", "completed", "cancelled"],
         help="only tasks with this status (default: all)",
     )
-    ui = command("ui", "Serve the memory inspector web page (needs the ui extra).")
-    ui.add_argument("--port", type=int, default=8765, help="port (8765)")
-    ui.add_argument("--host", default="127.0.0.1", help="address (127.0.0.1; others need --token)")
-    ui.add_argument(
-        "--token",
-        nargs="?",
-        const="",
-        help="require this token on every request (no value: a random one is made)",
-    )
-    ui.add_argument("--read-only", action="store_true", help="hide and refuse every change")
     return parser
 
 
@@ -493,20 +482,6 @@ def _cmd_tasks(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_ui(args: argparse.Namespace) -> int:
-    import secrets
-
-    try:
-        from langmem_plugin.ui._server import check_bind, serve
-    except ImportError as error:
-        raise missing_extra("langmem ui", "ui") from error
-    token = args.token if args.token != "" else secrets.token_urlsafe(24)
-    check_bind(args.host, token)
-    with _open(args) as memory:
-        serve(memory, host=args.host, port=args.port, read_only=args.read_only, token=token)
-    return 0
-
-
 _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "demo": _cmd_demo,
     "chat": _cmd_chat,
@@ -520,7 +495,6 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "forget": _cmd_forget,
     "tasks": _cmd_tasks,
     "audit": _cmd_audit,
-    "ui": _cmd_ui,
 }
 
 

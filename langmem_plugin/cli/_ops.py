@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from langmem_plugin._config import find_config_file, load_config
+from langmem_plugin._extras import missing_extra
 from langmem_plugin.errors import ConfigError
 
 __all__ = ["COMMANDS", "add_commands", "open_configured"]
@@ -23,7 +24,7 @@ DEFAULT_PATH = ".memory"
 
 
 def add_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
-    """Add ``config``, ``backup`` and ``restore`` with ``cli.build_parser``'s factory."""
+    """Add ``config``, ``backup``, ``restore``, ``retention`` and ``ui`` (``build_parser``)."""
     config = command("config", "Print the effective configuration and where each value is from.")
     config.add_argument("--file", help="the configuration file (default: found from here up)")
     backup = command(
@@ -41,6 +42,16 @@ def add_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None
         "retention",
         "Apply the configured retention now: sweep expired memories, delete idle conversations.",
     )
+    ui = command("ui", "Serve the memory inspector web page (needs the ui extra).")
+    ui.add_argument("--port", type=int, default=8765, help="port (8765)")
+    ui.add_argument("--host", default="127.0.0.1", help="address (127.0.0.1; others need --token)")
+    ui.add_argument(
+        "--token",
+        nargs="?",
+        const="",
+        help="require this token on every request (no value: a random one is made)",
+    )
+    ui.add_argument("--read-only", action="store_true", help="hide and refuse every change")
 
 
 def _configured(args: argparse.Namespace) -> Any:
@@ -159,9 +170,26 @@ def _cmd_retention(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_ui(args: argparse.Namespace) -> int:
+    import secrets
+
+    try:
+        from langmem_plugin.ui._server import check_bind, serve
+    except ImportError as error:
+        raise missing_extra("langmem ui", "ui") from error
+    token = args.token if args.token != "" else secrets.token_urlsafe(24)
+    check_bind(args.host, token)
+    from langmem_plugin.cli._main import _open
+
+    with _open(args) as memory:
+        serve(memory, host=args.host, port=args.port, read_only=args.read_only, token=token)
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "config": _cmd_config,
     "backup": _cmd_backup,
     "restore": _cmd_restore,
     "retention": _cmd_retention,
+    "ui": _cmd_ui,
 }
