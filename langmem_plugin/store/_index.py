@@ -103,16 +103,9 @@ class IndexSync:
 
     def _upsert(self, rows: list[tuple[str, str, str, int, str, bytes]]) -> None:
         embeddings = np.frombuffer(b"".join(r[5] for r in rows), dtype="<f4").reshape(len(rows), -1)
-        metadatas = []
-        for vid, iid, ns, ordinal, text_hash, _ in rows:
-            meta: dict[str, Any] = {
-                "item": iid,
-                "ver": vid.split(":")[1],
-                "ord": ordinal,
-                "th": text_hash,
-                **rec.namespace_metadata(split_namespace(ns)),
-            }
-            metadatas.append(meta)
+        # Only the namespace, for ``where`` prefix filters: the id (``iid:version:ordinal``)
+        # names the rest, which the engine reads from it.
+        metadatas = [rec.namespace_metadata(split_namespace(row[2])) for row in rows]
         self.collection.upsert(ids=[r[0] for r in rows], embeddings=embeddings, metadatas=metadatas)
 
     def notify(self) -> None:
