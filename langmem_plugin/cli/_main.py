@@ -33,6 +33,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from langmem_plugin.cli._ops import progress_wanted
 from langmem_plugin.errors import LangMemError
 from langmem_plugin.memory import DEFAULT_MODEL
 
@@ -219,10 +220,6 @@ def _size(num: int | None) -> str:
     return f"{num} B"  # pragma: no cover
 
 
-def _progress_wanted(flag: bool | None) -> bool:
-    return sys.stderr.isatty() if flag is None else flag
-
-
 def _short(text: str, width: int = 100) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= width else flat[: width - 1] + "…"
@@ -407,7 +404,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
     with _open(args) as memory:
         target: Any = sys.stdout if args.file == "-" else args.file
-        counts = export_memory(memory, target, progress=_progress_wanted(args.progress))
+        counts = export_memory(memory, target, progress=progress_wanted(args.progress))
     print(
         f"exported {counts.items} items, {counts.sessions} sessions, "
         f"{counts.messages} messages, {counts.checkpoints} checkpoints to {args.file}",
@@ -423,7 +420,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
     if source is not sys.stdin and not os.path.isfile(source):
         raise CliError(f"no export file at {args.file!r}")
     with _open(args, must_exist=False) as memory:
-        counts = import_memory(memory, source, progress=_progress_wanted(args.progress))
+        counts = import_memory(memory, source, progress=progress_wanted(args.progress))
     print(
         f"imported {counts.items} items, {counts.sessions} sessions, "
         f"{counts.messages} messages, {counts.checkpoints} checkpoints into {_where(args)}"

@@ -18,7 +18,7 @@ from langmem_plugin._config import find_config_file, load_config
 from langmem_plugin._extras import missing_extra
 from langmem_plugin.errors import ConfigError
 
-__all__ = ["COMMANDS", "add_commands", "open_configured"]
+__all__ = ["COMMANDS", "add_commands", "open_configured", "progress_wanted"]
 
 DEFAULT_PATH = ".memory"
 
@@ -108,7 +108,8 @@ def _folder(args: argparse.Namespace) -> tuple[Path, Any]:
     return Path(args.path or DEFAULT_PATH), None
 
 
-def _progress(flag: bool | None) -> bool:
+def progress_wanted(flag: bool | None) -> bool:
+    """``--progress``/``--no-progress``, else a bar only when stderr is a terminal."""
     return sys.stderr.isatty() if flag is None else flag
 
 
@@ -130,7 +131,7 @@ def _cmd_backup(args: argparse.Namespace) -> int:
     from langmem_plugin._admin._backup import backup_folder
 
     folder, _ = _folder(args)
-    info = backup_folder(folder, args.out, progress=_progress(args.progress))
+    info = backup_folder(folder, args.out, progress=progress_wanted(args.progress))
     print(
         f"backed up {folder} to {info.path} ({info.bytes / 1_048_576:.1f} MiB, "
         f"{info.pages} pages, {info.seconds:.2f} s)"
@@ -147,7 +148,7 @@ def _cmd_restore(args: argparse.Namespace) -> int:
     options: dict[str, Any] = {}
     if config is not None:
         options = {"embeddings": config.embeddings, "collection_prefix": config.collection_prefix}
-    info = restore_folder(args.backup, folder, progress=_progress(args.progress), **options)
+    info = restore_folder(args.backup, folder, progress=progress_wanted(args.progress), **options)
     print(
         f"restored {args.backup} into {info.path}: {info.items} items, "
         f"{info.vectors} vectors indexed"
