@@ -259,6 +259,17 @@ def evidence_in_context(evidence: Iterable[str], context: set[str]) -> bool | No
     return any(share_in(words, context) >= EVIDENCE_SHARE for words in judged)
 
 
+def evidence_rank(ranked: Sequence[str], evidence: Sequence[str]) -> int | None:
+    """0-based rank of the first of ``ranked`` that holds an evidence turn (None: none does).
+
+    "Holds" as in :func:`evidence_in_context`: >= 60% of the turn's content words.
+    """
+    for rank, text in enumerate(ranked):
+        if evidence_in_context(evidence, content_words(text)):
+            return rank
+    return None
+
+
 def answer_in_context(answer: object, context: set[str]) -> bool | None:
     """Whether at least ``ANSWER_SHARE`` of the answer's content words are in a context.
 

@@ -47,6 +47,14 @@ Metrics, per category and overall, per system:
 * **tokens**: mean context tokens (the recall node's counter; 0 for an empty context);
 * **p50_ms / p95_ms**: latency of building one context (query embedding included).
 
+Where the evidence ranks (printed before the JSON, a diagnosis rather than a score): the
+archive ranking recall itself uses (``MemoryRetriever`` over ``("archive", conversation_id)``
+with ``ARCHIVE_RETRIEVER_OPTIONS``, 50 turns) and the share of judged questions whose first
+evidence turn (>= 60% of its content words in the turn) is in its top 10, 20, 30, 40 and 50.
+About 20 LoCoMo turns fit in 800 tokens, so the top-20 share bounds what packing the
+archive's ranking can reach, and the top-50 share what a better packing of the same
+candidates could.
+
 Output: one table per system, then as the last line one JSON object:
 ``{"dataset", "n_questions", "budget", "systems": {name: {"evidence_in_context",
 "answer_in_context", "tokens", "p50_ms", "p95_ms"}}}`` (overall figures). Phase timings go
@@ -85,6 +93,7 @@ from _locomo import (
     answer_in_context,
     content_words,
     evidence_in_context,
+    evidence_rank,
     load,
     memory_value,
     percentile_ms,
@@ -96,10 +105,13 @@ from langmem_plugin._embeddings import LocalEmbeddings
 from langmem_plugin._messages import count_tokens
 from langmem_plugin.memory import Memory
 from langmem_plugin.nodes import MemoryOptions
+from langmem_plugin.nodes.recall import ARCHIVE, ARCHIVE_RETRIEVER_OPTIONS
 from langmem_plugin.retriever import MemoryRetriever
 from langmem_plugin.store import ChromaStore
 
 DEPTH = 50
+#: Cut-offs of the evidence-rank diagnosis (see the module docstring).
+RANK_CUTS = (10, 20, 30, 40, 50)
 SYSTEMS = ("recall_context", "dense_packed", "retriever_packed")
 TOKEN_COUNTER = MemoryOptions().token_counter
 
@@ -183,6 +195,13 @@ def context_builders(
     }
 
 
+def print_ranks(ranks: Sequence[int | None]) -> None:
+    print("\nwhere recall's archive ranking puts the first evidence turn (judged questions)")
+    print("  " + "".join(f"{f'top {k}':>9}" for k in RANK_CUTS))
+    shares = [sum(r is not None and r < k for r in ranks) / len(ranks) for k in RANK_CUTS]
+    print("  " + "".join(f"{s:>9.3f}" for s in shares))
+
+
 def pick(questions: list[Question], limit: int | None) -> list[Question]:
     """At most ``limit`` questions, spread evenly over the list (all when None)."""
     if limit is None or len(questions) <= limit:
@@ -248,6 +267,7 @@ def main() -> None:
     cache = DocumentCache(LocalEmbeddings())
     cache.serving = True  # nothing here is a throughput figure: reuse every vector
     rows: dict[str, list[Row]] = {s: [] for s in SYSTEMS}
+    ranks: list[int | None] = []
 
     with tempfile.TemporaryDirectory(prefix="locomo-context-") as tmp:
         memory = Memory.from_path(Path(tmp) / "memory", embeddings=cache)
@@ -274,10 +294,18 @@ def main() -> None:
                 t0 = time.perf_counter()
                 said = {t.dia_id: t.said for t in conv.turns}
                 builders = context_builders(memory, baseline, conv.sample_id, args.budget)
+                archive = MemoryRetriever(
+                    store=memory.store,
+                    namespace=(ARCHIVE, conv.sample_id),
+                    **ARCHIVE_RETRIEVER_OPTIONS,
+                )
                 for build in builders.values():
                     build("warm up")
                 for q in asked[conv.sample_id]:
                     evidence = [said[d] for d in sorted(q.evidence)]
+                    if evidence_in_context(evidence, set()) is not None:
+                        ranked = archive.search_items(q.text, k=RANK_CUTS[-1])
+                        ranks.append(evidence_rank([i.value["content"] for i in ranked], evidence))
                     for name, build in builders.items():
                         t1 = time.perf_counter()
                         text = build(q.text)
@@ -303,6 +331,8 @@ def main() -> None:
 
     for name in SYSTEMS:
         print_table(name, rows[name])
+    if ranks:
+        print_ranks(ranks)
     judged = sum(r.evidence is not None for r in rows["recall_context"])
     answered = sum(r.answer is not None for r in rows["recall_context"])
     print(

@@ -8,6 +8,7 @@ from benchmarks._locomo import (
     answer_in_context,
     content_words,
     evidence_in_context,
+    evidence_rank,
     parse_evidence,
 )
 
@@ -87,3 +88,13 @@ def test_malformed_evidence_ids_are_normalised_or_dropped(
 ) -> None:
     known = {"D8:6", "D9:17", "D11:26", "D30:5"}
     assert parse_evidence(raw, known) == expected
+
+
+def test_evidence_rank_is_the_first_ranked_text_holding_an_evidence_turn() -> None:
+    ranked = [
+        "Caroline: I painted a sunrise",
+        "Melanie: kayaking on the lake at Tahoe, sunday",  # 4 of 5 words: holds TURN
+        f"Melanie: {TURN}",
+    ]
+    assert evidence_rank(ranked, [TURN]) == 1
+    assert evidence_rank(ranked[:1], [TURN]) is None
