@@ -6,7 +6,8 @@ archive, an episode, profile facts by the offline rules and their history), a ch
 graph running ``recall`` and ``extract_profile`` with the user's ``user_id`` in its config
 (checkpoints, archived turns), a note saved through the ``save_memory`` tool, a lesson
 (``reflect_on``), and a graph thread that is never archived (checkpoints only).
-``scan(folder, needles)`` counts the raw occurrences of each needle in every file.
+``scan(folder, needles)`` counts the raw occurrences of each needle in every file;
+``scan_postgres(url, needle)`` does the same over every row of a PostgreSQL database.
 """
 
 from __future__ import annotations
@@ -70,4 +71,33 @@ def scan_files(folder: Path, needle: str) -> dict[str, int]:
         n = path.read_bytes().count(needle.encode())
         if n:
             found[str(path.relative_to(folder))] = n
+    return found
+
+
+def scan_postgres(url: str, needle: str) -> dict[str, int]:
+    """Per table of the public schema: occurrences of ``needle`` in its rows' values.
+
+    Binary values (``bytea``: checkpoint blobs, encrypted values) are searched as raw bytes,
+    everything else as its text.
+    """
+    import psycopg
+
+    found: dict[str, int] = {}
+    with psycopg.connect(url, autocommit=True) as conn:
+        tables = [
+            r[0]
+            for r in conn.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+            ).fetchall()
+        ]
+        for table in tables:
+            n = 0
+            for row in conn.execute(f'SELECT * FROM "{table}"').fetchall():
+                for value in row:
+                    if isinstance(value, bytes | memoryview):
+                        n += bytes(value).count(needle.encode())
+                    else:
+                        n += str(value).count(needle)
+            if n:
+                found[table] = n
     return found

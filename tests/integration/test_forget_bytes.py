@@ -24,7 +24,7 @@ from langgraph.graph import START, MessagesState, StateGraph
 
 from langmem_plugin import Memory
 from langmem_plugin.store._sql import table_base
-from tests.integration._forget_data import scan, scan_files, seed
+from tests.integration._forget_data import scan, scan_files, scan_postgres, seed
 
 REPO = Path(__file__).resolve().parents[2]
 ALICE, BOB = "zqalicetok", "zqbobtok"
@@ -291,32 +291,6 @@ def test_forget_memory_tool_forgets_by_query_for_the_caller_only(tmp_path: Path)
 
 
 # ---------------------------------------------------------------------------- scale-out
-def _pg_rows_with(url: str, needle: str) -> dict[str, int]:
-    import psycopg
-
-    found: dict[str, int] = {}
-    with psycopg.connect(url, autocommit=True) as conn:
-        tables = [
-            r[0]
-            for r in conn.execute(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
-            ).fetchall()
-        ]
-        for table in tables:
-            n = 0
-            for row in conn.execute(f'SELECT * FROM "{table}"').fetchall():
-                for value in row:
-                    blob = bytes(value) if isinstance(value, bytes | memoryview) else str(value)
-                    n += (
-                        blob.count(needle.encode())
-                        if isinstance(blob, bytes)
-                        else blob.count(needle)
-                    )
-            if n:
-                found[table] = n
-    return found
-
-
 def test_forget_on_chroma_server_and_postgres_removes_every_row(
     chroma_url: str, fresh_postgres_url: str
 ) -> None:
@@ -328,15 +302,15 @@ def test_forget_on_chroma_server_and_postgres_removes_every_row(
         seed(memory, "alice", ALICE)
         seed(memory, "bob", BOB)
         memory.store.sync_index()
-        before = _pg_rows_with(fresh_postgres_url, ALICE)
+        before = scan_postgres(fresh_postgres_url, ALICE)
         assert {"checkpoints", "checkpoint_writes"} & set(before)
         vectors = memory.store.client.get_collection(f"{prefix}_vectors")
         assert vectors.get(where={"ns1": "alice"}, include=[])["ids"]
 
         memory.forget_user("alice")
 
-        assert _pg_rows_with(fresh_postgres_url, ALICE) == {}
-        assert _pg_rows_with(fresh_postgres_url, BOB)
+        assert scan_postgres(fresh_postgres_url, ALICE) == {}
+        assert scan_postgres(fresh_postgres_url, BOB)
         assert vectors.get(where={"ns1": "alice"}, include=[])["ids"] == []
         assert vectors.get(where={"ns1": "bob"}, include=[])["ids"]
         assert BOB in memory.recall_context("bob", "what is my cat called?")

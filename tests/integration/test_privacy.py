@@ -19,6 +19,7 @@ from langmem_plugin.errors import EncryptionKeyError
 from langmem_plugin.store._crypto import ENV_VAR
 from langmem_plugin.testing import ScriptedChatModel
 from tests._support import HashEmbeddings
+from tests.integration._forget_data import scan_postgres
 from tests.integration._memory_data import ADA_SECRET, assert_same_dump, full_dump, populate
 
 EMAIL = "ada.lovelace@analytical-engine.org"
@@ -337,24 +338,6 @@ def test_export_and_import_across_encrypted_and_plain_memories(
 
 
 # ---------------------------------------------------------------------------------- PostgreSQL
-def pg_text(url: str) -> str:
-    """Every row of every table of the database, as text."""
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        tables = [
-            r[0]
-            for r in conn.execute(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
-            ).fetchall()
-        ]
-        parts = []
-        for table in tables:
-            for (row,) in conn.execute(f'SELECT t::text FROM "{table}" t').fetchall():
-                parts.append(row)
-    return "\n".join(parts)
-
-
 def test_postgres_holds_encrypted_values_and_checkpoints(
     fresh_postgres_url: str, tmp_path: Path
 ) -> None:
@@ -369,9 +352,8 @@ def test_postgres_holds_encrypted_values_and_checkpoints(
     with open_memory(KEY) as memory:
         seed(memory)
         assert f"memory {TOKEN}" in all_values(memory)
-    dumped = pg_text(fresh_postgres_url)
-    assert "enc1:" in dumped
-    assert TOKEN not in dumped
+    assert scan_postgres(fresh_postgres_url, "enc1:")
+    assert scan_postgres(fresh_postgres_url, TOKEN) == {}
     with pytest.raises(EncryptionKeyError, match="wrong encryption key"):
         open_memory("wrong")
     with open_memory(KEY) as memory:
