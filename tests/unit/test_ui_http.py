@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from langmem_plugin.ui._http import LOOPBACK_NAMES, host_problem, local_path
+from tests._hostile import LOCAL, NOT_LOCAL, hostile_hosts, loopback_hosts
 
 PORT = 48123
 
@@ -27,78 +28,12 @@ def _accepted_hosts(port: int) -> set[bytes]:
 
 
 # ---------------------------------------------------------------------------- Host
-ACCEPTED = [
-    f"127.0.0.1:{PORT}",
-    f"localhost:{PORT}",
-    f"[::1]:{PORT}",
-    f"LOCALHOST:{PORT}",  # DNS names are case-insensitive: the same reserved name
-    f"LocalHost:{PORT}",
-]
-
-REFUSED = [
-    f"127.0.0.1:{PORT}@evil.example",  # userinfo: the review's bypass
-    f"evil.example@127.0.0.1:{PORT}",
-    f"user:pass@localhost:{PORT}",
-    f"127.0.0.1:{PORT}:{PORT}",
-    f"127.0.0.1:{PORT + 1}",  # another port
-    f"127.0.0.1:0{PORT}",  # leading zero
-    f"127.0.0.1:0x{PORT:x}",
-    f"127.0.0.1:+{PORT}",
-    f"127.0.0.1:-{PORT}",
-    f"127.0.0.1: {PORT}",
-    f"127.0.0.1:{PORT}.0",
-    f"127.0.0.1:{PORT}0",
-    f"127.0.0.1:{PORT + 65536}",
-    "127.0.0.1:",  # empty port
-    "127.0.0.1",  # no port, and the server is not on port 80
-    "localhost",
-    "",
-    f"localhost.:{PORT}",  # trailing dots
-    f"127.0.0.1.:{PORT}",
-    f"LOCALHOST.:{PORT}",
-    f"::1:{PORT}",  # IPv6 not bracketed
-    "::1",
-    f"[::1%25lo]:{PORT}",  # zone ids
-    f"[::1%lo]:{PORT}",
-    f"[::ffff:127.0.0.1]:{PORT}",
-    f"[0:0:0:0:0:0:0:1]:{PORT}",
-    f"[::1]{PORT}",
-    f"[::1]:{PORT}]",
-    f"[::1:{PORT}",
-    f"[[::1]]:{PORT}",
-    f"%6cocalhost:{PORT}",  # percent-encoding
-    f"localhost%2e:{PORT}",
-    f"127.0.0.1%3a{PORT}",
-    f"localhost.evil.example:{PORT}",  # names that end elsewhere
-    f"127.0.0.1.nip.io:{PORT}",
-    f"localhost-evil.example:{PORT}",
-    f"0x7f.1:{PORT}",  # other spellings of loopback
-    f"2130706433:{PORT}",
-    f"127.1:{PORT}",
-    f"0177.0.0.1:{PORT}",
-    f"127.0.0.2:{PORT}",
-    f"0.0.0.0:{PORT}",
-    f"localhost:{PORT}/x",  # more than an authority
-    f"localhost:{PORT}?",
-    f"localhost:{PORT}#",
-    f"http://localhost:{PORT}",
-    f"local host:{PORT}",  # whitespace and control characters
-    f"localhost\t:{PORT}",
-    f"localhost:{PORT}\r\nX: y",
-    f"localhost\x00:{PORT}",
-    f"localhost:{PORT}\x0b",
-    f"ⓛocalhost:{PORT}",  # non-ASCII
-    f"localho\u017ft:{PORT}",  # long s, whose upper case is S
-    f"loca\u212ahost:{PORT}",
-]
-
-
-@pytest.mark.parametrize("value", ACCEPTED)
+@pytest.mark.parametrize("value", loopback_hosts(PORT))
 def test_the_loopback_names_with_this_servers_port_are_accepted(value: str) -> None:
     assert host_problem(value.encode(), PORT) is None
 
 
-@pytest.mark.parametrize("value", REFUSED)
+@pytest.mark.parametrize("value", hostile_hosts(PORT))
 def test_a_hostile_host_header_is_refused_with_a_reason(value: str) -> None:
     problem = host_problem(value.encode(), PORT)
     assert problem is not None
@@ -156,49 +91,6 @@ def test_every_loopback_name_in_any_case_is_accepted_on_its_port(
 
 
 # ---------------------------------------------------------------------------- paths
-LOCAL = [
-    "/",
-    "/users/ada",
-    "/users/team%2Fada",  # a user id holding "/" stays one path segment
-    "/users/%C3%A9mile",
-    "/search?user=ada&q=a%20b",
-    "/users/a%2F%2Fb",
-]
-
-NOT_LOCAL = [
-    "//evil.example/",  # the review's open redirect
-    "//evil.example",
-    "///evil.example",
-    "/\\evil.example",  # browsers read "\" as "/"
-    "\\\\evil.example",
-    "\\/evil.example",
-    "/\t/evil.example",  # browsers strip tabs and newlines first
-    "/\n/evil.example",
-    "/\r/evil.example",
-    " //evil.example",
-    "\x00//evil.example",
-    "/%09/evil.example",
-    "/%0a/evil.example",
-    "/%2F/evil.example",
-    "/%2f/evil.example",
-    "/%5Cevil.example",
-    "/%5cevil.example",
-    "/%252F/evil.example",  # encoded twice
-    "/%25252F/evil.example",
-    "/%2525252F/evil.example",  # still decoding after four rounds
-    "https://evil.example/",
-    "http:evil.example",
-    "javascript:alert(1)",
-    "evil.example",
-    "",
-    "/a b",
-    "/a\\b",
-    "/é",  # not an address: non-ASCII must be percent-encoded
-    "/\u2028/evil.example",
-    "/%E2%80%A8/evil.example",  # the same, encoded: a line separator, decoded
-]
-
-
 @pytest.mark.parametrize("target", LOCAL)
 def test_a_same_origin_path_is_a_redirect_target(target: str) -> None:
     assert local_path(target) == target
