@@ -232,7 +232,8 @@ def create_app(
         read_only: Hide every form that changes data and refuse every change (403).
         token: Require this token on every request (header, cookie, or ``?token=`` on a
             first visit). Needed whenever the server listens on anything but loopback;
-            without it only requests addressed to 127.0.0.1/localhost are answered.
+            without it only requests addressed to a loopback name and the server's own
+            port are answered (see ``_http.host_problem``).
         frame_ancestors: Which pages may show the inspector in a frame (CSP
             ``frame-ancestors``); ``Memory.inspect`` widens it for notebooks.
 

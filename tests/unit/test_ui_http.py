@@ -70,7 +70,7 @@ def near_miss_hosts(draw: st.DrawFn) -> bytes:
     return value.encode("utf-8")
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=1000, deadline=None)
 @given(value=st.one_of(near_miss_hosts(), st.binary(max_size=40)), port=st.sampled_from([80, PORT]))
 def test_only_the_canonical_loopback_forms_are_ever_accepted(value: bytes, port: int) -> None:
     accepted = host_problem(value, port) is None
@@ -121,7 +121,7 @@ _PIECES = st.sampled_from(
 )
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=1000, deadline=None)
 @given(target=st.one_of(st.lists(_PIECES, max_size=8).map("".join), st.text(max_size=20)))
 def test_an_accepted_target_never_leaves_the_origin_however_it_is_read(target: str) -> None:
     if local_path(target) is None:
