@@ -30,7 +30,8 @@ from starlette.templating import Jinja2Templates
 from langmem_plugin._audit import audit_source
 from langmem_plugin.memory import Memory
 from langmem_plugin.ui import _data
-from langmem_plugin.ui._security import CSRF_FIELD, Guard
+from langmem_plugin.ui._http import local_path
+from langmem_plugin.ui._security import CSRF_FIELD, GuardedApp
 
 __all__ = ["create_app"]
 
@@ -211,9 +212,7 @@ def _user_url(user_id: str) -> str:
 
 def _safe_back(back: str, default: str) -> str:
     """Where to go after an action: a local path from the form, else ``default``."""
-    if back.startswith("/") and not back.startswith("//") and "\\" not in back:
-        return back
-    return default
+    return local_path(back) or default
 
 
 def create_app(
@@ -233,7 +232,8 @@ def create_app(
         read_only: Hide every form that changes data and refuse every change (403).
         token: Require this token on every request (header, cookie, or ``?token=`` on a
             first visit). Needed whenever the server listens on anything but loopback;
-            without it only requests addressed to 127.0.0.1/localhost are answered.
+            without it only requests addressed to a loopback name and the server's own
+            port are answered (see ``_http.host_problem``).
         frame_ancestors: Which pages may show the inspector in a frame (CSP
             ``frame-ancestors``); ``Memory.inspect`` widens it for notebooks.
 
@@ -261,6 +261,4 @@ def create_app(
         Route("/actions/{name}", pages.action, methods=["POST"], name="action"),
         Mount("/static", StaticFiles(directory=_HERE / "static"), name="static"),
     ]
-    app = Starlette(routes=routes)
-    app.add_middleware(Guard, token=token, read_only=read_only, frame_ancestors=frame_ancestors)
-    return app
+    return GuardedApp(routes, token=token, read_only=read_only, frame_ancestors=frame_ancestors)
