@@ -35,152 +35,45 @@ being killed; ``secure_delete`` so that deleted values do not linger in free pag
 from __future__ import annotations
 
 import hashlib
-import json
-import re
+import logging
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from langmem_plugin._paging import chunks
-from langmem_plugin.errors import InvalidValueError
 from langmem_plugin.store._crypto import ValueCipher, plain_decode
 from langmem_plugin.store._db import Cursor, Database
+from langmem_plugin.store._rows import (
+    SEP,
+    ItemRow,
+    StoredItem,
+    VectorRow,
+    iid_of,
+    join_namespace,
+    prefix_clause,
+    split_namespace,
+    table_base,
+)
 
-SEP = "\x1f"
-"""Joins namespace labels in the ``ns`` column (below every printable character)."""
+__all__ = [  # the row types and naming live in _rows; importable from here as before
+    "SEP",
+    "ItemRow",
+    "ItemTable",
+    "StoredItem",
+    "VectorRow",
+    "iid_of",
+    "join_namespace",
+    "prefix_clause",
+    "split_namespace",
+    "table_base",
+]
+
+logger = logging.getLogger("langmem_plugin.store")
+
 
 _SQL_IN = 400
 """Values per ``IN (...)`` list: well under the SQLite and PostgreSQL parameter limits."""
 _COLUMNS = "ns, key, iid, value, created_at, updated_at, nseq, kseq, ver, nvec, ttl, expires_at"
 _LIVE = "(expires_at = 0 OR expires_at > ?)"
-
-
-def join_namespace(namespace: Sequence[str]) -> str:
-    """The ``ns`` column value of a namespace."""
-    for label in namespace:
-        if SEP in label:
-            raise InvalidValueError(
-                f"Namespace label {label!r} contains the reserved character \\x1f."
-            )
-    return SEP.join(namespace)
-
-
-def split_namespace(ns: str) -> tuple[str, ...]:
-    """The namespace of an ``ns`` column value."""
-    return tuple(ns.split(SEP)) if ns else ()
-
-
-def prefix_clause(prefix: Sequence[str], column: str = "ns") -> tuple[str, list[Any]]:
-    """SQL for "``column`` is ``prefix`` or lies below it", as an index range."""
-    if not prefix:
-        return "1 = 1", []
-    joined = join_namespace(prefix)
-    return (
-        f"({column} = ? OR ({column} >= ? AND {column} < ?))",
-        [joined, joined + SEP, joined + chr(ord(SEP) + 1)],
-    )
-
-
-@dataclass(slots=True)
-class StoredItem:
-    """One item row."""
-
-    namespace: tuple[str, ...]
-    key: str
-    iid: str
-    document: str
-    created_at: float
-    updated_at: float
-    nseq: int
-    kseq: int
-    version: str
-    n_vectors: int
-    ttl: float
-    expires_at: float
-    _value: dict[str, Any] | None = None
-    decode: Callable[[str, str], str] | None = None
-    """Opens the stored document (``(iid, stored) -> JSON``) when values are encrypted."""
-
-    @classmethod
-    def from_row(
-        cls, row: Sequence[Any], decode: Callable[[str, str], str] | None = None
-    ) -> StoredItem:
-        """Build from a row of ``_COLUMNS``; ``decode`` is applied lazily, on ``value``."""
-        return cls(
-            split_namespace(row[0]),
-            str(row[1]),
-            str(row[2]),
-            str(row[3]),
-            float(row[4]),
-            float(row[5]),
-            int(row[6]),
-            int(row[7]),
-            str(row[8]),
-            int(row[9]),
-            float(row[10]),
-            float(row[11]),
-            decode=decode,
-        )
-
-    @property
-    def value(self) -> dict[str, Any]:
-        """The value, decoded from JSON on first access."""
-        if self._value is None:
-            text = self.decode(self.iid, self.document) if self.decode else self.document
-            self._value = json.loads(text)
-        return self._value
-
-    @property
-    def order(self) -> tuple[int, int]:
-        """Insertion order: namespace first written, then key first written."""
-        return self.nseq, self.kseq
-
-    def expired(self, now: float) -> bool:
-        """Whether the item's TTL has run out."""
-        return 0.0 < self.expires_at <= now
-
-
-@dataclass(slots=True)
-class ItemRow:
-    """An item to write.
-
-    Its ``nseq`` and, for an existing live item, ``created_at`` and ``kseq`` are decided
-    inside the transaction.
-    """
-
-    namespace: tuple[str, ...]
-    key: str
-    iid: str
-    document: str
-    now: float
-    kseq: int
-    version: str
-    ttl: float
-    vectors: list[VectorRow]
-
-
-@dataclass(slots=True)
-class VectorRow:
-    """One embedding of an item version."""
-
-    vid: str
-    ordinal: int
-    text_hash: str
-    embedding: bytes
-
-
-def iid_of(namespace: Sequence[str], key: str) -> str:
-    """A stable, fixed-length id of the item at ``namespace``/``key`` (its vectors name it)."""
-    raw = json.dumps([list(namespace), key], ensure_ascii=False)
-    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
-
-
-def table_base(prefix: str) -> str:
-    """A safe SQL identifier stem for a collection prefix (distinct prefixes stay distinct)."""
-    stem = re.sub(r"[^a-zA-Z0-9_]", "_", prefix)
-    if stem != prefix:
-        stem += "_" + hashlib.blake2b(prefix.encode(), digest_size=4).hexdigest()
-    return f"langmem_store_{stem}"[:60]
 
 
 class ItemTable:
@@ -198,10 +91,55 @@ class ItemTable:
         """Seals values when the store is encrypted (set by ``_crypto.attach_encryption``)."""
         self.audit: Callable[[Cursor, list[tuple[tuple[str, ...], str, str]]], None] | None = None
         """Called inside every write transaction with ``(namespace, key, operation)``."""
+        self.on_corrupt: Callable[[list[tuple[tuple[str, ...], str, str]]], None] | None = None
+        """Called with ``(namespace, key, reason)`` of corrupt items when first met (audit)."""
+        self._reported: set[tuple[str, str]] = set()
         self._setup()
 
     def _item(self, row: Sequence[Any]) -> StoredItem:
         return StoredItem.from_row(row, self.cipher.decrypt if self.cipher else plain_decode)
+
+    def readable(self, items: Iterable[StoredItem]) -> list[StoredItem]:
+        """The items whose value decodes; the others are reported (:meth:`report`) and left out.
+
+        Why skip rather than raise: one altered row would otherwise fail every search,
+        listing, recall and export that spans it, so one byte would take the whole memory
+        down. A ``get`` of exactly that item raises ``CorruptRecordError`` instead.
+        """
+        good: list[StoredItem] = []
+        bad: list[StoredItem] = []
+        for item in items:
+            (bad if item.problem() else good).append(item)
+        if bad:
+            self.report(bad)
+        return good
+
+    def report(self, items: Sequence[StoredItem]) -> None:
+        """Warn (``logging``) and audit each corrupt item once per process and stored value.
+
+        The warning and the audit event name the namespace, key and what failed, never
+        the content. A repaired and again damaged row is reported again.
+        """
+        fresh: list[tuple[tuple[str, ...], str, str]] = []
+        for item in items:
+            seen = (item.iid, hashlib.blake2b(item.document.encode(), digest_size=8).hexdigest())
+            if seen in self._reported:
+                continue
+            self._reported.add(seen)
+            reason = item.problem() or "unknown"
+            fresh.append((item.namespace, item.key, reason))
+            logger.warning(
+                "corrupt item skipped: namespace=%r key=%r (%s); put or delete it to repair "
+                "it, `langmem check` lists every such item",
+                item.namespace,
+                item.key,
+                reason,
+            )
+        if fresh and self.on_corrupt is not None:
+            try:
+                self.on_corrupt(fresh)
+            except Exception:  # a failing audit write must not fail the read
+                logger.exception("audit: recording corrupt items failed")
 
     def _seal(self, iid: str, document: str) -> str:
         return self.cipher.encrypt(iid, document) if self.cipher else document
@@ -281,7 +219,7 @@ class ItemTable:
         """Items by ``iid`` (the id their vectors name)."""
         sql = f"SELECT {_COLUMNS} FROM {self.items} WHERE iid IN (<in>)"
         rows = self._query_in(sql, list(dict.fromkeys(iids)))
-        return {item.iid: item for item in map(self._item, rows)}
+        return {item.iid: item for item in self.readable(map(self._item, rows))}
 
     def scope(
         self,
@@ -292,7 +230,27 @@ class ItemTable:
         offset: int = 0,
         unindexed: bool = False,
     ) -> list[StoredItem]:
-        """Live items under ``prefix`` in insertion order (optionally a page of them)."""
+        """Live, readable items under ``prefix`` in insertion order (optionally a page).
+
+        Values are decoded here (every caller reads them), and corrupt items are left out
+        and reported (:meth:`readable`). A page counts readable items only, so that paging
+        with ``offset += len(page)`` until a short page sees every readable item exactly
+        once: the rows before ``offset`` are decoded too (a page at offset 0 costs nothing
+        extra; paging by 1,000 through 10,000 items decodes 45,000 more values than it
+        returns).
+        """
+        if limit is None:
+            return self.readable(map(self._item, self._scope_rows(prefix, now, unindexed)))
+        return self._page(prefix, now, unindexed, limit, offset)
+
+    def _scope_rows(
+        self,
+        prefix: Sequence[str],
+        now: float,
+        unindexed: bool,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[Any]:
         where, params = prefix_clause(prefix)
         sql = f"SELECT {_COLUMNS} FROM {self.items} WHERE {where} AND {_LIVE}"
         params.append(now)
@@ -302,7 +260,39 @@ class ItemTable:
         if limit is not None:
             sql += " LIMIT ? OFFSET ?"
             params += [limit, offset]
-        return [self._item(row) for row in self.db.query(sql, params)]
+        return self.db.query(sql, params)
+
+    def raw_page(
+        self, prefix: Sequence[str], now: float, limit: int, offset: int
+    ) -> tuple[int, list[StoredItem], list[StoredItem]]:
+        """Rows ``offset`` to ``offset + limit`` under ``prefix``: ``(rows, readable, corrupt)``.
+
+        For :meth:`ChromaStore.dump`, which pages by rows and names what it skipped. The
+        corrupt ones are reported (:meth:`report`).
+        """
+        items = [self._item(row) for row in self._scope_rows(prefix, now, False, limit, offset)]
+        corrupt = [item for item in items if item.problem()]
+        if corrupt:
+            self.report(corrupt)
+        return len(items), [item for item in items if item not in corrupt], corrupt
+
+    def _page(
+        self, prefix: Sequence[str], now: float, unindexed: bool, limit: int, offset: int
+    ) -> list[StoredItem]:
+        """Readable items ``offset`` to ``offset + limit`` (corrupt rows hold no place)."""
+        kept: list[StoredItem] = []
+        skip = offset
+        position = 0
+        while True:
+            want = skip + limit - len(kept)
+            rows = self._scope_rows(prefix, now, unindexed, want, position)
+            position += len(rows)
+            good = self.readable(map(self._item, rows))
+            dropped = min(skip, len(good))
+            skip -= dropped
+            kept.extend(good[dropped:][: limit - len(kept)])
+            if len(kept) >= limit or len(rows) < want:
+                return kept
 
     def count_vectors(self, prefix: Sequence[str], at_most: int) -> int:
         """How many vectors lie under ``prefix``, counted up to ``at_most``.
