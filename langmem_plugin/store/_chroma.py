@@ -91,6 +91,8 @@ class ChromaStore(BaseStore):
       only, as in LangGraph's own stores.
     * Vector search takes its candidates from Chroma's HNSW index and scores them exactly;
       with hundreds of thousands of vectors under a prefix the ranking is approximate.
+    * An item whose stored value does not decode (a damaged row) is left out of searches
+      and dumps, and a ``get`` of it raises ``CorruptRecordError``; see ``corrupt_items``.
 
     Args:
         path: Directory of an embedded, persistent Chroma; the items go to
@@ -367,11 +369,10 @@ class ChromaStore(BaseStore):
             offset += rows
 
     def corrupt_items(self, namespace_prefix: tuple[str, ...] = ()) -> list[CorruptItem]:
-        """Every live item under ``namespace_prefix`` whose value does not open.
+        """Every live item under ``namespace_prefix`` whose value does not open (reads all).
 
-        Reads (and decodes) every item: what ``langmem check`` runs. A ``get`` of such an
-        item raises :class:`~langmem_plugin.errors.CorruptRecordError`; searches, listings
-        and exports skip it; a ``put`` or ``delete`` of its key repairs it.
+        Searches and dumps skip such an item, a ``get`` of it raises ``CorruptRecordError``,
+        a ``put`` or ``delete`` of its key repairs it.
         """
         found: list[CorruptItem] = []
         for _ in self.dump(namespace_prefix, skipped=found):

@@ -24,6 +24,12 @@ How:
   memory verifies it first, so a wrong key, or no key for an encrypted memory, raises
   :class:`~langmem_plugin.errors.EncryptionKeyError` before anything is read or written.
 
+* **A value that does not open** (altered, truncated, moved, plaintext in an encrypted
+  table) is one corrupt item, not a failed store: reads that span items skip and report
+  it, a ``get`` of it raises ``CorruptRecordError`` (see ``_rows.StoredItem`` and
+  ``_sql.ItemTable.readable``). A checkpoint blob that does not open fails its thread only
+  (:func:`tolerant_checkpoints`).
+
 What stays in the clear is listed in the README's threat model: embeddings (Chroma must
 index them), namespaces, keys, user and thread ids, timestamps, sizes, text hashes of
 indexed fields, and checkpoint metadata.
@@ -286,8 +292,12 @@ def attach_encryption(table: ItemTable, key: str | None, where: str) -> Encrypti
     read = f"SELECT name, value FROM {table.meta}"
     meta = {str(n): str(v) for n, v in table.db.query(read)}
     if "kdf" not in meta:
-        first = table.db.query(f"SELECT value FROM {table.items} LIMIT 1")
-        if "key_check" in meta or (first and str(first[0][0]).startswith(MARK)):
+        # an encrypted store whose kdf row was lost must not open as a plaintext one (its
+        # new writes would be in the clear); one damaged row of a plain store must not
+        # make it look encrypted: so every sampled row must be sealed
+        first = table.db.query(f"SELECT value FROM {table.items} LIMIT 16")
+        sealed = bool(first) and all(str(row[0]).startswith(MARK) for row in first)
+        if "key_check" in meta or sealed:
             raise _damaged(table, where, "kdf", "is missing but the store is encrypted")
         if key is None:
             return None

@@ -35,12 +35,12 @@ being killed; ``secure_delete`` so that deleted values do not linger in free pag
 from __future__ import annotations
 
 import hashlib
-import logging
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from langmem_plugin._paging import chunks
 from langmem_plugin.store._crypto import ValueCipher, plain_decode
+from langmem_plugin.store._damaged import DamagedRows
 from langmem_plugin.store._db import Cursor, Database
 from langmem_plugin.store._rows import (
     SEP,
@@ -67,8 +67,6 @@ __all__ = [  # the row types and naming live in _rows; importable from here as b
     "table_base",
 ]
 
-logger = logging.getLogger("langmem_plugin.store")
-
 
 _SQL_IN = 400
 """Values per ``IN (...)`` list: well under the SQLite and PostgreSQL parameter limits."""
@@ -76,7 +74,7 @@ _COLUMNS = "ns, key, iid, value, created_at, updated_at, nseq, kseq, ver, nvec, 
 _LIVE = "(expires_at = 0 OR expires_at > ?)"
 
 
-class ItemTable:
+class ItemTable(DamagedRows):
     """The SQL side of one ``ChromaStore``: every method is one blocking round of I/O."""
 
     def __init__(self, db: Database, prefix: str) -> None:
@@ -94,52 +92,12 @@ class ItemTable:
         self.on_corrupt: Callable[[list[tuple[tuple[str, ...], str, str]]], None] | None = None
         """Called with ``(namespace, key, reason)`` of corrupt items when first met (audit)."""
         self._reported: set[tuple[str, str]] = set()
+        self._opened: dict[str, str] = {}
+        """Encrypted store: the stored value last seen to open, by item id (``_skip``)."""
         self._setup()
 
     def _item(self, row: Sequence[Any]) -> StoredItem:
         return StoredItem.from_row(row, self.cipher.decrypt if self.cipher else plain_decode)
-
-    def readable(self, items: Iterable[StoredItem]) -> list[StoredItem]:
-        """The items whose value decodes; the others are reported (:meth:`report`) and left out.
-
-        Why skip rather than raise: one altered row would otherwise fail every search,
-        listing, recall and export that spans it, so one byte would take the whole memory
-        down. A ``get`` of exactly that item raises ``CorruptRecordError`` instead.
-        """
-        good: list[StoredItem] = []
-        bad: list[StoredItem] = []
-        for item in items:
-            (bad if item.problem() else good).append(item)
-        if bad:
-            self.report(bad)
-        return good
-
-    def report(self, items: Sequence[StoredItem]) -> None:
-        """Warn (``logging``) and audit each corrupt item once per process and stored value.
-
-        The warning and the audit event name the namespace, key and what failed, never
-        the content. A repaired and again damaged row is reported again.
-        """
-        fresh: list[tuple[tuple[str, ...], str, str]] = []
-        for item in items:
-            seen = (item.iid, hashlib.blake2b(item.document.encode(), digest_size=8).hexdigest())
-            if seen in self._reported:
-                continue
-            self._reported.add(seen)
-            reason = item.problem() or "unknown"
-            fresh.append((item.namespace, item.key, reason))
-            logger.warning(
-                "corrupt item skipped: namespace=%r key=%r (%s); put or delete it to repair "
-                "it, `langmem check` lists every such item",
-                item.namespace,
-                item.key,
-                reason,
-            )
-        if fresh and self.on_corrupt is not None:
-            try:
-                self.on_corrupt(fresh)
-            except Exception:  # a failing audit write must not fail the read
-                logger.exception("audit: recording corrupt items failed")
 
     def _seal(self, iid: str, document: str) -> str:
         return self.cipher.encrypt(iid, document) if self.cipher else document
@@ -217,9 +175,11 @@ class ItemTable:
 
     def fetch_iids(self, iids: Iterable[str]) -> dict[str, StoredItem]:
         """Items by ``iid`` (the id their vectors name)."""
-        sql = f"SELECT {_COLUMNS} FROM {self.items} WHERE iid IN (<in>)"
-        rows = self._query_in(sql, list(dict.fromkeys(iids)))
+        rows = self._rows_by_iid(list(dict.fromkeys(iids)))
         return {item.iid: item for item in self.readable(map(self._item, rows))}
+
+    def _rows_by_iid(self, iids: Sequence[str]) -> list[Any]:
+        return self._query_in(f"SELECT {_COLUMNS} FROM {self.items} WHERE iid IN (<in>)", iids)
 
     def scope(
         self,
@@ -250,9 +210,10 @@ class ItemTable:
         unindexed: bool,
         limit: int | None = None,
         offset: int = 0,
+        columns: str = _COLUMNS,
     ) -> list[Any]:
         where, params = prefix_clause(prefix)
-        sql = f"SELECT {_COLUMNS} FROM {self.items} WHERE {where} AND {_LIVE}"
+        sql = f"SELECT {columns} FROM {self.items} WHERE {where} AND {_LIVE}"
         params.append(now)
         if unindexed:
             sql += " AND nvec = 0"
@@ -261,38 +222,6 @@ class ItemTable:
             sql += " LIMIT ? OFFSET ?"
             params += [limit, offset]
         return self.db.query(sql, params)
-
-    def raw_page(
-        self, prefix: Sequence[str], now: float, limit: int, offset: int
-    ) -> tuple[int, list[StoredItem], list[StoredItem]]:
-        """Rows ``offset`` to ``offset + limit`` under ``prefix``: ``(rows, readable, corrupt)``.
-
-        For :meth:`ChromaStore.dump`, which pages by rows and names what it skipped. The
-        corrupt ones are reported (:meth:`report`).
-        """
-        items = [self._item(row) for row in self._scope_rows(prefix, now, False, limit, offset)]
-        corrupt = [item for item in items if item.problem()]
-        if corrupt:
-            self.report(corrupt)
-        return len(items), [item for item in items if item not in corrupt], corrupt
-
-    def _page(
-        self, prefix: Sequence[str], now: float, unindexed: bool, limit: int, offset: int
-    ) -> list[StoredItem]:
-        """Readable items ``offset`` to ``offset + limit`` (corrupt rows hold no place)."""
-        kept: list[StoredItem] = []
-        skip = offset
-        position = 0
-        while True:
-            want = skip + limit - len(kept)
-            rows = self._scope_rows(prefix, now, unindexed, want, position)
-            position += len(rows)
-            good = self.readable(map(self._item, rows))
-            dropped = min(skip, len(good))
-            skip -= dropped
-            kept.extend(good[dropped:][: limit - len(kept)])
-            if len(kept) >= limit or len(rows) < want:
-                return kept
 
     def count_vectors(self, prefix: Sequence[str], at_most: int) -> int:
         """How many vectors lie under ``prefix``, counted up to ``at_most``.
