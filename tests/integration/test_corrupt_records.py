@@ -264,6 +264,18 @@ def test_the_inspector_forgets_a_damaged_item(damaged: Path) -> None:
         assert memory.store.get(NOTE, "secret") is None
 
 
+def test_forgetting_a_user_deletes_their_damaged_rows_too(damaged: Path) -> None:
+    """A tampered GCM ciphertext still holds the user's text (CTR mode): it must go."""
+    db = damaged / "checkpoints.sqlite"
+    with open_memory(damaged) as memory:
+        memory.forget_user("ada")
+    rows = _tamper._run(db, f"SELECT ns, key FROM {_tamper.items_table()}", [])
+    assert {str(ns).split("\x1f")[1] for ns, _ in rows if "\x1f" in str(ns)} == {"bob"}
+    with open_memory(damaged) as memory:
+        assert memory.check().corrupt_items == []
+        assert [i.key for i in memory.store.search(("memories", "bob"))] == ["b1"]
+
+
 # ---------------------------------------------------------------------------- check, export
 def test_check_lists_exactly_the_damaged_records(damaged: Path) -> None:
     with open_memory(damaged) as memory:
