@@ -137,6 +137,27 @@ def tamper_checkpoint(database: Path, thread_id: str) -> int:
     return len(rows)
 
 
+def tamper_postgres_blobs(url: str, thread_id: str) -> int:
+    """Flip a bit in every encrypted channel blob of ``thread_id`` (PostgresSaver's table)."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT channel, version, blob FROM checkpoint_blobs "
+            "WHERE thread_id = %s AND type LIKE %s",
+            [thread_id, "%+aesgcm"],
+        ).fetchall()
+        for channel, version, blob in rows:
+            raw = bytearray(blob)
+            raw[len(raw) // 2] ^= 0x01
+            conn.execute(
+                "UPDATE checkpoint_blobs SET blob = %s "
+                "WHERE thread_id = %s AND channel = %s AND version = %s",
+                [bytes(raw), thread_id, channel, version],
+            )
+    return len(rows)
+
+
 def set_meta(database: Location, name: str, value: str | None, prefix: str = "langmem") -> None:
     """Overwrite (or, with None, delete) one row of the store's meta table."""
     table = f"{table_base(prefix)}_meta"

@@ -337,6 +337,37 @@ def test_a_damaged_checkpoint_fails_only_its_own_thread(damaged: Path, tmp_path:
     assert "g1" not in threads
 
 
+def test_a_damaged_checkpoint_on_postgres_fails_only_its_own_thread(
+    fresh_postgres_url: str, tmp_path: Path
+) -> None:
+    """PostgresSaver keeps channel values in their own blobs: one of them damaged."""
+
+    def reopen() -> Memory:
+        return Memory.from_url(
+            str(tmp_path / "chroma"),
+            fresh_postgres_url,
+            embeddings=RecordingEmbeddings(),
+            encryption_key=KEY,
+        )
+
+    with reopen() as memory:
+        graph = memory.compile(echo_builder())
+        graph.invoke({"messages": [HumanMessage("thread one")]}, config("g1"))
+        graph.invoke({"messages": [HumanMessage("thread two")]}, config("g2"))
+    assert _tamper.tamper_postgres_blobs(fresh_postgres_url, "g1") > 0
+    with reopen() as memory:
+        graph = memory.compile(echo_builder())
+        state = graph.invoke({"messages": [HumanMessage("again")]}, config("g2"))
+        assert [m.content for m in state["messages"]][-2:] == ["again", "noted: again"]
+        with pytest.raises(CorruptRecordError, match="checkpoint"):
+            graph.get_state(config("g1"))
+        report = memory.check()
+        counts = export_memory(memory, tmp_path / "out.jsonl")
+    assert {c.thread_id for c in report.corrupt_checkpoints} == {"g1"}
+    assert {c.thread_id for c in counts.skipped_checkpoints} == {"g1"}
+    assert counts.checkpoints > 0  # g2's
+
+
 # ---------------------------------------------------------------------------- meta table
 def test_a_damaged_meta_table_fails_at_open_and_writes_nothing(
     pristine: Any, tmp_path: Path
