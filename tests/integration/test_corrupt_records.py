@@ -10,6 +10,7 @@ audit event and ``langmem check``, never its content; a ``get`` of it raises
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import shutil
@@ -468,6 +469,9 @@ def test_damaged_rows_on_both_backends(
     for key in ("a", "b", "c"):
         with pytest.raises(CorruptRecordError, match=f"'{key}'"):
             store.get(NOTE, key)
+    assert [i.key for i in asyncio.run(store.asearch(NOTE, query="tea note"))] == ["d"]
+    with pytest.raises(CorruptRecordError, match="'a'"):
+        asyncio.run(store.aget(NOTE, "a"))
     reasons = {c.key: c.reason for c in store.corrupt_items()}
     assert set(reasons) == {"a", "b", "c"}
     assert reasons["c"].startswith("not encrypted")
