@@ -141,15 +141,16 @@ class AuditEvent:
 
     Attributes:
         at: When (UTC).
-        operation: ``put``, ``delete``, ``expire``, ``forget``, ``forget_query`` or
-            ``recall``.
+        operation: ``put``, ``delete``, ``expire``, ``forget``, ``forget_query``,
+            ``recall``, or ``corrupt`` (a read met an item whose value does not open).
         user_id: Whose memory.
         namespace: The item's namespace (``()`` for a forget).
         key: The item's key (``""`` for a forget).
         source: The path that did it (``node``, ``tool``, ``cli``...).
         agent_id: The agent, when known.
         thread_id: The thread, when known.
-        detail: Counts for a forget (never content), else empty.
+        detail: Counts for a forget, the reason for ``corrupt`` (never content), else
+            empty.
     """
 
     at: datetime
@@ -312,6 +313,16 @@ class AuditLog:
             )
         )
 
+    def record_corrupt(self, found: Sequence[tuple[tuple[str, ...], str, str]]) -> None:
+        """Record ``corrupt`` events: items whose value did not open, with what failed.
+
+        Args:
+            found: ``(namespace, key, reason)`` per item; the reason (``"not JSON"``,
+                ``"authentication failed ..."``) goes in ``detail``, never any content.
+        """
+        for namespace, key, reason in found:
+            self.record([(namespace, key, "corrupt")], detail={"reason": reason})
+
     def record_recall(self, user_id: str, keys: Sequence[tuple[tuple[str, ...], str]]) -> None:
         """Record what a recall returned (when ``recalls`` is on)."""
         if self.recalls and keys:
@@ -382,6 +393,7 @@ class AuditLog:
 def install(store: Any, log: AuditLog) -> None:
     """Make ``store`` (a ``ChromaStore``) record its writes in ``log``."""
     store._engine.col.items.audit = log.record_in
+    store._engine.col.items.on_corrupt = log.record_corrupt
     _REGISTRY[store] = log
 
 

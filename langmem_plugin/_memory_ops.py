@@ -23,6 +23,7 @@ from langmem_plugin._config import LoadedConfig, RetentionConfig, load_config
 from langmem_plugin.history._storage import HISTORY_LABELS
 
 if TYPE_CHECKING:
+    from langmem_plugin._admin._check import CheckReport
     from langmem_plugin._admin._export import TransferCounts
     from langmem_plugin.store import ChromaStore
 
@@ -190,6 +191,20 @@ class MemoryOperations:
         return import_memory(self, source, progress=progress)  # type: ignore[arg-type]
 
     # ------------------------------------------------------------------ maintenance
+    def check(self) -> CheckReport:
+        """Read every stored item and checkpoint; list those that do not open.
+
+        Searches, listings, recall and export skip a corrupt record (and log it); this
+        finds them all. See ``langmem_plugin._admin._check``.
+
+        Returns:
+            The report (``report.ok`` is False when something is corrupt).
+        """
+        from langmem_plugin._admin._check import check_memory
+
+        self._check_open()
+        return check_memory(self)
+
     def stats(self) -> dict[str, Any]:
         """Counts and size, for dashboards and tests.
 

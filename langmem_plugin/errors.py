@@ -23,6 +23,7 @@ __all__ = [
     "CheckpointUnavailableError",
     "ChromaStoreError",
     "ConfigError",
+    "CorruptRecordError",
     "EmbeddingDimensionError",
     "EmbeddingModelError",
     "EncryptionKeyError",
@@ -75,6 +76,28 @@ class FolderInUseError(ChromaStoreError, RuntimeError):
 
 class EncryptionKeyError(ChromaStoreError, ValueError):
     """Wrong or missing ``encryption_key`` for an encrypted store; nothing was written."""
+
+
+class CorruptRecordError(ChromaStoreError, ValueError):
+    """One stored record does not open: altered, truncated, moved from another row, or garbage.
+
+    Raised by a ``get`` of exactly that item (reads that span many items skip it and log a
+    warning instead), and at open when the store's key-derivation row is damaged. The
+    message names the record (namespace and key, or the checkpoint's thread), never its
+    content. Overwriting or deleting the item repairs it; ``langmem check`` lists them all.
+
+    Attributes:
+        namespace: The item's namespace (``()`` for a checkpoint or the meta table).
+        key: The item's key (the checkpoint's thread id, or the meta row's name).
+        reason: What failed (``"authentication failed"``, ``"not encrypted"``...).
+    """
+
+    def __init__(self, message: str, namespace: tuple[str, ...] = (), key: str = "",
+                 reason: str = "") -> None:  # fmt: skip
+        super().__init__(message)
+        self.namespace = namespace
+        self.key = key
+        self.reason = reason
 
 
 # ----------------------------------------------------------------------------- memory

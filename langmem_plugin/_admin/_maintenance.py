@@ -16,6 +16,7 @@ from typing import Any
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.store.base import BaseStore
 
+from langmem_plugin._admin._export_checkpoints import readable_checkpoints
 from langmem_plugin._paging import list_all_namespaces, search_all
 from langmem_plugin.history._storage import HistoryStorage
 
@@ -67,9 +68,13 @@ def disk_size(path: Path) -> int:
 
 
 def thread_activity(checkpointer: BaseCheckpointSaver[Any]) -> dict[str, datetime]:
-    """Latest checkpoint time of every thread (reads every checkpoint once)."""
+    """Latest checkpoint time of every thread (reads every checkpoint once).
+
+    A checkpoint whose blob does not open is skipped (and logged): a thread whose every
+    checkpoint is damaged is left out, so one such blob cannot fail stats or cleanup.
+    """
     latest: dict[str, datetime] = {}
-    for snapshot in checkpointer.list(None):
+    for snapshot in readable_checkpoints(checkpointer):  # a damaged one is skipped, logged
         thread_id = str(snapshot.config["configurable"]["thread_id"])
         when = datetime.fromisoformat(snapshot.checkpoint["ts"])
         if when.tzinfo is None:

@@ -197,6 +197,14 @@ def forget_user(memory: Memory, user_id: str, *, dry_run: bool = False) -> Forge
     return forget_and_scrub(memory, user_id, dry_run=dry_run)
 
 
+def _corrupt_keys(store: Any, namespace: tuple[str, ...]) -> list[tuple[tuple[str, ...], str]]:
+    """Items of exactly ``namespace`` whose value does not open: a forget deletes them too."""
+    found = getattr(store, "corrupt_items", None)
+    if found is None:
+        return []
+    return [(namespace, c.key) for c in found(namespace) if c.namespace == namespace]
+
+
 def delete_user_data(memory: Memory, user_id: str, *, dry_run: bool = False) -> ForgetReport:
     """Delete every trace of a user: store items, chat histories and checkpoints.
 
@@ -235,6 +243,7 @@ def delete_user_data(memory: Memory, user_id: str, *, dry_run: bool = False) -> 
     for namespace in user_namespaces(memory, user_id):
         items = search_all(memory.store, namespace)
         to_delete.extend((namespace, item.key) for item in items)
+        to_delete.extend(_corrupt_keys(memory.store, namespace))  # searches skip them
         if namespace[0] in HISTORY_LABELS:  # reported as sessions and messages
             continue
         report.items[namespace] = len(items)

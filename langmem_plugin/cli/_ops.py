@@ -1,4 +1,4 @@
-"""``langmem config``, ``backup``, ``restore`` and ``retention``, and opening from the config.
+"""``langmem config``, ``backup``, ``restore``, ``retention`` and ``check``; opening from config.
 
 Kept out of ``cli.py`` so that the command line stays a list of thin commands:
 ``add_commands`` adds the parsers, ``COMMANDS`` maps their names to the handlers, and
@@ -24,7 +24,7 @@ DEFAULT_PATH = ".memory"
 
 
 def add_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
-    """Add ``config``, ``backup``, ``restore``, ``retention`` and ``ui`` (``build_parser``)."""
+    """Add ``config``, ``backup``, ``restore``, ``check``, ``retention``, ``ui`` commands."""
     config = command("config", "Print the effective configuration and where each value is from.")
     config.add_argument("--file", help="the configuration file (default: found from here up)")
     backup = command(
@@ -38,6 +38,11 @@ def add_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None
     )
     restore.add_argument("backup", help="a file written by `langmem backup`")
     restore.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
+    command(
+        "check",
+        "Read every memory, message and checkpoint and list those that do not open "
+        "(altered, truncated or moved rows); exit code 1 when one is found.",
+    )
     command(
         "retention",
         "Apply the configured retention now: sweep expired memories, delete idle conversations.",
@@ -171,6 +176,15 @@ def _cmd_retention(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_check(args: argparse.Namespace) -> int:
+    from langmem_plugin.cli._main import EXIT_CORRUPT, _open
+
+    with _open(args) as memory:
+        report = memory.check()
+    print(report.render())
+    return 0 if report.ok else EXIT_CORRUPT
+
+
 def _cmd_ui(args: argparse.Namespace) -> int:
     import secrets
 
@@ -188,6 +202,7 @@ def _cmd_ui(args: argparse.Namespace) -> int:
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "check": _cmd_check,
     "config": _cmd_config,
     "backup": _cmd_backup,
     "restore": _cmd_restore,

@@ -19,6 +19,7 @@ checkpoints so that a reply no memory node saw is archived too.
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import uuid
 from collections.abc import Sequence
@@ -36,6 +37,7 @@ from langgraph.store.base import BaseStore
 
 from langmem_plugin._audit import audit_source
 from langmem_plugin._ids import validate_id
+from langmem_plugin.errors import CorruptRecordError
 from langmem_plugin.nodes._context import Scope, resolve_scope
 from langmem_plugin.nodes._middleware import MemoryMiddleware
 from langmem_plugin.nodes._pipeline import RunReport
@@ -45,6 +47,8 @@ from langmem_plugin.nodes.profile import Profile, ProfileChange, ProfileFact
 from langmem_plugin.nodes.recall import RECALL_ID_PREFIX
 from langmem_plugin.nodes.reflection import Failure, Lesson
 from langmem_plugin.tasks._store import TaskStore
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["MemoryFeatures", "MemoryNodes", "MemoryOptions"]
 
@@ -272,9 +276,13 @@ class MemoryFeatures:
         if saver is None:
             return
         for user_id, thread_id in touched:
-            snapshot = saver.get_tuple(
-                {"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}}
-            )
+            try:
+                snapshot = saver.get_tuple(
+                    {"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}}
+                )
+            except CorruptRecordError as error:  # one damaged thread; archive the others
+                logger.warning("thread %r not archived: %s", thread_id, error)
+                continue
             if snapshot is not None:
                 messages = snapshot.checkpoint["channel_values"].get("messages") or []
                 features.archiver.submit(user_id, thread_id, messages)

@@ -21,6 +21,7 @@ from langmem_plugin._admin import history_storage
 from langmem_plugin._ids import validate_id
 from langmem_plugin._messages import count_tokens
 from langmem_plugin._paging import list_all_namespaces, search_all
+from langmem_plugin.errors import CorruptRecordError
 from langmem_plugin.history._storage import ARCHIVE, HISTORY_LABELS, SessionInfo
 from langmem_plugin.memory import Memory
 from langmem_plugin.nodes.episodes import EpisodeStore
@@ -258,8 +259,11 @@ def forget_item(memory: Memory, user_id: str, namespace: tuple[str, ...], key: s
     """
     if len(namespace) < 2 or namespace[1] != user_id or namespace[0] not in FORGETTABLE:
         raise ValueError(f"cannot forget items of namespace {namespace!r} here")
-    if memory.store.get(namespace, key, refresh_ttl=False) is None:
-        return False
+    try:
+        if memory.store.get(namespace, key, refresh_ttl=False) is None:
+            return False
+    except CorruptRecordError:  # it exists but does not open: deleting it repairs it
+        pass
     memory.store.delete(namespace, key)
     return True
 

@@ -34,6 +34,7 @@ COMMANDS += ["config", "backup", "restore", "retention"]
 COMMANDS += ["tasks"]
 COMMANDS += ["audit"]
 COMMANDS += ["ui"]
+COMMANDS += ["check"]
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
