@@ -18,11 +18,15 @@ def validate_id(value: object, what: str = "user_id") -> str:
         The id, unchanged.
 
     Raises:
-        InvalidIdError: If it is not a non-empty string, or contains a period (which
-            LangGraph namespace labels may not). Also a ``ValueError``.
+        InvalidIdError: If it is not a non-empty string, contains a period (which
+            LangGraph namespace labels may not), or is ``"*"`` (the label wildcard of
+            ``BaseStore.list_namespaces``: a user ``"*"`` would list every user's
+            namespaces). Also a ``ValueError``.
     """
     if not isinstance(value, str) or not value.strip():
         raise InvalidIdError(f"{what} must be a non-empty string, got {value!r}")
     if "." in value:
         raise InvalidIdError(f"{what} may not contain '.', got {value!r}")
+    if value == "*":
+        raise InvalidIdError(f"{what} may not be '*' (a namespace wildcard), got {value!r}")
     return value

@@ -23,8 +23,8 @@ Two kinds of namespace name no user:
 
 Listing a user's namespaces asks the store itself, ``list_namespaces(prefix=("*", user))``
 (``"*"`` matches any kind; ``InMemoryStore`` and ``ChromaStore`` answer it alike), and keeps
-the namespaces whose user label *is* the id: a user literally named ``"*"`` would otherwise
-match every namespace.
+the namespaces whose user label *is* the id. ``"*"`` itself is refused as an id
+(``validate_id``): as a user label it would be a wildcard in every such listing.
 """
 
 from __future__ import annotations
@@ -96,4 +96,4 @@ def user_namespaces(store: BaseStore, user_id: str) -> list[tuple[str, ...]]:
     """
     validate_id(user_id, "user_id")
     listed = list_all_namespaces(store, ("*", user_id))
-    return [ns for ns in listed if namespace_user(ns) == user_id]
+    return sorted(ns for ns in listed if namespace_user(ns) == user_id)
