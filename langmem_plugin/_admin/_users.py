@@ -256,8 +256,11 @@ def delete_user_data(memory: Memory, user_id: str, *, dry_run: bool = False) -> 
     sessions = storage.list_sessions(user_id)
     report.sessions = [info.session_id for info in sessions]
     report.messages = sum(info.message_count for info in sessions)
+    # A prefix search: ("session_owners", other, ...) would match too; claims are (OWNERS,).
     claims = search_all(memory.store, (OWNERS,), {"user_id": user_id})
-    to_delete.extend((claim.namespace, claim.key) for claim in claims)
+    to_delete.extend(
+        (claim.namespace, claim.key) for claim in claims if claim.namespace == (OWNERS,)
+    )
 
     saver = memory.checkpointer
     threads = {
