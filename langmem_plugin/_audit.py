@@ -21,9 +21,11 @@ the commit, so a kill in between would lose the event. TTL expiry is recorded as
 Labels: callers name their path with ``with audit_source("cli"):`` (a contextvar, so it
 follows ``asyncio`` tasks and ``asyncio.to_thread``); inside a LangGraph run, the user,
 agent and thread come from the run's ``configurable`` and the source defaults to ``node``;
-otherwise it is ``api``. The user of a row is the namespace's second label (the layout of
-every memory kind: ``("profile", user)``, ``("archive", user, session)``...), else the
-context's user.
+otherwise it is ``api``. The user of a row is the namespace's user
+(``langmem_plugin._namespaces.namespace_user``: the label at the user position of every
+memory kind, ``("profile", user)``, ``("archive", user, session)``...), else the context's
+user; an agent's lessons (``("agent_lessons", agent)``) belong to no user, so their rows
+name the user whose run wrote them and the agent.
 
 Retention: ``retention_days`` drops older rows, at most once an hour, in the transaction of
 a write (and on ``Memory.audit``). Recalls (``recalls=True``) add a row per recalled key.
@@ -43,6 +45,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from langmem_plugin._namespaces import lesson_namespace, namespace_agent, namespace_user
 from langmem_plugin.store._db import Cursor, Database
 from langmem_plugin.store._sql import join_namespace, split_namespace, table_base
 
@@ -248,15 +251,14 @@ class AuditLog:
         now = time.time()
         rows = []
         for namespace, key, operation in changes:
-            user = namespace[1] if len(namespace) > 1 else context["user_id"]
             thread = context["thread_id"]
             if thread is None and len(namespace) > 2 and namespace[0] == "archive":
                 thread = namespace[2]  # an archived turn names its session (= thread)
             rows.append(
                 (
                     now,
-                    user,
-                    context["agent_id"],
+                    namespace_user(namespace) or context["user_id"],
+                    context["agent_id"] or namespace_agent(namespace),
                     thread,
                     context["source"],
                     operation,
@@ -294,8 +296,8 @@ class AuditLog:
         rows = [
             (
                 now,
-                namespace[1] if len(namespace) > 1 else (user_id or context["user_id"]),
-                context["agent_id"],
+                namespace_user(namespace) or user_id or context["user_id"],
+                context["agent_id"] or namespace_agent(namespace),
                 context["thread_id"],
                 context["source"],
                 operation,
@@ -425,7 +427,7 @@ def note_recall(store: Any, scope: Any, chosen: Sequence[Any]) -> None:
         if entry.turn is not None:
             keys.append((tuple(entry.turn.session[0]), entry.key))
         elif entry.kind == "lesson":
-            keys.append((("lessons", scope.agent_id or user), entry.key))
+            keys.append((lesson_namespace(user, scope.agent_id), entry.key))
         else:
             keys.append(((_RECALL_KINDS.get(entry.kind, entry.kind), user), entry.key))
     with audit_source(

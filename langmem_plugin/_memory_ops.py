@@ -209,8 +209,9 @@ class MemoryOperations:
         """Counts and size, for dashboards and tests.
 
         Returns:
-            ``users`` (distinct session owners and second namespace labels, e.g. the
-            ``user_id`` of ``("memories", user_id)``), ``sessions`` and ``messages``
+            ``users`` (distinct session owners and namespace users, the label at the
+            user position: the ``user_id`` of ``("memories", user_id)``; an agent's
+            ``("agent_lessons", agent_id)`` counts no user), ``sessions`` and ``messages``
             (the conversation archive), ``memories`` (item count per first namespace
             label, e.g. ``"profile"``; the archive's own namespaces are not memories),
             ``threads`` (checkpointer threads) and ``size_on_disk`` (bytes, None when

@@ -31,6 +31,7 @@ __all__ = [
     "FolderInUseError",
     "IllegalTransitionError",
     "InvalidFilterError",
+    "InvalidIdError",
     "InvalidTaskError",
     "InvalidValueError",
     "LangMemError",
@@ -111,6 +112,10 @@ class ThreadNotFoundError(LangMemError, LookupError):
 
 class MissingUserIdError(LangMemError, ValueError):
     """Raised when a memory node or tool runs without a ``user_id``."""
+
+
+class InvalidIdError(LangMemError, ValueError):
+    """A user, agent, session or thread id cannot be a namespace label; nothing was done."""
 
 
 class SessionOwnershipError(LangMemError, PermissionError):

@@ -17,6 +17,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.store.base import BaseStore
 
 from langmem_plugin._admin._export_checkpoints import readable_checkpoints
+from langmem_plugin._namespaces import namespace_user
 from langmem_plugin._paging import list_all_namespaces, search_all
 from langmem_plugin.history._storage import HistoryStorage
 
@@ -45,13 +46,18 @@ def _count_items(store: BaseStore, namespace: tuple[str, ...]) -> int:
 
 
 def count_memories(store: BaseStore) -> tuple[dict[str, int], set[str]]:
-    """Items per first namespace label, and the set of second labels (user ids)."""
+    """Items per first namespace label, and the users the namespaces belong to.
+
+    Users as ``langmem_plugin._namespaces.namespace_user`` reads them: an agent's lessons
+    and the session claims belong to no user.
+    """
     memories: dict[str, int] = {}
     owners: set[str] = set()
     for namespace in _namespaces(store):
         memories[namespace[0]] = memories.get(namespace[0], 0) + _count_items(store, namespace)
-        if len(namespace) > 1:
-            owners.add(namespace[1])
+        user = namespace_user(namespace)
+        if user is not None:
+            owners.add(user)
     return memories, owners
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from langmem_plugin._ids import validate_id
+from langmem_plugin._namespaces import lesson_namespace
 from langmem_plugin.errors import MissingUserIdError
 
 __all__ = ["Scope", "resolve_scope"]
@@ -23,7 +24,7 @@ class Scope:
 
     Attributes:
         user_id: Whose memories are read and written.
-        agent_id: Optional agent/persona id; lessons are keyed by it when set.
+        agent_id: Optional agent/persona id; lessons are the agent's when set.
         thread_id: The conversation thread, when known.
     """
 
@@ -32,9 +33,13 @@ class Scope:
     thread_id: str | None = None
 
     @property
-    def lesson_owner(self) -> str:
-        """The id lessons are stored under: the agent id when set, else the user id."""
-        return self.agent_id or self.user_id
+    def lesson_namespace(self) -> tuple[str, str]:
+        """Where lessons are kept: the agent's, else the user's.
+
+        ``("agent_lessons", agent_id)`` when an agent is set (shared by its users, never
+        read as a user's), else ``("lessons", user_id)``.
+        """
+        return lesson_namespace(self.user_id, self.agent_id)
 
 
 def _lookup(source: Any, key: str) -> Any:

@@ -5,9 +5,10 @@ A mixin: it assumes only ``self.store`` (a ``BaseStore`` indexed on ``"content"`
 ``self.history(session_id, *, user_id)``. Its state (the pipeline, scheduler and call
 counter) is created on first use; ``configure_memory`` sets the options before that.
 
-Namespaces used (every one starts with the user id, or the agent id for lessons):
-``("profile", user)``, ``("profile_history", user)``, ``("episodes", user)``,
-``("episodes_archive", user)``, ``("lessons", agent or user)``, ``("memories", user)``,
+Namespaces used (``(kind, user, ...)``, the user at the second label only, see
+``langmem_plugin._namespaces``): ``("profile", user)``, ``("profile_history", user)``,
+``("episodes", user)``, ``("episodes_archive", user)``, ``("lessons", user)`` (or the
+agent's ``("agent_lessons", agent)`` when a run has an agent id), ``("memories", user)``,
 ``("tasks", user)`` (see ``langmem_plugin.tasks``), and the conversation archive
 ``("archive", user, thread)`` (one item per message, see
 ``langmem_plugin.history._storage``): the nodes and the middleware queue every message
@@ -33,10 +34,12 @@ from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
 from langgraph.graph.message import REMOVE_ALL_MESSAGES
 from langgraph.runtime import Runtime
-from langgraph.store.base import BaseStore
+from langgraph.store.base import BaseStore, PutOp
 
 from langmem_plugin._audit import audit_source
 from langmem_plugin._ids import validate_id
+from langmem_plugin._namespaces import AGENT_LESSONS, LESSONS
+from langmem_plugin._paging import WRITE_BATCH, chunks, search_all
 from langmem_plugin.errors import CorruptRecordError
 from langmem_plugin.nodes._context import Scope, resolve_scope
 from langmem_plugin.nodes._middleware import MemoryMiddleware
@@ -331,9 +334,52 @@ class MemoryFeatures:
         )
         return self._features.recall.build(scope, query).text
 
-    def lessons(self, user_id: str) -> list[Lesson]:
-        """Lessons stored under a user (or agent) id, heaviest first."""
-        return self._features.pipeline.lessons.list(validate_id(user_id))
+    def lessons(self, user_id: str | None = None, *, agent_id: str | None = None) -> list[Lesson]:
+        """The lessons recall draws on, heaviest first: an agent's, or a user's own.
+
+        Args:
+            user_id: A user's own lessons (``("lessons", user_id)``: runs without an agent).
+            agent_id: An agent's lessons (``("agent_lessons", agent_id)``), shared by all its
+                users; when given, ``user_id`` is not needed.
+
+        Raises:
+            InvalidIdError: If neither id is given, or an id is invalid.
+        """
+        if agent_id is not None:
+            ns = (AGENT_LESSONS, validate_id(agent_id, "agent_id"))
+        else:
+            ns = (LESSONS, validate_id(user_id, "user_id"))
+        return self._features.pipeline.lessons.list(ns)
+
+    def move_lessons_to_agent(self, agent_id: str) -> int:
+        """Make the lessons an earlier version kept under ``("lessons", agent_id)`` the agent's.
+
+        Versions before ``("agent_lessons", agent_id)`` wrote an agent's lessons under
+        ``("lessons", agent_id)``, where they read as the lessons of a *user* named like the
+        agent (listed as a user, deleted by forgetting that user, not recalled for the
+        agent any more). Run this once per agent id whose lessons those are: each item
+        moves, value unchanged (its item times restart), in batches of ``WRITE_BATCH``;
+        where the agent already has a lesson of the same task signature, the agent's copy
+        is kept and the old one dropped.
+
+        Args:
+            agent_id: The agent whose lessons an earlier version wrote.
+
+        Returns:
+            How many lessons moved.
+
+        Raises:
+            InvalidIdError: If ``agent_id`` is invalid.
+        """
+        old = (LESSONS, validate_id(agent_id, "agent_id"))
+        new = (AGENT_LESSONS, agent_id)
+        items = search_all(self.store, old)
+        have = {item.key for item in search_all(self.store, new)}
+        ops = [PutOp(new, i.key, i.value) for i in items if i.key not in have]
+        ops += [PutOp(old, item.key, None) for item in items]
+        for chunk in chunks(ops, WRITE_BATCH):
+            self.store.batch(chunk)
+        return len(items) - len(have & {item.key for item in items})
 
     def consolidate_episodes(self, user_id: str) -> dict[str, int]:
         """Merge near-duplicate episodes and archive decayed ones (see ``EpisodeStore``)."""

@@ -36,6 +36,7 @@ SURFACE = {
         "FolderInUseError",
         "IllegalTransitionError",
         "InvalidFilterError",
+        "InvalidIdError",
         "InvalidTaskError",
         "InvalidValueError",
         "LangMemError",
