@@ -43,6 +43,7 @@ SURFACE = {
         "MemoryNotFoundError",
         "MissingUserIdError",
         "SessionOwnershipError",
+        "StoreMismatchError",
         "StoreUnavailableError",
         "TaskError",
         "TaskNotFoundError",
