@@ -1,0 +1,604 @@
+"""Writes ``offline_profile.jsonl``: labelled first-person statements for the offline rules.
+
+Run ``python tests/data/make_offline_profile.py`` to regenerate the file (deterministic).
+
+Each line is ``{"text": ..., "facts": [[category, value], ...], "origin": "hand" or
+"template"}``: what a careful reader would put in the user's profile from that one message
+alone. The labels are written here by hand (or follow from a template's slot values), never
+from the output of ``langmem_plugin.nodes._rules``. Statements that should yield nothing
+(questions, hypotheticals, wishes, plans, other people's facts, requests, negations, past
+facts, quoted text) have ``"facts": []``.
+
+Value conventions (compared after ``profile.normalize``: case, punctuation and articles aside):
+
+* ``name``: the name as given; ``location``: where the user lives now (live in, based in,
+  moved to); ``hometown``: where they are from, grew up or were born.
+* ``role``: the job title without article; ``employer``: the organisation's name.
+* ``pets``: ``"<Name> (<species>)"``; ``relations``: ``"<Name> (<relation>)"``.
+* ``allergies``: the allergen; ``diet``: the diet (``vegetarian``, ``gluten-free``...) or
+  ``"no <food>"`` for a food the user does not or cannot eat.
+* ``likes``/``dislikes``: the thing, as said; ``favorite_<thing>``: the favourite (US
+  spelling of the key: ``favorite_color``); ``preferences``: how the user wants answers.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+F = list[tuple[str, str]]
+
+HAND_POSITIVE: list[tuple[str, F]] = [
+    # name
+    ("My name is Priya.", [("name", "Priya")]),
+    ("Hi, I'm Tom.", [("name", "Tom")]),
+    ("Hello! My name's Kenji Watanabe.", [("name", "Kenji Watanabe")]),
+    ("Call me Olu.", [("name", "Olu")]),
+    ("I'm Sofia, nice to meet you.", [("name", "Sofia")]),
+    ("Hey there, I am Lukas.", [("name", "Lukas")]),
+    ("Name's Diego.", [("name", "Diego")]),
+    ("You can call me Mei.", [("name", "Mei")]),
+    ("This is Aisha speaking.", [("name", "Aisha")]),
+    ("My first name is Ingrid.", [("name", "Ingrid")]),
+    ("I go by Sam.", [("name", "Sam")]),
+    ("It's Ada here.", [("name", "Ada")]),
+    (
+        "Hi! I'm Maria, I work as a pharmacist in Porto.",
+        [("name", "Maria"), ("role", "pharmacist"), ("location", "Porto")],
+    ),
+    (
+        "Good morning, my name is Ahmed and I live in Cairo.",
+        [("name", "Ahmed"), ("location", "Cairo")],
+    ),
+    ("I'm Chloé and I'm a teacher.", [("name", "Chloé"), ("role", "teacher")]),
+    ("Hello, I am Anna Kowalski.", [("name", "Anna Kowalski")]),
+    ("Hey, it's Jonas.", [("name", "Jonas")]),
+    # location
+    ("I live in Porto.", [("location", "Porto")]),
+    ("I live in São Paulo with my family.", [("location", "São Paulo")]),
+    ("I'm living in Osaka at the moment.", [("location", "Osaka")]),
+    ("I've lived in Toronto for ten years.", [("location", "Toronto")]),
+    ("I moved to Berlin last year.", [("location", "Berlin")]),
+    ("We just moved to Austin, Texas.", [("location", "Austin, Texas")]),
+    ("I recently relocated to Singapore for work.", [("location", "Singapore")]),
+    ("I'm based in Nairobi.", [("location", "Nairobi")]),
+    ("These days I live in Lyon.", [("location", "Lyon")]),
+    ("My home is in Dublin.", [("location", "Dublin")]),
+    ("I reside in Zurich.", [("location", "Zurich")]),
+    ("I live in a small town called Hallstatt.", [("location", "Hallstatt")]),
+    ("I just moved into a flat in Glasgow.", [("location", "Glasgow")]),
+    ("I've been living in Mexico City since 2019.", [("location", "Mexico City")]),
+    ("I live and work in Copenhagen.", [("location", "Copenhagen")]),
+    ("We live in Utrecht now.", [("location", "Utrecht")]),
+    ("Actually I moved to Berlin.", [("location", "Berlin")]),
+    # hometown
+    ("I'm from Lagos.", [("hometown", "Lagos")]),
+    ("I am originally from Krakow.", [("hometown", "Krakow")]),
+    ("I grew up in Manchester.", [("hometown", "Manchester")]),
+    ("I was born in Havana.", [("hometown", "Havana")]),
+    ("Originally I'm from Chennai.", [("hometown", "Chennai")]),
+    ("I'm from Brazil but I live in Lisbon now.", [("hometown", "Brazil"), ("location", "Lisbon")]),
+    ("I was born and raised in Cork.", [("hometown", "Cork")]),
+    # role and employer
+    ("I work as a nurse.", [("role", "nurse")]),
+    (
+        "I'm a software engineer at Spotify.",
+        [("role", "software engineer"), ("employer", "Spotify")],
+    ),
+    ("I work at Google.", [("employer", "Google")]),
+    ("I work for the BBC as a producer.", [("employer", "BBC"), ("role", "producer")]),
+    ("I'm a plumber.", [("role", "plumber")]),
+    ("I am a high school history teacher.", [("role", "high school history teacher")]),
+    ("I'm an electrician by trade.", [("role", "electrician")]),
+    ("My job title is product manager.", [("role", "product manager")]),
+    (
+        "I'm working as a barista at Blue Bottle.",
+        [("role", "barista"), ("employer", "Blue Bottle")],
+    ),
+    ("I've been a firefighter for twelve years.", [("role", "firefighter")]),
+    ("I'm employed at Siemens.", [("employer", "Siemens")]),
+    ("I'm a UX designer.", [("role", "UX designer")]),
+    ("I am a retired police officer.", [("role", "retired police officer")]),
+    ("I'm a lawyer at Baker McKenzie.", [("role", "lawyer"), ("employer", "Baker McKenzie")]),
+    ("I'm a PhD student at ETH Zurich.", [("role", "PhD student"), ("employer", "ETH Zurich")]),
+    ("I'm a nurse in Leeds.", [("role", "nurse"), ("location", "Leeds")]),
+    ("I work as a data analyst for Shopify.", [("role", "data analyst"), ("employer", "Shopify")]),
+    ("I'm a veterinarian.", [("role", "veterinarian")]),
+    ("I'm a mechanic.", [("role", "mechanic")]),
+    ("I'm a freelance photographer.", [("role", "freelance photographer")]),
+    ("I just started a new job at Microsoft.", [("employer", "Microsoft")]),
+    ("I'm a dentist.", [("role", "dentist")]),
+    ("I'm a software developer at a bank.", [("role", "software developer")]),
+    ("I work as an accountant at Deloitte.", [("role", "accountant"), ("employer", "Deloitte")]),
+    ("By profession I'm an architect.", [("role", "architect")]),
+    # pets
+    ("My dog is called Rex.", [("pets", "Rex (dog)")]),
+    ("We have a cat named Miso.", [("pets", "Miso (cat)")]),
+    ("I have a dog named Biscuit.", [("pets", "Biscuit (dog)")]),
+    ("My cat's name is Luna.", [("pets", "Luna (cat)")]),
+    ("I've got a parrot called Kiwi.", [("pets", "Kiwi (parrot)")]),
+    ("Our dog, Max, loves the beach.", [("pets", "Max (dog)")]),
+    ("I have two cats, Salt and Pepper.", [("pets", "Salt (cat)"), ("pets", "Pepper (cat)")]),
+    ("My hamster Nibbles escaped again.", [("pets", "Nibbles (hamster)")]),
+    ("I have a rabbit called Thumper.", [("pets", "Thumper (rabbit)")]),
+    ("My horse is named Storm.", [("pets", "Storm (horse)")]),
+    ("Meet my dog Bella!", [("pets", "Bella (dog)")]),
+    ("My tortoise, Sheldon, is 40 years old.", [("pets", "Sheldon (tortoise)")]),
+    ("We adopted a kitten named Mochi.", [("pets", "Mochi (kitten)")]),
+    ("I have a goldfish called Bubbles.", [("pets", "Bubbles (goldfish)")]),
+    ("My dog's name is Pickle.", [("pets", "Pickle (dog)")]),
+    # allergies
+    ("I'm allergic to peanuts.", [("allergies", "peanuts")]),
+    ("I am allergic to penicillin.", [("allergies", "penicillin")]),
+    ("I have a shellfish allergy.", [("allergies", "shellfish")]),
+    ("I'm severely allergic to bee stings.", [("allergies", "bee stings")]),
+    ("I've got a nut allergy.", [("allergies", "nut")]),
+    ("I'm allergic to cats and dust.", [("allergies", "cats"), ("allergies", "dust")]),
+    ("I have allergies to pollen and latex.", [("allergies", "pollen"), ("allergies", "latex")]),
+    ("I'm allergic to eggs, so please avoid them in recipes.", [("allergies", "eggs")]),
+    ("I'm mildly allergic to strawberries.", [("allergies", "strawberries")]),
+    ("I have a severe peanut allergy.", [("allergies", "peanut")]),
+    # diet
+    ("I'm vegetarian.", [("diet", "vegetarian")]),
+    ("I am a vegan.", [("diet", "vegan")]),
+    ("I don't eat pork.", [("diet", "no pork")]),
+    ("I'm lactose intolerant.", [("diet", "lactose intolerant")]),
+    ("I follow a gluten-free diet.", [("diet", "gluten-free")]),
+    ("I eat halal.", [("diet", "halal")]),
+    ("I keep kosher.", [("diet", "kosher")]),
+    ("I can't eat dairy.", [("diet", "no dairy")]),
+    ("I'm pescatarian.", [("diet", "pescatarian")]),
+    ("I've been vegan for five years.", [("diet", "vegan")]),
+    ("I'm on a keto diet.", [("diet", "keto")]),
+    ("I do not eat red meat.", [("diet", "no red meat")]),
+    # likes and dislikes
+    ("I love hiking.", [("likes", "hiking")]),
+    ("I really enjoy jazz.", [("likes", "jazz")]),
+    ("I like Italian food.", [("likes", "Italian food")]),
+    ("I adore old movies.", [("likes", "old movies")]),
+    ("I'm a big fan of Formula 1.", [("likes", "Formula 1")]),
+    ("I'm really into rock climbing.", [("likes", "rock climbing")]),
+    ("I'm passionate about photography.", [("likes", "photography")]),
+    ("I hate mornings.", [("dislikes", "mornings")]),
+    ("I can't stand loud music.", [("dislikes", "loud music")]),
+    ("I don't like coffee.", [("dislikes", "coffee")]),
+    ("I dislike crowds.", [("dislikes", "crowds")]),
+    ("I'm not a fan of horror films.", [("dislikes", "horror films")]),
+    ("I love cooking and gardening.", [("likes", "cooking"), ("likes", "gardening")]),
+    ("I enjoy reading science fiction.", [("likes", "reading science fiction")]),
+    ("I love playing chess.", [("likes", "playing chess")]),
+    ("I hate waiting in line.", [("dislikes", "waiting in line")]),
+    ("I detest spiders.", [("dislikes", "spiders")]),
+    # favourites
+    ("My favourite colour is green.", [("favorite_color", "green")]),
+    ("My favorite movie is Alien.", [("favorite_movie", "Alien")]),
+    ("My favorite food is ramen.", [("favorite_food", "ramen")]),
+    ("My favourite band is Radiohead.", [("favorite_band", "Radiohead")]),
+    ("My favorite book is Dune.", [("favorite_book", "Dune")]),
+    ("Blue is my favorite color.", [("favorite_color", "blue")]),
+    ("My favourite sport is tennis.", [("favorite_sport", "tennis")]),
+    ("My favorite season is autumn.", [("favorite_season", "autumn")]),
+    ("Pizza is my favourite food.", [("favorite_food", "pizza")]),
+    ("My all-time favorite film is Casablanca.", [("favorite_film", "Casablanca")]),
+    # relations (the relative's own facts are not the user's)
+    ("My sister is called Ana.", [("relations", "Ana (sister)")]),
+    ("My husband Tom is a chef.", [("relations", "Tom (husband)")]),
+    ("My friend named Joe is visiting.", [("relations", "Joe (friend)")]),
+    ("My wife's name is Elena.", [("relations", "Elena (wife)")]),
+    ("My son, Leo, just turned five.", [("relations", "Leo (son)")]),
+    ("I have a daughter named Zoe.", [("relations", "Zoe (daughter)")]),
+    ("My brother Carlos lives in Madrid.", [("relations", "Carlos (brother)")]),
+    ("My best friend is Priya.", [("relations", "Priya (best friend)")]),
+    ("My mom's name is Linda.", [("relations", "Linda (mom)")]),
+    ("My boyfriend is called Sam.", [("relations", "Sam (boyfriend)")]),
+    ("My partner, Alex, works at Google.", [("relations", "Alex (partner)")]),
+    ("My dad Frank is retired.", [("relations", "Frank (dad)")]),
+    ("My girlfriend Hana loves sushi.", [("relations", "Hana (girlfriend)")]),
+    ("My cousin named Rafael is getting married.", [("relations", "Rafael (cousin)")]),
+    ("My grandmother is called Rosa.", [("relations", "Rosa (grandmother)")]),
+    # preferences
+    ("I prefer short answers.", [("preferences", "short answers")]),
+    ("I'd prefer metric units.", [("preferences", "metric units")]),
+    ("Please always answer in Spanish.", [("preferences", "always answer in Spanish")]),
+    ("Please never use emojis.", [("preferences", "never use emojis")]),
+    ("I prefer tea over coffee.", [("preferences", "tea over coffee")]),
+    # several facts in one message
+    (
+        "I'm Omar, I'm a nurse and I live in Leeds.",
+        [("name", "Omar"), ("role", "nurse"), ("location", "Leeds")],
+    ),
+    (
+        "Hello, I'm Greta from Oslo. I'm vegetarian and allergic to shellfish.",
+        [
+            ("name", "Greta"),
+            ("hometown", "Oslo"),
+            ("diet", "vegetarian"),
+            ("allergies", "shellfish"),
+        ],
+    ),
+    (
+        "I live in Bristol with my husband Mark and our dog Pippin.",
+        [("location", "Bristol"), ("relations", "Mark (husband)"), ("pets", "Pippin (dog)")],
+    ),
+    (
+        "My name is Ravi, I moved to Toronto in May and I work at Shopify.",
+        [("name", "Ravi"), ("location", "Toronto"), ("employer", "Shopify")],
+    ),
+    ("I love jazz but I hate opera.", [("likes", "jazz"), ("dislikes", "opera")]),
+    (
+        "I'm Lena. My cat is called Tofu and I'm allergic to penicillin.",
+        [("name", "Lena"), ("pets", "Tofu (cat)"), ("allergies", "penicillin")],
+    ),
+    (
+        "Hey! I'm Yusuf, a pilot based in Dubai.",
+        [("name", "Yusuf"), ("role", "pilot"), ("location", "Dubai")],
+    ),
+    (
+        "Hi, I'm Ada. I work as a nurse and I live in Lisbon.",
+        [("name", "Ada"), ("role", "nurse"), ("location", "Lisbon")],
+    ),
+    (
+        "My favourite food is sushi and my sister is called Hana.",
+        [("favorite_food", "sushi"), ("relations", "Hana (sister)")],
+    ),
+]
+
+HAND_NEGATIVE: list[str] = [
+    # questions
+    "Where do I live?",
+    "What's my name?",
+    "Do you know where I work?",
+    "Am I allergic to anything?",
+    "Do I have a dog?",
+    "What is my favorite color?",
+    "Can you tell me who my sister is?",
+    "Is it true that I live in Berlin?",
+    "Do you like jazz?",
+    "What should I cook for a vegetarian friend?",
+    "Are you from Paris?",
+    "How do I move to Canada?",
+    "Should I work as a freelancer?",
+    "Am I a good programmer?",
+    "What do you think about Lisbon?",
+    "Could I live in Tokyo on a teacher's salary?",
+    "Would you recommend I move to Berlin?",
+    "Who is the CEO of Google?",
+    "Is Rex a good name for a dog?",
+    "How long do cats live?",
+    # hypotheticals, wishes, plans
+    "If I lived in Paris, I would eat croissants every day.",
+    "I wish I worked at NASA.",
+    "I'd love to visit Japan someday.",
+    "I would love a cup of tea right now.",
+    "Imagine I was a pilot.",
+    "Maybe I'll move to Berlin next year.",
+    "I might get a dog someday.",
+    "I'm thinking about moving to Berlin.",
+    "I'm considering becoming a nurse.",
+    "I want to be a doctor when I grow up.",
+    "Suppose I'm allergic to nuts, what then?",
+    "I hope to live in Kyoto one day.",
+    "I'm planning to adopt a cat.",
+    "If I were a teacher I'd be stricter.",
+    # requests
+    "I would like to know the weather in Rome.",
+    "I'd like to know how to bake bread.",
+    "I'd like to know more about Porto.",
+    "I want to know what time it is in Tokyo.",
+    "I need a recipe for vegan lasagna.",
+    "I'm looking for a job in Berlin.",
+    "I'm looking for a dog sitter.",
+    "Book a table for two in Lisbon, please.",
+    "Remind me to call the dentist.",
+    "Convert 100 dollars to euros.",
+    "Tell me a joke.",
+    "Can you summarize this article?",
+    "Translate 'I live in Berlin' into German.",
+    "What does 'I'm allergic to peanuts' mean in French?",
+    "Explain how cats purr.",
+    # other people's facts
+    "My sister lives in Rome.",
+    "My husband works at IBM.",
+    "Tom is a nurse.",
+    "She's allergic to peanuts.",
+    "My friend loves hiking.",
+    "My boss is from Texas.",
+    "My brother is vegan.",
+    "Our neighbour has a dog called Rufus.",
+    "He works as a pilot for Delta.",
+    "They live in Chicago.",
+    "My parents are from Mumbai.",
+    "Her name is Julia.",
+    "John said he lives in Oslo.",
+    "My kids love pizza.",
+    "My son's teacher is called Mrs Brown.",
+    "A colleague of mine moved to Berlin.",
+    "Our office moved to Dublin.",
+    # states, trips and chit-chat that are no profile facts
+    "I'm going to Paris next week.",
+    "I'm flying to New York tomorrow.",
+    "I'm visiting Rome in June.",
+    "I'm at the airport.",
+    "I'm in a meeting.",
+    "I'm sorry.",
+    "I'm fine, thanks.",
+    "I'm tired.",
+    "I'm ready.",
+    "I'm sure.",
+    "I'm happy with that answer.",
+    "I'm not sure.",
+    "I'm done for today.",
+    "I'm curious about Rust.",
+    "I think Berlin is overrated.",
+    "I think you're wrong.",
+    "I was wondering if you could help me.",
+    "I'm working from home today.",
+    "It's Monday.",
+    "It's Christmas!",
+    "It is June already.",
+    "Thanks, that was helpful!",
+    "The weather is nice today.",
+    "Paris is beautiful in spring.",
+    "Dogs are great companions.",
+    "Peanuts are legumes, not nuts.",
+    "Let's talk about something else.",
+    "Okay, sounds good.",
+    "The meeting moved to Thursday.",
+    # negations and the past
+    "I don't live in Paris.",
+    "I'm not a doctor.",
+    "I don't have a dog.",
+    "I'm not allergic to anything.",
+    "I'm not vegetarian.",
+    "I never lived in London.",
+    "I don't work at Google.",
+    "I've never been to Berlin.",
+    "I'm not from here.",
+    "I don't have any pets.",
+    "No, I'm not Maria.",
+    "I used to live in Madrid.",
+    "I used to be a teacher.",
+    "Last summer I worked at a café.",
+]
+
+# ------------------------------------------------------------------ templates
+NAMES = [
+    "Nadia",
+    "Pedro",
+    "Hiroshi",
+    "Fatima",
+    "Oskar",
+    "Beatriz",
+    "Tariq",
+    "Elif",
+    "Marco",
+    "Siobhan",
+    "Kwame",
+    "Astrid",
+]
+CITIES = [
+    "Lisbon",
+    "Berlin",
+    "Madrid",
+    "Seoul",
+    "Buenos Aires",
+    "Helsinki",
+    "Cape Town",
+    "Vancouver",
+    "Kyoto",
+    "Rotterdam",
+    "New Delhi",
+    "Montreal",
+]
+ROLES = [
+    "civil engineer",
+    "nurse",
+    "graphic designer",
+    "pharmacist",
+    "teacher",
+    "chef",
+    "web developer",
+    "translator",
+    "journalist",
+    "physiotherapist",
+    "librarian",
+    "carpenter",
+]
+COMPANIES = [
+    "Amazon",
+    "Nokia",
+    "Unilever",
+    "Airbus",
+    "Philips",
+    "Mercado Libre",
+    "Rakuten",
+    "Atlassian",
+    "Zalando",
+    "Canva",
+]
+SPECIES = ["dog", "cat", "rabbit", "parrot", "hamster", "guinea pig", "ferret", "turtle"]
+PET_NAMES = [
+    "Coco",
+    "Bruno",
+    "Nala",
+    "Ziggy",
+    "Pumpkin",
+    "Oreo",
+    "Loki",
+    "Peanut",
+    "Juno",
+    "Waffles",
+]
+ALLERGENS = [
+    "peanuts",
+    "shellfish",
+    "pollen",
+    "wheat",
+    "soy",
+    "sesame",
+    "kiwi",
+    "aspirin",
+    "dust mites",
+    "mould",
+]
+DIETS = ["vegetarian", "vegan", "pescatarian", "gluten-free", "dairy-free"]
+AVOIDED = ["pork", "beef", "dairy", "gluten", "eggs", "seafood", "alcohol", "mushrooms"]
+THINGS = [
+    "hiking",
+    "jazz",
+    "Thai food",
+    "board games",
+    "surfing",
+    "poetry",
+    "running",
+    "knitting",
+    "opera",
+    "horror movies",
+    "karaoke",
+    "camping",
+]
+FAVOURITES = [
+    ("colour", "color", ["purple", "orange", "teal"]),
+    ("food", "food", ["lasagna", "tacos", "dumplings"]),
+    ("movie", "movie", ["Amélie", "Inception", "Jaws"]),
+    ("band", "band", ["ABBA", "Queen", "Daft Punk"]),
+    ("book", "book", ["Emma", "Beloved", "Ulysses"]),
+    ("drink", "drink", ["espresso", "lemonade", "mint tea"]),
+    ("city", "city", ["Prague", "Kyoto", "Rome"]),
+]
+RELATIONS = [
+    "sister",
+    "brother",
+    "wife",
+    "husband",
+    "friend",
+    "daughter",
+    "son",
+    "mother",
+    "father",
+    "partner",
+    "aunt",
+    "uncle",
+    "niece",
+    "nephew",
+    "roommate",
+    "fiancée",
+]
+
+T_POSITIVE: list[tuple[str, str, str]] = [
+    # (template, category, value template); slots: name city role company species pet
+    ("My name is {name}.", "name", "{name}"),
+    ("Hi there, I'm {name}!", "name", "{name}"),
+    ("Hello, I'm {name}.", "name", "{name}"),
+    ("I live in {city}.", "location", "{city}"),
+    ("I moved to {city} a few months ago.", "location", "{city}"),
+    ("I'm currently living in {city}.", "location", "{city}"),
+    ("I'm originally from {city}.", "hometown", "{city}"),
+    ("I grew up in {city}.", "hometown", "{city}"),
+    ("I work as a {role}.", "role", "{role}"),
+    ("I'm a {role}.", "role", "{role}"),
+    ("I work at {company}.", "employer", "{company}"),
+    ("I work for {company}.", "employer", "{company}"),
+    ("I have a {species} called {pet}.", "pets", "{pet} ({species})"),
+    ("My {species} is named {pet}.", "pets", "{pet} ({species})"),
+    ("We have a {species} named {pet}.", "pets", "{pet} ({species})"),
+    ("I'm allergic to {allergen}.", "allergies", "{allergen}"),
+    ("I am allergic to {allergen}, just so you know.", "allergies", "{allergen}"),
+    ("I'm {diet}.", "diet", "{diet}"),
+    ("I don't eat {avoided}.", "diet", "no {avoided}"),
+    ("I can't eat {avoided}.", "diet", "no {avoided}"),
+    ("I really like {thing}.", "likes", "{thing}"),
+    ("I love {thing}.", "likes", "{thing}"),
+    ("I can't stand {thing}.", "dislikes", "{thing}"),
+    ("I hate {thing}.", "dislikes", "{thing}"),
+    ("My favourite {fav_said} is {fav}.", "favorite_{fav_key}", "{fav}"),
+    ("My {relation} is called {name}.", "relations", "{name} ({relation})"),
+    ("My {relation} {name} is coming over tonight.", "relations", "{name} ({relation})"),
+    ("I have a {relation} named {name}.", "relations", "{name} ({relation})"),
+]
+T_COMBINED: list[tuple[str, list[tuple[str, str]]]] = [
+    (
+        "Hi! I'm {name}, I work as a {role} in {city}.",
+        [("name", "{name}"), ("role", "{role}"), ("location", "{city}")],
+    ),
+    (
+        "I'm {name}, a {role} at {company}.",
+        [("name", "{name}"), ("role", "{role}"), ("employer", "{company}")],
+    ),
+    (
+        "I live in {city} with my {species} {pet}.",
+        [("location", "{city}"), ("pets", "{pet} ({species})")],
+    ),
+]
+T_NEGATIVE: list[str] = [
+    "Do I live in {city}?",
+    "Am I allergic to {allergen}?",
+    "Is my {species} called {pet}?",
+    "If I moved to {city}, would I like it?",
+    "My {relation} works at {company}.",
+    "My {relation} lives in {city}.",
+    "My {relation} is allergic to {allergen}.",
+    "Should I become a {role}?",
+    "I'd like to know more about {city}.",
+    "What's the best {species} food?",
+    "I don't live in {city}.",
+    "Is {name} a common name?",
+]
+
+
+def _slots(rng: random.Random) -> dict[str, str]:
+    fav_said, fav_key, favs = rng.choice(FAVOURITES)
+    return {
+        "name": rng.choice(NAMES),
+        "city": rng.choice(CITIES),
+        "role": rng.choice(ROLES),
+        "company": rng.choice(COMPANIES),
+        "species": rng.choice(SPECIES),
+        "pet": rng.choice(PET_NAMES),
+        "allergen": rng.choice(ALLERGENS),
+        "diet": rng.choice(DIETS),
+        "avoided": rng.choice(AVOIDED),
+        "thing": rng.choice(THINGS),
+        "fav_said": fav_said,
+        "fav_key": fav_key,
+        "fav": rng.choice(favs),
+        "relation": rng.choice(RELATIONS),
+    }
+
+
+def rows() -> list[dict[str, object]]:
+    """Every labelled statement: the hand-written ones, then the templated ones."""
+    rng = random.Random(24)
+    out: list[dict[str, object]] = []
+    for text, facts in HAND_POSITIVE:
+        out.append({"text": text, "facts": [list(f) for f in facts], "origin": "hand"})
+    out.extend({"text": text, "facts": [], "origin": "hand"} for text in HAND_NEGATIVE)
+    seen = {str(r["text"]) for r in out}
+
+    def add(text: str, facts: list[list[str]]) -> None:
+        if text not in seen:
+            seen.add(text)
+            out.append({"text": text, "facts": facts, "origin": "template"})
+
+    for template, category, value in T_POSITIVE * 3:
+        s = _slots(rng)
+        add(template.format(**s), [[category.format(**s), value.format(**s)]])
+    for template, facts in T_COMBINED * 4:
+        s = _slots(rng)
+        add(template.format(**s), [[c, v.format(**s)] for c, v in facts])
+    for template in T_NEGATIVE * 2:
+        add(template.format(**_slots(rng)), [])
+    return out
+
+
+def main() -> None:
+    """Write the JSONL file next to this script."""
+    target = Path(__file__).with_name("offline_profile.jsonl")
+    with target.open("w", encoding="utf-8") as fh:
+        for row in rows():
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+if __name__ == "__main__":
+    main()
