@@ -1,6 +1,8 @@
 """Writes ``offline_profile.jsonl``: labelled first-person statements for the offline rules.
 
-Run ``python tests/data/make_offline_profile.py`` to regenerate the file (deterministic).
+Run ``python tests/data/make_offline_profile.py`` to regenerate the files (deterministic).
+``offline_profile_holdout.jsonl`` holds statements written after the rules were tuned on
+the main set and never used to tune them (see ``HOLDOUT_POSITIVE``).
 
 Each line is ``{"text": ..., "facts": [[category, value], ...], "origin": "hand" or
 "template"}``: what a careful reader would put in the user's profile from that one message
@@ -362,6 +364,179 @@ HAND_NEGATIVE: list[str] = [
     "Last summer I worked at a café.",
 ]
 
+# ------------------------------------------------------------------ held out
+# Written after the rules were tuned on the set above, and never used to tune them: the
+# honest figure for phrasings the rules were not built on (``offline_profile_holdout.jsonl``).
+HOLDOUT_POSITIVE: list[tuple[str, F]] = [
+    ("Hiya, Marta here.", [("name", "Marta")]),
+    ("The name's Bond.", [("name", "Bond")]),
+    ("I'm called Theo.", [("name", "Theo")]),
+    ("Everyone calls me Bea.", [("name", "Bea")]),
+    ("Quick intro: I'm Hugo.", [("name", "Hugo")]),
+    ("Hi all, Reza here, first time using this.", [("name", "Reza")]),
+    ("My name is Li Wei and I'm new here.", [("name", "Li Wei")]),
+    ("I'm Farah by the way.", [("name", "Farah")]),
+    ("I'm living in Leipzig these days.", [("location", "Leipzig")]),
+    ("I currently live in Porto Alegre.", [("location", "Porto Alegre")]),
+    ("We relocated to Perth last spring.", [("location", "Perth")]),
+    ("I've moved to Ghent.", [("location", "Ghent")]),
+    ("Home is Bergen for me now.", [("location", "Bergen")]),
+    ("I'm now based out of Tallinn.", [("location", "Tallinn")]),
+    ("I live just outside Bologna.", [("location", "Bologna")]),
+    ("I'm settled in Quito now.", [("location", "Quito")]),
+    ("I now live in Hanoi with my partner.", [("location", "Hanoi")]),
+    ("We're living in Auckland.", [("location", "Auckland")]),
+    ("I hail from Galway.", [("hometown", "Galway")]),
+    ("I was born in Sapporo but raised in Osaka.", [("hometown", "Sapporo")]),
+    ("Originally from Accra, now in London.", [("hometown", "Accra"), ("location", "London")]),
+    ("I'm Kenyan, from Mombasa.", [("hometown", "Mombasa")]),
+    ("I'm an ICU nurse.", [("role", "ICU nurse")]),
+    ("I work as a sous chef in a hotel.", [("role", "sous chef")]),
+    ("I'm a junior developer at Stripe.", [("role", "junior developer"), ("employer", "Stripe")]),
+    ("By day I'm a bus driver.", [("role", "bus driver")]),
+    ("I'm a self-employed plumber.", [("role", "self-employed plumber")]),
+    ("I'm an intern at Adobe this summer.", [("role", "intern"), ("employer", "Adobe")]),
+    ("I've worked at Ikea for six years.", [("employer", "Ikea")]),
+    ("I work in IT for Vodafone.", [("employer", "Vodafone")]),
+    (
+        "I'm a researcher at the Max Planck Institute.",
+        [("role", "researcher"), ("employer", "Max Planck Institute")],
+    ),
+    ("I'm a full-stack engineer.", [("role", "full-stack engineer")]),
+    ("I'm a second-year medical student.", [("role", "second-year medical student")]),
+    ("I work as a cashier at Lidl.", [("role", "cashier"), ("employer", "Lidl")]),
+    ("Our cat Pixel keeps knocking things over.", [("pets", "Pixel (cat)")]),
+    (
+        "I've got two dogs called Bonnie and Clyde.",
+        [("pets", "Bonnie (dog)"), ("pets", "Clyde (dog)")],
+    ),
+    ("My bunny, Clover, loves carrots.", [("pets", "Clover (bunny)")]),
+    ("We own a horse named Apollo.", [("pets", "Apollo (horse)")]),
+    ("I have a beagle named Snoopy.", [("pets", "Snoopy (beagle)")]),
+    ("My cat Ginger is 12.", [("pets", "Ginger (cat)")]),
+    ("I share my flat with a cat called Olive.", [("pets", "Olive (cat)")]),
+    ("My puppy is named Scout.", [("pets", "Scout (puppy)")]),
+    ("I have a budgie called Sunny.", [("pets", "Sunny (budgie)")]),
+    ("I'm allergic to latex.", [("allergies", "latex")]),
+    ("Just so you know, I'm allergic to sulfites.", [("allergies", "sulfites")]),
+    ("I have a wheat allergy.", [("allergies", "wheat")]),
+    ("I'm quite allergic to cat hair.", [("allergies", "cat hair")]),
+    ("I'm deathly allergic to wasps.", [("allergies", "wasps")]),
+    ("Penicillin gives me a rash, I'm allergic.", [("allergies", "penicillin")]),
+    (
+        "I'm allergic to both almonds and cashews.",
+        [("allergies", "almonds"), ("allergies", "cashews")],
+    ),
+    ("I'm a vegetarian.", [("diet", "vegetarian")]),
+    ("I went vegan last year.", [("diet", "vegan")]),
+    ("I don't eat meat.", [("diet", "no meat")]),
+    ("I'm gluten intolerant.", [("diet", "gluten intolerant")]),
+    ("I never eat shellfish.", [("diet", "no shellfish")]),
+    ("I eat kosher.", [("diet", "kosher")]),
+    ("I'm strictly vegan.", [("diet", "vegan")]),
+    ("I love baking bread.", [("likes", "baking bread")]),
+    ("I enjoy long walks on the beach.", [("likes", "long walks on the beach")]),
+    ("I'm a huge fan of Studio Ghibli.", [("likes", "Studio Ghibli")]),
+    ("I really like podcasts about history.", [("likes", "podcasts about history")]),
+    ("I can't stand cold weather.", [("dislikes", "cold weather")]),
+    ("I really dislike small talk.", [("dislikes", "small talk")]),
+    ("I absolutely love mangoes.", [("likes", "mangoes")]),
+    ("I hate flying.", [("dislikes", "flying")]),
+    ("I'm obsessed with crosswords.", [("likes", "crosswords")]),
+    ("Not a big fan of cilantro.", [("dislikes", "cilantro")]),
+    ("My favourite city is Lisbon.", [("favorite_city", "Lisbon")]),
+    ("My favorite animal is the otter.", [("favorite_animal", "otter")]),
+    ("My favourite TV show is The Wire.", [("favorite_tv_show", "The Wire")]),
+    ("Green tea is my favourite drink.", [("favorite_drink", "green tea")]),
+    ("My favorite singer is Adele.", [("favorite_singer", "Adele")]),
+    ("My favorite game is chess.", [("favorite_game", "chess")]),
+    ("My wife Sara is a doctor.", [("relations", "Sara (wife)")]),
+    ("My little brother is called Ben.", [("relations", "Ben (brother)")]),
+    ("My best friend, Kim, lives next door.", [("relations", "Kim (best friend)")]),
+    ("I have a twin sister named Lea.", [("relations", "Lea (twin sister)")]),
+    ("My husband's name is Raj.", [("relations", "Raj (husband)")]),
+    ("My daughter Emma starts school in September.", [("relations", "Emma (daughter)")]),
+    ("My mum is called Joan.", [("relations", "Joan (mum)")]),
+    ("My roommate Jake plays guitar.", [("relations", "Jake (roommate)")]),
+    ("My fiancé, Luca, is Italian.", [("relations", "Luca (fiancé)")]),
+    ("My grandpa Joe turns 90 tomorrow.", [("relations", "Joe (grandpa)")]),
+    ("I prefer bullet points.", [("preferences", "bullet points")]),
+    ("Please always use metric units.", [("preferences", "always use metric units")]),
+    ("I prefer emails over calls.", [("preferences", "emails over calls")]),
+    (
+        "Hey, I'm Jamal, a teacher from Detroit.",
+        [("name", "Jamal"), ("role", "teacher"), ("hometown", "Detroit")],
+    ),
+    (
+        "I'm Ines and I live in Lyon with my cat Figaro.",
+        [("name", "Ines"), ("location", "Lyon"), ("pets", "Figaro (cat)")],
+    ),
+    (
+        "My name's Pia, I'm vegan and I work at Bosch.",
+        [("name", "Pia"), ("diet", "vegan"), ("employer", "Bosch")],
+    ),
+    (
+        "I'm Tomasz, I'm allergic to nuts and I love cycling.",
+        [("name", "Tomasz"), ("allergies", "nuts"), ("likes", "cycling")],
+    ),
+    (
+        "Hello! Aiko here, I moved to Vienna for a job at the UN.",
+        [("name", "Aiko"), ("location", "Vienna"), ("employer", "UN")],
+    ),
+]
+HOLDOUT_NEGATIVE: list[str] = [
+    "What's a good name for a cat?",
+    "Where should I live if I like surfing?",
+    "My aunt is allergic to cats.",
+    "My dad works as an engineer.",
+    "Her dog is called Biscuit.",
+    "My neighbour moved to Spain.",
+    "I'd love to live in Italy one day.",
+    "I'm hoping to become a vet.",
+    "If I had a dog I would call it Rex.",
+    "I don't eat much during the day.",
+    "I'm off to Madrid tomorrow.",
+    "I'm staying in a hotel in Rome this week.",
+    "I'm waiting for my flight to Oslo.",
+    "I'm heading to work.",
+    "I'm working on a presentation.",
+    "I love that idea!",
+    "I like your suggestion.",
+    "I hate to say it, but you're right.",
+    "I'm done with this task.",
+    "I'm so happy today!",
+    "I'm Googling it now.",
+    "It's Sunday, so no work.",
+    "This is Berlin, the capital of Germany.",
+    "Call me when you're free.",
+    "Nobody in my family is vegetarian.",
+    "My team works at Google.",
+    "Is it normal to be allergic to peanuts?",
+    "I can't remember where I parked.",
+    "I don't think I'm allergic to anything.",
+    "I never said I lived in Paris.",
+    "I didn't move to Berlin after all.",
+    "I'm not moving to Lisbon.",
+    "I was in Prague last week.",
+    "We visited Cairo in March.",
+    "My sister's cat is called Tom.",
+    "Our teacher's name is Mr Green.",
+    "I once had a hamster called Fluffy.",
+    "My old job was at Oracle.",
+    "Tell me about vegan diets.",
+    "Write a poem about my dog.",
+    "Send an email to my boss.",
+    "Set a reminder for my mom's birthday.",
+    "Lisbon is lovely.",
+    "The restaurant is called Nando's.",
+    "What do you know about me?",
+    "Ok, thanks a lot.",
+    "I guess so.",
+    "I'm back.",
+    "Who am I?",
+]
+
+
 # ------------------------------------------------------------------ templates
 NAMES = [
     "Nadia",
@@ -592,12 +767,26 @@ def rows() -> list[dict[str, object]]:
     return out
 
 
+def holdout_rows() -> list[dict[str, object]]:
+    """The held-out statements (see ``HOLDOUT_POSITIVE``)."""
+    out: list[dict[str, object]] = [
+        {"text": text, "facts": [list(f) for f in facts], "origin": "holdout"}
+        for text, facts in HOLDOUT_POSITIVE
+    ]
+    out.extend({"text": text, "facts": [], "origin": "holdout"} for text in HOLDOUT_NEGATIVE)
+    return out
+
+
 def main() -> None:
-    """Write the JSONL file next to this script."""
-    target = Path(__file__).with_name("offline_profile.jsonl")
-    with target.open("w", encoding="utf-8") as fh:
-        for row in rows():
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    """Write the JSONL files next to this script."""
+    here = Path(__file__)
+    for name, content in [
+        ("offline_profile.jsonl", rows()),
+        ("offline_profile_holdout.jsonl", holdout_rows()),
+    ]:
+        with here.with_name(name).open("w", encoding="utf-8") as fh:
+            for row in content:
+                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
 if __name__ == "__main__":
