@@ -1,8 +1,15 @@
 """Writes ``offline_profile.jsonl``: labelled first-person statements for the offline rules.
 
 Run ``python tests/data/make_offline_profile.py`` to regenerate the files (deterministic).
-``offline_profile_holdout.jsonl`` holds statements written after the rules were tuned on
-the main set and never used to tune them (see ``HOLDOUT_POSITIVE``).
+Three files, by when they were written:
+
+* ``offline_profile.jsonl``: the main set, written before the rules were changed; the
+  rules were then tuned on it (the unit test asserts the bars on it).
+* ``offline_profile_holdout.jsonl``: written after that tuning, measured once (recall
+  0.759, precision 0.921), then its misses were used to generalise the rules: no longer
+  held out.
+* ``offline_profile_unseen.jsonl``: written after that, committed before the rules were
+  first run on it, and never used to change them: the figure for unseen phrasings.
 
 Each line is ``{"text": ..., "facts": [[category, value], ...], "origin": "hand" or
 "template"}``: what a careful reader would put in the user's profile from that one message
@@ -365,8 +372,8 @@ HAND_NEGATIVE: list[str] = [
 ]
 
 # ------------------------------------------------------------------ held out
-# Written after the rules were tuned on the set above, and never used to tune them: the
-# honest figure for phrasings the rules were not built on (``offline_profile_holdout.jsonl``).
+# Written after the rules were tuned on the set above; measured once, then its misses were
+# used to generalise the rules (``offline_profile_holdout.jsonl``).
 HOLDOUT_POSITIVE: list[tuple[str, F]] = [
     ("Hiya, Marta here.", [("name", "Marta")]),
     ("The name's Bond.", [("name", "Bond")]),
@@ -534,6 +541,181 @@ HOLDOUT_NEGATIVE: list[str] = [
     "I guess so.",
     "I'm back.",
     "Who am I?",
+]
+
+
+# ------------------------------------------------------------------ unseen
+# Written after the rules were generalised on the misses of the held-out set, committed
+# before the rules were first run on it, and never used to change them
+# (``offline_profile_unseen.jsonl``). Some are typed in lower case, as people do.
+UNSEEN_POSITIVE: list[tuple[str, F]] = [
+    ("hey im sam", [("name", "sam")]),
+    ("i'm jess, i live in leeds", [("name", "jess"), ("location", "leeds")]),
+    ("i work at netflix", [("employer", "netflix")]),
+    ("Good evening! I'm Rohan.", [("name", "Rohan")]),
+    ("Sorry, my name is Ella, not Ellie.", [("name", "Ella")]),
+    ("First time here - I'm Bruno from Recife.", [("name", "Bruno"), ("hometown", "Recife")]),
+    (
+        "Howdy, I'm Cole and I'm a rancher in Montana.",
+        [("name", "Cole"), ("role", "rancher"), ("location", "Montana")],
+    ),
+    ("My name is Gabriela but everyone calls me Gabi.", [("name", "Gabriela")]),
+    ("Nice to meet you, I'm Ivan.", [("name", "Ivan")]),
+    ("It's me, Oscar.", [("name", "Oscar")]),
+    ("I live in Marseille, in the south of France.", [("location", "Marseille")]),
+    ("I'm currently based in Kigali for work.", [("location", "Kigali")]),
+    ("I recently moved back to Edinburgh.", [("location", "Edinburgh")]),
+    ("I've been living in Taipei for three years now.", [("location", "Taipei")]),
+    ("My family and I live in Brno.", [("location", "Brno")]),
+    ("We moved to Halifax in 2021.", [("location", "Halifax")]),
+    ("I live in the Bronx.", [("location", "Bronx")]),
+    ("After years abroad I settled in Turin.", [("location", "Turin")]),
+    ("Currently living in Riga.", [("location", "Riga")]),
+    ("I was born in Lagos, Nigeria.", [("hometown", "Lagos, Nigeria")]),
+    (
+        "I'm originally from Minsk but I've lived in Warsaw for a decade.",
+        [("hometown", "Minsk"), ("location", "Warsaw")],
+    ),
+    ("Born and raised in Glasgow.", [("hometown", "Glasgow")]),
+    ("I'm a high school teacher.", [("role", "high school teacher")]),
+    (
+        "I work as a nurse at St Thomas' Hospital.",
+        [("role", "nurse"), ("employer", "St Thomas' Hospital")],
+    ),
+    ("I'm a product designer at Figma.", [("role", "product designer"), ("employer", "Figma")]),
+    ("I'm an economist.", [("role", "economist")]),
+    ("I'm the head chef at Dishoom.", [("role", "head chef"), ("employer", "Dishoom")]),
+    (
+        "I'm a backend engineer working at Monzo.",
+        [("role", "backend engineer"), ("employer", "Monzo")],
+    ),
+    ("I'm a retired nurse.", [("role", "retired nurse")]),
+    ("I work for Deutsche Bahn.", [("employer", "Deutsche Bahn")]),
+    ("I'm a paralegal at a law firm.", [("role", "paralegal")]),
+    ("I'm a data engineer.", [("role", "data engineer")]),
+    (
+        "I just got hired at Pfizer as a lab technician.",
+        [("employer", "Pfizer"), ("role", "lab technician")],
+    ),
+    ("My dog Luna is a husky.", [("pets", "Luna (dog)")]),
+    ("We've got a cat called Pudding.", [("pets", "Pudding (cat)")]),
+    ("I have a cat, her name is Maple.", [("pets", "Maple (cat)")]),
+    ("My guinea pig is called Popcorn.", [("pets", "Popcorn (guinea pig)")]),
+    (
+        "Our two rabbits are named Flopsy and Mopsy.",
+        [("pets", "Flopsy (rabbit)"), ("pets", "Mopsy (rabbit)")],
+    ),
+    ("I have a labrador called Rolo.", [("pets", "Rolo (labrador)")]),
+    ("My kitten Pip is so playful.", [("pets", "Pip (kitten)")]),
+    (
+        "I'm allergic to shellfish and peanuts.",
+        [("allergies", "shellfish"), ("allergies", "peanuts")],
+    ),
+    ("Heads up: I'm allergic to ibuprofen.", [("allergies", "ibuprofen")]),
+    ("I have a mild pollen allergy.", [("allergies", "pollen")]),
+    ("I'm allergic to dogs, sadly.", [("allergies", "dogs")]),
+    ("I've had a sesame allergy since childhood.", [("allergies", "sesame")]),
+    ("I'm a vegetarian, but I eat fish.", [("diet", "vegetarian")]),
+    ("I'm vegan, so no dairy please.", [("diet", "vegan")]),
+    ("I don't drink alcohol.", [("diet", "no alcohol")]),
+    ("I'm on a low-carb diet.", [("diet", "low-carb")]),
+    ("I don't eat gluten.", [("diet", "no gluten")]),
+    ("I eat a plant-based diet.", [("diet", "plant-based")]),
+    ("I'm halal.", [("diet", "halal")]),
+    ("I love watching football.", [("likes", "watching football")]),
+    ("I enjoy painting in my free time.", [("likes", "painting")]),
+    ("I'm really into Korean dramas.", [("likes", "Korean dramas")]),
+    ("I like spicy food.", [("likes", "spicy food")]),
+    ("I hate traffic.", [("dislikes", "traffic")]),
+    ("I don't really like cats.", [("dislikes", "cats")]),
+    ("I really can't stand reality TV.", [("dislikes", "reality TV")]),
+    ("I love the ocean.", [("likes", "ocean")]),
+    ("I'm a big fan of Tolkien.", [("likes", "Tolkien")]),
+    ("I enjoy board games and puzzles.", [("likes", "board games"), ("likes", "puzzles")]),
+    ("My favorite dessert is tiramisu.", [("favorite_dessert", "tiramisu")]),
+    ("My favourite colour is red.", [("favorite_color", "red")]),
+    ("Basketball is my favorite sport.", [("favorite_sport", "basketball")]),
+    ("My favourite author is Murakami.", [("favorite_author", "Murakami")]),
+    ("My favorite fruit is mango.", [("favorite_fruit", "mango")]),
+    ("My son Noah is seven.", [("relations", "Noah (son)")]),
+    ("My sister, Clara, is a nurse.", [("relations", "Clara (sister)")]),
+    ("My husband is called Dev.", [("relations", "Dev (husband)")]),
+    ("My best friend is called Tara.", [("relations", "Tara (best friend)")]),
+    ("My mother-in-law, Ruth, is visiting.", [("relations", "Ruth (mother-in-law)")]),
+    ("My boss is named Karen.", [("relations", "Karen (boss)")]),
+    ("I have a brother called Yuki.", [("relations", "Yuki (brother)")]),
+    ("My girlfriend's name is Mia.", [("relations", "Mia (girlfriend)")]),
+    ("My nephew Arlo loves dinosaurs.", [("relations", "Arlo (nephew)")]),
+    ("I prefer concise explanations.", [("preferences", "concise explanations")]),
+    ("Please never call me by my surname.", [("preferences", "never call me by my surname")]),
+    ("I'd prefer answers in French.", [("preferences", "answers in French")]),
+    (
+        "Hi, I'm Zara, I'm a dentist in Bristol and I have a dog called Milo.",
+        [("name", "Zara"), ("role", "dentist"), ("location", "Bristol"), ("pets", "Milo (dog)")],
+    ),
+    (
+        "I'm Felix. I moved to Hamburg last year and I'm allergic to nuts.",
+        [("name", "Felix"), ("location", "Hamburg"), ("allergies", "nuts")],
+    ),
+    (
+        "Name's Kofi, I'm vegetarian and I work at Ericsson.",
+        [("name", "Kofi"), ("diet", "vegetarian"), ("employer", "Ericsson")],
+    ),
+    (
+        "Hello, I'm Sun-hee, originally from Busan, now living in Seoul.",
+        [("name", "Sun-hee"), ("hometown", "Busan"), ("location", "Seoul")],
+    ),
+    ("My wife Anya and I live in Kyiv.", [("relations", "Anya (wife)"), ("location", "Kyiv")]),
+    (
+        "I'm Paulo, a mechanic from Porto.",
+        [("name", "Paulo"), ("role", "mechanic"), ("hometown", "Porto")],
+    ),
+]
+UNSEEN_NEGATIVE: list[str] = [
+    "I have three cats.",
+    "Can you recommend a vet in Bristol?",
+    "What's the capital of Peru?",
+    "My husband loves hiking.",
+    "Her name's Rita.",
+    "His dog is called Max.",
+    "My friend's sister lives in Oslo.",
+    "My daughter is allergic to eggs.",
+    "My son wants to be a pilot.",
+    "If I moved to Canada, would I need a visa?",
+    "I'd like a vegetarian recipe.",
+    "I'd like to know the time in Sydney.",
+    "I wonder if I'm allergic to gluten.",
+    "I wish I lived near the sea.",
+    "I might become a teacher.",
+    "I'm going to Lisbon next month.",
+    "I'm flying home to Madrid.",
+    "I'm meeting Sarah tomorrow.",
+    "I'm not a nurse.",
+    "I don't work for Amazon anymore.",
+    "I'm not really into sports.",
+    "I never had a pet.",
+    "I have no allergies.",
+    "I'm not vegan.",
+    "Nobody calls me Bob.",
+    "Don't call me Robert.",
+    "I used to have a cat named Tiger.",
+    "When I was a student I lived in Paris.",
+    "I lived in Rome for a year back in 2010.",
+    "Is Berlin expensive?",
+    "The cat is sleeping.",
+    "It's raining in London.",
+    "It's Tuesday already.",
+    "This is great, thanks!",
+    "I'm okay.",
+    "I'm on my way.",
+    "I'm at work.",
+    "I'm in Lisbon for the weekend.",
+    "Explain what a pescatarian diet is.",
+    "My phone is called Pixel.",
+    "What should I name my dog?",
+    "Thanks, I love it!",
+    "I like that.",
+    "Ok I'm done.",
 ]
 
 
@@ -777,12 +959,23 @@ def holdout_rows() -> list[dict[str, object]]:
     return out
 
 
+def unseen_rows() -> list[dict[str, object]]:
+    """The unseen statements (see ``UNSEEN_POSITIVE``)."""
+    out: list[dict[str, object]] = [
+        {"text": text, "facts": [list(f) for f in facts], "origin": "unseen"}
+        for text, facts in UNSEEN_POSITIVE
+    ]
+    out.extend({"text": text, "facts": [], "origin": "unseen"} for text in UNSEEN_NEGATIVE)
+    return out
+
+
 def main() -> None:
     """Write the JSONL files next to this script."""
     here = Path(__file__)
     for name, content in [
         ("offline_profile.jsonl", rows()),
         ("offline_profile_holdout.jsonl", holdout_rows()),
+        ("offline_profile_unseen.jsonl", unseen_rows()),
     ]:
         with here.with_name(name).open("w", encoding="utf-8") as fh:
             for row in content:
