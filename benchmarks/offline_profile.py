@@ -1,11 +1,14 @@
 """Recall and precision of the offline profile rules on a labelled set of statements.
 
-Usage: python benchmarks/offline_profile.py [DATA.jsonl] [--misses]
+Usage: python benchmarks/offline_profile.py [DATA.jsonl ...] [--misses]
 
-``DATA.jsonl`` defaults to ``tests/data/offline_profile.jsonl`` (written by
-``tests/data/make_offline_profile.py``): first-person statements, each labelled with the
-facts a careful reader would put in the profile from that one message, and statements
-that should yield nothing (questions, hypotheticals, other people's facts, requests,
+The sets default to the three in ``tests/data/`` (written by
+``tests/data/make_offline_profile.py``, which says when each was written): ``main``, the
+set the rules were tuned on; ``holdout``, measured once before its misses were used to
+generalise the rules; ``unseen``, never used to change them (the figure for phrasings the
+rules were not built on). Each holds first-person statements, labelled with the facts a
+careful reader would put in the profile from that one message, and statements that
+should yield nothing (questions, hypotheticals, other people's facts, requests,
 negations). Each statement is one ``HumanMessage`` given alone to
 ``langmem_plugin.nodes._rules.extract_facts`` (no model, deterministic: one run is the
 figure).
@@ -22,7 +25,7 @@ Within one statement, each expected fact can be matched once.
 
 Per category, recall counts that category's expected facts and precision that
 category's produced facts (the ``favorite_<thing>`` categories are reported together as
-``favorite``). The last line is JSON.
+``favorite``). The last line is JSON, one object per set.
 """
 
 from __future__ import annotations
@@ -39,7 +42,13 @@ from langchain_core.messages import HumanMessage
 from langmem_plugin.nodes._rules import extract_facts
 from langmem_plugin.nodes.profile import normalize
 
-DEFAULT_DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "offline_profile.jsonl"
+_DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
+DEFAULT_DATA = _DATA / "offline_profile.jsonl"
+DEFAULT_SETS = [
+    DEFAULT_DATA,
+    _DATA / "offline_profile_holdout.jsonl",
+    _DATA / "offline_profile_unseen.jsonl",
+]
 
 Fact = tuple[str, str]
 
@@ -113,22 +122,16 @@ def score(rows: list[dict[str, Any]]) -> Score:
     return result
 
 
-def main() -> None:
-    """Print recall and precision per category and overall; the last line is JSON."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("data", nargs="?", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--misses", action="store_true", help="print every wrong statement")
-    args = parser.parse_args()
-    rows = load_set(args.data)
+def report(name: str, rows: list[dict[str, Any]], *, misses: bool) -> dict[str, Any]:
+    """Print one set's table; return its figures."""
     result = score(rows)
-    if args.misses:
+    if misses:
         for text, expected, produced in result.misses:
             print(f"{text!r}\n    expected {expected}\n    produced {produced}")
     silent = sum(1 for r in rows if not r["facts"])
     print(
-        f"offline profile rules on {result.statements} statements "
-        f"({result.statements - silent} with facts, {silent} that should yield nothing), "
-        f"{sum(result.expected.values())} expected facts:"
+        f"{name}: {result.statements} statements ({result.statements - silent} with facts, "
+        f"{silent} that should yield nothing), {sum(result.expected.values())} expected facts"
     )
     categories = sorted(set(result.expected) | set(result.produced))
     print(f"  {'category':<12} {'expected':>8} {'produced':>8} {'recall':>7} {'precision':>9}")
@@ -138,22 +141,31 @@ def main() -> None:
             f"{result.recall(cat):>7.3f} {result.precision(cat):>9.3f}"
         )
     print(f"  overall: recall {result.recall():.3f}, precision {result.precision():.3f}")
-    print(
-        json.dumps(
-            {
-                "statements": result.statements,
-                "statements_without_facts": silent,
-                "expected_facts": sum(result.expected.values()),
-                "produced_facts": sum(result.produced.values()),
-                "recall": result.recall(),
-                "precision": result.precision(),
-                "by_category": {
-                    cat: {"recall": result.recall(cat), "precision": result.precision(cat)}
-                    for cat in categories
-                },
-            }
-        )
-    )
+    return {
+        "statements": result.statements,
+        "statements_without_facts": silent,
+        "expected_facts": sum(result.expected.values()),
+        "produced_facts": sum(result.produced.values()),
+        "recall": result.recall(),
+        "precision": result.precision(),
+        "by_category": {
+            cat: {"recall": result.recall(cat), "precision": result.precision(cat)}
+            for cat in categories
+        },
+    }
+
+
+def main() -> None:
+    """Print recall and precision per category and overall; the last line is JSON."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data", nargs="*", type=Path, default=DEFAULT_SETS)
+    parser.add_argument("--misses", action="store_true", help="print every wrong statement")
+    args = parser.parse_args()
+    figures = {}
+    for path in args.data:
+        name = path.stem.removeprefix("offline_profile").strip("_") or "main"
+        figures[name] = report(name, load_set(path), misses=args.misses)
+    print(json.dumps(figures))
 
 
 if __name__ == "__main__":
