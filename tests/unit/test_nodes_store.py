@@ -21,6 +21,7 @@ from langgraph.store.base import BaseStore
 from langgraph.store.memory import InMemoryStore
 
 from langmem_plugin.errors import LangMemError, StoreMismatchError
+from langmem_plugin.memory import Memory
 from langmem_plugin.testing import ScriptedChatModel
 from tests.unit.nodes_support import FeatureHost, memory_graph
 
@@ -32,7 +33,7 @@ def namespaces(store: BaseStore) -> list[tuple[str, ...]]:
     return store.list_namespaces()
 
 
-def node_graph(host: FeatureHost) -> StateGraph[Any]:
+def node_graph(host: Any) -> StateGraph[Any]:
     """working_memory -> recall -> model -> extract_profile, not yet compiled."""
     model = ScriptedChatModel(script=[], default="Noted.")
 
@@ -191,3 +192,23 @@ def test_tools_and_middleware_in_an_agent_without_a_store_save_to_the_memory() -
     out = agent.invoke({"messages": [HumanMessage("Remember my locker code: 4711")]}, CONFIG)
     assert out["messages"][-1].text == "Saved."
     assert saved_notes(host.store) == ["Ada's locker code is 4711"]
+
+
+# ----------------------------------------------------------- a real Memory on Chroma
+def test_a_memory_on_chroma_refuses_another_store_and_runs_with_its_own() -> None:
+    with Memory.in_memory() as memory:
+        other = InMemoryStore()
+        with pytest.raises(StoreMismatchError) as caught:
+            node_graph(memory).compile(store=other).invoke(
+                {"messages": [HumanMessage(SAID)]}, CONFIG
+            )
+        message = str(caught.value)
+        assert f"ChromaStore at 0x{id(memory.store):x}" in message
+        assert repr(memory.store.collection_prefix) in message
+        assert f"InMemoryStore at 0x{id(other):x}" in message
+        graph = memory.compile(node_graph(memory))
+        graph.invoke({"messages": [HumanMessage(SAID)]}, CONFIG)
+        memory.end_session("t1")
+        memory.flush()
+        assert memory.profile("ada").value("location") == "Lisbon"
+        assert namespaces(other) == []
