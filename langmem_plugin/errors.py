@@ -39,6 +39,7 @@ __all__ = [
     "MemoryNotFoundError",
     "MissingUserIdError",
     "SessionOwnershipError",
+    "StoreMismatchError",
     "StoreUnavailableError",
     "TaskError",
     "TaskNotFoundError",
@@ -120,6 +121,15 @@ class InvalidIdError(LangMemError, ValueError):
 
 class SessionOwnershipError(LangMemError, PermissionError):
     """A session id already belongs to another user; nothing was read or written."""
+
+
+class StoreMismatchError(LangMemError, ValueError):
+    """A graph runs a ``Memory``'s nodes, middleware or tools on another store.
+
+    Raised before anything is read or written: the memory features write to their
+    ``Memory``'s store, so a graph compiled with a different one would lose sight of them.
+    The fix is ``memory.compile(builder)`` (or ``store=memory.store``).
+    """
 
 
 class EmbeddingModelError(LangMemError, RuntimeError):

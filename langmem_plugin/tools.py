@@ -13,6 +13,12 @@ Memory ids shown to the model are ``"<kind>/<key>"`` with kind ``memories`` (sav
 ``forget_memory`` takes such an id, or a ``query`` ("my divorce") to forget everything of
 the caller's about a topic (``Memory.forget``: no byte left); it answers with counts only,
 since its reply is stored in the thread's checkpoints. Writes are audited as ``tool``.
+
+The tools read and write ``store``. Run inside a graph compiled with another store
+(``ToolNode`` or ``create_agent`` with ``store=other``), every call raises
+``StoreMismatchError`` (not a tool answer: the developer has to fix the wiring); inside
+a graph without a store, or outside a graph, they use ``store`` (see
+``nodes._context.check_store``).
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from langchain_core.tools import BaseTool, InjectedToolArg, StructuredTool, Tool
 from langgraph.store.base import BaseStore
 
 from langmem_plugin._audit import audit_source
-from langmem_plugin.nodes._context import resolve_scope
+from langmem_plugin.nodes._context import check_store, resolve_scope
 from langmem_plugin.nodes.profile import FactProposal, ProfileStore
 from langmem_plugin.nodes.recall import score_of
 from langmem_plugin.retriever._retriever import SearchFn
@@ -48,7 +54,8 @@ def create_memory_tools(
     """Build the memory tools and the task tools.
 
     Args:
-        store: The memory store.
+        store: The memory store. A graph running the tools must be compiled with this
+            store or with none (``StoreMismatchError`` otherwise).
         search: Retrieval ``(namespace, query, k) -> items``; default ``store.search``.
         user_id: Bind the tools to one user (for use outside a graph run).
         forget: ``(user_id, query) -> summary``: forget by query (``Memory.forget``);
@@ -67,6 +74,8 @@ def create_memory_tools(
     profiles = ProfileStore(store)
 
     def owner(runtime: Any) -> str:
+        # a store mismatch is the developer's to fix, not an answer for the model
+        check_store(runtime, store, "memory tools")
         try:
             return resolve_scope(runtime, user_id=user_id).user_id
         except ValueError as exc:

@@ -41,7 +41,7 @@ from langmem_plugin._ids import validate_id
 from langmem_plugin._namespaces import AGENT_LESSONS, LESSONS
 from langmem_plugin._paging import WRITE_BATCH, chunks, search_all
 from langmem_plugin.errors import CorruptRecordError
-from langmem_plugin.nodes._context import Scope, resolve_scope
+from langmem_plugin.nodes._context import Scope
 from langmem_plugin.nodes._middleware import MemoryMiddleware
 from langmem_plugin.nodes._pipeline import RunReport
 from langmem_plugin.nodes._runtime import MemoryOptions, MemoryRuntime, State
@@ -68,6 +68,11 @@ class MemoryNodes:
         extract_profile: Hands the turn to the deferred pipeline (no model call).
         reflect: The same hand-over, under the name of its purpose.
 
+    They read and write their ``Memory``'s store. Compile the graph with
+    ``memory.compile(builder)``; a graph compiled with another store raises
+    ``StoreMismatchError`` on its first memory step (nothing is written), one compiled
+    without a store runs them on the memory's store (``nodes._context.check_store``).
+
     ``extract_profile`` and ``reflect`` feed one per-thread pipeline whose runs write the
     episode, the profile changes and the lessons together (which of the three run is set
     by ``MemoryOptions(episodes=, profile=, reflection=)``); a graph needs only one of
@@ -79,7 +84,7 @@ class MemoryNodes:
 
         def working_memory(state: State, config: RunnableConfig, runtime: Runtime) -> State:
             """Keep the messages under the working-memory token budget."""
-            scope = resolve_scope(runtime, config)
+            scope = rt.scope(runtime, config)
             rt.archive_turns(scope, state["messages"])
             return rt.fold(scope, state["messages"])
 
@@ -89,7 +94,7 @@ class MemoryNodes:
             The previous recall message is replaced. The message goes right after the
             leading system messages (providers reject system messages later in a chat).
             """
-            scope = resolve_scope(runtime, config)
+            scope = rt.scope(runtime, config)
             messages: list[AnyMessage] = state["messages"]
             rt.archive_turns(scope, messages)
             rest = [m for m in messages if not (m.id or "").startswith(RECALL_ID_PREFIX)]
@@ -107,12 +112,12 @@ class MemoryNodes:
 
         def extract_profile(state: State, config: RunnableConfig, runtime: Runtime) -> State:
             """Buffer the turn for deferred episode and profile extraction."""
-            rt.observe(resolve_scope(runtime, config), state["messages"])
+            rt.observe(rt.scope(runtime, config), state["messages"])
             return {}
 
         def reflect(state: State, config: RunnableConfig, runtime: Runtime) -> State:
             """Buffer the turn for deferred reflection (urgent after a failure)."""
-            rt.observe(resolve_scope(runtime, config), state["messages"])
+            rt.observe(rt.scope(runtime, config), state["messages"])
             return {}
 
         self.working_memory = working_memory
@@ -179,6 +184,9 @@ class MemoryFeatures:
     def middleware(self, *, catch_tool_errors: bool = True) -> MemoryMiddleware:
         """Middleware for ``langchain.agents.create_agent`` doing all four nodes' work.
 
+        Give the agent this memory's store (``store=memory.store``) or none;
+        ``create_agent(..., store=other)`` raises ``StoreMismatchError`` on the first step.
+
         Args:
             catch_tool_errors: Turn a tool exception into an error ``ToolMessage`` the
                 agent (and reflection) can see, instead of failing the run.
@@ -187,6 +195,9 @@ class MemoryFeatures:
 
     def tools(self, user_id: str | None = None) -> list[BaseTool]:
         """``search_memory``, ``save_memory``, ``forget_memory`` and the task tools.
+
+        They act on this memory's store; run in a graph compiled with another store,
+        every call raises ``StoreMismatchError`` (to the developer, not the model).
 
         Args:
             user_id: Bind the tools to this user (outside a graph); by default each call

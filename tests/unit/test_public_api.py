@@ -44,6 +44,7 @@ SURFACE = {
         "MemoryNotFoundError",
         "MissingUserIdError",
         "SessionOwnershipError",
+        "StoreMismatchError",
         "StoreUnavailableError",
         "TaskError",
         "TaskNotFoundError",
