@@ -18,6 +18,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
@@ -32,6 +33,7 @@ from langmem_plugin.errors import ConfigError
 from langmem_plugin.mcp import TOOL_NAMES, TokenMap, create_mcp_server, load_tokens
 from langmem_plugin.mcp import start_background as start_mcp
 from langmem_plugin.testing import ScriptedChatModel
+from tests._support import free_port
 
 pytestmark = pytest.mark.anyio
 
@@ -143,6 +145,11 @@ async def test_http_tokens_give_each_request_its_own_user(memory: Memory) -> Non
                 reply = await http.post(server.url, json=body, headers=sent)
             assert reply.status_code == 401, (auth, reply.text)
             assert reply.headers["www-authenticate"].startswith("Bearer")
+        # on loopback a valid token does not lift the Host check
+        port = int(server.url.rsplit(":", 1)[1].split("/")[0])
+        bearer = f"Authorization: Bearer {TOKENS['ada']}"
+        assert status(raw_request(port, [f"Host: 127.0.0.1:{port}", bearer])) == 200
+        assert status(raw_request(port, [f"Host: evil.example:{port}", bearer])) == 421
     finally:
         server.stop()
 
@@ -334,3 +341,40 @@ async def test_langgraph_agent_uses_the_tools_through_langchain_mcp_adapters(
     ]
     assert memory.store.search(("memories", "bob")) == []
     assert {e.source for e in memory.audit("ada") if e.namespace[:1] == ("memories",)} == {"mcp"}
+
+
+async def test_cli_http_server_with_a_tokens_file(tmp_path: Path) -> None:
+    tokens = tmp_path / "tokens.json"
+    tokens.write_text(json.dumps(TOKENS))
+    tokens.chmod(0o600)
+    port = free_port()
+    argv = [sys.executable, "-m", "langmem_plugin.cli", "mcp", "--transport", "http"]
+    argv += ["--tokens", str(tokens), "--port", str(port), "--path", str(tmp_path / "m")]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])}
+    process = await anyio.open_process(argv, env=env)
+    url = f"http://127.0.0.1:{port}/mcp"
+    try:
+        async with httpx.AsyncClient() as http:
+            for _ in range(600):
+                try:
+                    refused = await http.post(url, json={})
+                    break
+                except httpx.TransportError:
+                    assert process.returncode is None, "the server exited"
+                    await anyio.sleep(0.1)
+            else:
+                pytest.fail(f"langmem mcp did not listen on {url} within 60 s")
+        assert refused.status_code == 401
+        async with http_session(url, TOKENS["bob"]) as bob:
+            saved = await bob.call_tool("save_memory", {"content": "Bob rows on Sundays"})
+            assert not saved.isError, text(saved)
+        async with http_session(url, TOKENS["ada"]) as ada:
+            found = await ada.call_tool("search_memory", {"query": "rowing"})
+            assert text(found) == "No memories found."
+    finally:
+        process.terminate()
+        await process.wait()
+        await process.aclose()
+    with Memory.from_path(tmp_path / "m") as memory:
+        assert [e.source for e in memory.audit("bob")] == ["mcp"]
+        assert memory.audit("ada") == []
