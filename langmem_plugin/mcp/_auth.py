@@ -1,8 +1,9 @@
 """Who is calling: the tokens file, and the guard in front of the streamable HTTP app.
 
 A server for one user (``langmem mcp --user ada``) needs no token on loopback: it answers
-only requests addressed to ``127.0.0.1:PORT``, ``localhost:PORT`` or ``[::1]:PORT`` (the
-SDK's DNS-rebinding check, given exactly these names), the inspector's stance. A server
+only requests addressed to ``127.0.0.1:PORT``, ``localhost:PORT`` or ``[::1]:PORT``, read
+by the inspector's own parser (``ui._http.host_problem``), and behind it the SDK's
+DNS-rebinding check is given exactly these names and origins. A server
 for several users, or one listening beyond loopback, takes ``--tokens FILE``: a JSON
 object mapping each user id to its bearer token (or a list of tokens, one per device)::
 
@@ -31,6 +32,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from langmem_plugin._ids import validate_id
 from langmem_plugin.errors import ConfigError
+from langmem_plugin.ui._http import host_problem
 
 __all__ = ["USER_STATE", "BearerUsers", "TokenMap", "load_tokens"]
 
@@ -121,25 +123,36 @@ def load_tokens(path: str | Path) -> TokenMap:
 
 
 class BearerUsers:
-    """ASGI middleware: one Host header, and the request's user from its token.
+    """ASGI middleware: one Host header (a loopback one), and the request's user.
 
-    With ``tokens``, a request without ``Authorization: Bearer`` or with an unknown token
-    gets 401 before the MCP app sees it; otherwise its user is ``user_id``. The user is
-    put in ``scope["state"][USER_STATE]``, where the tools read it (the SDK hands each
-    tool call the request that carried it).
+    With ``loopback``, the Host header must address this loopback server (the inspector's
+    ``host_problem``; 400 otherwise), token or not. With ``tokens``, a request without
+    ``Authorization: Bearer`` or with an unknown token gets 401 before the MCP app sees
+    it; otherwise its user is ``user_id``. The user is put in
+    ``scope["state"][USER_STATE]``, where the tools read it (the SDK hands each tool call
+    the request that carried it).
 
     Args:
         app: The streamable HTTP app.
         user_id: The one user of a server without tokens.
         tokens: The tokens of a multi-user (or non-loopback) server.
+        loopback: The server listens on a loopback address (check the Host header).
     """
 
-    def __init__(self, app: ASGIApp, *, user_id: str | None, tokens: TokenMap | None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        user_id: str | None,
+        tokens: TokenMap | None,
+        loopback: bool = True,
+    ) -> None:
         if (user_id is None) == (tokens is None):
             raise ValueError("give exactly one of user_id and tokens")
         self.app = app
         self.user_id = user_id
         self.tokens = tokens
+        self.loopback = loopback
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":  # lifespan: starts the SDK's session manager
@@ -148,6 +161,11 @@ class BearerUsers:
         hosts = [value for name, value in scope["headers"] if name == b"host"]
         if len(hosts) != 1:
             reply = PlainTextResponse(f"400 Bad Request: {len(hosts)} Host headers", 400)
+            await reply(scope, receive, send)
+            return
+        problem = host_problem(hosts[0], (scope.get("server") or (None, None))[1])
+        if self.loopback and problem is not None:
+            reply = PlainTextResponse(f"400 Bad Request: unexpected Host header: {problem}", 400)
             await reply(scope, receive, send)
             return
         user = self.user_id

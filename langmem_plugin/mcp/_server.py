@@ -226,9 +226,16 @@ def create_mcp_server(
     )
 
 
-def http_app(server: FastMCP, *, user_id: str | None, tokens: TokenMap | None) -> Any:
+def http_app(
+    server: FastMCP, *, user_id: str | None, tokens: TokenMap | None, host: str = "127.0.0.1"
+) -> Any:
     """The streamable HTTP ASGI app (at ``/mcp``) behind the token and Host guard."""
-    return BearerUsers(server.streamable_http_app(), user_id=user_id, tokens=tokens)
+    return BearerUsers(
+        server.streamable_http_app(),
+        user_id=user_id,
+        tokens=tokens,
+        loopback=host in LOOPBACK_HOSTS,
+    )
 
 
 def _check_bind(host: str, tokens: TokenMap | None) -> None:
@@ -255,7 +262,7 @@ def serve_http(
     """
     _check_bind(host, tokens)
     server = create_mcp_server(memory, user_id=user_id, tokens=tokens, host=host, port=port)
-    app = http_app(server, user_id=user_id, tokens=tokens)
+    app = http_app(server, user_id=user_id, tokens=tokens, host=host)
     shown = f"[{host}]" if ":" in host else host
     who = f"user {user_id!r}" if user_id else f"{len(tokens.users) if tokens else 0} users"
     out(f"langmem MCP server ({who}): http://{shown}:{port}/mcp  (Ctrl+C to stop)")
@@ -313,7 +320,7 @@ def start_background(
             sock.bind((host, 0))
             port = int(sock.getsockname()[1])
     server = create_mcp_server(memory, user_id=user_id, tokens=tokens, host=host, port=port)
-    app = http_app(server, user_id=user_id, tokens=tokens)
+    app = http_app(server, user_id=user_id, tokens=tokens, host=host)
     uv = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
     thread = threading.Thread(target=uv.run, name=f"langmem-mcp-{port}", daemon=True)
     thread.start()

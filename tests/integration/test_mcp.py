@@ -149,7 +149,7 @@ async def test_http_tokens_give_each_request_its_own_user(memory: Memory) -> Non
         port = int(server.url.rsplit(":", 1)[1].split("/")[0])
         bearer = f"Authorization: Bearer {TOKENS['ada']}"
         assert status(raw_request(port, [f"Host: 127.0.0.1:{port}", bearer])) == 200
-        assert status(raw_request(port, [f"Host: evil.example:{port}", bearer])) == 421
+        assert status(raw_request(port, [f"Host: evil.example:{port}", bearer])) == 400
     finally:
         server.stop()
 
@@ -192,7 +192,8 @@ async def test_http_refuses_crafted_host_headers(memory: Memory) -> None:
             f"Host: 127.0.0.1.evil.example:{port}",
         ):
             reply = raw_request(port, [crafted])
-            assert status(reply) in (400, 421), (crafted, reply)
+            assert status(reply) == 400, (crafted, reply)
+            assert "unexpected Host header" in reply, reply
         two = raw_request(port, [f"Host: 127.0.0.1:{port}", "Host: evil.example"])
         assert status(two) == 400
         # a browser page elsewhere cannot post to it either
