@@ -52,7 +52,19 @@ from langmem_plugin.store._sql import join_namespace, split_namespace, table_bas
 __all__ = ["AuditEvent", "AuditLog", "audit_source", "current_context"]
 
 SOURCES = frozenset(
-    {"node", "tool", "ingest", "cli", "ui", "api", "forget", "import", "cleanup", "middleware"}
+    {
+        "node",
+        "tool",
+        "ingest",
+        "cli",
+        "ui",
+        "api",
+        "forget",
+        "import",
+        "cleanup",
+        "middleware",
+        "mcp",
+    }
 )
 """The paths a caller may name (``audit_source``)."""
 

@@ -12,7 +12,8 @@ Memory ids shown to the model are ``"<kind>/<key>"`` with kind ``memories`` (sav
 ``save_memory`` under ``("memories", user_id)``), ``profile`` or ``episodes``.
 ``forget_memory`` takes such an id, or a ``query`` ("my divorce") to forget everything of
 the caller's about a topic (``Memory.forget``: no byte left); it answers with counts only,
-since its reply is stored in the thread's checkpoints. Writes are audited as ``tool``.
+since its reply is stored in the thread's checkpoints. Writes are audited as ``tool`` (or
+the ``audit_as`` label given: the MCP server's are ``mcp``).
 
 The tools read and write ``store``. Run inside a graph compiled with another store
 (``ToolNode`` or ``create_agent`` with ``store=other``), every call raises
@@ -50,6 +51,7 @@ def create_memory_tools(
     search: SearchFn | None = None,
     user_id: str | None = None,
     forget: Callable[[str, str], str] | None = None,
+    audit_as: str = "tool",
 ) -> list[BaseTool]:
     """Build the memory tools and the task tools.
 
@@ -60,6 +62,8 @@ def create_memory_tools(
         user_id: Bind the tools to one user (for use outside a graph run).
         forget: ``(user_id, query) -> summary``: forget by query (``Memory.forget``);
             without it ``forget_memory`` only takes ids.
+        audit_as: The audit source of the tools' writes (``"tool"``; the MCP server
+            passes ``"mcp"``, so the log tells the two paths apart).
 
     Returns:
         ``[search_memory, save_memory, forget_memory, add_task, update_task, list_tasks]``.
@@ -121,7 +125,7 @@ def create_memory_tools(
             runtime: Injected by LangGraph (gives the user); not shown to the model.
         """
         uid = owner(runtime)
-        with audit_source("tool", user_id=uid):
+        with audit_source(audit_as, user_id=uid):
             return _save(uid, content, importance)
 
     def _save(uid: str, content: str, importance: float) -> str:
@@ -159,7 +163,7 @@ def create_memory_tools(
             runtime: Injected by LangGraph (gives the user); not shown to the model.
         """
         uid = owner(runtime)
-        with audit_source("tool", user_id=uid):
+        with audit_source(audit_as, user_id=uid):
             if query.strip() and not memory_id:
                 if forget is None:
                     raise ToolException("forgetting by query is not available here")

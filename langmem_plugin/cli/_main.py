@@ -22,6 +22,7 @@ Examples::
     langmem audit ada --json
     langmem check
     langmem ui --path ./.memory --read-only
+    langmem mcp --user ada --path ./.memory
 """
 
 from __future__ import annotations

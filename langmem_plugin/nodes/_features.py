@@ -193,7 +193,7 @@ class MemoryFeatures:
         """
         return MemoryMiddleware(self._features, catch_tool_errors=catch_tool_errors)
 
-    def tools(self, user_id: str | None = None) -> list[BaseTool]:
+    def tools(self, user_id: str | None = None, *, audit_as: str = "tool") -> list[BaseTool]:
         """``search_memory``, ``save_memory``, ``forget_memory`` and the task tools.
 
         They act on this memory's store; run in a graph compiled with another store,
@@ -202,6 +202,8 @@ class MemoryFeatures:
         Args:
             user_id: Bind the tools to this user (outside a graph); by default each call
                 takes the user from the run's context or config, never from the model.
+            audit_as: The audit source of their writes (``"tool"``; ``"mcp"`` for the MCP
+                server).
         """
         from langmem_plugin.tools import create_memory_tools
 
@@ -210,6 +212,7 @@ class MemoryFeatures:
             self.store,
             search=self._features.options.search,
             user_id=user_id,
+            audit_as=audit_as,
             forget=(lambda uid, q: forget(uid, query=q, dry_run=False).summary())
             if forget
             else None,

@@ -35,6 +35,7 @@ COMMANDS += ["tasks"]
 COMMANDS += ["audit"]
 COMMANDS += ["ui"]
 COMMANDS += ["check"]
+COMMANDS += ["mcp"]
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
