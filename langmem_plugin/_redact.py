@@ -180,6 +180,7 @@ _STATED = re.compile(
 _PASSPHRASE = re.compile(  # an unquoted passphrase runs to the end of its clause
     r"(?i)(\bpass ?phrase\s*(?::|=|\bis\b)\s*)[^\W\d_]+(?:[ -][^\W\d_]+){1,7}(?=\s*(?:[.,;!?)]|$))"
 )
+_SECRET_WORD = re.compile(r"(?i)pass|pw|pin|key|token|secret|code|combination|cv[vc]")
 _PROSE_SUFFIXES = ("ed", "ing", "ly", "able", "ible", "ive", "ous", "ful", "less")
 _TOKEN = re.compile(r"(?<![A-Za-z0-9+/_=-])[A-Za-z0-9+/_=-]{24,}(?![A-Za-z0-9+/_=-])")
 _ID_PREFIXES = ("call_", "toolu_", "run-", "lc_", "msg_", "chatcmpl-", "resp_", "fc_")
@@ -324,8 +325,9 @@ class Redactor:
         text = _BEARER.sub(r"\1\2[SECRET]", text)
         if "://" in text:
             text = _URL_PASSWORD.sub(r"\1[SECRET]", text)
-        text = _PASSPHRASE.sub(r"\1[SECRET]", text)
-        text = _STATED.sub(_stated, text)
+        if _SECRET_WORD.search(text):  # the statements' keywords, before their costly regex
+            text = _PASSPHRASE.sub(r"\1[SECRET]", text)
+            text = _STATED.sub(_stated, text)
         if "@" in text:
             text = _EMAIL.sub("[EMAIL]", text)
         if _DIGIT.search(text):  # every rule below needs a digit (or a colon for IPv6 "::1")
