@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from langmem_plugin._redact import Redactor, redact_text, redact_value, resolve_redactor
+from langmem_plugin.errors import ConfigError
 
 # (sentence, the sensitive substring, the placeholder that must replace it)
 POSITIVES: list[tuple[str, str, str]] = [
@@ -207,7 +208,7 @@ def test_a_national_number_is_looked_up_in_the_regions_given() -> None:
     polish = "dzwoń 12 345 61 38"  # a Polish landline: PL is not a default region
     assert redact_text(polish) == polish
     assert Redactor(phone_regions=["PL"])(polish) == "dzwoń [PHONE]"
-    with pytest.raises(ValueError, match="XX"):
+    with pytest.raises(ConfigError, match="XX"):
         Redactor(phone_regions=["XX"])
 
 
