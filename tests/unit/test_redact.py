@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
+
 import pytest
 
-from langmem_plugin._redact import redact_text, redact_value, resolve_redactor
+from langmem_plugin._redact import Redactor, redact_text, redact_value, resolve_redactor
+from langmem_plugin.errors import ConfigError
 
 # (sentence, the sensitive substring, the placeholder that must replace it)
 POSITIVES: list[tuple[str, str, str]] = [
@@ -153,19 +158,114 @@ NEGATIVES: list[str] = [
 ]
 
 
-def test_the_corpus_is_large_enough() -> None:
-    assert len(POSITIVES) >= 50
-    assert len(NEGATIVES) >= 50
+PLACEHOLDER = re.compile(r"\[(?:EMAIL|PHONE|CARD|IBAN|SSN|IP|SECRET)\]")
+DATA = Path(__file__).resolve().parents[1] / "data" / "redaction_set.jsonl"
+
+# The adversarial review's examples on main: (text, what must be gone, placeholder)
+REVIEW_MISSES = [
+    ("call 0044 20 7946 0958 now", "0044 20 7946 0958", "[PHONE]"),
+    ("the hotline is 1-800-555-0199", "1-800-555-0199", "[PHONE]"),
+    ("my landline is 555-0199", "555-0199", "[PHONE]"),
+    ("mobile 0612345678 ok", "0612345678", "[PHONE]"),
+    ("IBAN de89 3704 0044 0532 0130 00", "de89 3704 0044 0532 0130 00", "[IBAN]"),
+    ("write to josé@exämple.de", "josé@exämple.de", "[EMAIL]"),
+    ("my password is hunter2", "hunter2", "[SECRET]"),
+]
 
 
-def test_recall_on_the_positives_is_at_least_95_percent() -> None:
+@pytest.mark.parametrize(("text", "secret", "placeholder"), REVIEW_MISSES)
+def test_what_the_review_found_missing_is_redacted(
+    text: str, secret: str, placeholder: str
+) -> None:
+    assert redact_text(text) == text.replace(secret, placeholder)
+
+
+@pytest.mark.parametrize("text", ["Version 1.2.3.4", "see section 4.5.6.7", "Release v1.2.3.4"])
+def test_version_and_section_numbers_are_not_ip_addresses(text: str) -> None:
+    assert redact_text(text) == text
+
+
+def test_an_iban_is_never_half_eaten_as_a_phone_number() -> None:
+    assert redact_text("IBAN DE89 3704 0044 0532 0130 00, BIC COBADEFFXXX") == (
+        "IBAN [IBAN], BIC COBADEFFXXX"
+    )
+
+
+def test_statements_of_a_secret_are_redacted_and_talk_about_secrets_is_not() -> None:
+    assert redact_text("pw: Tr0ub4dor&3") == "pw: [SECRET]"
+    assert redact_text("the code is 4711") == "the code is [SECRET]"
+    assert redact_text("the password to the wifi is sunflower22.") == (
+        "the password to the wifi is [SECRET]."
+    )
+    assert redact_text("my passphrase is correct horse battery staple.") == (
+        "my passphrase is [SECRET]."
+    )
+    for text in ["I forgot my password again.", "the error code is 500", "the code is a mess"]:
+        assert redact_text(text) == text
+
+
+def test_a_national_number_is_looked_up_in_the_regions_given() -> None:
+    polish = "dzwoń 12 345 61 38"  # a Polish landline: PL is not a default region
+    assert redact_text(polish) == polish
+    assert Redactor(phone_regions=["PL"])(polish) == "dzwoń [PHONE]"
+    with pytest.raises(ConfigError, match="XX"):
+        Redactor(phone_regions=["XX"])
+
+
+def test_placeholders_are_stable() -> None:
+    once = redact_text("mail ada@example.com, call +44 20 7946 0958, card 4111 1111 1111 1111")
+    assert once == "mail [EMAIL], call [PHONE], card [CARD]"
+    assert redact_text(once) == once
+
+
+def replaced_stretches(original: str, redacted: str) -> list[tuple[int, int]] | None:
+    """The (start, end) stretches of ``original`` that the placeholders of ``redacted`` took."""
+    pieces = PLACEHOLDER.split(redacted)
+    pattern = "(.+?)".join(re.escape(piece) for piece in pieces)
+    found = re.fullmatch(pattern, original, re.DOTALL)
+    if found is None:
+        return None
+    return [found.span(i) for i in range(1, (found.re.groups or 0) + 1)]
+
+
+def test_the_labelled_set_meets_the_recall_and_false_positive_bar() -> None:
+    """Recall >= 0.97 over every labelled span, <= 1% of ordinary sentences changed.
+
+    A span counts when none of its characters is left (the benchmark's measure:
+    ``benchmarks/redaction.py`` prints the figures by type).
+    """
+    lines = [json.loads(raw) for raw in DATA.read_text().splitlines() if raw.strip()]
+    positives = [line for line in lines if line["spans"]]
+    ordinary = [line for line in lines if not line["spans"]]
+    assert len(positives) >= 300
+    assert len(ordinary) >= 300
+    types = {span["type"] for line in positives for span in line["spans"]}
+    assert types == {"EMAIL", "PHONE", "CARD", "IBAN", "SSN", "IP", "SECRET"}
+    spans = found = 0
+    missed = []
+    for line in positives:
+        out = redact_text(line["text"])
+        regions = replaced_stretches(line["text"], out)
+        assert regions is not None, (line["text"], out)  # nothing but placeholders changed
+        for span in line["spans"]:
+            spans += 1
+            if any(s <= span["start"] and span["end"] <= e for s, e in regions):
+                found += 1
+            else:
+                missed.append((line["text"], out))
+    changed = [(line["text"], redact_text(line["text"])) for line in ordinary]
+    changed = [pair for pair in changed if pair[0] != pair[1]]
+    assert found / spans >= 0.97, missed
+    assert len(changed) <= 0.01 * len(ordinary), changed
+
+
+def test_recall_on_the_small_corpus_is_at_least_95_percent() -> None:
     missed = []
     for sentence, secret, placeholder in POSITIVES:
         out = redact_text(sentence)
         if secret in out or placeholder not in out:
             missed.append((sentence, out))
-    recall = 1 - len(missed) / len(POSITIVES)
-    assert recall >= 0.95, missed
+    assert 1 - len(missed) / len(POSITIVES) >= 0.95, missed
 
 
 @pytest.mark.parametrize("sentence", NEGATIVES)
