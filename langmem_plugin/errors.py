@@ -30,12 +30,14 @@ __all__ = [
     "FolderInUseError",
     "IllegalTransitionError",
     "InvalidFilterError",
+    "InvalidMessageError",
     "InvalidTaskError",
     "InvalidValueError",
     "LangMemError",
     "MemoryClosedError",
     "MemoryNotFoundError",
     "MissingUserIdError",
+    "ReadOnlyMemoryError",
     "SessionOwnershipError",
     "StoreUnavailableError",
     "TaskError",
@@ -70,7 +72,19 @@ class StoreUnavailableError(ChromaStoreError, ConnectionError):
 
 
 class FolderInUseError(ChromaStoreError, RuntimeError):
-    """Another process has the embedded store's folder open; share it through a server."""
+    """Another process has the embedded store's folder open; share it through a server.
+
+    Attributes:
+        folder: The folder (empty when unknown).
+        owner: The process id written in the folder's lock file (or ``"another"``).
+    """
+
+    folder: str = ""
+    owner: str = "another"
+
+
+class ReadOnlyMemoryError(ChromaStoreError, PermissionError):
+    """A write to a memory opened read-only (``read_only=True``); nothing was written."""
 
 
 class EncryptionKeyError(ChromaStoreError, ValueError):
@@ -84,6 +98,10 @@ class MemoryClosedError(LangMemError, RuntimeError):
 
 class ThreadNotFoundError(LangMemError, LookupError):
     """The checkpointer holds no checkpoint for the given thread id."""
+
+
+class InvalidMessageError(LangMemError, ValueError):
+    """A message is not in any form LangChain's ``convert_to_messages`` accepts."""
 
 
 class MissingUserIdError(LangMemError, ValueError):

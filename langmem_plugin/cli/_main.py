@@ -176,12 +176,43 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # ---------------------------------------------------------------------------- helpers
-def _open(args: argparse.Namespace, *, must_exist: bool = True, llm: Any = None) -> Any:
+_READERS = "stats, users, sessions, profile, search, audit, tasks, export, ui --read-only"
+"""The commands that open a folder read-only, so they work while an app holds it."""
+
+
+def _open(
+    args: argparse.Namespace,
+    *,
+    must_exist: bool = True,
+    llm: Any = None,
+    read_only: bool = False,
+) -> Any:
+    """The memory of the command's options (or of the config file).
+
+    ``read_only`` (the commands that only look) opens a folder beside the process that
+    holds it; a writing command on a held folder gets one line naming the way out.
+    """
+    from langmem_plugin.errors import FolderInUseError
+
+    try:
+        return _open_memory(args, must_exist=must_exist, llm=llm, read_only=read_only)
+    except FolderInUseError as error:
+        held = FolderInUseError(
+            f"langmem {args.command} writes to the memory, and its folder {error.folder!r} "
+            f"is held by process {error.owner}: stop that process first (or share the "
+            f"memory through a Chroma server). These commands only read and work while it "
+            f"runs: {_READERS}"
+        )
+        held.folder, held.owner = error.folder, error.owner
+        raise held from error
+
+
+def _open_memory(args: argparse.Namespace, *, must_exist: bool, llm: Any, read_only: bool) -> Any:
     from langmem_plugin._admin import open_memory
     from langmem_plugin.cli._ops import open_configured
     from langmem_plugin.errors import MemoryNotFoundError
 
-    configured = open_configured(args, must_exist=must_exist, llm=llm)
+    configured = open_configured(args, must_exist=must_exist, llm=llm, read_only=read_only)
     if configured is not None:  # langmem.toml / [tool.langmem], no --path or --chroma-url
         return configured
 
@@ -197,6 +228,7 @@ def _open(args: argparse.Namespace, *, must_exist: bool = True, llm: Any = None)
             checkpoint_url=args.checkpoint_url,
             must_exist=must_exist,
             llm=llm,
+            read_only=read_only,
         )
     except MemoryNotFoundError as error:  # the library's words, plus the flags to use
         raise MemoryNotFoundError(
@@ -309,7 +341,7 @@ def _cmd_chat(args: argparse.Namespace) -> int:
 
 
 def _cmd_stats(args: argparse.Namespace) -> int:
-    with _open(args) as memory:
+    with _open(args, read_only=True) as memory:
         stats = memory.stats()
     if args.json:
         print(json.dumps(stats, indent=2, sort_keys=True))
@@ -328,7 +360,7 @@ def _cmd_stats(args: argparse.Namespace) -> int:
 def _cmd_users(args: argparse.Namespace) -> int:
     from langmem_plugin._admin import list_users
 
-    with _open(args) as memory:
+    with _open(args, read_only=True) as memory:
         users = list_users(memory)
     if not users:
         print("no users")
@@ -341,7 +373,7 @@ def _cmd_users(args: argparse.Namespace) -> int:
 
 
 def _cmd_sessions(args: argparse.Namespace) -> int:
-    with _open(args) as memory:
+    with _open(args, read_only=True) as memory:
         sessions = memory.sessions(args.user)
     if not sessions:
         print(f"no chat sessions for user {args.user!r}")
@@ -357,7 +389,7 @@ def _cmd_sessions(args: argparse.Namespace) -> int:
 
 
 def _cmd_profile(args: argparse.Namespace) -> int:
-    with _open(args) as memory:
+    with _open(args, read_only=True) as memory:
         if not args.history:
             print(memory.profile(args.user))
             return 0
@@ -380,7 +412,7 @@ def _cmd_profile(args: argparse.Namespace) -> int:
 def _cmd_search(args: argparse.Namespace) -> int:
     from langmem_plugin._admin import search_user
 
-    with _open(args) as memory:
+    with _open(args, read_only=True) as memory:
         items, messages = search_user(memory, args.user, args.query, limit=args.limit)
     print(f"memories of {args.user!r} for {args.query!r}:")
     if not items:
@@ -402,7 +434,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
 def _cmd_export(args: argparse.Namespace) -> int:
     from langmem_plugin._admin._export import export_memory
 
-    with _open(args) as memory:
+    with _open(args, read_only=True) as memory:
         target: Any = sys.stdout if args.file == "-" else args.file
         counts = export_memory(memory, target, progress=progress_wanted(args.progress))
     print(
@@ -456,7 +488,7 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     from datetime import datetime
 
     since = datetime.fromisoformat(args.since) if args.since else None
-    with _open(args) as memory:
+    with _open(args, read_only=True) as memory:
         events = memory.audit(args.user, since=since, limit=args.limit)
     for event in events:
         print(json.dumps(event.to_json()) if args.json else event.line())
@@ -464,7 +496,7 @@ def _cmd_audit(args: argparse.Namespace) -> int:
 
 
 def _cmd_tasks(args: argparse.Namespace) -> int:
-    with _open(args) as memory:
+    with _open(args, read_only=True) as memory:
         found = memory.tasks.list(args.user, status=args.status)
     if not found:
         which = f"{args.status} " if args.status else ""

@@ -64,8 +64,13 @@ def _configured(args: argparse.Namespace) -> Any:
     return load_config(file, overrides={"checkpoint_url": args.checkpoint_url})
 
 
-def open_configured(args: argparse.Namespace, *, must_exist: bool, llm: Any) -> Any:
+def open_configured(
+    args: argparse.Namespace, *, must_exist: bool, llm: Any, read_only: bool = False
+) -> Any:
     """The memory of the configuration file, or None when the CLI options decide.
+
+    ``read_only`` opens a configured folder beside the process that holds it (a server
+    configuration is opened normally).
 
     Raises:
         MemoryNotFoundError: ``must_exist`` and the configured folder holds no memory.
@@ -87,7 +92,15 @@ def open_configured(args: argparse.Namespace, *, must_exist: bool, llm: Any) -> 
             f"no memory at {str(root)!r} (from {loaded.file}); pass --path to an existing "
             "memory or change 'path' there"
         )
-    return Memory.from_config(loaded.file, checkpoint_url=args.checkpoint_url, llm=llm)
+    server = config.chroma_url is not None or (config.checkpoint_url or "").startswith(
+        ("postgresql://", "postgres://")
+    )
+    return Memory.from_config(
+        loaded.file,
+        checkpoint_url=args.checkpoint_url,
+        llm=llm,
+        read_only=read_only and not server,
+    )
 
 
 def _folder(args: argparse.Namespace) -> tuple[Path, Any]:
@@ -182,7 +195,7 @@ def _cmd_ui(args: argparse.Namespace) -> int:
     check_bind(args.host, token)
     from langmem_plugin.cli._main import _open
 
-    with _open(args) as memory:
+    with _open(args, read_only=args.read_only) as memory:
         serve(memory, host=args.host, port=args.port, read_only=args.read_only, token=token)
     return 0
 

@@ -27,7 +27,12 @@ from datetime import datetime
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AnyMessage, BaseMessage, RemoveMessage, SystemMessage
+from langchain_core.messages import (
+    AnyMessage,
+    MessageLikeRepresentation,
+    RemoveMessage,
+    SystemMessage,
+)
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
 from langgraph.graph.message import REMOVE_ALL_MESSAGES
@@ -36,6 +41,7 @@ from langgraph.store.base import BaseStore
 
 from langmem_plugin._audit import audit_source
 from langmem_plugin._ids import validate_id
+from langmem_plugin._messages import as_messages
 from langmem_plugin.nodes._context import Scope, resolve_scope
 from langmem_plugin.nodes._middleware import MemoryMiddleware
 from langmem_plugin.nodes._pipeline import RunReport
@@ -205,7 +211,7 @@ class MemoryFeatures:
 
     def ingest(
         self,
-        messages: Sequence[BaseMessage],
+        messages: Sequence[MessageLikeRepresentation],
         *,
         user_id: str,
         thread_id: str,
@@ -217,16 +223,24 @@ class MemoryFeatures:
         message id), dated ``timestamp``, in order (``seq``).
 
         Args:
-            messages: The conversation (messages without an id get a uuid4 one).
+            messages: The conversation, in any form ``graph.invoke`` takes (LangChain's
+                ``convert_to_messages``): messages, ``("user", "text")`` tuples, role/content
+                dicts, or strings (human turns). Messages without an id get a uuid4 one.
             user_id: Its user.
             thread_id: Its thread (the history session id).
             timestamp: When it happened (default now): the episode time and facts' valid_from.
 
         Returns:
             What was written.
+
+        Raises:
+            InvalidMessageError: A message is none of those forms; nothing is written.
         """
         scope = Scope(validate_id(user_id), thread_id=validate_id(thread_id, "thread_id"))
-        msgs = [m if m.id else m.model_copy(update={"id": str(uuid.uuid4())}) for m in messages]
+        msgs = [
+            m if m.id else m.model_copy(update={"id": str(uuid.uuid4())})
+            for m in as_messages(messages)
+        ]
         with audit_source("ingest", user_id=scope.user_id, thread_id=thread_id):
             # archived now (ingest is the synchronous path), every turn dated `timestamp`
             self._features.archiver.write_now(scope.user_id, thread_id, msgs, occurred_at=timestamp)
@@ -236,7 +250,7 @@ class MemoryFeatures:
 
     async def aingest(
         self,
-        messages: Sequence[BaseMessage],
+        messages: Sequence[MessageLikeRepresentation],
         *,
         user_id: str,
         thread_id: str,
