@@ -43,6 +43,7 @@ __all__ = [
     "TaskError",
     "TaskNotFoundError",
     "ThreadNotFoundError",
+    "UnknownUserError",
 ]
 
 
@@ -138,6 +139,10 @@ class TaskNotFoundError(TaskError, LookupError):
 
 
 # ---------------------------------------------------------------------- administration
+class UnknownUserError(LangMemError, LookupError):
+    """Nothing is stored for this user id (a typo, or a user already forgotten)."""
+
+
 class MemoryNotFoundError(LangMemError, FileNotFoundError):
     """The memory folder does not exist (read commands never create an empty one)."""
 

@@ -96,8 +96,9 @@ def open_memory(
         return cls.from_url(chroma_url, checkpoint_url, llm=llm)
     root = Path(path if path is not None else ".memory")
     if must_exist and not (root / "chroma").is_dir():
-        what = "folder" if not root.exists() else "memory (no chroma/ inside)"
-        raise MemoryNotFoundError(f"no memory {what} at {str(root)!r}")
+        if not root.exists():
+            raise MemoryNotFoundError(f"no memory folder at {str(root)!r}")
+        raise MemoryNotFoundError(f"no memory at {str(root)!r} (no chroma/ inside)")
     if checkpoint_url is not None:
         pg = checkpoint_url.startswith(("postgresql://", "postgres://"))
         if not read_only or pg:

@@ -18,7 +18,13 @@ from langmem_plugin._config import find_config_file, load_config
 from langmem_plugin._extras import missing_extra
 from langmem_plugin.errors import ConfigError
 
-__all__ = ["COMMANDS", "add_commands", "open_configured", "progress_wanted"]
+__all__ = [
+    "COMMANDS",
+    "add_commands",
+    "configured_folder",
+    "open_configured",
+    "progress_wanted",
+]
 
 DEFAULT_PATH = ".memory"
 
@@ -43,7 +49,7 @@ def add_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None
         "Apply the configured retention now: sweep expired memories, delete idle conversations.",
     )
     ui = command("ui", "Serve the memory inspector web page (needs the ui extra).")
-    ui.add_argument("--port", type=int, default=8765, help="port (8765)")
+    ui.add_argument("--port", type=_port, default=8765, help="port (8765; 0: any free port)")
     ui.add_argument("--host", default="127.0.0.1", help="address (127.0.0.1; others need --token)")
     ui.add_argument(
         "--token",
@@ -52,6 +58,16 @@ def add_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None
         help="require this token on every request (no value: a random one is made)",
     )
     ui.add_argument("--read-only", action="store_true", help="hide and refuse every change")
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be 0-65535, got {port}")
+    return port
 
 
 def _configured(args: argparse.Namespace) -> Any:
@@ -100,6 +116,16 @@ def open_configured(
         checkpoint_url=args.checkpoint_url,
         llm=llm,
         read_only=read_only and not server,
+    )
+
+
+def configured_folder(args: argparse.Namespace) -> Path | None:
+    """The folder a configuration file names (``.memory`` without one), None for a server."""
+    loaded = _configured(args)
+    if loaded is None:
+        return Path(DEFAULT_PATH)
+    return (
+        None if loaded.config.chroma_url is not None else Path(loaded.config.path or DEFAULT_PATH)
     )
 
 
