@@ -11,7 +11,7 @@ programming errors (a negative limit, a wrong type) raise the plain builtin.
 Example:
     >>> from langmem_plugin.errors import LangMemError
     >>> try:
-    ...     memory.tasks.update("alice", "no-such-task", status="done")
+    ...     memory.tasks.update("alice", "no-such-task", status="completed")
     ... except LangMemError as error:  # TaskNotFoundError, a LookupError too
     ...     print(error)
 """
