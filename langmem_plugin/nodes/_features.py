@@ -24,7 +24,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import (
@@ -43,13 +43,15 @@ from langmem_plugin._audit import audit_source
 from langmem_plugin._ids import validate_id
 from langmem_plugin._messages import as_messages
 from langmem_plugin.nodes._context import Scope, resolve_scope
-from langmem_plugin.nodes._middleware import MemoryMiddleware
 from langmem_plugin.nodes._pipeline import RunReport
 from langmem_plugin.nodes._runtime import MemoryOptions, MemoryRuntime, State
 from langmem_plugin.nodes._scheduler import LLMCallCounter
 from langmem_plugin.nodes.profile import Profile, ProfileChange, ProfileFact
 from langmem_plugin.nodes.recall import RECALL_ID_PREFIX
 from langmem_plugin.nodes.reflection import Failure, Lesson
+
+if TYPE_CHECKING:
+    from langmem_plugin.nodes._middleware import MemoryMiddleware
 from langmem_plugin.tasks._store import TaskStore
 
 __all__ = ["MemoryFeatures", "MemoryNodes", "MemoryOptions"]
@@ -182,6 +184,8 @@ class MemoryFeatures:
             catch_tool_errors: Turn a tool exception into an error ``ToolMessage`` the
                 agent (and reflection) can see, instead of failing the run.
         """
+        from langmem_plugin.nodes._middleware import MemoryMiddleware  # langchain.agents: slow
+
         return MemoryMiddleware(self._features, catch_tool_errors=catch_tool_errors)
 
     def tools(self, user_id: str | None = None) -> list[BaseTool]:
