@@ -4,7 +4,8 @@ Every write and delete of a memory item, every forget, and (opt-in) every recall
 row of an append-only SQL table ``<store tables>_audit`` in the memory's own database: the
 SQLite file beside the checkpoints, or the PostgreSQL database when scaled out. A row holds
 the time, the user, the agent, the thread, the path that did it (``node``, ``tool``,
-``ingest``, ``cli``, ``ui``, ``api``, ``forget``...), the namespace, the key and the
+``ingest``, ``pipeline`` (episodes, profile, lessons and tasks the deferred extraction
+wrote), ``cli``, ``ui``, ``api``, ``forget``...), the namespace, the key and the
 operation. It never holds content (no value, no message text, no query), so the log never
 has to be scrubbed when a user is forgotten; it keeps the user id and keys, which is what
 an audit log is for.
@@ -49,7 +50,19 @@ from langmem_plugin.store._sql import join_namespace, split_namespace, table_bas
 __all__ = ["AuditEvent", "AuditLog", "audit_source", "current_context"]
 
 SOURCES = frozenset(
-    {"node", "tool", "ingest", "cli", "ui", "api", "forget", "import", "cleanup", "middleware"}
+    {
+        "node",
+        "tool",
+        "ingest",
+        "pipeline",
+        "cli",
+        "ui",
+        "api",
+        "forget",
+        "import",
+        "cleanup",
+        "middleware",
+    }
 )
 """The paths a caller may name (``audit_source``)."""
 
