@@ -37,11 +37,14 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tqdm import tqdm
 
 from langmem_plugin.errors import BackupError
+
+if TYPE_CHECKING:
+    from langmem_plugin._admin._export import TransferCounts
 
 __all__ = [
     "BACKUP_FORMAT",
@@ -82,13 +85,15 @@ class RestoreInfo:
 
     Attributes:
         path: The new memory folder.
-        items: Store items restored.
+        counts: Items, sessions, messages and checkpoints restored, counted as
+            ``langmem export`` counts them (``count_records``), so the two report the
+            same numbers for the same memory.
         vectors: Vectors indexed into the new Chroma index.
         created_at: When the backup was taken (epoch seconds).
     """
 
     path: Path
-    items: int
+    counts: TransferCounts
     vectors: int
     created_at: float
 
@@ -234,6 +239,7 @@ def restore_folder(
     Raises:
         BackupError: ``backup`` is not a backup, or ``directory`` already holds a memory.
     """
+    from langmem_plugin._admin._export import count_records
     from langmem_plugin.memory import Memory
 
     source = Path(backup)
@@ -260,5 +266,5 @@ def restore_folder(
         root, embeddings=embeddings, collection_prefix=collection_prefix
     ) as memory:
         vectors = memory.store.rebuild_index()
-        items = sum(1 for _ in memory.store.dump())
-    return RestoreInfo(root, items, vectors, float(meta["created_at"]))
+        counts = count_records(memory)
+    return RestoreInfo(root, counts, vectors, float(meta["created_at"]))

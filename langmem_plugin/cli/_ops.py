@@ -189,8 +189,9 @@ def _cmd_restore(args: argparse.Namespace) -> int:
         options = {"embeddings": config.embeddings, "collection_prefix": config.collection_prefix}
     info = restore_folder(args.backup, folder, progress=progress_wanted(args.progress), **options)
     print(
-        f"restored {args.backup} into {info.path}: {info.items} items, "
-        f"{info.vectors} vectors indexed"
+        f"restored {args.backup} into {info.path}: {info.counts.items} items, "
+        f"{info.counts.sessions} sessions, {info.counts.messages} messages, "
+        f"{info.counts.checkpoints} checkpoints ({info.vectors} vectors indexed)"
     )
     return 0
 
