@@ -4,7 +4,7 @@
   telemetry off;
 * ``translate_errors``: a Chroma call whose connection failure becomes
   ``StoreUnavailableError`` naming the server;
-* ``FolderLock``: one process at a time on an embedded store's folder;
+* ``FolderLock``: one writing process at a time on an embedded store's folder;
 * ``migrate_legacy_items``: items of the layout before items moved to SQL, moved into SQL.
 """
 
