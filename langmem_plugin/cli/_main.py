@@ -232,8 +232,8 @@ def _open(
         held = FolderInUseError(
             f"langmem {args.command} writes to the memory, and its folder {error.folder!r} "
             f"is held by process {error.owner}: stop that process first (or share the "
-            f"memory through a Chroma server). These commands only read and work while it "
-            f"runs: {_READERS}"
+            f"memory through a Chroma server: `chroma run --path {error.folder}`, then "
+            f"--chroma-url). These commands only read and work while it runs: {_READERS}"
         )
         held.folder, held.owner = error.folder, error.owner
         raise held from error
