@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test test-unit demo lint bench clean
+.PHONY: install system-deps test test-unit demo lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +16,12 @@ $(STAMP): $(BIN)/python pyproject.toml
 
 install: $(STAMP)
 
-test: $(STAMP)
+# Debian's chromium (browser tests) and postgresql (PostgreSQL tests): installed when run as
+# root with apt-get, otherwise one line says what to install (scripts/system_deps.sh).
+system-deps:
+	bash scripts/system_deps.sh
+
+test: $(STAMP) system-deps
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 # The quick loop while editing (about 30 s): unit tests only, nothing that starts a Chroma

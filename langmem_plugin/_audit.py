@@ -22,9 +22,11 @@ the commit, so a kill in between would lose the event. TTL expiry is recorded as
 Labels: callers name their path with ``with audit_source("cli"):`` (a contextvar, so it
 follows ``asyncio`` tasks and ``asyncio.to_thread``); inside a LangGraph run, the user,
 agent and thread come from the run's ``configurable`` and the source defaults to ``node``;
-otherwise it is ``api``. The user of a row is the namespace's second label (the layout of
-every memory kind: ``("profile", user)``, ``("archive", user, session)``...), else the
-context's user.
+otherwise it is ``api``. The user of a row is the namespace's user
+(``langmem_plugin._namespaces.namespace_user``: the label at the user position of every
+memory kind, ``("profile", user)``, ``("archive", user, session)``...), else the context's
+user; an agent's lessons (``("agent_lessons", agent)``) belong to no user, so their rows
+name the user whose run wrote them and the agent.
 
 Retention: ``retention_days`` drops older rows, at most once an hour, in the transaction of
 a write (and on ``Memory.audit``). Recalls (``recalls=True``) add a row per recalled key.
@@ -44,6 +46,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from langmem_plugin._namespaces import lesson_namespace, namespace_agent, namespace_user
 from langmem_plugin.store._db import Cursor, Database
 from langmem_plugin.store._sql import join_namespace, split_namespace, table_base
 
@@ -62,6 +65,7 @@ SOURCES = frozenset(
         "import",
         "cleanup",
         "middleware",
+        "mcp",
     }
 )
 """The paths a caller may name (``audit_source``)."""
@@ -154,15 +158,16 @@ class AuditEvent:
 
     Attributes:
         at: When (UTC).
-        operation: ``put``, ``delete``, ``expire``, ``forget``, ``forget_query`` or
-            ``recall``.
+        operation: ``put``, ``delete``, ``expire``, ``forget``, ``forget_query``,
+            ``recall``, or ``corrupt`` (a read met an item whose value does not open).
         user_id: Whose memory.
         namespace: The item's namespace (``()`` for a forget).
         key: The item's key (``""`` for a forget).
         source: The path that did it (``node``, ``tool``, ``cli``...).
         agent_id: The agent, when known.
         thread_id: The thread, when known.
-        detail: Counts for a forget (never content), else empty.
+        detail: Counts for a forget, the reason for ``corrupt`` (never content), else
+            empty.
     """
 
     at: datetime
@@ -267,15 +272,14 @@ class AuditLog:
         now = time.time()
         rows = []
         for namespace, key, operation in changes:
-            user = namespace[1] if len(namespace) > 1 else context["user_id"]
             thread = context["thread_id"]
             if thread is None and len(namespace) > 2 and namespace[0] == "archive":
                 thread = namespace[2]  # an archived turn names its session (= thread)
             rows.append(
                 (
                     now,
-                    user,
-                    context["agent_id"],
+                    namespace_user(namespace) or context["user_id"],
+                    context["agent_id"] or namespace_agent(namespace),
                     thread,
                     context["source"],
                     operation,
@@ -313,8 +317,8 @@ class AuditLog:
         rows = [
             (
                 now,
-                namespace[1] if len(namespace) > 1 else (user_id or context["user_id"]),
-                context["agent_id"],
+                namespace_user(namespace) or user_id or context["user_id"],
+                context["agent_id"] or namespace_agent(namespace),
                 context["thread_id"],
                 context["source"],
                 operation,
@@ -331,6 +335,16 @@ class AuditLog:
                 rows,
             )
         )
+
+    def record_corrupt(self, found: Sequence[tuple[tuple[str, ...], str, str]]) -> None:
+        """Record ``corrupt`` events: items whose value did not open, with what failed.
+
+        Args:
+            found: ``(namespace, key, reason)`` per item; the reason (``"not JSON"``,
+                ``"authentication failed ..."``) goes in ``detail``, never any content.
+        """
+        for namespace, key, reason in found:
+            self.record([(namespace, key, "corrupt")], detail={"reason": reason})
 
     def record_recall(self, user_id: str, keys: Sequence[tuple[tuple[str, ...], str]]) -> None:
         """Record what a recall returned (when ``recalls`` is on)."""
@@ -404,6 +418,7 @@ class AuditLog:
 def install(store: Any, log: AuditLog) -> None:
     """Make ``store`` (a ``ChromaStore``) record its writes in ``log``."""
     store._engine.col.items.audit = log.record_in
+    store._engine.col.items.on_corrupt = log.record_corrupt
     _REGISTRY[store] = log
 
 
@@ -435,7 +450,7 @@ def note_recall(store: Any, scope: Any, chosen: Sequence[Any]) -> None:
         if entry.turn is not None:
             keys.append((tuple(entry.turn.session[0]), entry.key))
         elif entry.kind == "lesson":
-            keys.append((("lessons", scope.agent_id or user), entry.key))
+            keys.append((lesson_namespace(user, scope.agent_id), entry.key))
         else:
             keys.append(((_RECALL_KINDS.get(entry.kind, entry.kind), user), entry.key))
     with audit_source(

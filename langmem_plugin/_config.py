@@ -105,7 +105,8 @@ class RetentionConfig(BaseModel):
         archive_days: Episodes moved out by consolidation (``("episodes_archive", user)``).
         episodes_days: Episodes (``("episodes", user)``).
         notes_days: Notes saved by the agent's tool (``("memories", user)``).
-        lessons_days: Lessons from reflection (``("lessons", owner)``).
+        lessons_days: Lessons from reflection (a user's ``("lessons", user)`` and an
+            agent's ``("agent_lessons", agent)``).
         tasks_days: Tasks (``("tasks", user)``), whatever their status.
     """
 
@@ -125,6 +126,7 @@ class RetentionConfig(BaseModel):
             "episodes": self.episodes_days,
             "memories": self.notes_days,
             "lessons": self.lessons_days,
+            "agent_lessons": self.lessons_days,
             "tasks": self.tasks_days,
         }
         return {label: days * MINUTES_PER_DAY for label, days in labels.items() if days}

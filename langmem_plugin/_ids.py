@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from langmem_plugin.errors import InvalidIdError
+
 __all__ = ["validate_id"]
 
 
@@ -16,11 +18,15 @@ def validate_id(value: object, what: str = "user_id") -> str:
         The id, unchanged.
 
     Raises:
-        ValueError: If it is not a non-empty string, or contains a period (which LangGraph
-            namespace labels may not).
+        InvalidIdError: If it is not a non-empty string, contains a period (which
+            LangGraph namespace labels may not), or is ``"*"`` (the label wildcard of
+            ``BaseStore.list_namespaces``: a user ``"*"`` would list every user's
+            namespaces). Also a ``ValueError``.
     """
     if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"{what} must be a non-empty string, got {value!r}")
+        raise InvalidIdError(f"{what} must be a non-empty string, got {value!r}")
     if "." in value:
-        raise ValueError(f"{what} may not contain '.', got {value!r}")
+        raise InvalidIdError(f"{what} may not contain '.', got {value!r}")
+    if value == "*":
+        raise InvalidIdError(f"{what} may not be '*' (a namespace wildcard), got {value!r}")
     return value

@@ -23,6 +23,7 @@ from langmem_plugin._config import LoadedConfig, RetentionConfig, load_config
 from langmem_plugin.history._storage import HISTORY_LABELS
 
 if TYPE_CHECKING:
+    from langmem_plugin._admin._check import CheckReport
     from langmem_plugin._admin._export import TransferCounts
     from langmem_plugin.store import ChromaStore
 
@@ -196,12 +197,27 @@ class MemoryOperations:
         return import_memory(self, source, progress=progress)  # type: ignore[arg-type]
 
     # ------------------------------------------------------------------ maintenance
+    def check(self) -> CheckReport:
+        """Read every stored item and checkpoint; list those that do not open.
+
+        Searches, listings, recall and export skip a corrupt record (and log it); this
+        finds them all. See ``langmem_plugin._admin._check``.
+
+        Returns:
+            The report (``report.ok`` is False when something is corrupt).
+        """
+        from langmem_plugin._admin._check import check_memory
+
+        self._check_open()
+        return check_memory(self)
+
     def stats(self) -> dict[str, Any]:
         """Counts and size, for dashboards and tests.
 
         Returns:
-            ``users`` (distinct session owners and second namespace labels, e.g. the
-            ``user_id`` of ``("memories", user_id)``), ``sessions`` and ``messages``
+            ``users`` (distinct session owners and namespace users, the label at the
+            user position: the ``user_id`` of ``("memories", user_id)``; an agent's
+            ``("agent_lessons", agent_id)`` counts no user), ``sessions`` and ``messages``
             (the conversation archive), ``memories`` (item count per first namespace
             label, e.g. ``"profile"``; the archive's own namespaces are not memories),
             ``threads`` (checkpointer threads) and ``size_on_disk`` (bytes, None when

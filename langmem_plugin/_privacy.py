@@ -71,10 +71,12 @@ class PrivacyFeatures:
     def forget_user(self, user_id: str, *, dry_run: bool = False) -> ForgetReport:
         """Remove every trace of a user, leaving no byte of it in the memory's files.
 
-        Memories, profile (with its history), episodes, notes, lessons under the user,
-        chat sessions and archive, and the checkpoints of every thread run with the
-        user's ``user_id``; then the files are scrubbed (see ``_forget``). An audit event
-        ``forget`` records the counts.
+        Every item of a namespace whose user label is ``user_id`` (memories, profile
+        with its history, episodes, notes, tasks, the user's own lessons; see
+        ``langmem_plugin._namespaces``: an id at any other position, or an agent's
+        ``("agent_lessons", id)``, is not the user's), chat sessions and archive, and the
+        checkpoints of every thread run with the user's ``user_id``; then the files are
+        scrubbed (see ``_forget``). An audit event ``forget`` records the counts.
 
         Args:
             user_id: The user.

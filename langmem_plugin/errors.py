@@ -23,6 +23,7 @@ __all__ = [
     "CheckpointUnavailableError",
     "ChromaStoreError",
     "ConfigError",
+    "CorruptRecordError",
     "EmbeddingDimensionError",
     "EmbeddingModelError",
     "EncryptionKeyError",
@@ -30,6 +31,7 @@ __all__ = [
     "FolderInUseError",
     "IllegalTransitionError",
     "InvalidFilterError",
+    "InvalidIdError",
     "InvalidMessageError",
     "InvalidTaskError",
     "InvalidValueError",
@@ -39,6 +41,7 @@ __all__ = [
     "MissingUserIdError",
     "ReadOnlyMemoryError",
     "SessionOwnershipError",
+    "StoreMismatchError",
     "StoreUnavailableError",
     "TaskError",
     "TaskNotFoundError",
@@ -92,6 +95,28 @@ class EncryptionKeyError(ChromaStoreError, ValueError):
     """Wrong or missing ``encryption_key`` for an encrypted store; nothing was written."""
 
 
+class CorruptRecordError(ChromaStoreError, ValueError):
+    """One stored record does not open: altered, truncated, moved from another row, or garbage.
+
+    Raised by a ``get`` of exactly that item (reads that span many items skip it and log a
+    warning instead), and at open when the store's key-derivation row is damaged. The
+    message names the record (namespace and key, or the checkpoint's thread), never its
+    content. Overwriting or deleting the item repairs it; ``langmem check`` lists them all.
+
+    Attributes:
+        namespace: The item's namespace (``()`` for a checkpoint or the meta table).
+        key: The item's key (the checkpoint's thread id, or the meta row's name).
+        reason: What failed (``"authentication failed"``, ``"not encrypted"``...).
+    """
+
+    def __init__(self, message: str, namespace: tuple[str, ...] = (), key: str = "",
+                 reason: str = "") -> None:  # fmt: skip
+        super().__init__(message)
+        self.namespace = namespace
+        self.key = key
+        self.reason = reason
+
+
 # ----------------------------------------------------------------------------- memory
 class MemoryClosedError(LangMemError, RuntimeError):
     """The ``Memory`` was closed; open a new one."""
@@ -109,8 +134,21 @@ class MissingUserIdError(LangMemError, ValueError):
     """Raised when a memory node or tool runs without a ``user_id``."""
 
 
+class InvalidIdError(LangMemError, ValueError):
+    """A user, agent, session or thread id cannot be a namespace label; nothing was done."""
+
+
 class SessionOwnershipError(LangMemError, PermissionError):
     """A session id already belongs to another user; nothing was read or written."""
+
+
+class StoreMismatchError(LangMemError, ValueError):
+    """A graph runs a ``Memory``'s nodes, middleware or tools on another store.
+
+    Raised before anything is read or written: the memory features write to their
+    ``Memory``'s store, so a graph compiled with a different one would lose sight of them.
+    The fix is ``memory.compile(builder)`` (or ``store=memory.store``).
+    """
 
 
 class EmbeddingModelError(LangMemError, RuntimeError):

@@ -457,7 +457,7 @@ class Memory(MemoryFeatures, MemoryOperations, PrivacyFeatures):
         Args:
             user_id: The user; the retriever never sees another user's namespace.
             kind: The first namespace label: ``"memories"`` (notes), ``"episodes"``,
-                ``"episodes_archive"``, ``"profile"`` or ``"lessons"``.
+                ``"episodes_archive"``, ``"profile"`` or ``"lessons"`` (the user's own).
             **options: ``MemoryRetriever`` parameters (``k``, weights, ``start``/``end``...).
 
         Returns:

@@ -12,7 +12,14 @@ Memory ids shown to the model are ``"<kind>/<key>"`` with kind ``memories`` (sav
 ``save_memory`` under ``("memories", user_id)``), ``profile`` or ``episodes``.
 ``forget_memory`` takes such an id, or a ``query`` ("my divorce") to forget everything of
 the caller's about a topic (``Memory.forget``: no byte left); it answers with counts only,
-since its reply is stored in the thread's checkpoints. Writes are audited as ``tool``.
+since its reply is stored in the thread's checkpoints. Writes are audited as ``tool`` (or
+the ``audit_as`` label given: the MCP server's are ``mcp``).
+
+The tools read and write ``store``. Run inside a graph compiled with another store
+(``ToolNode`` or ``create_agent`` with ``store=other``), every call raises
+``StoreMismatchError`` (not a tool answer: the developer has to fix the wiring); inside
+a graph without a store, or outside a graph, they use ``store`` (see
+``nodes._context.check_store``).
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ from langchain_core.tools import BaseTool, InjectedToolArg, StructuredTool, Tool
 from langgraph.store.base import BaseStore
 
 from langmem_plugin._audit import audit_source
-from langmem_plugin.nodes._context import resolve_scope
+from langmem_plugin.nodes._context import check_store, resolve_scope
 from langmem_plugin.nodes.profile import FactProposal, ProfileStore
 from langmem_plugin.nodes.recall import score_of
 from langmem_plugin.retriever._retriever import SearchFn
@@ -44,15 +51,19 @@ def create_memory_tools(
     search: SearchFn | None = None,
     user_id: str | None = None,
     forget: Callable[[str, str], str] | None = None,
+    audit_as: str = "tool",
 ) -> list[BaseTool]:
     """Build the memory tools and the task tools.
 
     Args:
-        store: The memory store.
+        store: The memory store. A graph running the tools must be compiled with this
+            store or with none (``StoreMismatchError`` otherwise).
         search: Retrieval ``(namespace, query, k) -> items``; default ``store.search``.
         user_id: Bind the tools to one user (for use outside a graph run).
         forget: ``(user_id, query) -> summary``: forget by query (``Memory.forget``);
             without it ``forget_memory`` only takes ids.
+        audit_as: The audit source of the tools' writes (``"tool"``; the MCP server
+            passes ``"mcp"``, so the log tells the two paths apart).
 
     Returns:
         ``[search_memory, save_memory, forget_memory, add_task, update_task, list_tasks]``.
@@ -67,6 +78,8 @@ def create_memory_tools(
     profiles = ProfileStore(store)
 
     def owner(runtime: Any) -> str:
+        # a store mismatch is the developer's to fix, not an answer for the model
+        check_store(runtime, store, "memory tools")
         try:
             return resolve_scope(runtime, user_id=user_id).user_id
         except ValueError as exc:
@@ -112,7 +125,7 @@ def create_memory_tools(
             runtime: Injected by LangGraph (gives the user); not shown to the model.
         """
         uid = owner(runtime)
-        with audit_source("tool", user_id=uid):
+        with audit_source(audit_as, user_id=uid):
             return _save(uid, content, importance)
 
     def _save(uid: str, content: str, importance: float) -> str:
@@ -150,7 +163,7 @@ def create_memory_tools(
             runtime: Injected by LangGraph (gives the user); not shown to the model.
         """
         uid = owner(runtime)
-        with audit_source("tool", user_id=uid):
+        with audit_source(audit_as, user_id=uid):
             if query.strip() and not memory_id:
                 if forget is None:
                     raise ToolException("forgetting by query is not available here")

@@ -46,7 +46,7 @@ import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -57,6 +57,7 @@ from tqdm import tqdm
 
 from langmem_plugin._admin._export_checkpoints import (
     CheckpointRecord,
+    CorruptCheckpoint,
     checkpoint_order,
     checkpoint_records,
     decode_checkpoint,
@@ -75,7 +76,7 @@ from langmem_plugin._paging import WRITE_BATCH, chunks
 from langmem_plugin.errors import ExportFormatError, SessionOwnershipError
 from langmem_plugin.history._storage import ARCHIVE, OWNERS, SESSIONS, archive_value, iso_utc
 from langmem_plugin.memory import Memory
-from langmem_plugin.store import StoredRecord
+from langmem_plugin.store import CorruptItem, StoredRecord
 
 __all__ = [
     "EXPORT_FORMAT",
@@ -107,11 +108,22 @@ class TransferCounts:
     sessions: int = 0
     messages: int = 0
     checkpoints: int = 0
+    skipped_items: tuple[CorruptItem, ...] = ()
+    """Export: items left out because their value does not open (``langmem check``)."""
+    skipped_checkpoints: tuple[CorruptCheckpoint, ...] = ()
+    """Export: checkpoints left out because their blob does not open."""
 
     @property
     def total(self) -> int:
         """All records."""
         return self.items + self.sessions + self.messages + self.checkpoints
+
+    @property
+    def skipped(self) -> list[str]:
+        """One line per record an export left out (empty when it wrote everything)."""
+        return [item.line() for item in self.skipped_items] + [
+            found.line() for found in self.skipped_checkpoints
+        ]
 
 
 def _progress(total: int, desc: str, enabled: bool) -> tqdm[Any]:
@@ -143,7 +155,7 @@ def _count(namespaces: Iterable[Sequence[str]]) -> TransferCounts:
         kind = _kind(namespace)
         if kind is not None:
             tally[kind] += 1
-    return TransferCounts(**tally)
+    return TransferCounts(tally["items"], tally["sessions"], tally["messages"])
 
 
 def count_records(memory: Memory) -> TransferCounts:
@@ -173,21 +185,33 @@ def export_memory(memory: Memory, destination: Source, *, progress: bool = False
         progress: Show a progress bar on stderr.
 
     Returns:
-        The counts written.
+        The counts written. A record whose stored value does not open (see
+        ``langmem check``) is left out, logged, and named in ``skipped_items`` /
+        ``skipped_checkpoints``; everything else is exported.
     """
     if getattr(memory, "_memory_runtime", None) is not None:
         memory.flush()  # turns still queued for the archive belong in the export
     now = time.time()
-    items = list(memory.store.dump())
-    checkpoints = list(checkpoint_records(memory.checkpointer))
-    counts = replace(_count(item.namespace for item in items), checkpoints=len(checkpoints))
+    corrupt: list[CorruptItem] = []
+    items = list(memory.store.dump(skipped=corrupt))
+    damaged: list[CorruptCheckpoint] = []
+    checkpoints = list(checkpoint_records(memory.checkpointer, damaged))
+    counts = replace(
+        _count(item.namespace for item in items),
+        checkpoints=len(checkpoints),
+        skipped_items=tuple(corrupt),
+        skipped_checkpoints=tuple(damaged),
+    )
 
     with _open(destination, "w") as out, _progress(counts.total, "export", progress) as bar:
         header = {
             "type": EXPORT_FORMAT,
             "version": EXPORT_VERSION,
             "exported_at": now,
-            "counts": asdict(counts),
+            "counts": {
+                name: getattr(counts, name)
+                for name in ("items", "sessions", "messages", "checkpoints")
+            },
         }
         out.write(json.dumps(header, ensure_ascii=False) + "\n")
         for item in items:

@@ -25,18 +25,30 @@ write's ``task_path`` is not part of LangGraph's ``CheckpointTuple`` and is rest
 from __future__ import annotations
 
 import base64
+import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, cast
 
-from langgraph.checkpoint.base import BaseCheckpointSaver, Checkpoint, CheckpointMetadata
+from langgraph.checkpoint.base import (
+    BaseCheckpointSaver,
+    Checkpoint,
+    CheckpointMetadata,
+    CheckpointTuple,
+)
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+
+from langmem_plugin.store._crypto import damaged_checkpoint, tolerant_checkpoints
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "CheckpointRecord",
+    "CorruptCheckpoint",
     "checkpoint_order",
     "checkpoint_records",
     "decode_checkpoint",
+    "readable_checkpoints",
     "restore_checkpoints",
 ]
 
@@ -78,9 +90,67 @@ def _decode(blob: Any, what: str) -> Any:
     return _SERDE.loads_typed((blob["serde"], base64.b64decode(data, validate=True)))
 
 
-def checkpoint_records(saver: BaseCheckpointSaver[Any]) -> Iterator[dict[str, Any]]:
-    """Every checkpoint of ``saver`` as an export record (JSON-ready), via ``list``."""
-    for snapshot in saver.list(None):
+@dataclass(frozen=True)
+class CorruptCheckpoint:
+    """A checkpoint whose blob does not open (encrypted memory: altered or truncated).
+
+    Attributes:
+        thread_id: Its thread (the only one that cannot resume).
+        checkpoint_ns: Its checkpoint namespace.
+        checkpoint_id: Its id.
+        reason: What failed, never the content.
+    """
+
+    thread_id: str
+    checkpoint_ns: str
+    checkpoint_id: str
+    reason: str
+
+    def line(self) -> str:
+        """``thread <id> checkpoint <id>: reason``, one line of ``langmem check``."""
+        ns = f" ({self.checkpoint_ns})" if self.checkpoint_ns else ""
+        return f"thread {self.thread_id}{ns} checkpoint {self.checkpoint_id}: {self.reason}"
+
+
+def readable_checkpoints(
+    saver: BaseCheckpointSaver[Any], skipped: list[CorruptCheckpoint] | None = None
+) -> Iterator[CheckpointTuple]:
+    """Every checkpoint of ``saver`` (``list(None)``) but those whose blob does not open.
+
+    Each damaged one is logged and appended to ``skipped``. Without this, one altered blob
+    would end ``list`` for every thread (see ``_crypto.tolerant_checkpoints``); the
+    tolerance is on only while the saver decodes, never in the caller's code between.
+    """
+    snapshots = saver.list(None)
+    while True:
+        with tolerant_checkpoints():
+            snapshot = next(snapshots, None)
+        if snapshot is None:
+            return
+        reason = damaged_checkpoint(snapshot)
+        if reason is None:
+            yield snapshot
+            continue
+        conf = snapshot.config["configurable"]
+        found = CorruptCheckpoint(
+            str(conf["thread_id"]),
+            str(conf.get("checkpoint_ns", "")),
+            str(conf.get("checkpoint_id", "")),
+            reason,
+        )
+        logger.warning("corrupt checkpoint skipped: %s", found.line())
+        if skipped is not None:
+            skipped.append(found)
+
+
+def checkpoint_records(
+    saver: BaseCheckpointSaver[Any], skipped: list[CorruptCheckpoint] | None = None
+) -> Iterator[dict[str, Any]]:
+    """Every readable checkpoint of ``saver`` as an export record (JSON-ready), via ``list``.
+
+    Damaged ones are left out and appended to ``skipped`` (:func:`readable_checkpoints`).
+    """
+    for snapshot in readable_checkpoints(saver, skipped):
         conf = snapshot.config["configurable"]
         parent = (snapshot.parent_config or {}).get("configurable", {}).get("checkpoint_id")
         yield {

@@ -1,11 +1,11 @@
 """Forget that leaves no byte: a whole user, or the memories that match a query.
 
-``forget_user`` removes what ``langmem_plugin._admin.delete_user_data`` finds (every item in a
-namespace naming the user, their sessions and archive, the checkpoints of every thread run
-with their ``user_id``), then :func:`scrub` makes the deleted bytes unrecoverable from the
-files. ``forget_query`` finds the user's memories, archived turns and profile facts (with
-every version of them) that match a query, and the threads whose checkpoints hold a
-matching message, and removes them the same way.
+``forget_user`` removes what ``langmem_plugin._admin.delete_user_data`` finds (every item in
+a namespace of the user, see ``langmem_plugin._namespaces``, their sessions and archive, the
+checkpoints of every thread run with their ``user_id``), then :func:`scrub` makes the
+deleted bytes unrecoverable from the files. ``forget_query`` finds the user's memories,
+archived turns and profile facts (with every version of them) that match a query, and the
+threads whose checkpoints hold a matching message, and removes them the same way.
 
 What :func:`scrub` does, and why (every step was checked by scanning the raw bytes of every
 file under the memory folder for a unique token; see ``tests/integration/test_forget_bytes``):
@@ -59,7 +59,7 @@ from langmem_plugin._audit import audit_source, current_context, log_of
 from langmem_plugin._ids import validate_id
 from langmem_plugin._paging import WRITE_BATCH, chunks, search_all
 from langmem_plugin._text import analyze
-from langmem_plugin.history._storage import ARCHIVE, OWNERS, SESSIONS
+from langmem_plugin.history._storage import ARCHIVE, SESSIONS
 
 logger = logging.getLogger(__name__)
 
@@ -434,7 +434,7 @@ def forget_query(  # noqa: PLR0912 -- one branch per kind of match, in reading o
     sessions: set[str] = set()
     fact_keys: set[str] = set()
     for namespace in user_namespaces(memory, user_id):
-        if namespace[0] in (SESSIONS, OWNERS) or namespace[1:2] != (user_id,):
+        if namespace[0] == SESSIONS:  # session records: no content to match
             continue
         items = search_all(store, namespace)
         scores = {

@@ -16,6 +16,8 @@ from typing import Any
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.store.base import BaseStore
 
+from langmem_plugin._admin._export_checkpoints import readable_checkpoints
+from langmem_plugin._namespaces import namespace_user
 from langmem_plugin._paging import list_all_namespaces, search_all
 from langmem_plugin.history._storage import HistoryStorage
 
@@ -44,13 +46,18 @@ def _count_items(store: BaseStore, namespace: tuple[str, ...]) -> int:
 
 
 def count_memories(store: BaseStore) -> tuple[dict[str, int], set[str]]:
-    """Items per first namespace label, and the set of second labels (user ids)."""
+    """Items per first namespace label, and the users the namespaces belong to.
+
+    Users as ``langmem_plugin._namespaces.namespace_user`` reads them: an agent's lessons
+    and the session claims belong to no user.
+    """
     memories: dict[str, int] = {}
     owners: set[str] = set()
     for namespace in _namespaces(store):
         memories[namespace[0]] = memories.get(namespace[0], 0) + _count_items(store, namespace)
-        if len(namespace) > 1:
-            owners.add(namespace[1])
+        user = namespace_user(namespace)
+        if user is not None:
+            owners.add(user)
     return memories, owners
 
 
@@ -67,9 +74,13 @@ def disk_size(path: Path) -> int:
 
 
 def thread_activity(checkpointer: BaseCheckpointSaver[Any]) -> dict[str, datetime]:
-    """Latest checkpoint time of every thread (reads every checkpoint once)."""
+    """Latest checkpoint time of every thread (reads every checkpoint once).
+
+    A checkpoint whose blob does not open is skipped (and logged): a thread whose every
+    checkpoint is damaged is left out, so one such blob cannot fail stats or cleanup.
+    """
     latest: dict[str, datetime] = {}
-    for snapshot in checkpointer.list(None):
+    for snapshot in readable_checkpoints(checkpointer):  # a damaged one is skipped, logged
         thread_id = str(snapshot.config["configurable"]["thread_id"])
         when = datetime.fromisoformat(snapshot.checkpoint["ts"])
         if when.tzinfo is None:

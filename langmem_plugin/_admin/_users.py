@@ -1,12 +1,14 @@
 """Users of a memory: list them, search one, delete one.
 
 Users are identified as ``Memory.stats`` counts them: the owners of chat sessions and the
-second label of every store namespace (``("profile", user_id)``, ``("memories", user_id)``
-...). A namespace "names" a user when one of its labels equals the user id. The
-conversation archive (``("archive", user, session)``, ``("sessions", user)``, see
+user label of every store namespace (``("profile", user_id)``, ``("memories", user_id)``
+...). A namespace belongs to a user only when its label at the user position equals the user
+id (``langmem_plugin._namespaces``: a user id that is another namespace's kind, thread or
+deeper label names nothing there; an agent's ``("agent_lessons", agent)`` belongs to no
+user). The conversation archive (``("archive", user, session)``, ``("sessions", user)``, see
 ``langmem_plugin.history._storage``) is store items too, reported as sessions and messages
-rather than as memories. Reads here never refresh TTLs: inspecting a memory does not
-extend the life of what it shows.
+rather than as memories. Reads here never refresh TTLs: inspecting a memory does not extend
+the life of what it shows.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from langgraph.store.base import PutOp, SearchItem
 
 from langmem_plugin._admin._open import history_storage
 from langmem_plugin._ids import validate_id
+from langmem_plugin._namespaces import namespace_user
+from langmem_plugin._namespaces import user_namespaces as store_user_namespaces
 from langmem_plugin._paging import WRITE_BATCH, chunks, list_all_namespaces, search_all
 from langmem_plugin.history._storage import (
     HISTORY_LABELS,
@@ -43,9 +47,8 @@ __all__ = [
 
 
 def user_namespaces(memory: Memory, user_id: str) -> list[tuple[str, ...]]:
-    """The store namespaces that name ``user_id`` (one of their labels equals it)."""
-    validate_id(user_id, "user_id")
-    return [ns for ns in list_all_namespaces(memory.store) if user_id in ns]
+    """The store namespaces of ``user_id`` (see ``langmem_plugin._namespaces``)."""
+    return store_user_namespaces(memory.store, user_id)
 
 
 @dataclass(frozen=True)
@@ -54,7 +57,7 @@ class UserSummary:
 
     Attributes:
         user_id: The user.
-        memories: Store items in namespaces naming the user.
+        memories: Store items in the user's namespaces.
         sessions: Chat sessions the user owns.
         messages: Messages in those sessions.
     """
@@ -69,14 +72,13 @@ def list_users(memory: Memory) -> list[UserSummary]:
     """Every user with something stored, sorted by id.
 
     Returns:
-        One summary per user: session owners and second namespace labels.
+        One summary per user: session owners and the users of store namespaces.
     """
     memories: dict[str, int] = {}
     for namespace in list_all_namespaces(memory.store):
-        if len(namespace) > 1 and namespace[0] not in HISTORY_LABELS:
-            memories[namespace[1]] = memories.get(namespace[1], 0) + len(
-                search_all(memory.store, namespace)
-            )
+        user = namespace_user(namespace)
+        if user is not None and namespace[0] not in HISTORY_LABELS:
+            memories[user] = memories.get(user, 0) + len(search_all(memory.store, namespace))
     sessions: dict[str, list[SessionInfo]] = {}
     for info in history_storage(memory).list_sessions(None):
         sessions.setdefault(info.user_id, []).append(info)
@@ -103,7 +105,7 @@ def search_user(
         limit: Results of each kind.
 
     Returns:
-        ``(items, messages)``: store items from every namespace naming the user, best
+        ``(items, messages)``: store items from every namespace of the user, best
         score first, and the closest chat messages of the user's sessions.
 
     Raises:
@@ -197,10 +199,18 @@ def forget_user(memory: Memory, user_id: str, *, dry_run: bool = False) -> Forge
     return forget_and_scrub(memory, user_id, dry_run=dry_run)
 
 
+def _corrupt_keys(store: Any, namespace: tuple[str, ...]) -> list[tuple[tuple[str, ...], str]]:
+    """Items of exactly ``namespace`` whose value does not open: a forget deletes them too."""
+    found = getattr(store, "corrupt_items", None)
+    if found is None:
+        return []
+    return [(namespace, c.key) for c in found(namespace) if c.namespace == namespace]
+
+
 def delete_user_data(memory: Memory, user_id: str, *, dry_run: bool = False) -> ForgetReport:
     """Delete every trace of a user: store items, chat histories and checkpoints.
 
-    Removed: every item in a namespace naming the user (its vectors go with it), every
+    Removed: every item in a namespace of the user (its vectors go with it), every
     chat session the user owns with its archived messages, record and ownership claim
     (the archive is store items, so the store's forget guarantees cover it), and every
     checkpointer thread that
@@ -209,8 +219,10 @@ def delete_user_data(memory: Memory, user_id: str, *, dry_run: bool = False) -> 
     sessions or is cited (``thread_id``) by one of the user's memories, unless its
     checkpoints name another user (then it is kept and reported).
 
-    Not removed: lessons stored under an agent id (shared by the agent's users), and
-    copies the user's data may have in other users' memories.
+    Not removed: an agent's lessons (``("agent_lessons", agent_id)``, shared by the
+    agent's users, even when an agent id equals ``user_id``), items of other users whose
+    namespaces hold the user id at another position, and copies the user's data may have
+    in other users' memories.
 
     Args:
         memory: The memory.
@@ -235,6 +247,7 @@ def delete_user_data(memory: Memory, user_id: str, *, dry_run: bool = False) -> 
     for namespace in user_namespaces(memory, user_id):
         items = search_all(memory.store, namespace)
         to_delete.extend((namespace, item.key) for item in items)
+        to_delete.extend(_corrupt_keys(memory.store, namespace))  # searches skip them
         if namespace[0] in HISTORY_LABELS:  # reported as sessions and messages
             continue
         report.items[namespace] = len(items)
@@ -243,8 +256,11 @@ def delete_user_data(memory: Memory, user_id: str, *, dry_run: bool = False) -> 
     sessions = storage.list_sessions(user_id)
     report.sessions = [info.session_id for info in sessions]
     report.messages = sum(info.message_count for info in sessions)
+    # A prefix search: ("session_owners", other, ...) would match too; claims are (OWNERS,).
     claims = search_all(memory.store, (OWNERS,), {"user_id": user_id})
-    to_delete.extend((claim.namespace, claim.key) for claim in claims)
+    to_delete.extend(
+        (claim.namespace, claim.key) for claim in claims if claim.namespace == (OWNERS,)
+    )
 
     saver = memory.checkpointer
     threads = {

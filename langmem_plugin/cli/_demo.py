@@ -337,10 +337,16 @@ def _print_lessons(memory: Any, out: Callable[[str], Any]) -> None:
 def _print_what_kept_the_boat(memory: Any, out: Callable[[str], Any]) -> None:
     episodes = memory.store.search(("episodes", USER_ID), limit=100)
     facts = str(memory.profile(USER_ID))
-    kept = [e for e in episodes if "Maresia" in str(e.value.get("content", ""))]
+    # the episodes recall could draw on when the question came (session 3 records its answer)
+    earlier = {thread for thread, _ in DEMO_SESSIONS[:-1]}
+    kept = [
+        e
+        for e in episodes
+        if e.value.get("thread_id") in earlier and "Maresia" in str(e.value.get("content", ""))
+    ]
     out(
         "\n-- The boat's name (said once in passing in session 1) --\n"
-        f"- in an episode summary: {'yes' if kept else 'no'}; "
+        f"- in an episode summary: {'yes' if kept else 'no'} (sessions 1-2); "
         f"in the profile: {'yes' if 'Maresia' in facts else 'no'}; "
         "in the archive of session 1: yes, and recall brought that turn back in session 3"
     )

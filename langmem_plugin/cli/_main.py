@@ -20,7 +20,9 @@ Examples::
     langmem tasks ada --status open
     langmem forget ada --query "my divorce"
     langmem audit ada --json
+    langmem check
     langmem ui --path ./.memory --read-only
+    langmem mcp --user ada --path ./.memory
 """
 
 from __future__ import annotations
@@ -48,6 +50,8 @@ os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 __all__ = ["build_parser", "main", "run_chat"]
 
 EXIT_ERROR = 2
+EXIT_CORRUPT = 1
+"""``export`` left corrupt records out, ``check`` found some (everything else worked)."""
 DEFAULT_PATH = ".memory"
 _NO_MODEL = (
     "langmem chat needs a chat model, and none is configured. Either set OPENAI_API_KEY "
@@ -478,12 +482,16 @@ def _cmd_export(args: argparse.Namespace) -> int:
     with _open(args, read_only=True) as memory:
         target: Any = sys.stdout if args.file == "-" else args.file
         counts = export_memory(memory, target, progress=progress_wanted(args.progress))
+    skipped = counts.skipped
     print(
         f"exported {counts.items} items, {counts.sessions} sessions, "
-        f"{counts.messages} messages, {counts.checkpoints} checkpoints to {args.file}",
+        f"{counts.messages} messages, {counts.checkpoints} checkpoints to {args.file}"
+        + (f"; skipped {len(skipped)} corrupt records (see stderr)" if skipped else ""),
         file=sys.stderr if args.file == "-" else sys.stdout,
     )
-    return 0
+    for line in skipped:
+        print(f"langmem: skipped corrupt {line}", file=sys.stderr)
+    return EXIT_CORRUPT if skipped else 0
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
@@ -668,7 +676,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv: The arguments (default ``sys.argv[1:]``).
 
     Returns:
-        The exit code: 0 on success, 2 on an error the user can fix.
+        The exit code: 0 on success, 1 when ``check`` or ``export`` met corrupt records,
+        2 on an error the user can fix.
     """
     parser = build_parser()
     args = parser.parse_args(argv)

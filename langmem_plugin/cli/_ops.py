@@ -1,4 +1,4 @@
-"""``langmem config``, ``backup``, ``restore`` and ``retention``, and opening from the config.
+"""``langmem config``, ``backup``, ``restore``, ``retention`` and ``check``; opening from config.
 
 Kept out of ``cli.py`` so that the command line stays a list of thin commands:
 ``add_commands`` adds the parsers, ``COMMANDS`` maps their names to the handlers, and
@@ -30,7 +30,7 @@ DEFAULT_PATH = ".memory"
 
 
 def add_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
-    """Add ``config``, ``backup``, ``restore``, ``retention`` and ``ui`` (``build_parser``)."""
+    """Add ``config``, ``backup``, ``restore``, ``check``, ``retention``, ``ui``, ``mcp``."""
     config = command("config", "Print the effective configuration and where each value is from.")
     config.add_argument("--file", help="the configuration file (default: found from here up)")
     backup = command(
@@ -45,6 +45,11 @@ def add_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None
     restore.add_argument("backup", help="a file written by `langmem backup`")
     restore.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
     command(
+        "check",
+        "Read every memory, message and checkpoint and list those that do not open "
+        "(altered, truncated or moved rows); exit code 1 when one is found.",
+    )
+    command(
         "retention",
         "Apply the configured retention now: sweep expired memories, delete idle conversations.",
     )
@@ -58,6 +63,20 @@ def add_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None
         help="require this token on every request (no value: a random one is made)",
     )
     ui.add_argument("--read-only", action="store_true", help="hide and refuse every change")
+    mcp = command(
+        "mcp", "Serve the memory to MCP clients over stdio or HTTP (needs the mcp extra)."
+    )
+    mcp.add_argument("--user", help="the one user the tools act for (stdio: required)")
+    mcp.add_argument("--transport", choices=["stdio", "http"], default="stdio", help="(stdio)")
+    mcp.add_argument(
+        "--host", default="127.0.0.1", help="HTTP address (127.0.0.1; others need --tokens)"
+    )
+    mcp.add_argument("--port", type=int, default=8766, help="HTTP port (8766)")
+    mcp.add_argument(
+        "--tokens",
+        help="HTTP: a JSON file {user: bearer token}, private to you (chmod 600); each "
+        "request acts for its token's user (instead of --user)",
+    )
 
 
 def _port(text: str) -> int:
@@ -211,6 +230,15 @@ def _cmd_retention(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_check(args: argparse.Namespace) -> int:
+    from langmem_plugin.cli._main import EXIT_CORRUPT, _open
+
+    with _open(args) as memory:
+        report = memory.check()
+    print(report.render())
+    return 0 if report.ok else EXIT_CORRUPT
+
+
 def _cmd_ui(args: argparse.Namespace) -> int:
     import secrets
 
@@ -227,10 +255,37 @@ def _cmd_ui(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_mcp(args: argparse.Namespace) -> int:
+    try:
+        from langmem_plugin import mcp as served
+    except ImportError as error:
+        raise missing_extra("langmem mcp", "mcp") from error
+    if args.transport == "stdio" and (args.user is None or args.tokens is not None):
+        raise ValueError("langmem mcp over stdio serves one user: pass --user (not --tokens)")
+    if args.transport == "http" and (args.user is None) == (args.tokens is None):
+        raise ValueError("langmem mcp --transport http needs --user or --tokens FILE (one)")
+    tokens = served.load_tokens(args.tokens) if args.tokens else None
+    from langmem_plugin.cli._main import _open
+
+    with _open(args, must_exist=False) as memory:
+        if args.transport == "stdio":  # stdout is the protocol: print nothing else there
+            import anyio
+
+            server = served.create_mcp_server(memory, user_id=args.user)
+            anyio.run(server.run_stdio_async)
+        else:
+            served.serve_http(
+                memory, user_id=args.user, tokens=tokens, host=args.host, port=args.port
+            )
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "check": _cmd_check,
     "config": _cmd_config,
     "backup": _cmd_backup,
     "restore": _cmd_restore,
     "retention": _cmd_retention,
     "ui": _cmd_ui,
+    "mcp": _cmd_mcp,
 }

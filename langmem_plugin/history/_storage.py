@@ -62,6 +62,7 @@ from typing import Any
 from langchain_core.messages import BaseMessage, ChatMessage
 from langgraph.store.base import BaseStore, GetOp, Item, PutOp, SearchItem
 
+from langmem_plugin._namespaces import namespace_user
 from langmem_plugin._paging import WRITE_BATCH, list_all_namespaces, search_all
 from langmem_plugin.errors import SessionOwnershipError
 from langmem_plugin.history._codec import decode_message, encode_message, search_text
@@ -335,7 +336,7 @@ class HistoryStorage:
         newest = max((_stored_at(item) for item in archived), default=0.0)
         return SessionInfo(
             session_id=record.key,
-            user_id=str(value.get("user_id", record.namespace[1])),
+            user_id=str(value.get("user_id") or namespace_user(record.namespace)),
             created_at=_when(float(value.get("created_at", record.created_at.timestamp()))),
             last_active=_when(max(float(value.get("last_active", 0.0)), newest)),
             message_count=len(archived),
@@ -352,7 +353,8 @@ class HistoryStorage:
 
     def users(self) -> list[str]:
         """Every user owning a session, sorted."""
-        return sorted(ns[1] for ns in self._namespaces((SESSIONS,), 2))
+        users = (namespace_user(ns) for ns in self._namespaces((SESSIONS,), 2))
+        return sorted(user for user in users if user is not None)
 
     def list_sessions(self, user_id: str | None = None) -> list[SessionInfo]:
         """Sessions of ``user_id`` (all users if None), most recently active first."""

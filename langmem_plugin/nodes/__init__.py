@@ -3,13 +3,16 @@
 Use them through a ``Memory`` (``memory.nodes``, ``memory.middleware()``,
 ``memory.tools()``), or build the parts yourself on any LangGraph ``BaseStore``.
 
-Namespaces (each starts with the user id, or the agent id for lessons):
+Namespaces (``(kind, user_id, ...)``: the user is the second label and only there, see
+``langmem_plugin._namespaces``; an agent's lessons have their own kind):
 
 * ``("profile", user_id)``: current profile facts (``ProfileStore``).
 * ``("profile_history", user_id)``: every version of every fact.
 * ``("episodes", user_id)``: conversation episodes (``EpisodeStore``).
 * ``("episodes_archive", user_id)``: merged or decayed episodes, still searchable.
-* ``("lessons", agent_id or user_id)``: lessons from failed tasks (``LessonStore``).
+* ``("lessons", user_id)``: lessons from failed tasks of runs without an agent id
+  (``LessonStore``); ``("agent_lessons", agent_id)``: an agent's lessons, shared by its
+  users and never read as a user's.
 * ``("memories", user_id)``: notes saved by the ``save_memory`` tool.
 
 Every searchable value has a ``content`` text field (what the store's index embeds),

@@ -3,6 +3,18 @@
 Every node and tool resolves its scope here, from ``runtime.context`` (a dict or an object
 with attributes) first, then ``config["configurable"]``. The user id is never taken from
 anything the model produced, so a node or tool cannot reach outside that user's namespaces.
+
+Which store: ``check_store``. A ``Memory``'s nodes, middleware and tools are bound to the
+``Memory``'s store, where its deferred pipeline, ``profile()``, ``recall_context()``,
+``forget_user()``, export and the inspector read. A graph compiled with a *different*
+store (``builder.compile(store=InMemoryStore())``, ``create_agent(..., store=other)``) is
+refused with ``StoreMismatchError`` before anything is read or written: following the
+graph's store instead would split one user's memory over two stores, and forgetting the
+user would leave the part no ``Memory`` operation can see. A graph compiled without a
+store (plain ``builder.compile()``, ``create_agent`` without ``store=``) has declared no
+long-term store, so there is nothing to disagree with: the memory features keep using the
+``Memory``'s store, as their binding says. ``memory.compile(builder)`` and
+``create_memory_agent`` compile with the ``Memory``'s own store and checkpointer.
 """
 
 from __future__ import annotations
@@ -12,9 +24,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from langmem_plugin._ids import validate_id
-from langmem_plugin.errors import MissingUserIdError
+from langmem_plugin._namespaces import lesson_namespace
+from langmem_plugin.errors import MissingUserIdError, StoreMismatchError
 
-__all__ = ["Scope", "resolve_scope"]
+__all__ = ["Scope", "check_store", "resolve_scope"]
 
 
 @dataclass(frozen=True)
@@ -23,7 +36,7 @@ class Scope:
 
     Attributes:
         user_id: Whose memories are read and written.
-        agent_id: Optional agent/persona id; lessons are keyed by it when set.
+        agent_id: Optional agent/persona id; lessons are the agent's when set.
         thread_id: The conversation thread, when known.
     """
 
@@ -32,9 +45,13 @@ class Scope:
     thread_id: str | None = None
 
     @property
-    def lesson_owner(self) -> str:
-        """The id lessons are stored under: the agent id when set, else the user id."""
-        return self.agent_id or self.user_id
+    def lesson_namespace(self) -> tuple[str, str]:
+        """Where lessons are kept: the agent's, else the user's.
+
+        ``("agent_lessons", agent_id)`` when an agent is set (shared by its users, never
+        read as a user's), else ``("lessons", user_id)``.
+        """
+        return lesson_namespace(self.user_id, self.agent_id)
 
 
 def _lookup(source: Any, key: str) -> Any:
@@ -94,4 +111,35 @@ def resolve_scope(
         user_id=validate_id(uid),
         agent_id=validate_id(agent, "agent_id") if agent is not None else None,
         thread_id=str(thread) if thread is not None else None,
+    )
+
+
+def _describe(store: object) -> str:
+    prefix = getattr(store, "collection_prefix", None)
+    where = f" (collections {prefix!r})" if isinstance(prefix, str) else ""
+    return f"{type(store).__name__} at 0x{id(store):x}{where}"
+
+
+def check_store(runtime: Any, store: object, what: str) -> None:
+    """Refuse a run whose graph was compiled with another store than the memory's.
+
+    Args:
+        runtime: A ``langgraph.runtime.Runtime`` or ``ToolRuntime`` (its ``store`` is
+            read), or ``None`` (outside a graph: nothing to check).
+        store: The store the memory features write to (the ``Memory``'s).
+        what: What is running, for the message ("memory nodes", "memory tools"...).
+
+    Raises:
+        StoreMismatchError: If the run has a store and it is not ``store``.
+    """
+    graph_store = getattr(runtime, "store", None)
+    if graph_store is None or graph_store is store:
+        return
+    raise StoreMismatchError(
+        f"the graph was compiled with store {_describe(graph_store)}, but the {what} belong "
+        f"to a Memory whose store is {_describe(store)}; they would write where the graph's "
+        "store never sees it. Compile with memory.compile(builder) (or "
+        "builder.compile(store=memory.store, checkpointer=memory.checkpointer)); for "
+        "create_agent pass store=memory.store, or use create_memory_agent(model, tools, "
+        "memory=memory)"
     )

@@ -5,9 +5,10 @@ A mixin: it assumes only ``self.store`` (a ``BaseStore`` indexed on ``"content"`
 ``self.history(session_id, *, user_id)``. Its state (the pipeline, scheduler and call
 counter) is created on first use; ``configure_memory`` sets the options before that.
 
-Namespaces used (every one starts with the user id, or the agent id for lessons):
-``("profile", user)``, ``("profile_history", user)``, ``("episodes", user)``,
-``("episodes_archive", user)``, ``("lessons", agent or user)``, ``("memories", user)``,
+Namespaces used (``(kind, user, ...)``, the user at the second label only, see
+``langmem_plugin._namespaces``): ``("profile", user)``, ``("profile_history", user)``,
+``("episodes", user)``, ``("episodes_archive", user)``, ``("lessons", user)`` (or the
+agent's ``("agent_lessons", agent)`` when a run has an agent id), ``("memories", user)``,
 ``("tasks", user)`` (see ``langmem_plugin.tasks``), and the conversation archive
 ``("archive", user, thread)`` (one item per message, see
 ``langmem_plugin.history._storage``): the nodes and the middleware queue every message
@@ -19,6 +20,7 @@ checkpoints so that a reply no memory node saw is archived too.
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import uuid
 from collections.abc import Sequence
@@ -37,12 +39,15 @@ from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
 from langgraph.graph.message import REMOVE_ALL_MESSAGES
 from langgraph.runtime import Runtime
-from langgraph.store.base import BaseStore
+from langgraph.store.base import BaseStore, PutOp
 
 from langmem_plugin._audit import audit_source
 from langmem_plugin._ids import validate_id
 from langmem_plugin._messages import as_messages
-from langmem_plugin.nodes._context import Scope, resolve_scope
+from langmem_plugin._namespaces import AGENT_LESSONS, LESSONS
+from langmem_plugin._paging import WRITE_BATCH, chunks, search_all
+from langmem_plugin.errors import CorruptRecordError
+from langmem_plugin.nodes._context import Scope
 from langmem_plugin.nodes._pipeline import RunReport
 from langmem_plugin.nodes._runtime import MemoryOptions, MemoryRuntime, State
 from langmem_plugin.nodes._scheduler import LLMCallCounter
@@ -53,6 +58,8 @@ from langmem_plugin.nodes.reflection import Failure, Lesson
 if TYPE_CHECKING:
     from langmem_plugin.nodes._middleware import MemoryMiddleware
 from langmem_plugin.tasks._store import TaskStore
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["MemoryFeatures", "MemoryNodes", "MemoryOptions"]
 
@@ -69,6 +76,11 @@ class MemoryNodes:
         extract_profile: Hands the turn to the deferred pipeline (no model call).
         reflect: The same hand-over, under the name of its purpose.
 
+    They read and write their ``Memory``'s store. Compile the graph with
+    ``memory.compile(builder)``; a graph compiled with another store raises
+    ``StoreMismatchError`` on its first memory step (nothing is written), one compiled
+    without a store runs them on the memory's store (``nodes._context.check_store``).
+
     ``extract_profile`` and ``reflect`` feed one per-thread pipeline whose runs write the
     episode, the profile changes and the lessons together (which of the three run is set
     by ``MemoryOptions(episodes=, profile=, reflection=)``); a graph needs only one of
@@ -80,7 +92,7 @@ class MemoryNodes:
 
         def working_memory(state: State, config: RunnableConfig, runtime: Runtime) -> State:
             """Keep the messages under the working-memory token budget."""
-            scope = resolve_scope(runtime, config)
+            scope = rt.scope(runtime, config)
             rt.archive_turns(scope, state["messages"])
             return rt.fold(scope, state["messages"])
 
@@ -90,7 +102,7 @@ class MemoryNodes:
             The previous recall message is replaced. The message goes right after the
             leading system messages (providers reject system messages later in a chat).
             """
-            scope = resolve_scope(runtime, config)
+            scope = rt.scope(runtime, config)
             messages: list[AnyMessage] = state["messages"]
             rt.archive_turns(scope, messages)
             rest = [m for m in messages if not (m.id or "").startswith(RECALL_ID_PREFIX)]
@@ -108,12 +120,12 @@ class MemoryNodes:
 
         def extract_profile(state: State, config: RunnableConfig, runtime: Runtime) -> State:
             """Buffer the turn for deferred episode and profile extraction."""
-            rt.observe(resolve_scope(runtime, config), state["messages"])
+            rt.observe(rt.scope(runtime, config), state["messages"])
             return {}
 
         def reflect(state: State, config: RunnableConfig, runtime: Runtime) -> State:
             """Buffer the turn for deferred reflection (urgent after a failure)."""
-            rt.observe(resolve_scope(runtime, config), state["messages"])
+            rt.observe(rt.scope(runtime, config), state["messages"])
             return {}
 
         self.working_memory = working_memory
@@ -180,6 +192,9 @@ class MemoryFeatures:
     def middleware(self, *, catch_tool_errors: bool = True) -> MemoryMiddleware:
         """Middleware for ``langchain.agents.create_agent`` doing all four nodes' work.
 
+        Give the agent this memory's store (``store=memory.store``) or none;
+        ``create_agent(..., store=other)`` raises ``StoreMismatchError`` on the first step.
+
         Args:
             catch_tool_errors: Turn a tool exception into an error ``ToolMessage`` the
                 agent (and reflection) can see, instead of failing the run.
@@ -188,12 +203,17 @@ class MemoryFeatures:
 
         return MemoryMiddleware(self._features, catch_tool_errors=catch_tool_errors)
 
-    def tools(self, user_id: str | None = None) -> list[BaseTool]:
+    def tools(self, user_id: str | None = None, *, audit_as: str = "tool") -> list[BaseTool]:
         """``search_memory``, ``save_memory``, ``forget_memory`` and the task tools.
+
+        They act on this memory's store; run in a graph compiled with another store,
+        every call raises ``StoreMismatchError`` (to the developer, not the model).
 
         Args:
             user_id: Bind the tools to this user (outside a graph); by default each call
                 takes the user from the run's context or config, never from the model.
+            audit_as: The audit source of their writes (``"tool"``; ``"mcp"`` for the MCP
+                server).
         """
         from langmem_plugin.tools import create_memory_tools
 
@@ -202,6 +222,7 @@ class MemoryFeatures:
             self.store,
             search=self._features.options.search,
             user_id=user_id,
+            audit_as=audit_as,
             forget=(lambda uid, q: forget(uid, query=q, dry_run=False).summary())
             if forget
             else None,
@@ -290,9 +311,13 @@ class MemoryFeatures:
         if saver is None:
             return
         for user_id, thread_id in touched:
-            snapshot = saver.get_tuple(
-                {"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}}
-            )
+            try:
+                snapshot = saver.get_tuple(
+                    {"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}}
+                )
+            except CorruptRecordError as error:  # one damaged thread; archive the others
+                logger.warning("thread %r not archived: %s", thread_id, error)
+                continue
             if snapshot is not None:
                 messages = snapshot.checkpoint["channel_values"].get("messages") or []
                 features.archiver.submit(user_id, thread_id, messages)
@@ -341,9 +366,52 @@ class MemoryFeatures:
         )
         return self._features.recall.build(scope, query).text
 
-    def lessons(self, user_id: str) -> list[Lesson]:
-        """Lessons stored under a user (or agent) id, heaviest first."""
-        return self._features.pipeline.lessons.list(validate_id(user_id))
+    def lessons(self, user_id: str | None = None, *, agent_id: str | None = None) -> list[Lesson]:
+        """The lessons recall draws on, heaviest first: an agent's, or a user's own.
+
+        Args:
+            user_id: A user's own lessons (``("lessons", user_id)``: runs without an agent).
+            agent_id: An agent's lessons (``("agent_lessons", agent_id)``), shared by all its
+                users; when given, ``user_id`` is not needed.
+
+        Raises:
+            InvalidIdError: If neither id is given, or an id is invalid.
+        """
+        if agent_id is not None:
+            ns = (AGENT_LESSONS, validate_id(agent_id, "agent_id"))
+        else:
+            ns = (LESSONS, validate_id(user_id, "user_id"))
+        return self._features.pipeline.lessons.list(ns)
+
+    def move_lessons_to_agent(self, agent_id: str) -> int:
+        """Make the lessons an earlier version kept under ``("lessons", agent_id)`` the agent's.
+
+        Versions before ``("agent_lessons", agent_id)`` wrote an agent's lessons under
+        ``("lessons", agent_id)``, where they read as the lessons of a *user* named like the
+        agent (listed as a user, deleted by forgetting that user, not recalled for the
+        agent any more). Run this once per agent id whose lessons those are: each item
+        moves, value unchanged (its item times restart), in batches of ``WRITE_BATCH``;
+        where the agent already has a lesson of the same task signature, the agent's copy
+        is kept and the old one dropped.
+
+        Args:
+            agent_id: The agent whose lessons an earlier version wrote.
+
+        Returns:
+            How many lessons moved.
+
+        Raises:
+            InvalidIdError: If ``agent_id`` is invalid.
+        """
+        old = (LESSONS, validate_id(agent_id, "agent_id"))
+        new = (AGENT_LESSONS, agent_id)
+        items = search_all(self.store, old)
+        have = {item.key for item in search_all(self.store, new)}
+        ops = [PutOp(new, i.key, i.value) for i in items if i.key not in have]
+        ops += [PutOp(old, item.key, None) for item in items]
+        for chunk in chunks(ops, WRITE_BATCH):
+            self.store.batch(chunk)
+        return len(items) - len(have & {item.key for item in items})
 
     def consolidate_episodes(self, user_id: str) -> dict[str, int]:
         """Merge near-duplicate episodes and archive decayed ones (see ``EpisodeStore``)."""

@@ -8,7 +8,12 @@
   thread)``, written in the background, each message once) and hand it to the deferred
   pipeline (episodes, profile, lessons); no model call.
 * ``wrap_tool_call`` (``catch_tool_errors=True``): a tool exception becomes an error
-  ``ToolMessage``, so the agent can recover and reflection can learn from it.
+  ``ToolMessage``, so the agent can recover and reflection can learn from it (except a
+  ``StoreMismatchError``, which is a wiring mistake for the developer).
+
+Every hook first checks the agent's store: ``create_agent(..., store=other)`` with another
+store than the memory's raises ``StoreMismatchError`` before anything is read or written;
+without ``store=`` the middleware uses the memory's store (``nodes._context.check_store``).
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from langgraph.errors import GraphBubbleUp
 from langgraph.runtime import Runtime
 from langgraph.types import Command
 
-from langmem_plugin.nodes._context import resolve_scope
+from langmem_plugin.errors import StoreMismatchError
 
 if TYPE_CHECKING:
     from langmem_plugin.nodes._runtime import MemoryRuntime
@@ -46,12 +51,12 @@ class MemoryMiddleware(AgentMiddleware):
 
     def before_model(self, state: Any, runtime: Runtime[Any]) -> dict[str, Any] | None:
         """Archive what the state holds, then fold old turns out when over budget."""
-        scope = resolve_scope(runtime)
+        scope = self._rt.scope(runtime, what="memory middleware")
         self._rt.archive_turns(scope, state["messages"])
         return self._rt.fold(scope, state["messages"]) or None
 
     def _with_recall(self, request: ModelRequest[Any]) -> ModelRequest[Any]:
-        scope = resolve_scope(request.runtime)
+        scope = self._rt.scope(request.runtime, what="memory middleware")
         text = self._rt.recall_message(scope, request.messages)
         if not text:
             return request
@@ -77,7 +82,7 @@ class MemoryMiddleware(AgentMiddleware):
 
     def after_agent(self, state: Any, runtime: Runtime[Any]) -> dict[str, Any] | None:
         """Archive the finished turn and buffer it for the deferred pipeline."""
-        self._rt.observe(resolve_scope(runtime), state["messages"])
+        self._rt.observe(self._rt.scope(runtime, what="memory middleware"), state["messages"])
         return None
 
     def _error_message(self, request: ToolCallRequest, exc: Exception) -> ToolMessage:
@@ -97,7 +102,7 @@ class MemoryMiddleware(AgentMiddleware):
         """Turn a tool exception into an error ``ToolMessage`` when asked to."""
         try:
             return handler(request)
-        except GraphBubbleUp:
+        except (GraphBubbleUp, StoreMismatchError):  # the wiring is not the agent's to fix
             raise
         except Exception as exc:
             if not self.catch_tool_errors:
@@ -112,7 +117,7 @@ class MemoryMiddleware(AgentMiddleware):
         """Async ``wrap_tool_call``."""
         try:
             return await handler(request)
-        except GraphBubbleUp:
+        except (GraphBubbleUp, StoreMismatchError):  # the wiring is not the agent's to fix
             raise
         except Exception as exc:
             if not self.catch_tool_errors:

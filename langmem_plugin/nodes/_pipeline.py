@@ -347,7 +347,7 @@ class MemoryPipeline:
             report.tasks = propose_tasks(self.store, scope, messages, drafted, "llm", ended)
         if opts.reflection and not failures:
             for key in recalled_lessons:
-                if self.lessons.reinforce(scope.lesson_owner, key) is not None:
+                if self.lessons.reinforce(scope.lesson_namespace, key) is not None:
                     report.reinforced.append(key)
         return report
 
@@ -448,7 +448,7 @@ class MemoryPipeline:
             draft, source = drafts.lessons.get(index), drafts.source
             if draft is None:  # the model wrote none for this failure: the rules' lesson
                 draft, source = offline_draft(failure), "rules"
-            lesson = self.lessons.write(scope.lesson_owner, failure, draft, source=source)
+            lesson = self.lessons.write(scope.lesson_namespace, failure, draft, source=source)
             report.lessons.append(lesson.key)
 
     def write_lesson(
@@ -473,7 +473,7 @@ class MemoryPipeline:
             if report:
                 report.skipped.append(f"lesson:{failure.signature}")
             return None
-        lesson = self.lessons.write(scope.lesson_owner, failure, draft, source=source)
+        lesson = self.lessons.write(scope.lesson_namespace, failure, draft, source=source)
         if report:
             report.lessons.append(lesson.key)
         return lesson.key

@@ -20,7 +20,7 @@ from langgraph.store.base import BaseStore
 from langmem_plugin._messages import TokenCounter
 from langmem_plugin.history._archive import ArchiveWriter
 from langmem_plugin.history._storage import HistoryStorage
-from langmem_plugin.nodes._context import Scope
+from langmem_plugin.nodes._context import Scope, check_store, resolve_scope
 from langmem_plugin.nodes._pipeline import MemoryPipeline, PipelineOptions
 from langmem_plugin.nodes.episodes import Episode
 from langmem_plugin.nodes.recall import Recall, latest_user_text
@@ -60,6 +60,7 @@ class MemoryRuntime:
 
     def __init__(self, store: BaseStore, llm: BaseChatModel | None, opts: MemoryOptions) -> None:
         self.options = opts
+        self.store = store
         self.pipeline = MemoryPipeline(store, llm, opts)
         self.recall = Recall(
             store, search=opts.search, max_tokens=opts.recall_tokens, counter=opts.token_counter
@@ -68,6 +69,17 @@ class MemoryRuntime:
         self.archiver = ArchiveWriter(HistoryStorage(store))
         # threads whose turns the nodes saw: their last checkpoint is archived at flush
         self.touched: dict[tuple[str, str], None] = {}
+
+    def scope(self, runtime: Any, config: Any = None, *, what: str = "memory nodes") -> Scope:
+        """The run's scope, after checking that its graph uses this memory's store.
+
+        Raises:
+            StoreMismatchError: If the graph was compiled with another store (see
+                ``_context.check_store``; a graph without a store is fine).
+            MissingUserIdError: If the run names no user.
+        """
+        check_store(runtime, self.store, what)
+        return resolve_scope(runtime, config)
 
     def archive(self, scope: Scope, dropped: Sequence[BaseMessage], summary: str) -> None:
         """Archive turns folded out of working memory as a searchable episode."""

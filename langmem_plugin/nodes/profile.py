@@ -9,9 +9,10 @@ Namespaces:
   overwritten silently: an update or a correction closes the old version (``valid_to``) and
   opens a new one; a rollback is itself a new version.
 
-Single-valued categories (``name``, ``location``, ``role``...) hold one fact: a new value
-supersedes the old. Other categories (``likes``, ``tools``...) hold many; a near-duplicate
-value (same words, case and punctuation aside) is not stored twice.
+Single-valued categories (``name``, ``location``, ``role``..., and every
+``favorite_<thing>``) hold one fact: a new value supersedes the old. Other categories
+(``likes``, ``tools``...) hold many; a near-duplicate value (same words, case and
+punctuation aside) is not stored twice.
 
 The extraction schema (``FactProposal``/``ProfileExtraction``) can be extended: subclass
 them, add fields (stored under ``extra``) or narrow ``category`` with a ``Literal``.
@@ -37,11 +38,24 @@ __all__ = [
     "ProfileExtraction",
     "ProfileFact",
     "ProfileStore",
+    "is_single_valued",
 ]
 
 SINGLE_VALUED_CATEGORIES = frozenset(
     {"name", "location", "role", "employer", "hometown", "age", "timezone", "email", "pronouns"}
 )
+
+
+def is_single_valued(category: str) -> bool:
+    """Whether a category holds one fact (a new value supersedes the old one).
+
+    The ``SINGLE_VALUED_CATEGORIES`` and every favourite (``favorite_color``...): a user
+    has one favourite colour at a time, so "my favourite colour is blue" after "green"
+    supersedes it.
+    """
+    return category in SINGLE_VALUED_CATEGORIES or category.startswith("favorite_")
+
+
 _OPPOSITES = {"likes": "dislikes", "dislikes": "likes"}
 _MAX_FACTS = 10_000
 
@@ -195,7 +209,7 @@ def _category(value: str) -> str:
 
 def fact_key(category: str, value: str) -> str:
     """The item key of a fact: the category for single-valued ones, else category+hash."""
-    if category in SINGLE_VALUED_CATEGORIES:
+    if is_single_valued(category):
         return category
     digest = hashlib.sha1(normalize(value).encode()).hexdigest()[:12]
     return f"{category}-{digest}"
@@ -285,7 +299,7 @@ class ProfileStore:
                 matching = [f for f in same if _similar(f.value, p.value)]
                 if p.action == "delete":
                     targets = matching or (
-                        same if category in SINGLE_VALUED_CATEGORIES and not p.value else []
+                        same if is_single_valued(category) and not p.value else []
                     )
                     for fact in targets:
                         close(fact)
@@ -293,7 +307,7 @@ class ProfileStore:
                 if matching:
                     change.duplicates.append(f"{category}: {p.value}")
                     continue
-                if category in SINGLE_VALUED_CATEGORIES:
+                if is_single_valued(category):
                     for fact in same:
                         close(fact)
                 elif p.replaces:

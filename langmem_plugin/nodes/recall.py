@@ -5,8 +5,8 @@ For the latest user message, the recall step gathers, for that user only:
 * the archived turns of every past conversation (``("archive", user_id, session_id)``),
   ranked by :class:`~langmem_plugin.retriever.MemoryRetriever` (dense + BM25 + session
   context + time named in the query);
-* profile facts, episodes (live and archived), notes saved by the agent, and lessons (under
-  the agent id when there is one, see ``Scope.lesson_owner``);
+* profile facts, episodes (live and archived), notes saved by the agent, and lessons (the
+  agent's when there is an agent id, see ``Scope.lesson_namespace``);
 
 and packs the most relevant of them, whatever their kind, into one message within its token
 budget. ``Memory.recall_context(user_id, query)`` returns exactly that text.
@@ -303,7 +303,7 @@ class Recall:
             ("episode", ("episodes", uid), self.k_episodes),
             ("episode", ("episodes_archive", uid), self.k_episodes),
             ("note", ("memories", uid), self.k_notes),
-            ("lesson", ("lessons", scope.lesson_owner), self.k_lessons),
+            ("lesson", scope.lesson_namespace, self.k_lessons),
             ("task", (TASKS, uid), K_TASKS),  # shown by task_context, in the same batch
         ]
 

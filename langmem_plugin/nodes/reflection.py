@@ -2,7 +2,10 @@
 
 A failure is a tool error (a ``ToolMessage`` with ``status="error"``), an exception the
 agent caught, or negative user feedback ("that's wrong", "it didn't work"). For each, a
-lesson is written under ``("lessons", agent_id or user_id)``, keyed by a *task signature*
+lesson is written under the run's lesson namespace (``Scope.lesson_namespace``): the
+agent's ``("agent_lessons", agent_id)`` when the run has an ``agent_id`` (shared by the
+agent's users, never a user's: see ``langmem_plugin._namespaces``), else the user's
+``("lessons", user_id)``. A lesson is keyed by a *task signature*
 (the tool plus the task's keywords), so the same mistake on the same kind of task updates
 one lesson instead of piling up copies. ``content`` holds the task and the lesson, so the
 store's index recalls it for similar tasks. A lesson that was recalled for a task that then
@@ -24,6 +27,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMe
 from langgraph.store.base import BaseStore
 from pydantic import BaseModel, Field
 
+from langmem_plugin._paging import search_all
 from langmem_plugin._text import keywords
 
 __all__ = ["Failure", "Lesson", "LessonDraft", "LessonStore", "find_failures", "task_signature"]
@@ -158,15 +162,19 @@ def offline_draft(failure: Failure) -> LessonDraft:
 
 
 class LessonStore:
-    """Reads, writes and reinforces lessons on any ``BaseStore``."""
+    """Reads, writes and reinforces lessons on any ``BaseStore``.
+
+    Each method takes the lessons' namespace (``Scope.lesson_namespace``).
+    """
 
     def __init__(self, store: BaseStore) -> None:
         self.store = store
 
-    def write(self, owner: str, failure: Failure, draft: LessonDraft, *, source: str) -> Lesson:
+    def write(
+        self, ns: tuple[str, ...], failure: Failure, draft: LessonDraft, *, source: str
+    ) -> Lesson:
         """Store (or update) the lesson for a failure's task signature."""
         now = datetime.now(UTC).isoformat()
-        ns = ("lessons", owner)
         key = lesson_key(failure.signature)
         old = self.store.get(ns, key)
         lesson = Lesson(
@@ -187,9 +195,8 @@ class LessonStore:
         self.store.put(ns, key, lesson.to_value())
         return lesson
 
-    def reinforce(self, owner: str, key: str) -> float | None:
+    def reinforce(self, ns: tuple[str, ...], key: str) -> float | None:
         """Record that a recalled lesson helped; returns the new weight (None if gone)."""
-        ns = ("lessons", owner)
         item = self.store.get(ns, key)
         if item is None:
             return None
@@ -199,8 +206,8 @@ class LessonStore:
         self.store.put(ns, key, value)
         return float(value["weight"])
 
-    def list(self, owner: str) -> list[Lesson]:
+    def list(self, ns: tuple[str, ...]) -> list[Lesson]:
         """All lessons, heaviest first."""
-        items = self.store.search(("lessons", owner), limit=10_000)
+        items = search_all(self.store, ns)
         lessons = [Lesson.model_validate(i.value) for i in items]
         return sorted(lessons, key=lambda lesson: (-lesson.weight, lesson.signature))

@@ -40,7 +40,7 @@ from langmem_plugin.store._crypto import attach_encryption, resolve_key
 from langmem_plugin.store._db import open_database
 from langmem_plugin.store._engine import BatchEngine, Change, Collections, Embed, Step
 from langmem_plugin.store._index import IndexSync
-from langmem_plugin.store._records import StoredRecord
+from langmem_plugin.store._records import CorruptItem, StoredRecord
 from langmem_plugin.store._sql import ItemTable
 
 logger = logging.getLogger(__name__)
@@ -93,6 +93,8 @@ class ChromaStore(BaseStore):
       only, as in LangGraph's own stores.
     * Vector search takes its candidates from Chroma's HNSW index and scores them exactly;
       with hundreds of thousands of vectors under a prefix the ranking is approximate.
+    * An item whose stored value does not decode (a damaged row) is left out of searches
+      and dumps, and a ``get`` of it raises ``CorruptRecordError``; see ``corrupt_items``.
 
     Args:
         path: Directory of an embedded, persistent Chroma; the items go to
@@ -344,11 +346,22 @@ class ChromaStore(BaseStore):
         return await asyncio.to_thread(translate_errors, step.call, self.client)
 
     # ------------------------------------------------------------------ dump and restore
-    def dump(self, namespace_prefix: tuple[str, ...] = ()) -> Iterator[StoredRecord]:
+    def dump(
+        self,
+        namespace_prefix: tuple[str, ...] = (),
+        *,
+        skipped: list[CorruptItem] | None = None,
+    ) -> Iterator[StoredRecord]:
         """Every live item under ``namespace_prefix`` with its times and TTL, in insertion order.
 
         For backups and exports: unlike ``search``, it reads ``created_at``, ``updated_at``
         and the TTL as stored, refreshes no TTL, and pages through the table.
+
+        Args:
+            namespace_prefix: Only items under this prefix (default: all).
+            skipped: A list to which each item whose value does not open (altered,
+                truncated, moved from another row) is appended as a :class:`CorruptItem`;
+                such items are left out of the dump (and logged) either way.
 
         Example:
             ```python
@@ -358,9 +371,13 @@ class ChromaStore(BaseStore):
         """
         offset = 0
         while True:
-            page = self._engine.col.items.scope(
-                namespace_prefix, time.time(), limit=_DUMP_PAGE, offset=offset
+            rows, page, corrupt = self._engine.col.items.raw_page(
+                namespace_prefix, time.time(), _DUMP_PAGE, offset
             )
+            if skipped is not None:
+                skipped.extend(
+                    CorruptItem(item.namespace, item.key, item.problem() or "") for item in corrupt
+                )
             for item in page:
                 yield StoredRecord(
                     namespace=item.namespace,
@@ -372,9 +389,20 @@ class ChromaStore(BaseStore):
                     expires_at=item.expires_at or None,
                     indexed=item.n_vectors > 0,
                 )
-            if len(page) < _DUMP_PAGE:
+            if rows < _DUMP_PAGE:
                 return
-            offset += len(page)
+            offset += rows
+
+    def corrupt_items(self, namespace_prefix: tuple[str, ...] = ()) -> list[CorruptItem]:
+        """Every live item under ``namespace_prefix`` whose value does not open (reads all).
+
+        Searches and dumps skip such an item, a ``get`` of it raises ``CorruptRecordError``,
+        a ``put`` or ``delete`` of its key repairs it.
+        """
+        found: list[CorruptItem] = []
+        for _ in self.dump(namespace_prefix, skipped=found):
+            pass
+        return found
 
     def restore(self, records: Iterable[StoredRecord]) -> None:
         """Write records from :meth:`dump` (of this or another store) with their times.

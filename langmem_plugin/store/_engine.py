@@ -154,6 +154,9 @@ class BatchEngine:
             for i, get in gets:
                 item = found.get(rec.item_id(get.namespace, get.key))
                 if item is not None and not item.expired(now):
+                    if item.problem() is not None:  # a get of exactly a corrupt item raises
+                        yield Io(partial(self.col.items.report, [item]))
+                        item.value  # noqa: B018 -- raises its CorruptRecordError
                     results[i] = _to_item(item)
                     self._note_refresh(item, get.refresh_ttl, now, refresh)
 

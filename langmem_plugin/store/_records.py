@@ -167,3 +167,23 @@ class StoredRecord:
     ttl: float | None = None
     expires_at: float | None = None
     indexed: bool = True
+
+
+@dataclass(frozen=True)
+class CorruptItem:
+    """An item whose stored value does not open (see ``ChromaStore.dump(skipped=...)``).
+
+    Attributes:
+        namespace: The item's namespace.
+        key: Its key.
+        reason: What failed (``"authentication failed ..."``, ``"not JSON"``...), never
+            the content.
+    """
+
+    namespace: tuple[str, ...]
+    key: str
+    reason: str
+
+    def line(self) -> str:
+        """``namespace/key: reason``, one line of ``langmem check``."""
+        return f"{'/'.join((*self.namespace, self.key))}: {self.reason}"

@@ -35,19 +35,39 @@ being killed; ``secure_delete`` so that deleted values do not linger in free pag
 from __future__ import annotations
 
 import hashlib
-import json
-import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from langmem_plugin._paging import chunks
-from langmem_plugin.errors import InvalidValueError, MemoryNotFoundError
+from langmem_plugin.errors import MemoryNotFoundError
 from langmem_plugin.store._crypto import ValueCipher, plain_decode
+from langmem_plugin.store._damaged import DamagedRows
 from langmem_plugin.store._db import Cursor, Database
+from langmem_plugin.store._rows import (
+    SEP,
+    ItemRow,
+    StoredItem,
+    VectorRow,
+    iid_of,
+    join_namespace,
+    prefix_clause,
+    split_namespace,
+    table_base,
+)
 
-SEP = "\x1f"
-"""Joins namespace labels in the ``ns`` column (below every printable character)."""
+__all__ = [  # the row types and naming live in _rows; importable from here as before
+    "SEP",
+    "ItemRow",
+    "ItemTable",
+    "StoredItem",
+    "VectorRow",
+    "iid_of",
+    "join_namespace",
+    "prefix_clause",
+    "split_namespace",
+    "table_base",
+]
+
 
 _SQL_IN = 400
 """Values per ``IN (...)`` list: well under the SQLite and PostgreSQL parameter limits."""
@@ -55,135 +75,7 @@ _COLUMNS = "ns, key, iid, value, created_at, updated_at, nseq, kseq, ver, nvec, 
 _LIVE = "(expires_at = 0 OR expires_at > ?)"
 
 
-def join_namespace(namespace: Sequence[str]) -> str:
-    """The ``ns`` column value of a namespace."""
-    for label in namespace:
-        if SEP in label:
-            raise InvalidValueError(
-                f"Namespace label {label!r} contains the reserved character \\x1f."
-            )
-    return SEP.join(namespace)
-
-
-def split_namespace(ns: str) -> tuple[str, ...]:
-    """The namespace of an ``ns`` column value."""
-    return tuple(ns.split(SEP)) if ns else ()
-
-
-def prefix_clause(prefix: Sequence[str], column: str = "ns") -> tuple[str, list[Any]]:
-    """SQL for "``column`` is ``prefix`` or lies below it", as an index range."""
-    if not prefix:
-        return "1 = 1", []
-    joined = join_namespace(prefix)
-    return (
-        f"({column} = ? OR ({column} >= ? AND {column} < ?))",
-        [joined, joined + SEP, joined + chr(ord(SEP) + 1)],
-    )
-
-
-@dataclass(slots=True)
-class StoredItem:
-    """One item row."""
-
-    namespace: tuple[str, ...]
-    key: str
-    iid: str
-    document: str
-    created_at: float
-    updated_at: float
-    nseq: int
-    kseq: int
-    version: str
-    n_vectors: int
-    ttl: float
-    expires_at: float
-    _value: dict[str, Any] | None = None
-    decode: Callable[[str, str], str] | None = None
-    """Opens the stored document (``(iid, stored) -> JSON``) when values are encrypted."""
-
-    @classmethod
-    def from_row(
-        cls, row: Sequence[Any], decode: Callable[[str, str], str] | None = None
-    ) -> StoredItem:
-        """Build from a row of ``_COLUMNS``; ``decode`` is applied lazily, on ``value``."""
-        return cls(
-            split_namespace(row[0]),
-            str(row[1]),
-            str(row[2]),
-            str(row[3]),
-            float(row[4]),
-            float(row[5]),
-            int(row[6]),
-            int(row[7]),
-            str(row[8]),
-            int(row[9]),
-            float(row[10]),
-            float(row[11]),
-            decode=decode,
-        )
-
-    @property
-    def value(self) -> dict[str, Any]:
-        """The value, decoded from JSON on first access."""
-        if self._value is None:
-            text = self.decode(self.iid, self.document) if self.decode else self.document
-            self._value = json.loads(text)
-        return self._value
-
-    @property
-    def order(self) -> tuple[int, int]:
-        """Insertion order: namespace first written, then key first written."""
-        return self.nseq, self.kseq
-
-    def expired(self, now: float) -> bool:
-        """Whether the item's TTL has run out."""
-        return 0.0 < self.expires_at <= now
-
-
-@dataclass(slots=True)
-class ItemRow:
-    """An item to write.
-
-    Its ``nseq`` and, for an existing live item, ``created_at`` and ``kseq`` are decided
-    inside the transaction.
-    """
-
-    namespace: tuple[str, ...]
-    key: str
-    iid: str
-    document: str
-    now: float
-    kseq: int
-    version: str
-    ttl: float
-    vectors: list[VectorRow]
-
-
-@dataclass(slots=True)
-class VectorRow:
-    """One embedding of an item version."""
-
-    vid: str
-    ordinal: int
-    text_hash: str
-    embedding: bytes
-
-
-def iid_of(namespace: Sequence[str], key: str) -> str:
-    """A stable, fixed-length id of the item at ``namespace``/``key`` (its vectors name it)."""
-    raw = json.dumps([list(namespace), key], ensure_ascii=False)
-    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
-
-
-def table_base(prefix: str) -> str:
-    """A safe SQL identifier stem for a collection prefix (distinct prefixes stay distinct)."""
-    stem = re.sub(r"[^a-zA-Z0-9_]", "_", prefix)
-    if stem != prefix:
-        stem += "_" + hashlib.blake2b(prefix.encode(), digest_size=4).hexdigest()
-    return f"langmem_store_{stem}"[:60]
-
-
-class ItemTable:
+class ItemTable(DamagedRows):
     """The SQL side of one ``ChromaStore``: every method is one blocking round of I/O."""
 
     def __init__(self, db: Database, prefix: str) -> None:
@@ -198,6 +90,11 @@ class ItemTable:
         """Seals values when the store is encrypted (set by ``_crypto.attach_encryption``)."""
         self.audit: Callable[[Cursor, list[tuple[tuple[str, ...], str, str]]], None] | None = None
         """Called inside every write transaction with ``(namespace, key, operation)``."""
+        self.on_corrupt: Callable[[list[tuple[tuple[str, ...], str, str]]], None] | None = None
+        """Called with ``(namespace, key, reason)`` of corrupt items when first met (audit)."""
+        self._reported: set[tuple[str, str]] = set()
+        self._opened: dict[str, str] = {}
+        """Encrypted store: the stored value last seen to open, by item id (``_skip``)."""
         self._setup()
 
     def _item(self, row: Sequence[Any]) -> StoredItem:
@@ -288,9 +185,11 @@ class ItemTable:
 
     def fetch_iids(self, iids: Iterable[str]) -> dict[str, StoredItem]:
         """Items by ``iid`` (the id their vectors name)."""
-        sql = f"SELECT {_COLUMNS} FROM {self.items} WHERE iid IN (<in>)"
-        rows = self._query_in(sql, list(dict.fromkeys(iids)))
-        return {item.iid: item for item in map(self._item, rows)}
+        rows = self._rows_by_iid(list(dict.fromkeys(iids)))
+        return {item.iid: item for item in self.readable(map(self._item, rows))}
+
+    def _rows_by_iid(self, iids: Sequence[str]) -> list[Any]:
+        return self._query_in(f"SELECT {_COLUMNS} FROM {self.items} WHERE iid IN (<in>)", iids)
 
     def scope(
         self,
@@ -301,9 +200,30 @@ class ItemTable:
         offset: int = 0,
         unindexed: bool = False,
     ) -> list[StoredItem]:
-        """Live items under ``prefix`` in insertion order (optionally a page of them)."""
+        """Live, readable items under ``prefix`` in insertion order (optionally a page).
+
+        Values are decoded here (every caller reads them), and corrupt items are left out
+        and reported (:meth:`readable`). A page counts readable items only, so that paging
+        with ``offset += len(page)`` until a short page sees every readable item exactly
+        once: the rows before ``offset`` are decoded too (a page at offset 0 costs nothing
+        extra; paging by 1,000 through 10,000 items decodes 45,000 more values than it
+        returns).
+        """
+        if limit is None:
+            return self.readable(map(self._item, self._scope_rows(prefix, now, unindexed)))
+        return self._page(prefix, now, unindexed, limit, offset)
+
+    def _scope_rows(
+        self,
+        prefix: Sequence[str],
+        now: float,
+        unindexed: bool,
+        limit: int | None = None,
+        offset: int = 0,
+        columns: str = _COLUMNS,
+    ) -> list[Any]:
         where, params = prefix_clause(prefix)
-        sql = f"SELECT {_COLUMNS} FROM {self.items} WHERE {where} AND {_LIVE}"
+        sql = f"SELECT {columns} FROM {self.items} WHERE {where} AND {_LIVE}"
         params.append(now)
         if unindexed:
             sql += " AND nvec = 0"
@@ -311,7 +231,7 @@ class ItemTable:
         if limit is not None:
             sql += " LIMIT ? OFFSET ?"
             params += [limit, offset]
-        return [self._item(row) for row in self.db.query(sql, params)]
+        return self.db.query(sql, params)
 
     def count_vectors(self, prefix: Sequence[str], at_most: int) -> int:
         """How many vectors lie under ``prefix``, counted up to ``at_most``.

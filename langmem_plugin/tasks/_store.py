@@ -34,6 +34,7 @@ from typing import Any, Literal, get_args
 from langgraph.store.base import BaseStore, Item
 
 from langmem_plugin._ids import validate_id
+from langmem_plugin._namespaces import namespace_user
 from langmem_plugin._paging import search_all
 from langmem_plugin._text import analyze
 from langmem_plugin.errors import (
@@ -151,7 +152,7 @@ class Task:
         v = item.value
         return cls(
             id=item.key,
-            user_id=item.namespace[1],
+            user_id=namespace_user(item.namespace) or "",
             description=v["content"],
             status=v["status"],
             due=parse_time(v["due"]) if v.get("due") else None,

@@ -27,7 +27,8 @@ def create_task_tools(store: BaseStore, owner: Callable[[Any], str]) -> list[Bas
     Args:
         store: The memory store (tasks live in ``("tasks", user_id)``).
         owner: Resolves the run's user from the injected runtime (raises
-            ``ToolException`` without one).
+            ``ToolException`` without one) after checking that the run's graph uses
+            ``store`` (``StoreMismatchError`` otherwise, see ``langmem_plugin.tools``).
 
     Returns:
         ``[add_task, update_task, list_tasks]``.

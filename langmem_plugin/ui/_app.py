@@ -33,7 +33,8 @@ from langmem_plugin.errors import UnknownUserError
 from langmem_plugin.memory import Memory
 from langmem_plugin.tasks._store import TRANSITIONS
 from langmem_plugin.ui import _data
-from langmem_plugin.ui._security import CSRF_FIELD, Guard
+from langmem_plugin.ui._http import local_path
+from langmem_plugin.ui._security import CSRF_FIELD, GuardedApp
 
 __all__ = ["create_app"]
 
@@ -235,9 +236,7 @@ def _user_url(user_id: str) -> str:
 
 def _safe_back(back: str, default: str) -> str:
     """Where to go after an action: a local path from the form, else ``default``."""
-    if back.startswith("/") and not back.startswith("//") and "\\" not in back:
-        return back
-    return default
+    return local_path(back) or default
 
 
 def create_app(
@@ -257,7 +256,8 @@ def create_app(
         read_only: Hide every form that changes data and refuse every change (403).
         token: Require this token on every request (header, cookie, or ``?token=`` on a
             first visit). Needed whenever the server listens on anything but loopback;
-            without it only requests addressed to 127.0.0.1/localhost are answered.
+            without it only requests addressed to a loopback name and the server's own
+            port are answered (see ``_http.host_problem``).
         frame_ancestors: Which pages may show the inspector in a frame (CSP
             ``frame-ancestors``); ``Memory.inspect`` widens it for notebooks.
 
@@ -285,6 +285,7 @@ def create_app(
         Route("/actions/{name}", pages.action, methods=["POST"], name="action"),
         Mount("/static", StaticFiles(directory=_HERE / "static"), name="static"),
     ]
-    app = Starlette(routes=routes, exception_handlers={404: pages.not_found, 405: pages.not_found})
-    app.add_middleware(Guard, token=token, read_only=read_only, frame_ancestors=frame_ancestors)
+    app = GuardedApp(routes, token=token, read_only=read_only, frame_ancestors=frame_ancestors)
+    app.add_exception_handler(404, pages.not_found)
+    app.add_exception_handler(405, pages.not_found)
     return app

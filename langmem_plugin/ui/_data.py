@@ -20,7 +20,9 @@ from langgraph.store.base import Item, SearchItem
 from langmem_plugin._admin import history_storage
 from langmem_plugin._ids import validate_id
 from langmem_plugin._messages import count_tokens
+from langmem_plugin._namespaces import namespace_user
 from langmem_plugin._paging import list_all_namespaces, search_all
+from langmem_plugin.errors import CorruptRecordError
 from langmem_plugin.history._storage import ARCHIVE, HISTORY_LABELS, SessionInfo
 from langmem_plugin.memory import Memory
 from langmem_plugin.nodes.episodes import EpisodeStore
@@ -92,7 +94,7 @@ def parse_namespace_token(token: str, user_id: str) -> tuple[str, ...]:
         or not all(isinstance(label, str) and label for label in labels)
     ):
         raise ValueError(f"malformed namespace {token!r}")
-    if labels[1] != user_id:
+    if namespace_user(labels) != user_id:
         raise ValueError(f"namespace {labels!r} does not belong to user {user_id!r}")
     return tuple(labels)
 
@@ -113,17 +115,19 @@ class UserRow:
 
 
 def list_user_rows(memory: Memory) -> list[UserRow]:
-    """Every user (second namespace label or session owner) with counts, sorted by id.
+    """Every user (a namespace's user, or a session owner) with counts, sorted by id.
 
-    ``last_active`` is the latest of the user's session activity and item updates.
+    Users as ``langmem_plugin._namespaces.namespace_user`` reads them (an agent's lessons
+    belong to no user). ``last_active`` is the latest of the user's session activity and
+    item updates.
     """
     counts: dict[str, dict[str, int]] = {}
     latest: dict[str, datetime] = {}
     for namespace in list_all_namespaces(memory.store):
-        if len(namespace) < 2 or namespace[0] in HISTORY_LABELS - {ARCHIVE}:
+        user = namespace_user(namespace)
+        if user is None or namespace[0] in HISTORY_LABELS - {ARCHIVE}:
             continue
         items = search_all(memory.store, namespace)
-        user = namespace[1]
         per_kind = counts.setdefault(user, {})
         per_kind[namespace[0]] = per_kind.get(namespace[0], 0) + len(items)
         for item in items:
@@ -256,10 +260,13 @@ def forget_item(memory: Memory, user_id: str, namespace: tuple[str, ...], key: s
     Raises:
         ValueError: If the namespace is not one of the user's forgettable namespaces.
     """
-    if len(namespace) < 2 or namespace[1] != user_id or namespace[0] not in FORGETTABLE:
+    if namespace_user(namespace) != user_id or namespace[0] not in FORGETTABLE:
         raise ValueError(f"cannot forget items of namespace {namespace!r} here")
-    if memory.store.get(namespace, key, refresh_ttl=False) is None:
-        return False
+    try:
+        if memory.store.get(namespace, key, refresh_ttl=False) is None:
+            return False
+    except CorruptRecordError:  # it exists but does not open: deleting it repairs it
+        pass
     memory.store.delete(namespace, key)
     return True
 

@@ -35,6 +35,24 @@ def check_bind(host: str, token: str | None) -> None:
         )
 
 
+def _config(app: Any, host: str, port: int) -> uvicorn.Config:
+    """The uvicorn settings of the inspector.
+
+    The HTTP parser is h11, not httptools: h11 refuses a request with two ``Host`` headers
+    and hands an absolute-form target (``GET http://other/ HTTP/1.1``) to the application
+    whole, where httptools keeps only its path, so ``Guard`` could not see that its
+    authority disagrees with ``Host``.
+    """
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        http="h11",
+        log_level="warning",
+        lifespan="off",
+    )
+
+
 def _free_port(host: str) -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
@@ -91,8 +109,7 @@ def start_background(
     check_bind(host, token)
     port = port or _free_port(host)
     app = create_app(memory, read_only=read_only, token=token, **app_options)
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(_config(app, host, port))
     thread = threading.Thread(target=server.run, name=f"langmem-ui-{port}", daemon=True)
     thread.start()
     deadline = time.monotonic() + timeout
@@ -137,8 +154,8 @@ def serve(
         shown = f"[{shown}]"
     address = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
     mode = " (read-only)" if read_only else ""
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
-    _AnnouncingServer(config, f"memory inspector{mode}: {address}  (Ctrl+C to stop)", out).run()
+    announcement = f"memory inspector{mode}: {address}  (Ctrl+C to stop)"
+    _AnnouncingServer(_config(app, host, port), announcement, out).run()
 
 
 class _AnnouncingServer(uvicorn.Server):

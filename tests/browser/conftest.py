@@ -2,7 +2,8 @@
 
 The memory is real (the offline demo's Chroma folder and SQLite file, copied per module),
 served by the real inspector app under uvicorn in a thread; nothing is downloaded. Without
-the ``chromium`` package these tests fail (CI installs it: see ``.ci/run``), never skip.
+the ``chromium`` package these tests fail (``make test`` installs it when it can: see
+``scripts/system_deps.sh``), never skip.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from langmem_plugin.memory import Memory
 from langmem_plugin.ui import BackgroundServer, start_background
 
 CHROMIUM_MISSING = (
-    "the browser tests need Debian's chromium (`apt-get install chromium`; .ci/run installs "
-    "it); Playwright launches it with executable_path and never downloads a browser"
+    "the browser tests need Debian's chromium (`apt-get install chromium`; `make test` installs "
+    "it when run as root, see scripts/system_deps.sh); Playwright launches it with "
+    "executable_path and never downloads a browser"
 )
 
 ServerFactory = Callable[..., BackgroundServer]

@@ -256,3 +256,44 @@ def test_forgetting_a_user_needs_the_typed_user_id(
     assert page.locator("#users tr[data-user='bob']").count() == 0
     assert page.locator("#users tr[data-user='ada']").count() == 1
     assert "bob" not in {u.user_id for u in list_users(memory)}
+
+
+def test_forgetting_a_user_named_like_a_kind_leaves_every_other_users_items(
+    page: Any, server: BackgroundServer, memory: Memory
+) -> None:
+    """User ``memories`` (a namespace kind) and user ``1`` whose project names it."""
+    victim, other = "memories", "1"
+    memory.ingest(
+        [HumanMessage("I'm M and I live in Faro."), AIMessage("Hi M")],
+        user_id=victim,
+        thread_id=other,  # the victim's session id is the other user's id
+    )
+    memory.store.put(("memories", victim), "n", {"content": "the victim's note"})
+    memory.store.put(("memories", other), "n", {"content": "user 1's note"})
+    memory.store.put(("projects", other, victim), "p", {"content": "user 1's project"})
+    lessons = memory.reflect_on("convert money", "Error: ISO codes", user_id=other, agent_id=victim)
+    assert lessons is not None
+
+    def victims(namespace: tuple[str, ...]) -> bool:  # the rule: position 1, no agent kind
+        return namespace[1:2] == (victim,) and namespace[0] != "agent_lessons"
+
+    kept = {
+        (r.namespace, r.key): r
+        for r in memory.store.dump()
+        if not victims(r.namespace) and r.namespace != ("session_owners",)
+    }
+    assert ("agent_lessons", victim) in {ns for ns, _ in kept}  # the agent named like her
+    _open_user(page, server, victim)
+    page.get_by_role("link", name="Forget this user…").click()
+    preview = page.locator("#forget-preview").inner_text()
+    assert "memories/memories: 1" in preview
+    assert "memories/1" not in preview
+    assert "projects/1" not in preview
+    page.get_by_label("Type the user id").fill(victim)
+    page.get_by_role("button", name="Forget this user for good").click()
+    page.wait_for_url(re.compile(r"notice=forgot"))
+    assert page.locator(f"#users tr[data-user='{victim}']").count() == 0
+    assert page.locator(f"#users tr[data-user='{other}']").count() == 1
+    after = {(r.namespace, r.key): r for r in memory.store.dump()}
+    assert {k: r for k, r in after.items() if k[0] != ("session_owners",)} == kept
+    assert memory.lessons(agent_id=victim)  # the agent's lessons are no user's

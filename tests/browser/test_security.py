@@ -7,13 +7,15 @@ refusal came from something else (a broken form, a missing route).
 from __future__ import annotations
 
 import http.client
+import json
 import re
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import pytest
 
@@ -78,6 +80,8 @@ def test_the_token_works_from_the_printed_address_then_by_cookie_or_header(
     assert "token=" not in page.url  # moved into an HttpOnly cookie, out of the address
     cookie = next(c for c in page.context.cookies() if c["name"] == "langmem_token")
     assert cookie["httpOnly"]
+    assert cookie["sameSite"] == "Lax"
+    assert cookie["path"] == "/"
     page.locator("#users").get_by_role("link", name=USER, exact=True).click()
     assert page.locator("#user-title").inner_text() == USER
     other = browser.new_context()
@@ -88,6 +92,26 @@ def test_the_token_works_from_the_printed_address_then_by_cookie_or_header(
         assert other.request.get(base).status == 401
     finally:
         other.close()
+
+
+def test_the_token_login_stays_on_the_inspector_whatever_path_it_is_given(
+    page: Any, servers: ServerFactory
+) -> None:
+    server = servers(token=TOKEN)
+    netloc = urlsplit(server.url).netloc
+    for path in (
+        "//evil.example/",
+        "/%5Cevil.example/",
+        "/%2F/evil.example/",
+        "/%09/evil.example/",
+    ):
+        response = page.goto(f"{_origin(server)}{path}?token={TOKEN}")
+        assert urlsplit(page.url).netloc == netloc, path
+        assert response.status == 200, path
+        assert page.locator("#users").is_visible(), path
+    page.goto(f"{_origin(server)}/users/ada?token={TOKEN}")
+    assert page.url == f"{_origin(server)}/users/ada"
+    assert page.locator("#user-title").inner_text() == USER
 
 
 def test_listening_beyond_loopback_needs_a_token(memory: Memory) -> None:
@@ -115,18 +139,9 @@ def test_without_a_token_only_loopback_host_names_are_answered(
 
 
 # ---------------------------------------------------------------------------- CSRF
-@pytest.fixture
-def attacker(server: BackgroundServer) -> Iterator[str]:
-    """Another site (a different port of 127.0.0.1) with a form aimed at the inspector."""
-    target = _origin(server) + "/actions/forget-item"
-    fields = "".join(
-        f'<input type="hidden" name="{escape(k)}" value="{escape(v)}">'
-        for k, v in _forget_form("target", csrf="guessed").items()
-    )
-    html = (
-        f'<html><body><form method="post" action="{escape(target)}">{fields}'
-        '<button id="go">Win a prize</button></form></body></html>'
-    ).encode()
+@contextmanager
+def _site(html: bytes) -> Iterator[str]:
+    """Another site: one page, served from a different port of 127.0.0.1."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
@@ -141,9 +156,29 @@ def attacker(server: BackgroundServer) -> Iterator[str]:
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    httpd.shutdown()
-    thread.join(5)
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    finally:
+        httpd.shutdown()
+        thread.join(5)
+
+
+def _attack_form(server: BackgroundServer) -> str:
+    target = _origin(server) + "/actions/forget-item"
+    fields = "".join(
+        f'<input type="hidden" name="{escape(k)}" value="{escape(v)}">'
+        for k, v in _forget_form("target", csrf="guessed").items()
+    )
+    return (
+        f'<form method="post" action="{escape(target)}">{fields}<button id="go">Win</button></form>'
+    )
+
+
+@pytest.fixture
+def attacker(server: BackgroundServer) -> Iterator[str]:
+    """Another site (a different port of 127.0.0.1) with a form aimed at the inspector."""
+    with _site(f"<html><body>{_attack_form(server)}</body></html>".encode()) as url:
+        yield url
 
 
 def test_a_cross_site_form_post_is_refused(
@@ -155,6 +190,28 @@ def test_a_cross_site_form_post_is_refused(
         page.click("#go")
     assert posted.value.status == 403
     assert "cross-site request refused" in page.inner_text("body")
+    assert memory.store.get(NOTE, note) is not None
+
+
+def test_a_form_post_from_a_sandboxed_frame_origin_null_is_refused(
+    page: Any, server: BackgroundServer, memory: Memory, note: str
+) -> None:
+    # The form opens its answer in a new window: the inspector's frame-ancestors would
+    # keep Chromium from showing it inside the attacker's frame.
+    form = _attack_form(server).replace("<form ", '<form target="_blank" ')
+    frame = f'<iframe sandbox="allow-forms allow-popups" srcdoc="{escape(form)}"></iframe>'
+    with _site(f"<html><body>{frame}</body></html>".encode()) as url:
+        page.goto(server.url + "users/ada")
+        page.goto(url)
+        with (
+            page.context.expect_page() as opened,
+            page.context.expect_event("request", lambda r: "/actions/" in r.url) as sent,
+        ):
+            page.frame_locator("iframe").locator("#go").click()
+        answer = opened.value
+        answer.wait_for_load_state()
+        assert sent.value.header_value("origin") == "null"
+        assert "cross-site request refused (no Origin" in answer.inner_text("body")
     assert memory.store.get(NOTE, note) is not None
 
 
@@ -246,7 +303,17 @@ def test_read_only_hides_every_change_and_refuses_it(
 def test_an_action_never_redirects_off_the_inspector(page: Any, server: BackgroundServer) -> None:
     page.goto(server.url + "users/ada")
     csrf = _csrf(page)
-    for back in ("//attacker.example/x", "https://attacker.example/", "/\\attacker.example"):
+    for back in (
+        "//attacker.example/x",
+        "https://attacker.example/",
+        "/\\attacker.example",
+        "/\t/attacker.example",
+        "/%09/attacker.example",
+        "/%2F/attacker.example",
+        "/%5Cattacker.example",
+        " //attacker.example",
+        "javascript:alert(1)",
+    ):
         form = {**_forget_form("no-such-key", csrf), "back": back}
         response = page.request.post(
             _origin(server) + "/actions/forget-item",
@@ -256,3 +323,51 @@ def test_an_action_never_redirects_off_the_inspector(page: Any, server: Backgrou
         )
         assert response.status == 303
         assert response.headers["location"].startswith("/users/ada?notice="), back
+
+
+# ---------------------------------------------------------------------------- escaping
+HOSTILE_USER = 'u"><img src=x onerror=alert(1)><script>alert(2)</script>'
+HOSTILE_KEY = "k'><img src=x onerror=alert(3)>"
+HOSTILE_VALUE = '<b id="pwn">bold</b><img src=x onerror=alert(4)> & "quotes" tiller'
+
+
+@pytest.fixture
+def hostile(memory: Memory) -> Iterator[str]:
+    """A user whose id, memory key and memory text are all markup."""
+    namespace = ("memories", HOSTILE_USER)
+    memory.store.put(namespace, HOSTILE_KEY, {"content": HOSTILE_VALUE})
+    yield HOSTILE_USER
+    memory.store.delete(namespace, HOSTILE_KEY)
+
+
+def test_user_controlled_text_is_shown_as_text_on_every_page(
+    page: Any, server: BackgroundServer, hostile: str
+) -> None:
+    query = urlencode({"user": hostile, "q": "tiller"})
+    pages = {
+        "users": "",
+        "user": "users/" + quote(hostile, safe=""),
+        "search": f"search?{query}",
+        "agent view": "search?" + urlencode({"user": hostile, "message": "tiller"}),
+        "forget user": "forget-user?" + urlencode({"user": hostile}),
+        "forget query": f"forget-query?{query}",
+        "audit": "audit?" + urlencode({"user": hostile}),
+        "notice": "?" + urlencode({"notice": HOSTILE_VALUE}),
+        "error": "users/" + quote(hostile + ".", safe=""),
+    }
+    for name, path in pages.items():
+        response = page.goto(server.url + path)
+        assert response.status in {200, 400}, name
+        assert page.locator("img[src='x']").count() == 0, name  # no element was injected
+        assert page.locator("#pwn").count() == 0, name
+        assert page.locator("script").count() == 0, name
+        assert "<img src=x" not in response.text(), name  # escaped in the HTML itself
+        assert page.dialogs == [], name
+    page.goto(server.url)
+    assert page.locator("#users").get_by_role("link", name=hostile, exact=True).is_visible()
+    page.goto(server.url + pages["user"])
+    assert page.locator("#user-title").inner_text() == hostile
+    assert HOSTILE_VALUE in page.locator("#notes").inner_text()
+    assert page.locator(f"#notes li.note[data-key={json.dumps(HOSTILE_KEY)}]").count() == 1
+    page.goto(server.url + pages["notice"])
+    assert page.locator("#notice").inner_text() == HOSTILE_VALUE

@@ -34,6 +34,8 @@ COMMANDS += ["config", "backup", "restore", "retention"]
 COMMANDS += ["tasks"]
 COMMANDS += ["audit"]
 COMMANDS += ["ui"]
+COMMANDS += ["check"]
+COMMANDS += ["mcp"]
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

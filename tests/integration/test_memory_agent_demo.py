@@ -157,7 +157,7 @@ def test_a_detail_said_once_in_passing_comes_back_as_the_archived_turn(
     # no summary and no fact kept it: only the archive did
     rest = [row for row in asked.recall.splitlines() if row not in recalled]
     assert "Maresia" not in "\n".join(rest)
-    assert "in an episode summary: no; in the profile: no" in printed
+    assert "in an episode summary: no (sessions 1-2); in the profile: no" in printed
     reply = [m for m in asked.messages if isinstance(m, AIMessage) and m.text]
     assert reply[-1].text == "Your sloop is called Maresia."
 

@@ -15,7 +15,7 @@ from langgraph.graph import START, MessagesState, StateGraph
 
 from langmem_plugin import ChromaStore, Memory
 from langmem_plugin._admin._export import export_memory, import_memory
-from langmem_plugin.errors import EncryptionKeyError
+from langmem_plugin.errors import CorruptRecordError, EncryptionKeyError
 from langmem_plugin.store._crypto import ENV_VAR
 from langmem_plugin.testing import ScriptedChatModel
 from tests._support import HashEmbeddings
@@ -381,8 +381,9 @@ def test_a_ciphertext_moved_to_another_item_does_not_open(tmp_path: Path) -> Non
         conn.execute(f"UPDATE {items} SET value = ? WHERE key = '2'", [sealed])
     with ChromaStore(path=tmp_path / "c", sql=sql, index=index, encryption_key=KEY) as store:
         assert store.get(("a",), "1").value == {"content": "one"}  # type: ignore[union-attr]
-        with pytest.raises(EncryptionKeyError, match="does not decrypt"):
-            store.get(("a",), "2")
+        with pytest.raises(CorruptRecordError, match=r"'2'.*authentication failed"):
+            store.get(("a",), "2")  # the item id is the AD: sealed for "1", it fails for "2"
+        assert [i.key for i in store.search(("a",))] == ["1"]  # and a listing skips it
 
 
 def test_the_cli_reads_the_key_from_the_environment(

@@ -44,6 +44,7 @@ def test_every_key_of_the_issue_is_read_from_langmem_toml(tmp_path: Path) -> Non
         "episodes_archive": 365 * 1440,
         "memories": 30 * 1440,
         "lessons": 180.5 * 1440,
+        "agent_lessons": 180.5 * 1440,
     }
     assert loaded.sources["retention.notes_days"] == f"file {tmp_path / 'langmem.toml'}"
     assert loaded.sources.get("collection_prefix") is None  # a default

@@ -63,4 +63,5 @@ def test_scope_inside_a_real_graph_from_context_and_config() -> None:
     graph.invoke({"messages": []}, context={"user_id": "ctx-user"})
     graph.invoke({"messages": []}, {"configurable": {"user_id": "cfg-user", "thread_id": "t"}})
     assert seen == [Scope("ctx-user"), Scope("cfg-user", thread_id="t")]
-    assert seen[0].lesson_owner == "ctx-user"
+    assert seen[0].lesson_namespace == ("lessons", "ctx-user")
+    assert Scope("ada", "bot").lesson_namespace == ("agent_lessons", "bot")

@@ -7,6 +7,7 @@ from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
 from langmem_plugin.nodes import _offline, _rules
 from langmem_plugin.nodes.episodes import summarize_offline
+from tests.unit.nodes_support import FeatureHost
 
 
 def facts(text: str) -> set[tuple[str, str, str]]:
@@ -101,3 +102,56 @@ def test_offline_episode_summary_has_topics_tone_and_importance() -> None:
     assert summary.emotional_tone == "negative"
     assert 0.0 < summary.importance <= 1.0
     assert "called book" in summary.summary
+
+
+FLAT_HUNT = [
+    HumanMessage("Hi there!"),
+    AIMessage("Hello! How can I help you today?"),
+    HumanMessage("I'm planning a move to Berlin in March and I need a flat near Kreuzberg."),
+    AIMessage("Berlin's rental market is tight; start searching two months ahead."),
+    HumanMessage("My budget is 1200 euros a month for a two-room flat."),
+    AIMessage("With 1200 euros, two-room flats in Kreuzberg are rare, but Neukölln is realistic."),
+    HumanMessage("Ok, thanks."),
+    AIMessage("You're welcome!"),
+    HumanMessage("We decided to look in Neukölln first because Kreuzberg is over budget."),
+    AIMessage("Good choice; flats in Neukölln are closer to your budget."),
+    HumanMessage("Great, bye!"),
+]
+DECISION = "We decided to look in Neukölln first because Kreuzberg is over budget."
+
+
+def test_offline_summary_is_extractive_not_the_turns_joined() -> None:
+    summary = _offline.extractive_summary(FLAT_HUNT)
+    joined = " ".join(m.text for m in FLAT_HUNT)
+    assert len(summary) < len(joined)
+    assert f"User: {DECISION}" in summary  # the session's key sentence
+    for filler in ("Hi there", "thanks", "You're welcome", "bye", "How can I help"):
+        assert filler not in summary
+    # chosen sentences keep the session's order
+    positions = [
+        joined.index(part)
+        for part in summary.replace("Assistant: ", "|").replace("User: ", "|").split("|")
+        if part.strip()
+    ]
+    assert positions == sorted(positions)
+
+
+def test_offline_summary_favours_the_users_facts_over_small_talk() -> None:
+    messages = [
+        HumanMessage("Good morning!"),
+        AIMessage("Good morning! What a lovely sunny day it is today, perfect for a walk."),
+        HumanMessage("I'm allergic to peanuts."),
+        AIMessage("Thanks for telling me."),
+    ]
+    summary = _offline.extractive_summary(messages, max_sentences=1)
+    assert summary == "User: I'm allergic to peanuts."
+
+
+def test_offline_pipeline_episode_is_the_extractive_summary_labelled_rules() -> None:
+    host = FeatureHost()
+    report = host.ingest(FLAT_HUNT, user_id="ada", thread_id="flat-hunt")
+    assert report.source == "rules"
+    (episode,) = host.store.search(("episodes", "ada"))
+    assert episode.value["source"] == "rules"
+    assert episode.value["summary"] == _offline.extractive_summary(FLAT_HUNT)
+    assert DECISION in episode.value["summary"]

@@ -1,0 +1,99 @@
+"""Whose a namespace is: the one rule that ties a store namespace to a user or an agent.
+
+Every namespace this library writes is laid out ``(kind, owner, ...)``: ``("profile", u)``,
+``("profile_history", u)``, ``("episodes", u)``, ``("episodes_archive", u)``,
+``("memories", u)``, ``("tasks", u)``, ``("lessons", u)``, ``("sessions", u)``,
+``("archive", u, session)``, and application namespaces such as ``("projects", u, ...)``
+follow it too. The user is the label at ``USER_POSITION`` (1) **and only there**: a user
+id that also appears as a kind, a thread id or any deeper label of someone else's
+namespace names nothing of theirs. Everything that asks "is this the user's?" (forget,
+search, stats, the users listing, the inspector, export counts, the audit log, the chat
+history) asks :func:`namespace_user`; nothing else derives a user from a namespace.
+
+Two kinds of namespace name no user:
+
+* ``("session_owners",)``: session claims, one label; the user is in the value
+  (``{"user_id": u}``) and is matched by an exact value filter
+  (``langmem_plugin.history._storage``).
+* Agent-scoped kinds (``AGENT_KINDS``): ``("agent_lessons", agent_id)`` holds the lessons
+  an agent learns from all its users (``Scope.lesson_namespace``). Their second label is
+  an *agent* id, so an agent never shows up as a user, and forgetting a user whose id
+  equals an agent id leaves the agent's lessons alone. A user's own lessons (a run with no
+  ``agent_id``) stay under ``("lessons", user_id)`` and are the user's.
+
+Listing a user's namespaces asks the store itself, ``list_namespaces(prefix=("*", user))``
+(``"*"`` matches any kind; ``InMemoryStore`` and ``ChromaStore`` answer it alike), and keeps
+the namespaces whose user label *is* the id. ``"*"`` itself is refused as an id
+(``validate_id``): as a user label it would be a wildcard in every such listing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from langgraph.store.base import BaseStore
+
+from langmem_plugin._ids import validate_id
+from langmem_plugin._paging import list_all_namespaces
+
+__all__ = [
+    "AGENT_KINDS",
+    "AGENT_LESSONS",
+    "LESSONS",
+    "USER_POSITION",
+    "lesson_namespace",
+    "namespace_agent",
+    "namespace_user",
+    "user_namespaces",
+]
+
+USER_POSITION = 1
+"""Index of the user id in a namespace: ``(kind, user_id, ...)``."""
+
+LESSONS = "lessons"
+"""Kind of a user's own lessons: ``("lessons", user_id)`` (runs without an ``agent_id``)."""
+
+AGENT_LESSONS = "agent_lessons"
+"""Kind of an agent's lessons, shared by its users: ``("agent_lessons", agent_id)``."""
+
+AGENT_KINDS = frozenset({AGENT_LESSONS})
+"""Kinds whose second label is an agent id, never a user id."""
+
+
+def namespace_user(namespace: Sequence[str]) -> str | None:
+    """The user a namespace belongs to: its label at ``USER_POSITION``, else None.
+
+    None for one-label namespaces (``("session_owners",)``) and agent-scoped kinds.
+
+    Example:
+        >>> namespace_user(("projects", "2", "1"))
+        '2'
+        >>> namespace_user(("agent_lessons", "travel-bot")) is None
+        True
+    """
+    if len(namespace) <= USER_POSITION or namespace[0] in AGENT_KINDS:
+        return None
+    return namespace[USER_POSITION]
+
+
+def namespace_agent(namespace: Sequence[str]) -> str | None:
+    """The agent an agent-scoped namespace belongs to (``("agent_lessons", a)``), else None."""
+    if len(namespace) <= USER_POSITION or namespace[0] not in AGENT_KINDS:
+        return None
+    return namespace[USER_POSITION]
+
+
+def lesson_namespace(user_id: str, agent_id: str | None = None) -> tuple[str, str]:
+    """Where lessons of a run are kept: the agent's when it has one, else the user's."""
+    return (AGENT_LESSONS, agent_id) if agent_id else (LESSONS, user_id)
+
+
+def user_namespaces(store: BaseStore, user_id: str) -> list[tuple[str, ...]]:
+    """Every namespace of ``store`` that belongs to ``user_id`` (holding items), sorted.
+
+    Raises:
+        InvalidIdError: If ``user_id`` is not a valid id.
+    """
+    validate_id(user_id, "user_id")
+    listed = list_all_namespaces(store, ("*", user_id))
+    return sorted(ns for ns in listed if namespace_user(ns) == user_id)
