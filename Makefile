@@ -29,7 +29,13 @@ test: $(STAMP) system-deps
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider -m "not server and not postgres" tests/unit $(PYTEST_ARGS)
 
-demo: $(STAMP)
+# The demo needs only the package itself (no dev extra: no test, lint or notebook tools).
+DEMO_STAMP := $(VENV)/.installed-demo
+$(DEMO_STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(DEMO_STAMP)
+
+demo: $(DEMO_STAMP)
 	$(BIN)/langmem demo
 
 lint: $(STAMP)

@@ -4,7 +4,8 @@ Every write and delete of a memory item, every forget, and (opt-in) every recall
 row of an append-only SQL table ``<store tables>_audit`` in the memory's own database: the
 SQLite file beside the checkpoints, or the PostgreSQL database when scaled out. A row holds
 the time, the user, the agent, the thread, the path that did it (``node``, ``tool``,
-``ingest``, ``cli``, ``ui``, ``api``, ``forget``...), the namespace, the key and the
+``ingest``, ``pipeline`` (episodes, profile, lessons and tasks the deferred extraction
+wrote), ``cli``, ``ui``, ``api``, ``forget``...), the namespace, the key and the
 operation. It never holds content (no value, no message text, no query), so the log never
 has to be scrubbed when a user is forgotten; it keeps the user id and keys, which is what
 an audit log is for.
@@ -56,6 +57,7 @@ SOURCES = frozenset(
         "node",
         "tool",
         "ingest",
+        "pipeline",
         "cli",
         "ui",
         "api",
@@ -245,6 +247,13 @@ class AuditLog:
             f"CREATE INDEX IF NOT EXISTS {self.table}_at ON {self.table} (at)",
         ]
 
+        self.present = True
+        """False when a read-only database has no audit table yet (no events to show)."""
+        if db.read_only:  # a reader creates nothing and records nothing
+            tables = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+            self.present = bool(db.query(tables, [self.table]))
+            return
+
         def create(cursor: Cursor) -> None:
             if pg:
                 digest = hashlib.blake2b(self.table.encode(), digest_size=4).digest()
@@ -300,7 +309,7 @@ class AuditLog:
             user_id: The user of events whose namespace does not name one.
             detail: Counts to keep with the events (never content).
         """
-        if not changes:
+        if not changes or self.db.read_only:  # a reader writes nothing, recalls included
             return
         context = current_context()
         now = time.time()
@@ -353,7 +362,7 @@ class AuditLog:
 
     def prune(self, now: float | None = None) -> None:
         """Drop the events older than ``retention_days`` now (no-op without retention)."""
-        if self.retention_days is None:
+        if self.retention_days is None or self.db.read_only:
             return
         moment = time.time() if now is None else now
         self._last_prune = moment
@@ -372,6 +381,8 @@ class AuditLog:
         """
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
             raise ValueError(f"limit must be a positive integer, got {limit!r}")
+        if not self.present:
+            return []
         where: list[str] = ["1 = 1"]
         params: list[Any] = []
         if user_id is not None:

@@ -38,10 +38,13 @@ class CheckpointSpec:
         kind: ``"sqlite"``, ``"postgres"`` or ``"memory"``.
         target: The SQLite file path, or the PostgreSQL URL (empty for memory).
         serde: Serializer given to the savers (None: LangGraph's default).
+        read_only: Open an existing SQLite file for reads only, beside a writer in another
+            process (no ``setup()``; SQLite refuses writes with ``query_only``).
     """
 
     kind: str
     target: str = ""
+    read_only: bool = False
     serde: Any = field(default=None, compare=False, repr=False)
     """The savers' serializer (LangGraph's ``EncryptedSerializer`` when encrypted), or None."""
 
@@ -104,6 +107,21 @@ def _import_postgres() -> Any:
     return psycopg_pool, PostgresSaver, AsyncPostgresSaver, dict_row
 
 
+def _read_only_connection(target: str) -> sqlite3.Connection:
+    """A connection to an existing SQLite file that never writes to it.
+
+    Without a transaction open, every read sees what the writer committed before it.
+    """
+    from langmem_plugin.errors import MemoryNotFoundError
+
+    if not Path(target).is_file():
+        raise MemoryNotFoundError(f"no checkpoint database at {target!r} to open read-only")
+    uri = f"{Path(target).resolve().as_uri()}?mode=rw"
+    conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+    conn.execute("PRAGMA query_only=ON")
+    return conn
+
+
 def open_saver(spec: CheckpointSpec, shared_memory: InMemorySaver | None = None) -> OpenedSaver:
     """Open the sync saver for ``spec`` and set it up.
 
@@ -121,6 +139,11 @@ def open_saver(spec: CheckpointSpec, shared_memory: InMemorySaver | None = None)
     if spec.kind == "sqlite":
         from langgraph.checkpoint.sqlite import SqliteSaver
 
+        if spec.read_only:
+            conn = _read_only_connection(spec.target)
+            sqlite_saver = SqliteSaver(conn, serde=spec.serde)
+            sqlite_saver.is_setup = True  # the writer set the tables up; a reader creates none
+            return OpenedSaver(sqlite_saver, [conn])
         Path(spec.target).parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(spec.target, check_same_thread=False)
         conn.execute("PRAGMA secure_delete=ON")  # deleted checkpoints leave no bytes
@@ -159,6 +182,13 @@ async def aopen_saver(
     if spec.kind == "memory":
         return OpenedSaver(
             shared_memory if shared_memory is not None else InMemorySaver(serde=spec.serde)
+        )
+    if spec.kind == "sqlite" and spec.read_only:
+        from langmem_plugin.errors import ReadOnlyMemoryError
+
+        raise ReadOnlyMemoryError(
+            f"the checkpoints in {spec.target!r} are open read-only; async savers run graphs, "
+            "which write: open the memory without read_only"
         )
     if spec.kind == "sqlite":
         import aiosqlite

@@ -228,22 +228,26 @@ class LoadedConfig:
             yield name, value, self.sources.get(name, "default")
 
     def render(self) -> str:
-        """The effective configuration as TOML-like lines with each value's source.
+        """The effective configuration as valid TOML, each value's source as a comment.
 
-        Passwords in URLs are shown as ``***``.
+        Top-level keys come first, then one table each; a key without a value is a comment
+        line (``# path = ...  # not set (default)``), since TOML has no null. Passwords in
+        URLs are shown as ``***``. ``tomllib.loads`` reads the output back.
         """
-        lines = [f"# configuration file: {self.file or '(none found)'}"]
-        table = ""
+        tables: dict[str, list[str]] = {}
         for name, value, source in self.items():
             head, _, key = name.rpartition(".")
-            if head != table:
-                lines.append(f"\n[{head}]")
-                table = head
             shown = "forever" if value is None and head == "retention" else value
             if key.endswith("_url") and isinstance(shown, str):
                 shown = _without_password(shown)
-            text = "(not set)" if shown is None else _toml_value(shown)
-            lines.append(f"{key} = {text}  # {source}")
+            if shown is None:
+                line = f"# {key} = ...  # not set ({source})"
+            else:
+                line = f"{key} = {_toml_value(shown)}  # {source}"
+            tables.setdefault(head, []).append(line)
+        lines = [f"# configuration file: {self.file or '(none found)'}", *tables.pop("", [])]
+        for head, entries in tables.items():
+            lines.extend(["", f"[{head}]", *entries])
         return "\n".join(lines)
 
 

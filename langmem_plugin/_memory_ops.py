@@ -74,6 +74,7 @@ class MemoryOperations:
         working_memory_tokens: int | None = None,
         recall_tokens: int | None = None,
         retention: dict[str, Any] | None = None,
+        read_only: bool = False,
     ) -> Self:
         """Open the memory described by a ``langmem.toml`` (or ``[tool.langmem]``).
 
@@ -91,6 +92,8 @@ class MemoryOperations:
             working_memory_tokens: Token budget of the model's input.
             recall_tokens: Token budget of the recall message.
             retention: Retention keys to override, e.g. ``{"notes_days": 30}``.
+            read_only: Look at a folder another process holds (see ``Memory.from_path``);
+                no TTL sweeper runs.
 
         Returns:
             The memory; its ``config`` says where each value came from.
@@ -131,6 +134,8 @@ class MemoryOperations:
             kwargs["ttl"] = {"refresh_on_read": False, "sweep_interval_minutes": 60}
             kwargs["namespace_ttl"] = namespace_ttl
         opener: Any = cls
+        if read_only:
+            kwargs["read_only"] = True
         if config.chroma_url is not None:
             if config.checkpoint_url is None:
                 from langmem_plugin.errors import ConfigError
@@ -142,7 +147,8 @@ class MemoryOperations:
             memory = opener.from_url(config.chroma_url, config.checkpoint_url, **kwargs)
         elif config.checkpoint_url is not None:
             root = Path(config.path or ".memory")
-            root.mkdir(parents=True, exist_ok=True)
+            if not read_only:
+                root.mkdir(parents=True, exist_ok=True)
             memory = opener.from_url(str(root / "chroma"), config.checkpoint_url, **kwargs)
             memory.path = root
         else:
@@ -150,7 +156,7 @@ class MemoryOperations:
         memory.configure_memory(**config.options())
         memory.retention = config.retention
         memory.config = loaded
-        if namespace_ttl:
+        if namespace_ttl and not read_only:
             memory.store.start_ttl_sweeper()
         return memory
 

@@ -15,10 +15,48 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.messages import (
+    AIMessage,
+    BaseMessage,
+    HumanMessage,
+    MessageLikeRepresentation,
+    SystemMessage,
+    ToolMessage,
+    convert_to_messages,
+)
 from langchain_core.messages.utils import count_tokens_approximately
 
-__all__ = ["TokenCounter", "count_tokens", "split_turns", "trim_turns"]
+from langmem_plugin.errors import InvalidMessageError
+
+__all__ = ["TokenCounter", "as_messages", "count_tokens", "split_turns", "trim_turns"]
+
+
+def as_messages(messages: Sequence[MessageLikeRepresentation]) -> list[BaseMessage]:
+    """Messages from anything ``graph.invoke`` accepts (LangChain's ``convert_to_messages``).
+
+    Messages, ``("user", "text")`` tuples, ``{"role": ..., "content": ...}`` dicts and
+    plain strings (human turns) all become messages, so ``memory.ingest`` takes what a
+    graph takes.
+
+    Raises:
+        InvalidMessageError: An entry is none of those (the first such entry is named).
+    """
+    one_pair = isinstance(messages, tuple) and all(isinstance(m, str) for m in messages)
+    if isinstance(messages, str | BaseMessage | dict) or one_pair:
+        raise InvalidMessageError(
+            f"expected a list of messages, got one {type(messages).__name__}: {messages!r:.80}"
+        )
+    converted: list[BaseMessage] = []
+    for entry in messages:
+        try:
+            converted.extend(convert_to_messages([entry]))
+        except (ValueError, NotImplementedError, TypeError, KeyError) as error:
+            raise InvalidMessageError(
+                f"not a message, ('role', 'text') pair, role/content dict or string: "
+                f"{entry!r:.80} ({' '.join(str(error).split())[:120]})"
+            ) from error
+    return converted
+
 
 TokenCounter = Callable[[Sequence[BaseMessage]], int]
 """A callable returning the number of tokens of a list of messages."""

@@ -53,8 +53,8 @@ class PrivacyFeatures:
         """The audit events of a user (every user with None), oldest first.
 
         Each event says when, which user, agent and thread, which path (``node``,
-        ``tool``, ``ingest``, ``cli``, ``ui``, ``api``...), the namespace and key, and the
-        operation (``put``, ``delete``, ``expire``, ``forget``, ``forget_query``,
+        ``tool``, ``ingest``, ``pipeline``, ``cli``, ``ui``, ``api``...), the namespace and
+        key, and the operation (``put``, ``delete``, ``expire``, ``forget``, ``forget_query``,
         ``recall``); never any content.
 
         Args:

@@ -11,7 +11,7 @@ programming errors (a negative limit, a wrong type) raise the plain builtin.
 Example:
     >>> from langmem_plugin.errors import LangMemError
     >>> try:
-    ...     memory.tasks.update("alice", "no-such-task", status="done")
+    ...     memory.tasks.update("alice", "no-such-task", status="completed")
     ... except LangMemError as error:  # TaskNotFoundError, a LookupError too
     ...     print(error)
 """
@@ -32,18 +32,21 @@ __all__ = [
     "IllegalTransitionError",
     "InvalidFilterError",
     "InvalidIdError",
+    "InvalidMessageError",
     "InvalidTaskError",
     "InvalidValueError",
     "LangMemError",
     "MemoryClosedError",
     "MemoryNotFoundError",
     "MissingUserIdError",
+    "ReadOnlyMemoryError",
     "SessionOwnershipError",
     "StoreMismatchError",
     "StoreUnavailableError",
     "TaskError",
     "TaskNotFoundError",
     "ThreadNotFoundError",
+    "UnknownUserError",
 ]
 
 
@@ -73,7 +76,19 @@ class StoreUnavailableError(ChromaStoreError, ConnectionError):
 
 
 class FolderInUseError(ChromaStoreError, RuntimeError):
-    """Another process has the embedded store's folder open; share it through a server."""
+    """Another process has the embedded store's folder open; share it through a server.
+
+    Attributes:
+        folder: The folder (empty when unknown).
+        owner: The process id written in the folder's lock file (or ``"another"``).
+    """
+
+    folder: str = ""
+    owner: str = "another"
+
+
+class ReadOnlyMemoryError(ChromaStoreError, PermissionError):
+    """A write to a memory opened read-only (``read_only=True``); nothing was written."""
 
 
 class EncryptionKeyError(ChromaStoreError, ValueError):
@@ -109,6 +124,10 @@ class MemoryClosedError(LangMemError, RuntimeError):
 
 class ThreadNotFoundError(LangMemError, LookupError):
     """The checkpointer holds no checkpoint for the given thread id."""
+
+
+class InvalidMessageError(LangMemError, ValueError):
+    """A message is not in any form LangChain's ``convert_to_messages`` accepts."""
 
 
 class MissingUserIdError(LangMemError, ValueError):
@@ -158,6 +177,10 @@ class TaskNotFoundError(TaskError, LookupError):
 
 
 # ---------------------------------------------------------------------- administration
+class UnknownUserError(LangMemError, LookupError):
+    """Nothing is stored for this user id (a typo, or a user already forgotten)."""
+
+
 class MemoryNotFoundError(LangMemError, FileNotFoundError):
     """The memory folder does not exist (read commands never create an empty one)."""
 

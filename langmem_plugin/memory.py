@@ -188,6 +188,7 @@ class Memory(MemoryFeatures, MemoryOperations, PrivacyFeatures):
         encryption_key: str | None = None,
         audit_recalls: bool = False,
         audit_retention_days: float | None = None,
+        read_only: bool = False,
     ) -> Memory:
         """Open or create a memory in ``directory`` (``chroma/`` and ``checkpoints.sqlite``).
 
@@ -204,13 +205,27 @@ class Memory(MemoryFeatures, MemoryOperations, PrivacyFeatures):
                 (default ``$LANGMEM_ENCRYPTION_KEY``); see ``ChromaStore``.
             audit_recalls: As for the class.
             audit_retention_days: As for the class.
+            read_only: Look at a memory that another process holds (a running app): no
+                folder lock, every read sees what that process has committed (SQLite WAL
+                readers), searches are ranked exactly from the vectors in SQL (Chroma's
+                folder is not opened), and every write raises ``ReadOnlyMemoryError``.
+                The folder must exist. Default False: one process writes a folder.
 
         Returns:
             The memory.
+
+        Raises:
+            MemoryNotFoundError: ``read_only`` and the folder holds no memory.
         """
         root = Path(directory)
-        root.mkdir(parents=True, exist_ok=True)
         checkpoints = str(root / "checkpoints.sqlite")
+        if read_only:
+            if not Path(checkpoints).is_file():
+                from langmem_plugin.errors import MemoryNotFoundError
+
+                raise MemoryNotFoundError(f"no memory at {str(root)!r} to open read-only")
+        else:
+            root.mkdir(parents=True, exist_ok=True)
         store = ChromaStore(
             path=root / "chroma",
             sql=checkpoints,
@@ -220,13 +235,14 @@ class Memory(MemoryFeatures, MemoryOperations, PrivacyFeatures):
             namespace_ttl=namespace_ttl,
             redact=redact,
             encryption_key=encryption_key,
+            read_only=read_only,
         )
         return cls._build(
             store,
-            checkpoints,
+            CheckpointSpec("sqlite", checkpoints, read_only=read_only),
             llm=llm,
             path=root,
-            owns_client=True,
+            owns_client=not read_only,
             audit_recalls=audit_recalls,
             audit_retention_days=audit_retention_days,
         )
@@ -246,6 +262,7 @@ class Memory(MemoryFeatures, MemoryOperations, PrivacyFeatures):
         encryption_key: str | None = None,
         audit_recalls: bool = False,
         audit_retention_days: float | None = None,
+        read_only: bool = False,
     ) -> Memory:
         """Open a memory on a Chroma server (or directory) and a checkpoint database.
 
@@ -265,14 +282,24 @@ class Memory(MemoryFeatures, MemoryOperations, PrivacyFeatures):
                 the checkpoint database).
             audit_recalls: As for the class.
             audit_retention_days: As for the class.
+            read_only: As for ``from_path``: a directory and a SQLite checkpoint file
+                only (a server and PostgreSQL serve many processes already).
 
         Returns:
             The memory.
 
         Raises:
-            ValueError: If a URL has an unsupported form.
+            ValueError: If a URL has an unsupported form, or ``read_only`` is asked of a
+                server or PostgreSQL.
         """
         spec = parse_checkpoint_url(checkpoint_url)  # validate before opening anything
+        if read_only:
+            if spec.kind != "sqlite" or "://" in chroma_url:
+                raise ValueError(
+                    "read_only=True is for a memory folder and a SQLite checkpoint file; a "
+                    f"Chroma server ({chroma_url!r}) or PostgreSQL is opened normally"
+                )
+            spec = replace(spec, read_only=True)
         sql = spec.target if spec.kind != "memory" else ":memory:"
         index = cls._index(embeddings)
         options: dict[str, Any] = {
@@ -294,15 +321,16 @@ class Memory(MemoryFeatures, MemoryOperations, PrivacyFeatures):
                 sql=sql,
                 index=index,
                 collection_prefix=collection_prefix,
+                read_only=read_only,
                 **options,
             )
             path = Path(chroma_url)
         return cls._build(
             store,
-            checkpoint_url,
+            spec,
             llm=llm,
             path=path,
-            owns_client=True,
+            owns_client=not read_only,
             audit_recalls=audit_recalls,
             audit_retention_days=audit_retention_days,
         )
@@ -352,7 +380,9 @@ class Memory(MemoryFeatures, MemoryOperations, PrivacyFeatures):
         return {"dims": _dims(resolved), "embed": resolved, "fields": ["content"]}
 
     @classmethod
-    def _build(cls, store: ChromaStore, checkpoint: str | Path, **kwargs: Any) -> Memory:
+    def _build(
+        cls, store: ChromaStore, checkpoint: CheckpointSpec | str | Path, **kwargs: Any
+    ) -> Memory:
         try:
             return cls(store=store, checkpoint=checkpoint, **kwargs)
         except BaseException:
@@ -369,6 +399,11 @@ class Memory(MemoryFeatures, MemoryOperations, PrivacyFeatures):
     def __repr__(self) -> str:
         where = str(self.path) if self.path else self.store.collection_prefix
         return f"Memory({where!r}, checkpoints={self._spec.kind})"
+
+    @property
+    def read_only(self) -> bool:
+        """Opened with ``read_only=True`` (see ``from_path``): reads only."""
+        return self.store.read_only
 
     @property
     def checkpointer(self) -> BaseCheckpointSaver[Any]:

@@ -37,11 +37,14 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tqdm import tqdm
 
 from langmem_plugin.errors import BackupError
+
+if TYPE_CHECKING:
+    from langmem_plugin._admin._export import TransferCounts
 
 __all__ = [
     "BACKUP_FORMAT",
@@ -82,13 +85,15 @@ class RestoreInfo:
 
     Attributes:
         path: The new memory folder.
-        items: Store items restored.
+        counts: Items, sessions, messages and checkpoints restored, counted as
+            ``langmem export`` counts them (``count_records``), so the two report the
+            same numbers for the same memory.
         vectors: Vectors indexed into the new Chroma index.
         created_at: When the backup was taken (epoch seconds).
     """
 
     path: Path
-    items: int
+    counts: TransferCounts
     vectors: int
     created_at: float
 
@@ -134,18 +139,47 @@ def backup_folder(directory: str | Path, out: str | Path, *, progress: bool = Fa
         What was written.
 
     Raises:
-        BackupError: ``directory`` holds no memory.
+        BackupError: ``directory`` holds no memory, or ``out`` cannot be written (its
+            folder is missing, it is a folder, no permission).
     """
     started = time.monotonic()
     database = Path(directory) / DATABASE
     if not database.is_file():
         raise BackupError(f"no memory at {str(directory)!r} ({DATABASE} is missing)")
     target = Path(out)
+    if target.is_dir():
+        raise BackupError(f"backup target {str(out)!r} is a folder; name a file in it")
+    if not target.parent.is_dir():
+        raise BackupError(
+            f"cannot write the backup {str(out)!r}: folder {str(target.parent)!r} does not exist"
+        )
     partial = target.with_name(target.name + ".partial")
-    partial.unlink(missing_ok=True)
+    try:
+        partial.unlink(missing_ok=True)
+        copy_connection = sqlite3.connect(partial, isolation_level=None)
+    except (OSError, sqlite3.Error) as error:
+        raise BackupError(f"cannot write the backup {str(out)!r}: {error}") from error
+    try:
+        pages = _write_backup(database, Path(directory), copy_connection, progress)
+    except sqlite3.Error as error:  # e.g. a folder without write permission
+        partial.unlink(missing_ok=True)
+        raise BackupError(
+            f"backup of {str(directory)!r} to {str(out)!r} failed: {error}"
+        ) from error
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    os.replace(partial, target)
+    return BackupInfo(target, target.stat().st_size, pages, time.monotonic() - started)
+
+
+def _write_backup(
+    database: Path, directory: Path, copy_connection: sqlite3.Connection, progress: bool
+) -> int:
+    """Copy ``database`` into ``copy_connection``'s file, vacuumed, with the meta table."""
     with (
         closing(sqlite3.connect(database, isolation_level=None, timeout=30.0)) as source,
-        closing(sqlite3.connect(partial, isolation_level=None)) as copy,
+        closing(copy_connection) as copy,
     ):
         pages = _copy(source, copy, "backup", progress)
         copy.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
@@ -155,7 +189,7 @@ def backup_folder(directory: str | Path, out: str | Path, *, progress: bool = Fa
             "format": BACKUP_FORMAT,
             "version": BACKUP_VERSION,
             "created_at": time.time(),
-            "source": str(Path(directory).resolve()),
+            "source": str(directory.resolve()),
         }
         copy.executemany(
             f"INSERT INTO {_META} VALUES (?, ?)", [(k, json.dumps(v)) for k, v in meta.items()]
@@ -163,8 +197,7 @@ def backup_folder(directory: str | Path, out: str | Path, *, progress: bool = Fa
         check = copy.execute("PRAGMA quick_check").fetchone()[0]
         if check != "ok":  # pragma: no cover - a corrupt source database
             raise BackupError(f"the copy of {str(database)!r} fails SQLite's check: {check}")
-    os.replace(partial, target)
-    return BackupInfo(target, target.stat().st_size, pages, time.monotonic() - started)
+    return pages
 
 
 def _read_meta(backup: Path) -> dict[str, Any]:
@@ -206,6 +239,7 @@ def restore_folder(
     Raises:
         BackupError: ``backup`` is not a backup, or ``directory`` already holds a memory.
     """
+    from langmem_plugin._admin._export import count_records
     from langmem_plugin.memory import Memory
 
     source = Path(backup)
@@ -232,5 +266,5 @@ def restore_folder(
         root, embeddings=embeddings, collection_prefix=collection_prefix
     ) as memory:
         vectors = memory.store.rebuild_index()
-        items = sum(1 for _ in memory.store.dump())
-    return RestoreInfo(root, items, vectors, float(meta["created_at"]))
+        counts = count_records(memory)
+    return RestoreInfo(root, counts, vectors, float(meta["created_at"]))

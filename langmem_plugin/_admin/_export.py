@@ -158,6 +158,19 @@ def _count(namespaces: Iterable[Sequence[str]]) -> TransferCounts:
     return TransferCounts(tally["items"], tally["sessions"], tally["messages"])
 
 
+def count_records(memory: Memory) -> TransferCounts:
+    """What ``export_memory`` would write, counted the same way (restore reports it too).
+
+    Args:
+        memory: The memory to count.
+
+    Returns:
+        Items, sessions and archived messages of the store, and the checkpoints.
+    """
+    counts = _count(item.namespace for item in memory.store.dump())
+    return replace(counts, checkpoints=sum(1 for _ in checkpoint_records(memory.checkpointer)))
+
+
 # ---------------------------------------------------------------------------- export
 def export_memory(memory: Memory, destination: Source, *, progress: bool = False) -> TransferCounts:
     """Write every store item (the conversation archive included) and checkpoint as JSON Lines.

@@ -54,6 +54,7 @@ def open_memory(
     checkpoint_url: str | None = None,
     must_exist: bool = True,
     llm: Any = None,
+    read_only: bool = False,
 ) -> Memory:
     """Open a memory the way the command line does, with clear errors.
 
@@ -65,6 +66,9 @@ def open_memory(
             with ``chroma_url``; with ``path`` it replaces ``path/checkpoints.sqlite``.
         must_exist: Raise ``MemoryNotFoundError`` instead of creating a missing folder.
         llm: The chat model of the memory features (see ``resolve_llm``).
+        read_only: For a folder with SQLite checkpoints, open it for reading beside the
+            process that holds it (``Memory.from_path(read_only=True)``); ignored for a
+            Chroma server or PostgreSQL, which serve several processes anyway.
 
     Returns:
         The memory (with ``MemoryFeatures``); close it when done.
@@ -92,12 +96,17 @@ def open_memory(
         return cls.from_url(chroma_url, checkpoint_url, llm=llm)
     root = Path(path if path is not None else ".memory")
     if must_exist and not (root / "chroma").is_dir():
-        what = "folder" if not root.exists() else "memory (no chroma/ inside)"
-        raise MemoryNotFoundError(f"no memory {what} at {str(root)!r}")
+        if not root.exists():
+            raise MemoryNotFoundError(f"no memory folder at {str(root)!r}")
+        raise MemoryNotFoundError(f"no memory at {str(root)!r} (no chroma/ inside)")
     if checkpoint_url is not None:
-        root.mkdir(parents=True, exist_ok=True)
-        return cls.from_url(str(root / "chroma"), checkpoint_url, llm=llm)
-    return cls.from_path(root, llm=llm)
+        pg = checkpoint_url.startswith(("postgresql://", "postgres://"))
+        if not read_only or pg:
+            root.mkdir(parents=True, exist_ok=True)
+        return cls.from_url(
+            str(root / "chroma"), checkpoint_url, llm=llm, read_only=read_only and not pg
+        )
+    return cls.from_path(root, llm=llm, read_only=read_only)
 
 
 def chroma_store(memory: Memory) -> ChromaStore:

@@ -379,7 +379,13 @@ def run_memory_demo(
         agent_name = chosen if isinstance(chosen, str) else type(chosen).__name__
         out("langmem demo: three sessions of one user; memory is reopened between sessions.")
         out(f"agent model: {agent_name if chosen is not None else 'scripted (offline)'}")
-        out(f"memory directory: {root}")
+        if path is None:
+            out(
+                f"memory directory: {root} (temporary, deleted when the demo ends; "
+                "`langmem demo --path ./.memory` keeps it, for `langmem ui` or `langmem stats`)"
+            )
+        else:
+            out(f"memory directory: {root}")
         for number, (thread_id, lines) in enumerate(DEMO_SESSIONS, start=1):
             with Memory.from_path(root) as memory:
                 if number == 1:
@@ -398,4 +404,6 @@ def run_memory_demo(
                 if number == len(DEMO_SESSIONS):
                     _print_lessons(memory, out)
                     _print_what_kept_the_boat(memory, out)
+        if path is None:
+            out(f"\n(the temporary memory directory {root} is deleted now)")
     return turns

@@ -30,11 +30,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import uuid
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any, NoReturn
 
+from langmem_plugin._admin._known import require_user
 from langmem_plugin.cli._ops import progress_wanted
 from langmem_plugin.errors import LangMemError
 from langmem_plugin.memory import DEFAULT_MODEL
@@ -59,6 +64,33 @@ _NO_MODEL = (
 
 class CliError(LangMemError):
     """An error the user can fix; printed as one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with its errors on one line, like every other error of ``langmem``."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print ``langmem CMD: error: MESSAGE (see langmem CMD --help)``; exit code 2."""
+        self.exit(EXIT_ERROR, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
+def _positive(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
+    return number
+
+
+def _moment(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not an ISO date/time: {text!r} (e.g. 2026-01-31 or 2026-01-31T09:30)"
+        ) from None
 
 
 # ---------------------------------------------------------------------------- parser
@@ -89,7 +121,7 @@ def _location_options(parser: argparse.ArgumentParser, *, suppress: bool) -> Non
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``langmem`` and its commands."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="langmem",
         description="Long-term memory for LangGraph agents: demo, chat, inspect and manage.",
         epilog=(
@@ -133,7 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     search = command("search", "Search a user's memories and chat messages.")
     search.add_argument("user", help="user id")
     search.add_argument("query", help="what to look for, in natural language")
-    search.add_argument("--limit", "-k", type=int, default=5, help="results per kind (5)")
+    search.add_argument("--limit", "-k", type=_positive, default=5, help="results per kind (5)")
     export = command("export", "Write every memory, session, message and checkpoint as JSON Lines.")
     export.add_argument("file", help="output file ('-' for stdout)")
     export.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
@@ -163,8 +195,8 @@ def build_parser() -> argparse.ArgumentParser:
         "ISO time, the operation, the namespace/key and the path that did it; no content.",
     )
     audit.add_argument("user", help="user id")
-    audit.add_argument("--since", help="only events at or after this ISO date/time")
-    audit.add_argument("--limit", type=int, default=100, help="most recent events (100)")
+    audit.add_argument("--since", type=_moment, help="only events at or after this ISO date/time")
+    audit.add_argument("--limit", type=_positive, default=100, help="most recent events (100)")
     audit.add_argument("--json", action="store_true", help="one JSON object per line")
     from langmem_plugin.cli._ops import add_commands
 
@@ -180,12 +212,43 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # ---------------------------------------------------------------------------- helpers
-def _open(args: argparse.Namespace, *, must_exist: bool = True, llm: Any = None) -> Any:
+_READERS = "stats, users, sessions, profile, search, audit, tasks, export, ui --read-only"
+"""The commands that open a folder read-only, so they work while an app holds it."""
+
+
+def _open(
+    args: argparse.Namespace,
+    *,
+    must_exist: bool = True,
+    llm: Any = None,
+    read_only: bool = False,
+) -> Any:
+    """The memory of the command's options (or of the config file).
+
+    ``read_only`` (the commands that only look) opens a folder beside the process that
+    holds it; a writing command on a held folder gets one line naming the way out.
+    """
+    from langmem_plugin.errors import FolderInUseError
+
+    try:
+        return _open_memory(args, must_exist=must_exist, llm=llm, read_only=read_only)
+    except FolderInUseError as error:
+        held = FolderInUseError(
+            f"langmem {args.command} writes to the memory, and its folder {error.folder!r} "
+            f"is held by process {error.owner}: stop that process first (or share the "
+            f"memory through a Chroma server: `chroma run --path {error.folder}`, then "
+            f"--chroma-url). These commands only read and work while it runs: {_READERS}"
+        )
+        held.folder, held.owner = error.folder, error.owner
+        raise held from error
+
+
+def _open_memory(args: argparse.Namespace, *, must_exist: bool, llm: Any, read_only: bool) -> Any:
     from langmem_plugin._admin import open_memory
     from langmem_plugin.cli._ops import open_configured
     from langmem_plugin.errors import MemoryNotFoundError
 
-    configured = open_configured(args, must_exist=must_exist, llm=llm)
+    configured = open_configured(args, must_exist=must_exist, llm=llm, read_only=read_only)
     if configured is not None:  # langmem.toml / [tool.langmem], no --path or --chroma-url
         return configured
 
@@ -201,6 +264,7 @@ def _open(args: argparse.Namespace, *, must_exist: bool = True, llm: Any = None)
             checkpoint_url=args.checkpoint_url,
             must_exist=must_exist,
             llm=llm,
+            read_only=read_only,
         )
     except MemoryNotFoundError as error:  # the library's words, plus the flags to use
         raise MemoryNotFoundError(
@@ -313,7 +377,7 @@ def _cmd_chat(args: argparse.Namespace) -> int:
 
 
 def _cmd_stats(args: argparse.Namespace) -> int:
-    with _open(args) as memory:
+    with _open(args, read_only=True) as memory:
         stats = memory.stats()
     if args.json:
         print(json.dumps(stats, indent=2, sort_keys=True))
@@ -332,7 +396,7 @@ def _cmd_stats(args: argparse.Namespace) -> int:
 def _cmd_users(args: argparse.Namespace) -> int:
     from langmem_plugin._admin import list_users
 
-    with _open(args) as memory:
+    with _open(args, read_only=True) as memory:
         users = list_users(memory)
     if not users:
         print("no users")
@@ -345,7 +409,8 @@ def _cmd_users(args: argparse.Namespace) -> int:
 
 
 def _cmd_sessions(args: argparse.Namespace) -> int:
-    with _open(args) as memory:
+    with _open(args, read_only=True) as memory:
+        require_user(memory, args.user)
         sessions = memory.sessions(args.user)
     if not sessions:
         print(f"no chat sessions for user {args.user!r}")
@@ -361,7 +426,8 @@ def _cmd_sessions(args: argparse.Namespace) -> int:
 
 
 def _cmd_profile(args: argparse.Namespace) -> int:
-    with _open(args) as memory:
+    with _open(args, read_only=True) as memory:
+        require_user(memory, args.user)
         if not args.history:
             print(memory.profile(args.user))
             return 0
@@ -384,7 +450,8 @@ def _cmd_profile(args: argparse.Namespace) -> int:
 def _cmd_search(args: argparse.Namespace) -> int:
     from langmem_plugin._admin import search_user
 
-    with _open(args) as memory:
+    with _open(args, read_only=True) as memory:
+        require_user(memory, args.user)
         items, messages = search_user(memory, args.user, args.query, limit=args.limit)
     print(f"memories of {args.user!r} for {args.query!r}:")
     if not items:
@@ -406,7 +473,13 @@ def _cmd_search(args: argparse.Namespace) -> int:
 def _cmd_export(args: argparse.Namespace) -> int:
     from langmem_plugin._admin._export import export_memory
 
-    with _open(args) as memory:
+    if args.file != "-":
+        out = Path(args.file)
+        if out.is_dir():
+            raise CliError(f"export target {args.file!r} is a folder; name a file in it")
+        if not out.parent.is_dir():
+            raise CliError(f"cannot write {args.file!r}: folder {str(out.parent)!r} does not exist")
+    with _open(args, read_only=True) as memory:
         target: Any = sys.stdout if args.file == "-" else args.file
         counts = export_memory(memory, target, progress=progress_wanted(args.progress))
     skipped = counts.skipped
@@ -427,13 +500,55 @@ def _cmd_import(args: argparse.Namespace) -> int:
     source: Any = sys.stdin if args.file == "-" else args.file
     if source is not sys.stdin and not os.path.isfile(source):
         raise CliError(f"no export file at {args.file!r}")
-    with _open(args, must_exist=False) as memory:
+    with _undo_created(_import_folder(args)), _open(args, must_exist=False) as memory:
         counts = import_memory(memory, source, progress=progress_wanted(args.progress))
     print(
         f"imported {counts.items} items, {counts.sessions} sessions, "
         f"{counts.messages} messages, {counts.checkpoints} checkpoints into {_where(args)}"
     )
     return 0
+
+
+def _import_folder(args: argparse.Namespace) -> Path | None:
+    """The memory folder an import writes into (None for a Chroma server)."""
+    from langmem_plugin.cli._ops import configured_folder
+
+    if args.chroma_url is not None:
+        return None
+    if args.path is not None:
+        return Path(args.path)
+    return configured_folder(args)
+
+
+@contextmanager
+def _undo_created(root: Path | None) -> Iterator[None]:
+    """On failure, remove what the block created for the memory ``root``, never what existed.
+
+    A missing folder (and missing parents) is removed whole; an existing folder that held
+    no memory loses the entries the block added to it; a memory that existed is left as it
+    is (an import that fails checks its file before it writes).
+    """
+    if root is None:
+        yield
+        return
+    top = root.absolute()
+    while not top.parent.exists():
+        top = top.parent
+    existed = top.exists()
+    before = set(root.iterdir()) if root.is_dir() else set()
+    had_memory = (root / "checkpoints.sqlite").exists() or (root / "chroma").exists()
+    try:
+        yield
+    except BaseException:
+        if not existed:
+            shutil.rmtree(top, ignore_errors=True)
+        elif root.is_dir() and not had_memory:
+            for entry in set(root.iterdir()) - before:
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry, ignore_errors=True)
+                else:
+                    entry.unlink(missing_ok=True)
+        raise
 
 
 def _cmd_forget(args: argparse.Namespace) -> int:
@@ -461,18 +576,17 @@ def _cmd_forget(args: argparse.Namespace) -> int:
 
 
 def _cmd_audit(args: argparse.Namespace) -> int:
-    from datetime import datetime
-
-    since = datetime.fromisoformat(args.since) if args.since else None
-    with _open(args) as memory:
-        events = memory.audit(args.user, since=since, limit=args.limit)
+    with _open(args, read_only=True) as memory:
+        require_user(memory, args.user, audit=True)
+        events = memory.audit(args.user, since=args.since, limit=args.limit)
     for event in events:
         print(json.dumps(event.to_json()) if args.json else event.line())
     return 0
 
 
 def _cmd_tasks(args: argparse.Namespace) -> int:
-    with _open(args) as memory:
+    with _open(args, read_only=True) as memory:
+        require_user(memory, args.user)
         found = memory.tasks.list(args.user, status=args.status)
     if not found:
         which = f"{args.status} " if args.status else ""
@@ -516,10 +630,13 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
         ConfigError,
         ExportFormatError,
         FolderInUseError,
+        InvalidMessageError,
         MemoryNotFoundError,
+        ReadOnlyMemoryError,
         SessionOwnershipError,
         StoreUnavailableError,
         TaskError,
+        UnknownUserError,
     )
 
     try:  # a configured model provider that cannot be reached (no network, bad key)
@@ -543,6 +660,9 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
         BackupError,
         SessionOwnershipError,
         TaskError,
+        UnknownUserError,
+        ReadOnlyMemoryError,
+        InvalidMessageError,
         ValueError,
         ImportError,
         OSError,
@@ -564,6 +684,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from langmem_plugin._audit import audit_source
 
     try:
+        path = getattr(args, "path", None)
+        if path is not None and Path(path).exists() and not Path(path).is_dir():
+            raise CliError(f"--path {path!r} is a file; a memory is a folder")
         with audit_source("cli"):
             return {**_COMMANDS, **_more_commands()}[args.command](args)
     except KeyboardInterrupt:

@@ -18,7 +18,13 @@ from langmem_plugin._config import find_config_file, load_config
 from langmem_plugin._extras import missing_extra
 from langmem_plugin.errors import ConfigError
 
-__all__ = ["COMMANDS", "add_commands", "open_configured", "progress_wanted"]
+__all__ = [
+    "COMMANDS",
+    "add_commands",
+    "configured_folder",
+    "open_configured",
+    "progress_wanted",
+]
 
 DEFAULT_PATH = ".memory"
 
@@ -48,7 +54,7 @@ def add_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None
         "Apply the configured retention now: sweep expired memories, delete idle conversations.",
     )
     ui = command("ui", "Serve the memory inspector web page (needs the ui extra).")
-    ui.add_argument("--port", type=int, default=8765, help="port (8765)")
+    ui.add_argument("--port", type=_port, default=8765, help="port (8765; 0: any free port)")
     ui.add_argument("--host", default="127.0.0.1", help="address (127.0.0.1; others need --token)")
     ui.add_argument(
         "--token",
@@ -73,6 +79,16 @@ def add_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None
     )
 
 
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be 0-65535, got {port}")
+    return port
+
+
 def _configured(args: argparse.Namespace) -> Any:
     """The loaded configuration when no location option is given and a file exists."""
     if args.path is not None or args.chroma_url is not None:
@@ -83,8 +99,13 @@ def _configured(args: argparse.Namespace) -> Any:
     return load_config(file, overrides={"checkpoint_url": args.checkpoint_url})
 
 
-def open_configured(args: argparse.Namespace, *, must_exist: bool, llm: Any) -> Any:
+def open_configured(
+    args: argparse.Namespace, *, must_exist: bool, llm: Any, read_only: bool = False
+) -> Any:
     """The memory of the configuration file, or None when the CLI options decide.
+
+    ``read_only`` opens a configured folder beside the process that holds it (a server
+    configuration is opened normally).
 
     Raises:
         MemoryNotFoundError: ``must_exist`` and the configured folder holds no memory.
@@ -106,7 +127,25 @@ def open_configured(args: argparse.Namespace, *, must_exist: bool, llm: Any) -> 
             f"no memory at {str(root)!r} (from {loaded.file}); pass --path to an existing "
             "memory or change 'path' there"
         )
-    return Memory.from_config(loaded.file, checkpoint_url=args.checkpoint_url, llm=llm)
+    server = config.chroma_url is not None or (config.checkpoint_url or "").startswith(
+        ("postgresql://", "postgres://")
+    )
+    return Memory.from_config(
+        loaded.file,
+        checkpoint_url=args.checkpoint_url,
+        llm=llm,
+        read_only=read_only and not server,
+    )
+
+
+def configured_folder(args: argparse.Namespace) -> Path | None:
+    """The folder a configuration file names (``.memory`` without one), None for a server."""
+    loaded = _configured(args)
+    if loaded is None:
+        return Path(DEFAULT_PATH)
+    return (
+        None if loaded.config.chroma_url is not None else Path(loaded.config.path or DEFAULT_PATH)
+    )
 
 
 def _folder(args: argparse.Namespace) -> tuple[Path, Any]:
@@ -169,8 +208,9 @@ def _cmd_restore(args: argparse.Namespace) -> int:
         options = {"embeddings": config.embeddings, "collection_prefix": config.collection_prefix}
     info = restore_folder(args.backup, folder, progress=progress_wanted(args.progress), **options)
     print(
-        f"restored {args.backup} into {info.path}: {info.items} items, "
-        f"{info.vectors} vectors indexed"
+        f"restored {args.backup} into {info.path}: {info.counts.items} items, "
+        f"{info.counts.sessions} sessions, {info.counts.messages} messages, "
+        f"{info.counts.checkpoints} checkpoints ({info.vectors} vectors indexed)"
     )
     return 0
 
@@ -210,7 +250,7 @@ def _cmd_ui(args: argparse.Namespace) -> int:
     check_bind(args.host, token)
     from langmem_plugin.cli._main import _open
 
-    with _open(args) as memory:
+    with _open(args, read_only=args.read_only) as memory:
         serve(memory, host=args.host, port=args.port, read_only=args.read_only, token=token)
     return 0
 

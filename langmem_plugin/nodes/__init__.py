@@ -19,14 +19,18 @@ Every searchable value has a ``content`` text field (what the store's index embe
 plus ``occurred_at`` (ISO time) where it applies and ``importance`` (0-1) for episodes.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from langmem_plugin.nodes._features import MemoryNodes
-from langmem_plugin.nodes._middleware import MemoryMiddleware
 from langmem_plugin.nodes._pipeline import RunReport
 from langmem_plugin.nodes._runtime import MemoryOptions
 from langmem_plugin.nodes._scheduler import LLMCallCounter
 from langmem_plugin.nodes.episodes import Episode
 from langmem_plugin.nodes.profile import Profile, ProfileChange, ProfileFact
 from langmem_plugin.nodes.reflection import Lesson
+
+if TYPE_CHECKING:
+    from langmem_plugin.nodes._middleware import MemoryMiddleware
 
 __all__ = [
     "Episode",
@@ -40,3 +44,12 @@ __all__ = [
     "ProfileFact",
     "RunReport",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``MemoryMiddleware`` on first use: it needs ``langchain.agents`` (slow to import)."""
+    if name == "MemoryMiddleware":
+        from langmem_plugin.nodes._middleware import MemoryMiddleware
+
+        return MemoryMiddleware
+    raise AttributeError(f"module 'langmem_plugin.nodes' has no attribute {name!r}")

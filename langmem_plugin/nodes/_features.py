@@ -26,10 +26,15 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AnyMessage, BaseMessage, RemoveMessage, SystemMessage
+from langchain_core.messages import (
+    AnyMessage,
+    MessageLikeRepresentation,
+    RemoveMessage,
+    SystemMessage,
+)
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
 from langgraph.graph.message import REMOVE_ALL_MESSAGES
@@ -38,17 +43,20 @@ from langgraph.store.base import BaseStore, PutOp
 
 from langmem_plugin._audit import audit_source
 from langmem_plugin._ids import validate_id
+from langmem_plugin._messages import as_messages
 from langmem_plugin._namespaces import AGENT_LESSONS, LESSONS
 from langmem_plugin._paging import WRITE_BATCH, chunks, search_all
 from langmem_plugin.errors import CorruptRecordError
 from langmem_plugin.nodes._context import Scope
-from langmem_plugin.nodes._middleware import MemoryMiddleware
 from langmem_plugin.nodes._pipeline import RunReport
 from langmem_plugin.nodes._runtime import MemoryOptions, MemoryRuntime, State
 from langmem_plugin.nodes._scheduler import LLMCallCounter
 from langmem_plugin.nodes.profile import Profile, ProfileChange, ProfileFact
 from langmem_plugin.nodes.recall import RECALL_ID_PREFIX
 from langmem_plugin.nodes.reflection import Failure, Lesson
+
+if TYPE_CHECKING:
+    from langmem_plugin.nodes._middleware import MemoryMiddleware
 from langmem_plugin.tasks._store import TaskStore
 
 logger = logging.getLogger(__name__)
@@ -191,6 +199,8 @@ class MemoryFeatures:
             catch_tool_errors: Turn a tool exception into an error ``ToolMessage`` the
                 agent (and reflection) can see, instead of failing the run.
         """
+        from langmem_plugin.nodes._middleware import MemoryMiddleware  # langchain.agents: slow
+
         return MemoryMiddleware(self._features, catch_tool_errors=catch_tool_errors)
 
     def tools(self, user_id: str | None = None, *, audit_as: str = "tool") -> list[BaseTool]:
@@ -226,7 +236,7 @@ class MemoryFeatures:
 
     def ingest(
         self,
-        messages: Sequence[BaseMessage],
+        messages: Sequence[MessageLikeRepresentation],
         *,
         user_id: str,
         thread_id: str,
@@ -238,16 +248,24 @@ class MemoryFeatures:
         message id), dated ``timestamp``, in order (``seq``).
 
         Args:
-            messages: The conversation (messages without an id get a uuid4 one).
+            messages: The conversation, in any form ``graph.invoke`` takes (LangChain's
+                ``convert_to_messages``): messages, ``("user", "text")`` tuples, role/content
+                dicts, or strings (human turns). Messages without an id get a uuid4 one.
             user_id: Its user.
             thread_id: Its thread (the history session id).
             timestamp: When it happened (default now): the episode time and facts' valid_from.
 
         Returns:
             What was written.
+
+        Raises:
+            InvalidMessageError: A message is none of those forms; nothing is written.
         """
         scope = Scope(validate_id(user_id), thread_id=validate_id(thread_id, "thread_id"))
-        msgs = [m if m.id else m.model_copy(update={"id": str(uuid.uuid4())}) for m in messages]
+        msgs = [
+            m if m.id else m.model_copy(update={"id": str(uuid.uuid4())})
+            for m in as_messages(messages)
+        ]
         with audit_source("ingest", user_id=scope.user_id, thread_id=thread_id):
             # archived now (ingest is the synchronous path), every turn dated `timestamp`
             self._features.archiver.write_now(scope.user_id, thread_id, msgs, occurred_at=timestamp)
@@ -257,7 +275,7 @@ class MemoryFeatures:
 
     async def aingest(
         self,
-        messages: Sequence[BaseMessage],
+        messages: Sequence[MessageLikeRepresentation],
         *,
         user_id: str,
         thread_id: str,

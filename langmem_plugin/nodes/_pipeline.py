@@ -41,6 +41,7 @@ from langchain_core.runnables import RunnableConfig, RunnableLambda
 from langgraph.store.base import BaseStore
 from pydantic import BaseModel
 
+from langmem_plugin._audit import audit_source
 from langmem_plugin._redact import redact_messages
 from langmem_plugin.nodes import _rules
 from langmem_plugin.nodes._context import Scope
@@ -290,8 +291,28 @@ class MemoryPipeline:
         """Write the episode, profile changes and lessons for ``messages`` (synchronously).
 
         One model call (retried once) returns all three; without a model, or after two
-        failed attempts, the offline rules write them (``source="rules"``).
+        failed attempts, the offline rules write them (``source="rules"``). Every write is
+        audited with the source ``pipeline``, whoever triggered the run (a node, the
+        scheduler, ``ingest``, ``flush`` from the CLI).
         """
+        with audit_source("pipeline"):
+            return self._process(
+                scope,
+                messages,
+                recalled_lessons=recalled_lessons,
+                started_at=started_at,
+                ended_at=ended_at,
+            )
+
+    def _process(
+        self,
+        scope: Scope,
+        messages: Sequence[BaseMessage],
+        *,
+        recalled_lessons: Iterable[str],
+        started_at: datetime | None,
+        ended_at: datetime | None,
+    ) -> RunReport:
         report = RunReport()
         messages = [m for m in messages if not isinstance(m, SystemMessage)]
         # derive from redacted text when the store redacts (see langmem_plugin._redact)

@@ -4,7 +4,7 @@
   telemetry off;
 * ``translate_errors``: a Chroma call whose connection failure becomes
   ``StoreUnavailableError`` naming the server;
-* ``FolderLock``: one process at a time on an embedded store's folder;
+* ``FolderLock``: one writing process at a time on an embedded store's folder;
 * ``migrate_legacy_items``: items of the layout before items moved to SQL, moved into SQL.
 """
 
@@ -177,12 +177,15 @@ class FolderLock:
             except BlockingIOError:
                 owner = os.pread(fd, 64, 0).decode(errors="replace").strip() or "another"
                 os.close(fd)
-                raise FolderInUseError(
+                error = FolderInUseError(
                     f"The memory folder {str(folder)!r} is open in process {owner}. An "
-                    "embedded store serves one process at a time; to share it, run "
+                    "embedded store has one writer at a time; to look at it meanwhile, "
+                    "open it with read_only=True; to share it between writers, run "
                     f"`chroma run --path {folder}` and open it with ChromaStore.from_url "
                     "(or Memory.from_url / langmem --chroma-url)."
-                ) from None
+                )
+                error.folder, error.owner = str(folder), owner
+                raise error from None
             os.ftruncate(fd, 0)
             os.pwrite(fd, str(os.getpid()).encode(), 0)
             lock = cls(folder, fd)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from langmem_plugin._extras import missing_extra
+from langmem_plugin.errors import MemoryNotFoundError, ReadOnlyMemoryError
 
 __all__ = [
     "CACHE_KIB",
@@ -45,6 +46,8 @@ class Database(Protocol):
     """A connection (or pool) that runs queries and transactions."""
 
     kind: str
+    read_only: bool
+    """Queries only: ``transaction`` raises ``ReadOnlyMemoryError`` (see ``SqliteDatabase``)."""
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]: ...
 
@@ -58,19 +61,36 @@ class SqliteDatabase:
 
     Another process may use the same file at the same time: writers wait for each other
     (``busy_timeout``) and readers never block (WAL).
+
+    ``read_only=True`` opens an existing file for queries only, beside a writer in another
+    process: the connection is in autocommit mode, so each query is its own read
+    transaction and sees everything committed before it started (WAL readers neither wait
+    for the writer nor block it); ``PRAGMA query_only`` makes SQLite itself refuse writes,
+    and ``transaction`` raises ``ReadOnlyMemoryError`` before trying one.
     """
 
     kind = "sqlite"
 
-    def __init__(self, path: str | PathLike[str]) -> None:
+    def __init__(self, path: str | PathLike[str], *, read_only: bool = False) -> None:
         target = str(path)
-        if target != ":memory:":
-            Path(target).parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(
-            target, check_same_thread=False, isolation_level=None, timeout=30.0
-        )
+        self.read_only = read_only
+        if read_only:
+            if target == ":memory:" or not Path(target).is_file():
+                raise MemoryNotFoundError(f"no SQLite database at {target!r} to open read-only")
+            # mode=rw: never create the file; query_only: never write to it
+            uri = f"{Path(target).resolve().as_uri()}?mode=rw"
+            self._conn = sqlite3.connect(
+                uri, uri=True, check_same_thread=False, isolation_level=None, timeout=30.0
+            )
+            self._conn.execute("PRAGMA query_only=ON")
+        else:
+            if target != ":memory:":
+                Path(target).parent.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(
+                target, check_same_thread=False, isolation_level=None, timeout=30.0
+            )
         self._lock = threading.RLock()
-        if target != ":memory:":
+        if target != ":memory:" and not read_only:
             self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.execute("PRAGMA secure_delete=ON")
@@ -84,7 +104,16 @@ class SqliteDatabase:
             return self._conn.execute(sql, params).fetchall()
 
     def transaction(self, work: Callable[[Cursor], T]) -> T:
-        """Run ``work`` in one immediate transaction; roll back if it raises."""
+        """Run ``work`` in one immediate transaction; roll back if it raises.
+
+        Raises:
+            ReadOnlyMemoryError: The database was opened ``read_only``.
+        """
+        if self.read_only:
+            raise ReadOnlyMemoryError(
+                "this memory is open read-only (another process holds the folder): writes "
+                "go through that process, or stop it and run the command again"
+            )
         with self._lock:
             cursor = self._conn.cursor()
             cursor.execute("BEGIN IMMEDIATE")
@@ -122,6 +151,7 @@ class PostgresDatabase:
     """A psycopg connection pool (needs the ``postgres`` extra)."""
 
     kind = "postgres"
+    read_only = False
 
     def __init__(self, url: str) -> None:
         try:
@@ -147,19 +177,29 @@ class PostgresDatabase:
         self._pool.close()
 
 
-def open_database(location: str | PathLike[str]) -> Database:
+def open_database(location: str | PathLike[str], *, read_only: bool = False) -> Database:
     """A SQLite file or ``":memory:"``, or a ``postgresql://`` URL.
 
+    Args:
+        location: Where the tables are.
+        read_only: Open an existing SQLite file for queries only (see ``SqliteDatabase``).
+
     Raises:
-        ValueError: ``location`` is another kind of URL.
+        ValueError: ``location`` is another kind of URL, or a PostgreSQL URL with
+            ``read_only`` (PostgreSQL serves many processes: open it normally).
     """
     text = str(location)
     if text.startswith(_PG_PREFIXES):
+        if read_only:
+            raise ValueError(
+                "read_only applies to a memory folder's SQLite file; a PostgreSQL database "
+                "serves every process at once, open it without read_only"
+            )
         return PostgresDatabase(text)
     if text.startswith("sqlite:///"):
-        return SqliteDatabase(text[len("sqlite:///") :])
+        return SqliteDatabase(text[len("sqlite:///") :], read_only=read_only)
     if "://" in text:
         raise ValueError(
             f"sql location {text!r} is neither a postgresql:// URL, sqlite:///path nor a path"
         )
-    return SqliteDatabase(text)
+    return SqliteDatabase(text, read_only=read_only)

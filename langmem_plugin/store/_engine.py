@@ -55,7 +55,7 @@ from langgraph.store.base import (
 )
 
 from langmem_plugin._redact import redact_value
-from langmem_plugin.errors import EmbeddingDimensionError
+from langmem_plugin.errors import EmbeddingDimensionError, ReadOnlyMemoryError
 from langmem_plugin.store import _records as rec
 from langmem_plugin.store import _sql
 from langmem_plugin.store._filters import matches, namespace_matches, validate_filter
@@ -121,8 +121,10 @@ class BatchEngine:
         embeddings_available: bool,
         namespace_ttl: Mapping[str, float] | None = None,
         redact: Callable[[str], str] | None = None,
+        read_only: bool = False,
     ) -> None:
         self.col = collections
+        self.read_only = read_only
         self.redact = redact
         self.index_config = index_config
         self.ttl_config = ttl_config
@@ -135,6 +137,11 @@ class BatchEngine:
         """Execute a batch; returns the results in input order and the writes applied."""
         ops = list(ops)
         puts = self._validate(ops)
+        if puts and self.read_only:
+            raise ReadOnlyMemoryError(
+                f"cannot write {len(puts)} item(s) (first: {next(iter(puts.values())).op.key!r}): "
+                "this store is open read-only; write through the process that holds the folder"
+            )
         results: list[Result] = [None] * len(ops)
         now = time.time()
         refresh: dict[str, float] = {}
@@ -166,7 +173,7 @@ class BatchEngine:
             if isinstance(listing, ListNamespacesOp):
                 results[i] = yield from self._list_namespaces(listing, now)
 
-        if refresh:
+        if refresh and not self.read_only:  # a reader does not extend TTLs
             yield Io(partial(self.col.items.refresh, refresh))
 
         changes: list[Change] = []
@@ -237,7 +244,7 @@ class BatchEngine:
     def _search(
         self, op: SearchOp, qvec: list[float] | None, now: float
     ) -> Generator[Step, Any, list[tuple[_sql.StoredItem, float | None]]]:
-        if qvec is None or self.col.vectors is None:
+        if qvec is None:  # no query, or no index (then no query vector either)
             return (yield from self._list_items(op, now))
         scored = yield from self._vector_search(op, qvec, now)
         kept: list[tuple[_sql.StoredItem, float | None]] = list(
@@ -280,13 +287,18 @@ class BatchEngine:
         if count == 0:
             return []
         if count > EXACT_VECTORS:
-            return (yield from self._hnsw(op, qvec, now))
+            if self.col.vectors is not None:
+                return (yield from self._hnsw(op, qvec, now))
+            # A read-only store has no HNSW index: the scope's vectors, scored exactly, stand
+            # in for it, and only the best candidates' items are read and decoded.
+            scope = yield Io(partial(self.col.items.scope_vectors, op.namespace_prefix))
+            return (yield from self._hnsw(op, qvec, now, ExactIndex(scope)))
         items = yield Io(partial(self.col.items.scope, op.namespace_prefix, now))
         vectors = yield Io(partial(self.col.items.scope_vectors, op.namespace_prefix))
         return _rank(qvec, vectors, {i.iid: i for i in items}, op.filter)
 
     def _hnsw(
-        self, op: SearchOp, qvec: list[float], now: float
+        self, op: SearchOp, qvec: list[float], now: float, exact: ExactIndex | None = None
     ) -> Generator[Step, Any, list[tuple[_sql.StoredItem, float]]]:
         """Rank a large scope with candidates from Chroma's HNSW index, scored exactly.
 
@@ -303,6 +315,9 @@ class BatchEngine:
         metadata Chroma would read from its own SQLite for every candidate is not needed
         (``MemoryRetriever`` at 10k memories in one namespace, query embedding included: p50
         21 ms -> 14.5 ms on this 2-core machine).
+
+        ``exact`` replaces Chroma with every vector of the scope scored exactly (a
+        read-only store, which does not open Chroma); it holds the unindexed vectors too.
         """
         need = max(op.offset + op.limit, 1)
         n = need * 2 + 16
@@ -310,7 +325,10 @@ class BatchEngine:
         where = rec.prefix_where(op.namespace_prefix)
         filtered = where is None
         # Vectors written since the index last caught up are scored exactly beside it.
-        fresh = yield Io(partial(self.col.items.scope_vectors, prefix, unindexed=True))
+        fresh: list[tuple[str, str, int, bytes]] = []
+        if exact is None:
+            fresh = yield Io(partial(self.col.items.scope_vectors, prefix, unindexed=True))
+        index: Any = exact if exact is not None else self.col.vectors
         items: dict[str, _sql.StoredItem] = {}
         if fresh:
             items.update((yield Io(partial(self.col.items.fetch_iids, {v[1] for v in fresh}))))
@@ -318,7 +336,7 @@ class BatchEngine:
         while True:
             result = yield Io(
                 partial(
-                    self.col.vectors.query,
+                    index.query,
                     query_embeddings=[qvec],
                     n_results=n,
                     where=where if filtered else None,
@@ -502,6 +520,45 @@ class BatchEngine:
             )
         )
         return [(i.namespace, i.key, None) for i in expired]
+
+
+class ExactIndex:
+    """Chroma's ``collection.query`` over given vectors, scored exactly (a reader's index).
+
+    Args:
+        vectors: ``(vid, iid, ord, embedding)`` rows (``ItemTable.scope_vectors``).
+    """
+
+    def __init__(self, vectors: Sequence[tuple[str, str, int, bytes]]) -> None:
+        self.ids = [vid for vid, _, _, _ in vectors]
+        self.matrix = np.frombuffer(b"".join(v[3] for v in vectors), dtype="<f4").reshape(
+            len(vectors), -1
+        )
+        self._scores: tuple[tuple[float, ...], np.ndarray] | None = None
+
+    def query(
+        self,
+        *,
+        query_embeddings: Sequence[Sequence[float]],
+        n_results: int,
+        **_chroma_options: Any,
+    ) -> dict[str, list[list[Any]]]:
+        """The ``n_results`` nearest ids with their cosine distances, nearest first.
+
+        Chroma's ``where`` and ``include`` are accepted and not needed: the rows are the
+        scope, and ids with distances are what is returned.
+        """
+        key = tuple(query_embeddings[0])
+        if self._scores is None or self._scores[0] != key:  # widening windows score once
+            self._scores = (key, _cosine(key, self.matrix.astype(np.float64)))
+        scores = self._scores[1]
+        take = min(n_results, len(scores))
+        top = np.argpartition(-scores, take - 1)[:take] if take else np.array([], dtype=int)
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return {
+            "ids": [[self.ids[i] for i in top]],
+            "distances": [[1.0 - float(scores[i]) for i in top]],
+        }
 
 
 def _rank(

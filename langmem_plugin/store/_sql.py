@@ -39,6 +39,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from langmem_plugin._paging import chunks
+from langmem_plugin.errors import MemoryNotFoundError
 from langmem_plugin.store._crypto import ValueCipher, plain_decode
 from langmem_plugin.store._damaged import DamagedRows
 from langmem_plugin.store._db import Cursor, Database
@@ -103,6 +104,15 @@ class ItemTable(DamagedRows):
         return self.cipher.encrypt(iid, document) if self.cipher else document
 
     def _setup(self) -> None:
+        if self.db.read_only:  # a reader creates nothing: the writer made the tables
+            if not self.db.query(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [self.items]
+            ):
+                raise MemoryNotFoundError(
+                    f"the database holds no store table {self.items!r} to read (open the "
+                    "memory once without read_only to create it)"
+                )
+            return
         pg = self.db.kind == "postgres"
         text = 'TEXT COLLATE "C"' if pg else "TEXT"
         real = "DOUBLE PRECISION" if pg else "REAL"

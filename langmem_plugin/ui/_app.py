@@ -27,8 +27,11 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from langmem_plugin._admin._known import require_user
 from langmem_plugin._audit import audit_source
+from langmem_plugin.errors import UnknownUserError
 from langmem_plugin.memory import Memory
+from langmem_plugin.tasks._store import TRANSITIONS
 from langmem_plugin.ui import _data
 from langmem_plugin.ui._http import local_path
 from langmem_plugin.ui._security import CSRF_FIELD, GuardedApp
@@ -76,10 +79,15 @@ class _Pages:
     def user(self, request: Request) -> Response:
         user_id = request.path_params["user_id"]
         try:
+            require_user(self.memory, user_id)
             page = _data.user_page(self.memory, user_id)
+        except UnknownUserError as error:
+            return self.error(request, str(error), 404)
         except ValueError as error:
             return self.error(request, str(error))
-        return self.render(request, "user.html", page=page, user_id=user_id)
+        return self.render(
+            request, "user.html", page=page, user_id=user_id, transitions=TRANSITIONS
+        )
 
     def search(self, request: Request) -> Response:
         params = request.query_params
@@ -146,6 +154,7 @@ class _Pages:
             "forget-item": self._forget_item,
             "forget-user": self._forget_user,
             "forget-query": self._forget_query,
+            "task-status": self._task_status,
         }.get(name)
         if handler is None:
             return self.error(request, f"no action {name!r}", 404)
@@ -157,7 +166,7 @@ class _Pages:
 
         try:
             target, notice = await run_in_threadpool(run)
-        except (ValueError, KeyError) as error:
+        except (ValueError, KeyError, LookupError) as error:
             return self.error(request, f"{name}: {error}")
         back = _safe_back(form.get("back", ""), target)
         joiner = "&" if "?" in back else "?"
@@ -197,6 +206,21 @@ class _Pages:
             f"forgot {user}: {report.total_items} items, {len(report.sessions)} sessions, "
             f"{len(report.threads)} threads"
         )
+
+    def _task_status(self, form: dict[str, str]) -> tuple[str, str]:
+        user, task_id, status = form["user"], form["task"], form["status"]
+        note = form.get("note", "").strip()[:500] or None
+        task = self.memory.tasks.update(user, task_id, status=status, note=note)
+        return _user_url(user), f"task {task.description[:60]!r} is now {task.status}"
+
+    def not_found(self, request: Request, exc: Exception) -> Response:
+        """Unknown addresses (404) and methods (405): the inspector's own error page."""
+        status = int(getattr(exc, "status_code", 404))
+        if status == 405:
+            return self.error(
+                request, f"{request.method} is not allowed on {request.url.path}", 405
+            )
+        return self.error(request, f"no page at {request.url.path}", 404)
 
     def _forget_query(self, form: dict[str, str]) -> tuple[str, str]:
         user = form["user"]
@@ -261,4 +285,7 @@ def create_app(
         Route("/actions/{name}", pages.action, methods=["POST"], name="action"),
         Mount("/static", StaticFiles(directory=_HERE / "static"), name="static"),
     ]
-    return GuardedApp(routes, token=token, read_only=read_only, frame_ancestors=frame_ancestors)
+    app = GuardedApp(routes, token=token, read_only=read_only, frame_ancestors=frame_ancestors)
+    app.add_exception_handler(404, pages.not_found)
+    app.add_exception_handler(405, pages.not_found)
+    return app

@@ -47,8 +47,9 @@ def test_every_path_is_recorded_with_its_label_and_no_content(tmp_path: Path) ->
 
     sources = {(e.source, e.namespace[0]) for e in events}
     assert ("ingest", "archive") in sources
-    assert ("ingest", "profile") in sources
-    assert ("ingest", "episodes") in sources
+    assert ("pipeline", "profile") in sources  # the extraction ingest runs
+    assert ("pipeline", "episodes") in sources
+    assert ("ingest", "profile") not in sources
     assert ("node", "archive") in sources  # the graph's turns, archived in the background
     assert ("tool", "memories") in sources  # save_memory
     assert ("api", "lessons") in sources  # reflect_on called from application code
@@ -59,8 +60,9 @@ def test_every_path_is_recorded_with_its_label_and_no_content(tmp_path: Path) ->
     archived = [e for e in events if e.namespace == ("archive", "alice", "alice-graph")]
     assert archived
     assert {e.thread_id for e in archived} == {"alice-graph"}
-    ingest = [e for e in events if e.source == "ingest"]
-    assert {e.thread_id for e in ingest} == {"alice-ingest"}
+    ingest = [e for e in events if e.source in ("ingest", "pipeline")]
+    assert {e.thread_id for e in ingest} >= {"alice-ingest"}
+    assert {e.thread_id for e in events if e.source == "ingest"} == {"alice-ingest"}
     # no content: the token is in every kind of memory, never in an audit row
     assert rows
     assert TOKEN not in json.dumps([list(map(str, row)) for row in rows])
@@ -203,3 +205,33 @@ def test_in_memory_memory_has_an_audit_log_too() -> None:
     assert [(e.operation, e.namespace, e.key, e.source) for e in events] == [
         ("put", ("memories", "ada"), "k", "api")
     ]
+
+
+def test_pipeline_writes_are_labelled_pipeline_whoever_runs_it(tmp_path: Path) -> None:
+    """The CLI demo runs a graph and ends its session under ``cli``: the extraction's writes
+    (profile, episode) say ``pipeline``, not ``cli`` (nor ``api`` from application code)."""
+    from langgraph.graph import START, MessagesState, StateGraph
+
+    def chatbot(state: MessagesState) -> dict[str, Any]:
+        return {"messages": [AIMessage("Noted!")]}
+
+    with _open(tmp_path / "m") as memory:
+        builder = StateGraph(MessagesState)
+        builder.add_node("recall", memory.nodes.recall)
+        builder.add_node("chatbot", chatbot)
+        builder.add_node("extract_profile", memory.nodes.extract_profile)
+        builder.add_edge(START, "recall")
+        builder.add_edge("recall", "chatbot")
+        builder.add_edge("chatbot", "extract_profile")
+        graph = memory.compile(builder)
+        config = {"configurable": {"thread_id": "t1", "user_id": "ada"}}
+        with audit_source("cli"):
+            graph.invoke({"messages": [("user", "Hi, I'm Ada and I live in Lisbon.")]}, config)
+            memory.end_session("t1")
+            memory.flush()
+        events = memory.audit("ada", limit=1000)
+    by_kind = {(e.namespace[0], e.source) for e in events}
+    assert ("profile", "pipeline") in by_kind
+    assert ("episodes", "pipeline") in by_kind
+    extracted = {source for kind, source in by_kind if kind not in ("archive", "sessions")}
+    assert extracted == {"pipeline"}  # the turns themselves are archived by the node

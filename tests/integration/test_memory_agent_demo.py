@@ -9,6 +9,7 @@ The memory is real (Chroma on disk + SQLite); only the agent's model is scripted
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -192,3 +193,11 @@ def test_langmem_demo_command_exits_0_offline(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-3000:]
     assert "==== Session 3 (new thread 'sunday') ====" in result.stdout
     assert "Lessons from earlier tasks:" in result.stdout
+    # the folder it names is temporary, and it says so: it is gone when the demo ends
+    printed = re.search(
+        r"memory directory: (\S+) \(temporary, deleted when the demo ends", result.stdout
+    )
+    assert printed is not None
+    assert not Path(printed.group(1)).exists()
+    assert f"the temporary memory directory {printed.group(1)} is deleted now" in result.stdout
+    assert list(tmp_path.iterdir()) == []  # nothing left in the working directory

@@ -95,7 +95,10 @@ NOTEBOOK = textwrap.dedent(
 )
 
 
-def test_the_cli_on_a_folder_a_notebook_has_open_says_how_to_share_it(tmp_path: Path) -> None:
+def test_a_writing_cli_command_on_a_folder_a_notebook_has_open_says_how_to_share_it(
+    tmp_path: Path,
+) -> None:
+    """Reading commands work beside the notebook (tests/integration/test_read_only.py)."""
     folder = tmp_path / "memory"
     code = NOTEBOOK.format(repo=str(REPO), folder=str(folder))
     notebook = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
@@ -104,7 +107,10 @@ def test_the_cli_on_a_folder_a_notebook_has_open_says_how_to_share_it(tmp_path: 
         assert notebook.stdout.readline().strip() == "open"
         cli = Path(sys.executable).with_name("langmem")
         result = subprocess.run(
-            [str(cli), "stats", "--path", str(folder)], capture_output=True, text=True, check=False
+            [str(cli), "retention", "--path", str(folder)],
+            capture_output=True,
+            text=True,
+            check=False,
         )
     finally:
         notebook.kill()

@@ -196,8 +196,10 @@ def test_the_tasks_command_lists_a_users_tasks_with_their_history(
     out = capsys.readouterr().out
     assert "Buy stamps" in out
     assert "Renew my passport" not in out
-    assert main(["tasks", "carol", "--path", str(memory_path)]) == 0
-    assert capsys.readouterr().out == "no tasks for user 'carol'\n"
+    assert main(["tasks", "bob", "--status", "completed", "--path", str(memory_path)]) == 0
+    assert capsys.readouterr().out == "no completed tasks for user 'bob'\n"
+    assert main(["tasks", "carol", "--path", str(memory_path)]) == 2  # nothing of carol
+    assert "unknown user 'carol'" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["tasks", "ada", "--status", "done", "--path", str(memory_path)])
     assert "invalid choice: 'done'" in capsys.readouterr().err

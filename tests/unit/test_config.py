@@ -176,3 +176,34 @@ def test_privacy_audit_and_task_keys_become_memory_arguments(
     bad.write_text('encryption_key = "s3cret"\n')
     with pytest.raises(ConfigError, match="encryption_key"):  # the key never goes in a file
         load_config(bad, environ={})
+
+
+@pytest.mark.parametrize("with_file", [True, False])
+def test_the_rendered_configuration_is_valid_toml_that_reads_back_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, with_file: bool
+) -> None:
+    import tomllib
+
+    file = tmp_path / "conf" / "langmem.toml"
+    file.parent.mkdir()
+    file.write_text("redact = true\n" + FULL + "\n[audit]\nretention_days = 30\n")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.chdir(empty)  # no file found from here (the case without a file)
+    loaded = load_config(file if with_file else None, environ={})
+    rendered = loaded.render()
+    parsed = tomllib.loads(rendered)  # no "[]" header, no "(not set)" value
+    assert "[]" not in rendered
+    assert "(not set)" not in rendered
+    again = tmp_path / "again" / "langmem.toml"
+    again.parent.mkdir()
+    again.write_text(rendered)
+    assert load_config(again, environ={}).config == loaded.config
+    if with_file:
+        assert parsed["retention"]["notes_days"] == 30
+        assert parsed["audit"]["retention_days"] == 30
+        assert parsed["redact"] is True
+        assert f"recall_tokens = 600  # file {file}" in rendered
+    else:
+        assert "path" not in parsed
+        assert "# path = ...  # not set (default)" in rendered
