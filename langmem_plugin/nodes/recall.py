@@ -41,8 +41,10 @@ Decisions, and why:
 
 from __future__ import annotations
 
+import json
 import math
 import re
+from collections import Counter
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -54,6 +56,7 @@ from langgraph.store.base import BaseStore, Item, SearchOp
 
 from langmem_plugin._audit import note_recall
 from langmem_plugin._messages import TokenCounter, count_tokens
+from langmem_plugin.history._codec import decode_message
 from langmem_plugin.nodes._context import Scope
 from langmem_plugin.retriever._retriever import MemoryRetriever, SearchFn
 from langmem_plugin.retriever._scope import NAMED, ROLES
@@ -67,6 +70,7 @@ __all__ = [
     "RECALL_ID_PREFIX",
     "Recall",
     "RecallResult",
+    "is_relevant",
     "latest_user_text",
     "score_of",
 ]
@@ -84,6 +88,29 @@ ARCHIVE = "archive"
 #: without repeating its words) stays. On LoCoMo (800 tokens, ``benchmarks/locomo_context.py``):
 #: evidence-in-context 0.918 -> 0.924, answer-in-context 0.827 -> 0.830.
 ARCHIVE_RETRIEVER_OPTIONS: dict[str, Any] = {"next_weight": 0.0}
+
+
+def is_relevant(raw: dict[str, float], floor: float) -> bool:
+    """Whether a hit is relevant by its raw evidence: the one definition of "relevant".
+
+    Recall's gates and the search surfaces (``langmem search``, the inspector) all ask this.
+
+    Args:
+        raw: The hit's raw scores: ``similarity`` (the store's raw vector similarity, as
+            ``MemoryRetriever`` puts it in ``raw_scores`` and ``store.search`` in ``score``)
+            and ``bm25``.
+        floor: The minimum raw similarity for its kind (``Recall.floor``).
+
+    Returns:
+        True when the raw similarity reaches ``floor``. A hit without one (not among the
+        nearest vectors, or a store without an index) is judged lexically: it is relevant
+        when it shares a term with the query (``bm25 > 0``). The fused score is never read:
+        it is rescaled per query, so a lone unrelated hit gets full marks.
+    """
+    similarity = raw.get("similarity")
+    if similarity is not None:
+        return similarity >= floor
+    return raw.get("bm25", 0.0) > 0.0
 
 
 def score_of(item: Item) -> float | None:
@@ -206,15 +233,73 @@ class _Entry:
     turn: _Turn | None = None
 
 
-def _turn_of(doc: Document) -> _Turn:
+#: How many characters of a tool result a recalled line keeps (a tool's output can be a page
+#: of JSON; the line says what the tool answered, the archive keeps the whole of it).
+TOOL_RESULT_CHARS = 120
+#: How many characters of each tool-call argument value a recalled line keeps.
+TOOL_ARG_CHARS = 40
+
+
+def _clip(text: str, limit: int) -> str:
+    text = _SPACE.sub(" ", text).strip()
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _calls_of(meta: dict[str, Any]) -> str:
+    """``get_weather(city="Lisbon")`` for each tool call of an archived AI message ('' if none)."""
+    encoded = meta.get("message")
+    if not isinstance(encoded, str) or '"tool_calls"' not in encoded:
+        return ""
+    try:
+        message = decode_message(encoded)
+    except (ValueError, TypeError, KeyError):
+        return ""
+    calls = getattr(message, "tool_calls", None) or []
+    return ", ".join(
+        f"{call['name']}("
+        + ", ".join(
+            f"{name}={_clip(json.dumps(value, ensure_ascii=False), TOOL_ARG_CHARS)}"
+            for name, value in dict(call.get("args") or {}).items()
+        )
+        + ")"
+        for call in calls
+    )
+
+
+def _named(content: str) -> str | None:
+    match = NAMED.match(content)
+    return match.group(1) if match else None
+
+
+def _turn_of(doc: Document, names: Collection[str] = ()) -> _Turn:
+    """A retrieved turn with its line: always a speaker, tool calls as short readable lines.
+
+    Args:
+        doc: The retrieved archived message.
+        names: Prefixes ("Caroline") that head at least two of the retrieved turns: a
+            message starting with one of them names its speaker (an app that prefixes
+            names), so the line keeps that name alone. A word heading a single line
+            ("Noted: ...") is no speaker's name, and the line gets its own speaker.
+    """
     meta = doc.metadata
     content = doc.page_content.strip()
-    speaker = _speaker(meta)
-    named = content.startswith(f"{speaker}:") or (
-        str(meta.get("speaker", meta.get("role", ""))).lower() in ROLES and NAMED.match(content)
-    )
-    # A message that names its speaker (an app that prefixes names) keeps that name alone.
-    line = content if not speaker or named else f"{speaker}: {content}"
+    speaker = _speaker(meta) or "Someone"
+    role = str(meta.get("role", "")).lower()
+    if role == "tool":
+        tool = str(meta.get("speaker") or "") if meta.get("speaker") != "tool" else ""
+        who = f"Tool {tool}" if tool else "Tool"
+        line = f"{who}: {_clip(content, TOOL_RESULT_CHARS)}"
+    elif calls := _calls_of(meta):
+        said = str(decode_message(meta["message"]).text).strip()
+        line = f"{speaker}: {said} (called {calls})" if said else f"{speaker} called {calls}"
+    elif content.startswith(f"{speaker}:") or (
+        str(meta.get("speaker", meta.get("role", ""))).lower() in ROLES
+        and _named(content) in names
+    ):
+        # A message that names its speaker (an app that prefixes names) keeps that name alone.
+        line = content
+    else:
+        line = f"{speaker}: {content}"
     seq = meta.get("seq")
     return _Turn(
         key=str(meta["key"]),
@@ -367,14 +452,35 @@ class Recall:
         return entries
 
     def _turn_entries(self, docs: Sequence[Document]) -> list[_Entry]:
-        """Archived turns on the pool's scale, or none when no turn is similar enough."""
+        """Archived turns on the pool's scale, or none when no turn is similar enough.
+
+        Every turn is gated on its own raw evidence (:func:`is_relevant` at
+        ``min_turn_similarity``), not only the best one: in a small memory every turn is a
+        candidate, and the fused score, rescaled per query, ranks the whole transcript high
+        whatever it says. A turn right after a relevant one in its session stays too (the
+        reply that answers a question without repeating its words: the reason for the
+        retriever's ``previous_weight``).
+        """
         if not docs:
             return []
         sims = [d.metadata.get("raw_scores", {}).get("similarity") for d in docs]
         best_sim = max((s for s in sims if s is not None), default=None)
         if best_sim is None or best_sim < self.min_turn_similarity:
             return []
-        best_fused = max(float(d.metadata["score"]) for d in docs) or 1.0
+        heads = Counter(_named(d.page_content.strip()) for d in docs)
+        names = {name for name, n in heads.items() if name is not None and n >= 2}
+        turns = [_turn_of(doc, names) for doc in docs]
+        relevant = {
+            (t.session, t.seq)
+            for t, d in zip(turns, docs, strict=True)
+            if is_relevant(d.metadata.get("raw_scores", {}), self.min_turn_similarity)
+        }
+        kept = [
+            (doc, turn)
+            for doc, turn in zip(docs, turns, strict=True)
+            if (turn.session, turn.seq) in relevant or (turn.session, turn.seq - 1) in relevant
+        ]
+        best_fused = max(float(d.metadata["score"]) for d, _ in kept) or 1.0
         return [
             _Entry(
                 "turn",
@@ -384,8 +490,7 @@ class Recall:
                 turn.text,
                 turn,
             )
-            for doc in docs
-            for turn in [_turn_of(doc)]
+            for doc, turn in kept
         ]
 
     # ------------------------------------------------------------------ packing
