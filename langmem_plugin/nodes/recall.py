@@ -293,8 +293,7 @@ def _turn_of(doc: Document, names: Collection[str] = ()) -> _Turn:
         said = str(decode_message(meta["message"]).text).strip()
         line = f"{speaker}: {said} (called {calls})" if said else f"{speaker} called {calls}"
     elif content.startswith(f"{speaker}:") or (
-        str(meta.get("speaker", meta.get("role", ""))).lower() in ROLES
-        and _named(content) in names
+        str(meta.get("speaker", meta.get("role", ""))).lower() in ROLES and _named(content) in names
     ):
         # A message that names its speaker (an app that prefixes names) keeps that name alone.
         line = content
@@ -379,6 +378,22 @@ class Recall:
         self.extractive_episode_factor = extractive_episode_factor
         self.tasks_share = tasks_share
         self._overhead = count_tokens([SystemMessage("")], counter)
+
+    def floor(self, kind: str) -> float:
+        """The raw similarity a memory of ``kind`` (its namespace's first label) needs.
+
+        The gates of recall, which the search surfaces (``langmem search``, the inspector)
+        apply too, so that "relevant" means one thing everywhere: ``min_turn_similarity``
+        for archived turns, ``min_lesson_score`` for lessons, ``min_episode_score`` for
+        everything else. Recall itself takes profile facts without a floor (they are few,
+        short and about the user, and the budget ranks them); a search lists only what
+        matches, so there facts get the ``min_episode_score`` floor of the other kinds.
+        """
+        if kind == ARCHIVE:
+            return self.min_turn_similarity
+        if kind in ("lessons", "agent_lessons"):
+            return self.min_lesson_score
+        return self.min_episode_score
 
     # ------------------------------------------------------------------ retrieval
     def _kind_searches(self, scope: Scope) -> list[tuple[str, tuple[str, ...], int]]:
