@@ -22,7 +22,10 @@ Decisions, and why:
   hit always scores about the same), so it cannot say whether anything is relevant. Turns are
   recalled only when the best raw cosine similarity of a turn to the query reaches
   ``min_turn_similarity``; episodes, notes and lessons keep their own floors on the store's
-  raw similarity. An unrelated question gets no turns and no lessons.
+  raw similarity. An unrelated question gets no turns and no lessons. Each turn then passes
+  on its own (:func:`is_relevant`), or as the reply right after one that does: in a small
+  memory every turn is a candidate, and the fused score would rank the whole transcript in.
+  The search surfaces apply the same gates (``Recall.floor``).
 * **One ranked pool.** Every candidate gets a relevance on the scale of raw cosine similarity
   (turns: the best turn similarity, times the turn's fused score relative to the best one;
   lessons: boosted by their weight), and the budget is spent best first, across kinds. When
@@ -31,7 +34,8 @@ Decisions, and why:
   conversation order; adjacent turns form one run, and a gap between runs (or between two
   sessions of the same date, which share the header) is shown as ``...``. Every turn line
   starts with its speaker, every header with the date it happened (temporal questions need
-  it next to the turn). A line is never shown twice, nor
+  it next to the turn). A tool call reads ``Assistant called get_weather(city="Lisbon")``
+  and its result ``Tool get_weather: ...`` (cut at :data:`TOOL_RESULT_CHARS`), never JSON. A line is never shown twice, nor
   the same words twice (said again in another session, saved verbatim as a note). Sections
   and sessions come most relevant first.
 * **One query embedding.** All kinds are searched in one store batch (see
@@ -385,9 +389,12 @@ class Recall:
         The gates of recall, which the search surfaces (``langmem search``, the inspector)
         apply too, so that "relevant" means one thing everywhere: ``min_turn_similarity``
         for archived turns, ``min_lesson_score`` for lessons, ``min_episode_score`` for
-        everything else. Recall itself takes profile facts without a floor (they are few,
-        short and about the user, and the budget ranks them); a search lists only what
-        matches, so there facts get the ``min_episode_score`` floor of the other kinds.
+        episodes, notes and the rest. Recall itself takes profile facts without a floor
+        (they are few and about the user, and the budget ranks them); a search lists only
+        what matches, so there facts take ``min_episode_score`` too. Not the turns' floor:
+        with MiniLM, "where does Ada live" scores 0.23 against "location: Berlin", as
+        much as the one-word "tea" against "likes: sailing", so a one-word query can still
+        list weak facts; a stronger embedding model separates them better.
         """
         if kind == ARCHIVE:
             return self.min_turn_similarity
