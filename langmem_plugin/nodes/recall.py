@@ -35,7 +35,8 @@ Decisions, and why:
   sessions of the same date, which share the header) is shown as ``...``. Every turn line
   starts with its speaker, every header with the date it happened (temporal questions need
   it next to the turn). A tool call reads ``Assistant called get_weather(city="Lisbon")``
-  and its result ``Tool get_weather: ...`` (cut at :data:`TOOL_RESULT_CHARS`), never JSON. A line is never shown twice, nor
+  and its result ``Tool get_weather: ...`` (cut at ``TOOL_RESULT_CHARS`` characters), never
+  JSON. A line is never shown twice, nor
   the same words twice (said again in another session, saved verbatim as a note). Sections
   and sessions come most relevant first.
 * **One query embedding.** All kinds are searched in one store batch (see
@@ -45,9 +46,7 @@ Decisions, and why:
 
 from __future__ import annotations
 
-import json
 import math
-import re
 from collections import Counter
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
@@ -60,10 +59,9 @@ from langgraph.store.base import BaseStore, Item, SearchOp
 
 from langmem_plugin._audit import note_recall
 from langmem_plugin._messages import TokenCounter, count_tokens
-from langmem_plugin.history._codec import decode_message
 from langmem_plugin.nodes._context import Scope
+from langmem_plugin.nodes._turns import Turn, named, norm, turn_of
 from langmem_plugin.retriever._retriever import MemoryRetriever, SearchFn
-from langmem_plugin.retriever._scope import NAMED, ROLES
 from langmem_plugin.retriever._time import parse_time
 from langmem_plugin.tasks._recall import K_TASKS, task_context
 from langmem_plugin.tasks._store import TASKS
@@ -190,12 +188,6 @@ _SECTIONS: dict[str, tuple[str, Callable[[Item], str]]] = {
     "lesson": ("Lessons from earlier tasks:", _lesson_line),
 }
 
-_SPACE = re.compile(r"\s+")
-
-
-def _norm(text: str) -> str:
-    return _SPACE.sub(" ", text).strip().lower()
-
 
 def _date_header(occurred_at: Any) -> str:
     """'On 8 May 2023:' (readable by a model, and names the month for temporal questions)."""
@@ -208,23 +200,6 @@ def _date_header(occurred_at: Any) -> str:
     return f"On {when.day} {when:%B %Y}:"
 
 
-def _speaker(value: dict[str, Any]) -> str:
-    speaker = str(value.get("speaker") or value.get("role") or "").strip()
-    return speaker.capitalize() if speaker.lower() in ROLES else speaker
-
-
-@dataclass
-class _Turn:
-    """A retrieved archived turn."""
-
-    key: str
-    session: tuple[tuple[str, ...], str]
-    seq: float
-    occurred_at: Any
-    line: str
-    text: str
-
-
 @dataclass
 class _Entry:
     """One candidate of the ranked pool."""
@@ -234,84 +209,7 @@ class _Entry:
     line: str
     key: str
     text: str
-    turn: _Turn | None = None
-
-
-#: How many characters of a tool result a recalled line keeps (a tool's output can be a page
-#: of JSON; the line says what the tool answered, the archive keeps the whole of it).
-TOOL_RESULT_CHARS = 120
-#: How many characters of each tool-call argument value a recalled line keeps.
-TOOL_ARG_CHARS = 40
-
-
-def _clip(text: str, limit: int) -> str:
-    text = _SPACE.sub(" ", text).strip()
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def _calls_of(meta: dict[str, Any]) -> str:
-    """``get_weather(city="Lisbon")`` for each tool call of an archived AI message ('' if none)."""
-    encoded = meta.get("message")
-    if not isinstance(encoded, str) or '"tool_calls"' not in encoded:
-        return ""
-    try:
-        message = decode_message(encoded)
-    except (ValueError, TypeError, KeyError):
-        return ""
-    calls = getattr(message, "tool_calls", None) or []
-    return ", ".join(
-        f"{call['name']}("
-        + ", ".join(
-            f"{name}={_clip(json.dumps(value, ensure_ascii=False), TOOL_ARG_CHARS)}"
-            for name, value in dict(call.get("args") or {}).items()
-        )
-        + ")"
-        for call in calls
-    )
-
-
-def _named(content: str) -> str | None:
-    match = NAMED.match(content)
-    return match.group(1) if match else None
-
-
-def _turn_of(doc: Document, names: Collection[str] = ()) -> _Turn:
-    """A retrieved turn with its line: always a speaker, tool calls as short readable lines.
-
-    Args:
-        doc: The retrieved archived message.
-        names: Prefixes ("Caroline") that head at least two of the retrieved turns: a
-            message starting with one of them names its speaker (an app that prefixes
-            names), so the line keeps that name alone. A word heading a single line
-            ("Noted: ...") is no speaker's name, and the line gets its own speaker.
-    """
-    meta = doc.metadata
-    content = doc.page_content.strip()
-    speaker = _speaker(meta) or "Someone"
-    role = str(meta.get("role", "")).lower()
-    if role == "tool":
-        tool = str(meta.get("speaker") or "") if meta.get("speaker") != "tool" else ""
-        who = f"Tool {tool}" if tool else "Tool"
-        line = f"{who}: {_clip(content, TOOL_RESULT_CHARS)}"
-    elif calls := _calls_of(meta):
-        said = str(decode_message(meta["message"]).text).strip()
-        line = f"{speaker}: {said} (called {calls})" if said else f"{speaker} called {calls}"
-    elif content.startswith(f"{speaker}:") or (
-        str(meta.get("speaker", meta.get("role", ""))).lower() in ROLES and _named(content) in names
-    ):
-        # A message that names its speaker (an app that prefixes names) keeps that name alone.
-        line = content
-    else:
-        line = f"{speaker}: {content}"
-    seq = meta.get("seq")
-    return _Turn(
-        key=str(meta["key"]),
-        session=(tuple(meta["namespace"]), str(meta.get("session_id", meta["namespace"][-1]))),
-        seq=float(seq) if isinstance(seq, int | float) and not isinstance(seq, bool) else 0.0,
-        occurred_at=meta.get("occurred_at"),
-        line=_SPACE.sub(" ", line),
-        text=_norm(content),
-    )
+    turn: Turn | None = None
 
 
 class Recall:
@@ -448,7 +346,7 @@ class Recall:
         entries: list[_Entry] = []
         for item in by_kind["fact"]:
             # Facts are short and always about the user: no floor, ranked by similarity.
-            text = _norm(f"{item.value.get('category')}: {item.value.get('value')}")
+            text = norm(f"{item.value.get('category')}: {item.value.get('value')}")
             entries.append(_Entry("fact", score_of(item) or 0.0, _fact_line(item), item.key, text))
         episodes = [i for i in by_kind["episode"] if passes(i, self.min_episode_score)]
         episodes.sort(key=lambda i: score_of(i) or 0.0, reverse=True)
@@ -456,18 +354,18 @@ class Recall:
             relevance = (score_of(item) or 0.0) * (
                 self.extractive_episode_factor if item.value.get("source") == "rules" else 1.0
             )
-            text = _norm(str(item.value.get("content", "")))
+            text = norm(str(item.value.get("content", "")))
             entries.append(_Entry("episode", relevance, _episode_line(item), item.key, text))
         for item in by_kind["note"]:
             if passes(item, self.min_episode_score):
-                text = _norm(str(item.value.get("content", "")))
+                text = norm(str(item.value.get("content", "")))
                 entries.append(
                     _Entry("note", score_of(item) or 0.0, _note_line(item), item.key, text)
                 )
         for item in by_kind["lesson"]:
             if passes(item, self.min_lesson_score):
                 line = _lesson_line(item)
-                entries.append(_Entry("lesson", _weighted(item), line, item.key, _norm(line)))
+                entries.append(_Entry("lesson", _weighted(item), line, item.key, norm(line)))
         entries += self._turn_entries(docs)
         # Stable: on equal relevance, kinds keep the order above (facts first).
         entries.sort(key=lambda e: -e.relevance)
@@ -489,9 +387,9 @@ class Recall:
         best_sim = max((s for s in sims if s is not None), default=None)
         if best_sim is None or best_sim < self.min_turn_similarity:
             return []
-        heads = Counter(_named(d.page_content.strip()) for d in docs)
+        heads = Counter(named(d.page_content.strip()) for d in docs)
         names = {name for name, n in heads.items() if name is not None and n >= 2}
-        turns = [_turn_of(doc, names) for doc in docs]
+        turns = [turn_of(doc, names) for doc in docs]
         relevant = {
             (t.session, t.seq)
             for t, d in zip(turns, docs, strict=True)
@@ -534,7 +432,7 @@ class Recall:
         )
         titled: set[str] = set()
         for entry in entries:
-            if entry.text in seen or _norm(entry.line) in seen:
+            if entry.text in seen or norm(entry.line) in seen:
                 continue
             turn = entry.turn
             cost = self._tokens(entry.line) + 1
@@ -553,7 +451,7 @@ class Recall:
                 continue
             used += cost
             titled.add(section)
-            seen.update((entry.text, _norm(entry.line)))
+            seen.update((entry.text, norm(entry.line)))
             if turn is not None:
                 sessions.setdefault(turn.session, []).append(turn.seq)
                 headers.add(_date_header(turn.occurred_at))
@@ -615,12 +513,12 @@ class Recall:
                 lines = [e.line for e in members]
                 parts.append(_SECTIONS[section][0] + "\n" + "\n".join(lines))
                 continue
-            sessions: dict[tuple[tuple[str, ...], str], list[_Turn]] = {}
+            sessions: dict[tuple[tuple[str, ...], str], list[Turn]] = {}
             for e in members:
                 assert e.turn is not None
                 sessions.setdefault(e.turn.session, []).append(e.turn)
             # Sessions of one date share its header, separated like a gap.
-            dates: dict[str, list[list[_Turn]]] = {}
+            dates: dict[str, list[list[Turn]]] = {}
             for turns in sessions.values():
                 turns.sort(key=lambda t: (t.seq, t.key))
                 dates.setdefault(_date_header(turns[0].occurred_at), []).append(turns)
