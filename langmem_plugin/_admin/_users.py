@@ -26,11 +26,13 @@ from langmem_plugin._namespaces import namespace_user
 from langmem_plugin._namespaces import user_namespaces as store_user_namespaces
 from langmem_plugin._paging import WRITE_BATCH, chunks, list_all_namespaces, search_all
 from langmem_plugin.history._storage import (
+    ARCHIVE,
     HISTORY_LABELS,
     OWNERS,
     MessageHit,
     SessionInfo,
 )
+from langmem_plugin.nodes.recall import is_relevant
 
 if TYPE_CHECKING:
     from langmem_plugin.memory import Memory
@@ -96,7 +98,13 @@ def list_users(memory: Memory) -> list[UserSummary]:
 def search_user(
     memory: Memory, user_id: str, query: str, *, limit: int = 5
 ) -> tuple[list[SearchItem], list[MessageHit]]:
-    """Semantic search over one user's memories and chat messages.
+    """Semantic search over one user's memories and chat messages, relevant hits only.
+
+    A hit is kept when recall would call it relevant (``nodes.recall.is_relevant`` at its
+    kind's gate, ``Recall.floor``; chat messages at the archived turns' gate), so an
+    unrelated query lists nothing rather than the least unrelated memories. A
+    ``profile_history`` version equal to a current fact (same key and value) is left out:
+    the current fact is listed already; earlier values still show.
 
     Args:
         memory: The memory.
@@ -106,7 +114,7 @@ def search_user(
 
     Returns:
         ``(items, messages)``: store items from every namespace of the user, best
-        score first, and the closest chat messages of the user's sessions.
+        score (raw similarity) first, and the closest chat messages of the user's sessions.
 
     Raises:
         ValueError: If ``user_id`` is empty or ``limit`` is not a positive integer.
@@ -114,14 +122,37 @@ def search_user(
     validate_id(user_id, "user_id")
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
         raise ValueError(f"limit must be a positive integer, got {limit!r}")
+    recall = memory._features.recall
+    current = {
+        (item.key, str(item.value.get("value")))
+        for item in search_all(memory.store, ("profile", user_id))
+    }
     items: list[SearchItem] = []
     for namespace in user_namespaces(memory, user_id):
         if namespace[0] in HISTORY_LABELS:  # searched below, as messages
             continue
-        items.extend(memory.store.search(namespace, query=query, limit=limit, refresh_ttl=False))
+        floor = recall.floor(namespace[0])
+        for item in memory.store.search(namespace, query=query, limit=limit, refresh_ttl=False):
+            if item.score is not None and not is_relevant({"similarity": item.score}, floor):
+                continue
+            if (
+                namespace[0] == "profile_history"
+                and (
+                    item.key.partition("@")[0],
+                    str(item.value.get("value")),
+                )
+                in current
+            ):
+                continue
+            items.append(item)
     items.sort(key=lambda item: item.score if item.score is not None else float("-inf"))
     items.reverse()
-    messages = history_storage(memory).search(user_id, query, limit)
+    floor = recall.floor(ARCHIVE)
+    messages = [
+        hit
+        for hit in history_storage(memory).search(user_id, query, limit)
+        if is_relevant({"similarity": hit.score}, floor)
+    ]
     return items[:limit], messages
 
 

@@ -22,7 +22,10 @@ Decisions, and why:
   hit always scores about the same), so it cannot say whether anything is relevant. Turns are
   recalled only when the best raw cosine similarity of a turn to the query reaches
   ``min_turn_similarity``; episodes, notes and lessons keep their own floors on the store's
-  raw similarity. An unrelated question gets no turns and no lessons.
+  raw similarity. An unrelated question gets no turns and no lessons. Each turn then passes
+  on its own (:func:`is_relevant`), or as the reply right after one that does: in a small
+  memory every turn is a candidate, and the fused score would rank the whole transcript in.
+  The search surfaces apply the same gates (``Recall.floor``).
 * **One ranked pool.** Every candidate gets a relevance on the scale of raw cosine similarity
   (turns: the best turn similarity, times the turn's fused score relative to the best one;
   lessons: boosted by their weight), and the budget is spent best first, across kinds. When
@@ -31,7 +34,9 @@ Decisions, and why:
   conversation order; adjacent turns form one run, and a gap between runs (or between two
   sessions of the same date, which share the header) is shown as ``...``. Every turn line
   starts with its speaker, every header with the date it happened (temporal questions need
-  it next to the turn). A line is never shown twice, nor
+  it next to the turn). A tool call reads ``Assistant called get_weather(city="Lisbon")``
+  and its result ``Tool get_weather: ...`` (cut at ``TOOL_RESULT_CHARS`` characters), never
+  JSON. A line is never shown twice, nor
   the same words twice (said again in another session, saved verbatim as a note). Sections
   and sessions come most relevant first.
 * **One query embedding.** All kinds are searched in one store batch (see
@@ -42,7 +47,7 @@ Decisions, and why:
 from __future__ import annotations
 
 import math
-import re
+from collections import Counter
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -55,8 +60,8 @@ from langgraph.store.base import BaseStore, Item, SearchOp
 from langmem_plugin._audit import note_recall
 from langmem_plugin._messages import TokenCounter, count_tokens
 from langmem_plugin.nodes._context import Scope
+from langmem_plugin.nodes._turns import Turn, named, norm, turn_of
 from langmem_plugin.retriever._retriever import MemoryRetriever, SearchFn
-from langmem_plugin.retriever._scope import NAMED, ROLES
 from langmem_plugin.retriever._time import parse_time
 from langmem_plugin.tasks._recall import K_TASKS, task_context
 from langmem_plugin.tasks._store import TASKS
@@ -67,6 +72,7 @@ __all__ = [
     "RECALL_ID_PREFIX",
     "Recall",
     "RecallResult",
+    "is_relevant",
     "latest_user_text",
     "score_of",
 ]
@@ -84,6 +90,29 @@ ARCHIVE = "archive"
 #: without repeating its words) stays. On LoCoMo (800 tokens, ``benchmarks/locomo_context.py``):
 #: evidence-in-context 0.918 -> 0.924, answer-in-context 0.827 -> 0.830.
 ARCHIVE_RETRIEVER_OPTIONS: dict[str, Any] = {"next_weight": 0.0}
+
+
+def is_relevant(raw: dict[str, float], floor: float) -> bool:
+    """Whether a hit is relevant by its raw evidence: the one definition of "relevant".
+
+    Recall's gates and the search surfaces (``langmem search``, the inspector) all ask this.
+
+    Args:
+        raw: The hit's raw scores: ``similarity`` (the store's raw vector similarity, as
+            ``MemoryRetriever`` puts it in ``raw_scores`` and ``store.search`` in ``score``)
+            and ``bm25``.
+        floor: The minimum raw similarity for its kind (``Recall.floor``).
+
+    Returns:
+        True when the raw similarity reaches ``floor``. A hit without one (not among the
+        nearest vectors, or a store without an index) is judged lexically: it is relevant
+        when it shares a term with the query (``bm25 > 0``). The fused score is never read:
+        it is rescaled per query, so a lone unrelated hit gets full marks.
+    """
+    similarity = raw.get("similarity")
+    if similarity is not None:
+        return similarity >= floor
+    return raw.get("bm25", 0.0) > 0.0
 
 
 def score_of(item: Item) -> float | None:
@@ -159,12 +188,6 @@ _SECTIONS: dict[str, tuple[str, Callable[[Item], str]]] = {
     "lesson": ("Lessons from earlier tasks:", _lesson_line),
 }
 
-_SPACE = re.compile(r"\s+")
-
-
-def _norm(text: str) -> str:
-    return _SPACE.sub(" ", text).strip().lower()
-
 
 def _date_header(occurred_at: Any) -> str:
     """'On 8 May 2023:' (readable by a model, and names the month for temporal questions)."""
@@ -177,23 +200,6 @@ def _date_header(occurred_at: Any) -> str:
     return f"On {when.day} {when:%B %Y}:"
 
 
-def _speaker(value: dict[str, Any]) -> str:
-    speaker = str(value.get("speaker") or value.get("role") or "").strip()
-    return speaker.capitalize() if speaker.lower() in ROLES else speaker
-
-
-@dataclass
-class _Turn:
-    """A retrieved archived turn."""
-
-    key: str
-    session: tuple[tuple[str, ...], str]
-    seq: float
-    occurred_at: Any
-    line: str
-    text: str
-
-
 @dataclass
 class _Entry:
     """One candidate of the ranked pool."""
@@ -203,27 +209,7 @@ class _Entry:
     line: str
     key: str
     text: str
-    turn: _Turn | None = None
-
-
-def _turn_of(doc: Document) -> _Turn:
-    meta = doc.metadata
-    content = doc.page_content.strip()
-    speaker = _speaker(meta)
-    named = content.startswith(f"{speaker}:") or (
-        str(meta.get("speaker", meta.get("role", ""))).lower() in ROLES and NAMED.match(content)
-    )
-    # A message that names its speaker (an app that prefixes names) keeps that name alone.
-    line = content if not speaker or named else f"{speaker}: {content}"
-    seq = meta.get("seq")
-    return _Turn(
-        key=str(meta["key"]),
-        session=(tuple(meta["namespace"]), str(meta.get("session_id", meta["namespace"][-1]))),
-        seq=float(seq) if isinstance(seq, int | float) and not isinstance(seq, bool) else 0.0,
-        occurred_at=meta.get("occurred_at"),
-        line=_SPACE.sub(" ", line),
-        text=_norm(content),
-    )
+    turn: Turn | None = None
 
 
 class Recall:
@@ -295,6 +281,25 @@ class Recall:
         self.tasks_share = tasks_share
         self._overhead = count_tokens([SystemMessage("")], counter)
 
+    def floor(self, kind: str) -> float:
+        """The raw similarity a memory of ``kind`` (its namespace's first label) needs.
+
+        The gates of recall, which the search surfaces (``langmem search``, the inspector)
+        apply too, so that "relevant" means one thing everywhere: ``min_turn_similarity``
+        for archived turns, ``min_lesson_score`` for lessons, ``min_episode_score`` for
+        episodes, notes and the rest. Recall itself takes profile facts without a floor
+        (they are few and about the user, and the budget ranks them); a search lists only
+        what matches, so there facts take ``min_episode_score`` too. Not the turns' floor:
+        with MiniLM, "where does Ada live" scores 0.23 against "location: Berlin", as
+        much as the one-word "tea" against "likes: sailing", so a one-word query can still
+        list weak facts; a stronger embedding model separates them better.
+        """
+        if kind == ARCHIVE:
+            return self.min_turn_similarity
+        if kind in ("lessons", "agent_lessons"):
+            return self.min_lesson_score
+        return self.min_episode_score
+
     # ------------------------------------------------------------------ retrieval
     def _kind_searches(self, scope: Scope) -> list[tuple[str, tuple[str, ...], int]]:
         uid = scope.user_id
@@ -341,7 +346,7 @@ class Recall:
         entries: list[_Entry] = []
         for item in by_kind["fact"]:
             # Facts are short and always about the user: no floor, ranked by similarity.
-            text = _norm(f"{item.value.get('category')}: {item.value.get('value')}")
+            text = norm(f"{item.value.get('category')}: {item.value.get('value')}")
             entries.append(_Entry("fact", score_of(item) or 0.0, _fact_line(item), item.key, text))
         episodes = [i for i in by_kind["episode"] if passes(i, self.min_episode_score)]
         episodes.sort(key=lambda i: score_of(i) or 0.0, reverse=True)
@@ -349,32 +354,53 @@ class Recall:
             relevance = (score_of(item) or 0.0) * (
                 self.extractive_episode_factor if item.value.get("source") == "rules" else 1.0
             )
-            text = _norm(str(item.value.get("content", "")))
+            text = norm(str(item.value.get("content", "")))
             entries.append(_Entry("episode", relevance, _episode_line(item), item.key, text))
         for item in by_kind["note"]:
             if passes(item, self.min_episode_score):
-                text = _norm(str(item.value.get("content", "")))
+                text = norm(str(item.value.get("content", "")))
                 entries.append(
                     _Entry("note", score_of(item) or 0.0, _note_line(item), item.key, text)
                 )
         for item in by_kind["lesson"]:
             if passes(item, self.min_lesson_score):
                 line = _lesson_line(item)
-                entries.append(_Entry("lesson", _weighted(item), line, item.key, _norm(line)))
+                entries.append(_Entry("lesson", _weighted(item), line, item.key, norm(line)))
         entries += self._turn_entries(docs)
         # Stable: on equal relevance, kinds keep the order above (facts first).
         entries.sort(key=lambda e: -e.relevance)
         return entries
 
     def _turn_entries(self, docs: Sequence[Document]) -> list[_Entry]:
-        """Archived turns on the pool's scale, or none when no turn is similar enough."""
+        """Archived turns on the pool's scale, or none when no turn is similar enough.
+
+        Every turn is gated on its own raw evidence (:func:`is_relevant` at
+        ``min_turn_similarity``), not only the best one: in a small memory every turn is a
+        candidate, and the fused score, rescaled per query, ranks the whole transcript high
+        whatever it says. A turn right after a relevant one in its session stays too (the
+        reply that answers a question without repeating its words: the reason for the
+        retriever's ``previous_weight``).
+        """
         if not docs:
             return []
         sims = [d.metadata.get("raw_scores", {}).get("similarity") for d in docs]
         best_sim = max((s for s in sims if s is not None), default=None)
         if best_sim is None or best_sim < self.min_turn_similarity:
             return []
-        best_fused = max(float(d.metadata["score"]) for d in docs) or 1.0
+        heads = Counter(named(d.page_content.strip()) for d in docs)
+        names = {name for name, n in heads.items() if name is not None and n >= 2}
+        turns = [turn_of(doc, names) for doc in docs]
+        relevant = {
+            (t.session, t.seq)
+            for t, d in zip(turns, docs, strict=True)
+            if is_relevant(d.metadata.get("raw_scores", {}), self.min_turn_similarity)
+        }
+        kept = [
+            (doc, turn)
+            for doc, turn in zip(docs, turns, strict=True)
+            if (turn.session, turn.seq) in relevant or (turn.session, turn.seq - 1) in relevant
+        ]
+        best_fused = max(float(d.metadata["score"]) for d, _ in kept) or 1.0
         return [
             _Entry(
                 "turn",
@@ -384,8 +410,7 @@ class Recall:
                 turn.text,
                 turn,
             )
-            for doc in docs
-            for turn in [_turn_of(doc)]
+            for doc, turn in kept
         ]
 
     # ------------------------------------------------------------------ packing
@@ -407,7 +432,7 @@ class Recall:
         )
         titled: set[str] = set()
         for entry in entries:
-            if entry.text in seen or _norm(entry.line) in seen:
+            if entry.text in seen or norm(entry.line) in seen:
                 continue
             turn = entry.turn
             cost = self._tokens(entry.line) + 1
@@ -426,7 +451,7 @@ class Recall:
                 continue
             used += cost
             titled.add(section)
-            seen.update((entry.text, _norm(entry.line)))
+            seen.update((entry.text, norm(entry.line)))
             if turn is not None:
                 sessions.setdefault(turn.session, []).append(turn.seq)
                 headers.add(_date_header(turn.occurred_at))
@@ -488,12 +513,12 @@ class Recall:
                 lines = [e.line for e in members]
                 parts.append(_SECTIONS[section][0] + "\n" + "\n".join(lines))
                 continue
-            sessions: dict[tuple[tuple[str, ...], str], list[_Turn]] = {}
+            sessions: dict[tuple[tuple[str, ...], str], list[Turn]] = {}
             for e in members:
                 assert e.turn is not None
                 sessions.setdefault(e.turn.session, []).append(e.turn)
             # Sessions of one date share its header, separated like a gap.
-            dates: dict[str, list[list[_Turn]]] = {}
+            dates: dict[str, list[list[Turn]]] = {}
             for turns in sessions.values():
                 turns.sort(key=lambda t: (t.seq, t.key))
                 dates.setdefault(_date_header(turns[0].occurred_at), []).append(turns)

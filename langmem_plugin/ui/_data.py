@@ -27,6 +27,7 @@ from langmem_plugin.history._storage import ARCHIVE, HISTORY_LABELS, SessionInfo
 from langmem_plugin.memory import Memory
 from langmem_plugin.nodes.episodes import EpisodeStore
 from langmem_plugin.nodes.profile import FactProposal, ProfileFact, ProfileStore
+from langmem_plugin.nodes.recall import is_relevant
 from langmem_plugin.nodes.reflection import Lesson
 from langmem_plugin.retriever import MemoryRetriever
 from langmem_plugin.tasks import Task
@@ -288,6 +289,14 @@ class SearchHit:
     raw: dict[str, float]
 
     @property
+    def relevance(self) -> float | None:
+        """The raw similarity to the query: the score shown, the same on every kind.
+
+        None when the memory was not among the nearest vectors (it matched by words only).
+        """
+        return self.raw.get("similarity")
+
+    @property
     def parts(self) -> list[tuple[str, float, float, float]]:
         """``(component, value, weight, points)``: the points add up to ``score``."""
         return [
@@ -304,13 +313,19 @@ class SearchHit:
 def search_memories(
     memory: Memory, user_id: str, query: str, *, k: int = 5
 ) -> dict[str, list[SearchHit]]:
-    """Rank each kind of the user's memories for ``query`` with ``MemoryRetriever``.
+    """Rank each kind of the user's memories for ``query``; keep what recall would call relevant.
 
-    Each kind is ranked in its own namespace (``("archive", user)`` covers every session):
-    a fused score is comparable within one ranking only, so results are grouped by kind.
+    Each kind is ranked in its own namespace (``("archive", user)`` covers every session)
+    by ``MemoryRetriever``, in recall's order. What is *shown* as a hit's score is its raw
+    similarity to the query (:attr:`SearchHit.relevance`), not the fused score: the fused
+    components are rescaled per query and kind (the best dense and lexical match get 1), so a
+    lone lesson unrelated to the query would show full marks. Raw similarity means the
+    same on every kind and every query, and it is what recall's gates read. Hits below
+    their kind's gate (``Recall.floor``, judged by ``nodes.recall.is_relevant``) are
+    dropped; the fused points stay visible as the reason for the order within a kind.
 
     Returns:
-        Section title -> hits, best first; kinds without a hit are left out.
+        Section title -> hits, best first; kinds without a relevant hit are left out.
     """
     validate_id(user_id, "user_id")
     sections: dict[str, list[SearchHit]] = {}
@@ -328,8 +343,11 @@ def search_memories(
         retriever = MemoryRetriever(store=memory.store, namespace=(kind, user_id), k=k)
         weights = _component_weights(retriever)
         hits = []
+        floor = memory._features.recall.floor(kind)
         for doc in retriever.invoke(query):
             meta = doc.metadata
+            if not is_relevant(meta["raw_scores"], floor):
+                continue
             hits.append(
                 SearchHit(
                     kind=kind,

@@ -142,7 +142,7 @@ def test_search_shows_where_each_result_came_from_and_its_score_parts(
     rows = hit.locator("table.score tr")
     heads = rows.first.locator("th").all_inner_texts()[1:]
     points = _numbers(rows.nth(1).locator("td").all_inner_texts())
-    assert heads[0] == "score"
+    assert heads[0] == "rank score"
     assert {"dense", "lexical", "context", "recency"} <= set(heads)
     assert heads[-2:] == ["raw bm25", "raw similarity"]
     parts = points[1:-2]
@@ -150,6 +150,8 @@ def test_search_shows_where_each_result_came_from_and_its_score_parts(
     assert all(p >= 0 for p in parts)
     assert abs(sum(parts) - points[0]) <= 0.0005 * 9  # the points add up to the score
     assert points[-1] > 0.25  # a real dense match (recall's gate on raw similarity)
+    relevance = hit.locator("p.relevance").inner_text()
+    assert relevance == f"relevance {points[-1]:.3f}"  # the shown score is the raw similarity
 
 
 def test_what_the_agent_would_see_is_the_exact_recall_context(
