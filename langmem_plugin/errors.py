@@ -38,12 +38,14 @@ __all__ = [
     "MemoryClosedError",
     "MemoryNotFoundError",
     "MissingUserIdError",
+    "RerankerError",
     "SessionOwnershipError",
     "StoreMismatchError",
     "StoreUnavailableError",
     "TaskError",
     "TaskNotFoundError",
     "ThreadNotFoundError",
+    "UnknownEmbeddingModelError",
 ]
 
 
@@ -134,6 +136,14 @@ class StoreMismatchError(LangMemError, ValueError):
 
 class EmbeddingModelError(LangMemError, RuntimeError):
     """The bundled embedding model or vocabulary is missing or is not the expected file."""
+
+
+class UnknownEmbeddingModelError(LangMemError, ValueError):
+    """A local embeddings model name (``LocalEmbeddings(model=...)``, ``local:NAME``) is unknown."""
+
+
+class RerankerError(LangMemError, ValueError):
+    """A retriever's reranker returned a document it was not given."""
 
 
 class ConfigError(LangMemError, ValueError):

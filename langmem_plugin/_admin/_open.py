@@ -54,6 +54,7 @@ def open_memory(
     checkpoint_url: str | None = None,
     must_exist: bool = True,
     llm: Any = None,
+    embeddings: Any = None,
 ) -> Memory:
     """Open a memory the way the command line does, with clear errors.
 
@@ -65,6 +66,8 @@ def open_memory(
             with ``chroma_url``; with ``path`` it replaces ``path/checkpoints.sqlite``.
         must_exist: Raise ``MemoryNotFoundError`` instead of creating a missing folder.
         llm: The chat model of the memory features (see ``resolve_llm``).
+        embeddings: What ``resolve_embeddings`` accepts (``"local:mpnet"``...); default the
+            local MiniLM. A memory must be opened with the embeddings it was written with.
 
     Returns:
         The memory (with ``MemoryFeatures``); close it when done.
@@ -89,15 +92,15 @@ def open_memory(
             )
         if not chroma_url.startswith(("http://", "https://")):
             raise ValueError(f"chroma_url must be http(s)://host:port, got {chroma_url!r}")
-        return cls.from_url(chroma_url, checkpoint_url, llm=llm)
+        return cls.from_url(chroma_url, checkpoint_url, llm=llm, embeddings=embeddings)
     root = Path(path if path is not None else ".memory")
     if must_exist and not (root / "chroma").is_dir():
         what = "folder" if not root.exists() else "memory (no chroma/ inside)"
         raise MemoryNotFoundError(f"no memory {what} at {str(root)!r}")
     if checkpoint_url is not None:
         root.mkdir(parents=True, exist_ok=True)
-        return cls.from_url(str(root / "chroma"), checkpoint_url, llm=llm)
-    return cls.from_path(root, llm=llm)
+        return cls.from_url(str(root / "chroma"), checkpoint_url, llm=llm, embeddings=embeddings)
+    return cls.from_path(root, llm=llm, embeddings=embeddings)
 
 
 def chroma_store(memory: Memory) -> ChromaStore:

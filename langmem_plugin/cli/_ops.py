@@ -66,7 +66,8 @@ def _configured(args: argparse.Namespace) -> Any:
     file = find_config_file()
     if file is None:
         return None
-    return load_config(file, overrides={"checkpoint_url": args.checkpoint_url})
+    overrides = {"checkpoint_url": args.checkpoint_url, "embeddings": args.embeddings}
+    return load_config(file, overrides=overrides)
 
 
 def open_configured(args: argparse.Namespace, *, must_exist: bool, llm: Any) -> Any:
@@ -92,7 +93,9 @@ def open_configured(args: argparse.Namespace, *, must_exist: bool, llm: Any) -> 
             f"no memory at {str(root)!r} (from {loaded.file}); pass --path to an existing "
             "memory or change 'path' there"
         )
-    return Memory.from_config(loaded.file, checkpoint_url=args.checkpoint_url, llm=llm)
+    return Memory.from_config(
+        loaded.file, checkpoint_url=args.checkpoint_url, embeddings=args.embeddings, llm=llm
+    )
 
 
 def _folder(args: argparse.Namespace) -> tuple[Path, Any]:

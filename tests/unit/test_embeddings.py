@@ -277,7 +277,7 @@ class CountingSession(real):
         super().__init__(*args, **kwargs)
 onnxruntime.InferenceSession = CountingSession
 
-assert _embeddings._runtime is None
+assert not _embeddings._runtimes
 barrier = threading.Barrier(8)
 def first_use(i):
     barrier.wait()
