@@ -428,17 +428,15 @@ class Recall:
         best_sim = max((s for s in sims if s is not None), default=None)
         if best_sim is None or best_sim < self.min_turn_similarity:
             return []
-        best_fused = max(float(d.metadata["score"]) for d in docs) or 1.0
+        fused = [float(d.metadata["score"]) for d in docs]
+        if "reranker" in self.retriever_options:
+            # The reranker's order, on the fused scale: the i-th document gets the i-th best
+            # fused score, so turns still compete with the other kinds as without one.
+            fused.sort(reverse=True)
+        best_fused = max(fused) or 1.0
         return [
-            _Entry(
-                "turn",
-                best_sim * float(doc.metadata["score"]) / best_fused,
-                turn.line,
-                turn.key,
-                turn.text,
-                turn,
-            )
-            for doc in docs
+            _Entry("turn", best_sim * score / best_fused, turn.line, turn.key, turn.text, turn)
+            for doc, score in zip(docs, fused, strict=True)
             for turn in [_turn_of(doc)]
         ]
 
