@@ -6,6 +6,7 @@ subset of it); it is CC BY-NC 4.0 and is never shipped with this project.
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 from collections.abc import Iterable, Sequence
@@ -17,6 +18,7 @@ from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
+from langmem_plugin._embeddings import DEFAULT_MODEL, MODELS
 from langmem_plugin._text import STOP_WORDS
 
 CATEGORIES = {1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop"}
@@ -29,6 +31,16 @@ EVIDENCE_SHARE = 0.6
 ANSWER_SHARE = 0.5
 #: Evidence turns with fewer content words than this are too short to be judged by words.
 MIN_EVIDENCE_WORDS = 3
+
+
+def add_embeddings_argument(parser: argparse.ArgumentParser) -> None:
+    """``--embeddings NAME``: which local model (``LocalEmbeddings(model=NAME)``) to run."""
+    parser.add_argument(
+        "--embeddings",
+        default=DEFAULT_MODEL,
+        choices=sorted(MODELS),
+        help=f"local embeddings model (default {DEFAULT_MODEL}; mpnet needs the mpnet extra)",
+    )
 
 
 @dataclass(frozen=True)
@@ -196,6 +208,15 @@ class DocumentCache(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         return self.inner.embed_query(text)
+
+    @property
+    def dims(self) -> int | None:
+        return getattr(self.inner, "dims", None)
+
+    @property
+    def similarity_gates(self) -> Any:
+        """The inner model's recall gates (``gates_for`` reads them through the cache)."""
+        return getattr(self.inner, "similarity_gates", None)
 
 
 def memory_value(conv: Conversation, turn: Turn) -> dict[str, Any]:

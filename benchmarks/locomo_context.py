@@ -2,7 +2,7 @@
 
 Usage:
     python benchmarks/locomo_context.py PATH/TO/locomo.json [--budget 800]
-        [--conversations K] [--max-questions Q]
+        [--conversations K] [--max-questions Q] [--embeddings minilm|mpnet]
 
 What it measures: retrieval recall (locomo_recall.py) scores ranked lists; what reaches the
 model is a context packed within a token budget. This benchmark scores that context.
@@ -56,12 +56,13 @@ archive's ranking can reach, and the top-50 share what a better packing of the s
 candidates could.
 
 Output: one table per system, then as the last line one JSON object:
-``{"dataset", "n_questions", "budget", "systems": {name: {"evidence_in_context",
-"answer_in_context", "tokens", "p50_ms", "p95_ms"}}}`` (overall figures). Phase timings go
-to stderr.
+``{"dataset", "embeddings", "n_questions", "budget", "systems": {name: {"evidence_in_context",
+"answer_in_context", "tokens", "p50_ms", "p95_ms", "categories": {"1": {...}, ...}}},
+"evidence_ranks": {"10": share, ...}}`` (overall figures, and the same five per category).
+Phase timings go to stderr.
 
-Embeddings: one ``LocalEmbeddings`` behind a cache by text; the baseline store reuses the
-vectors computed while ingesting the same turn texts. Queries are never cached.
+Embeddings: one ``LocalEmbeddings(model=--embeddings)`` behind a cache by text; the baseline
+store reuses the vectors computed while ingesting the same turn texts. Queries are never cached.
 """
 
 from __future__ import annotations
@@ -90,6 +91,7 @@ from _locomo import (
     DocumentCache,
     Question,
     Turn,
+    add_embeddings_argument,
     answer_in_context,
     content_words,
     evidence_in_context,
@@ -195,11 +197,24 @@ def context_builders(
     }
 
 
-def print_ranks(ranks: Sequence[int | None]) -> None:
+def rank_shares(ranks: Sequence[int | None]) -> dict[str, float]:
+    """Share of questions whose first evidence turn ranks within each cut-off."""
+    return {
+        str(k): round(sum(r is not None and r < k for r in ranks) / len(ranks), 4)
+        for k in RANK_CUTS
+    }
+
+
+def print_ranks(ranks: Sequence[tuple[int, int | None]]) -> None:
     print("\nwhere recall's archive ranking puts the first evidence turn (judged questions)")
-    print("  " + "".join(f"{f'top {k}':>9}" for k in RANK_CUTS))
-    shares = [sum(r is not None and r < k for r in ranks) / len(ranks) for k in RANK_CUTS]
-    print("  " + "".join(f"{s:>9.3f}" for s in shares))
+    print(f"  {'category':<16}{'n':>5}" + "".join(f"{f'top {k}':>9}" for k in RANK_CUTS))
+    groups = [
+        (f"{c} {label}", [r for cat, r in ranks if cat == c]) for c, label in CATEGORIES.items()
+    ]
+    for label, group in [*groups, ("all (1-4)", [r for _, r in ranks])]:
+        if group:
+            shares = rank_shares(group).values()
+            print(f"  {label:<16}{len(group):>5}" + "".join(f"{s:>9.3f}" for s in shares))
 
 
 def pick(questions: list[Question], limit: int | None) -> list[Question]:
@@ -208,6 +223,17 @@ def pick(questions: list[Question], limit: int | None) -> list[Question]:
         return questions
     step = len(questions) / limit
     return [questions[int(i * step)] for i in range(limit)]
+
+
+def summarise_by_category(rows: Sequence[Row]) -> dict[str, Any]:
+    """:func:`summarise` overall, with the same figures per category under "categories"."""
+    by_category = {
+        str(c): summarise(group)
+        for c in CATEGORIES
+        for group in [[r for r in rows if r.category == c]]
+        if group
+    }
+    return {**summarise(rows), "categories": by_category}
 
 
 def summarise(rows: Sequence[Row]) -> dict[str, float]:
@@ -252,6 +278,7 @@ def main() -> None:
     parser.add_argument(
         "--max-questions", type=int, default=None, help="at most Q questions per conversation"
     )
+    add_embeddings_argument(parser)
     args = parser.parse_args()
     if args.budget <= 0:
         parser.error(f"--budget must be positive, got {args.budget}")
@@ -262,16 +289,18 @@ def main() -> None:
     n_turns = sum(len(c.turns) for c in conversations)
     print(
         f"{args.data}: {len(conversations)} conversations, {n_turns} turns, "
-        f"{n_questions} questions (categories 1-4), budget {args.budget} tokens"
+        f"{n_questions} questions (categories 1-4), budget {args.budget} tokens, "
+        f"embeddings {args.embeddings}"
     )
-    cache = DocumentCache(LocalEmbeddings())
+    local = LocalEmbeddings(model=args.embeddings)
+    cache = DocumentCache(local)
     cache.serving = True  # nothing here is a throughput figure: reuse every vector
     rows: dict[str, list[Row]] = {s: [] for s in SYSTEMS}
-    ranks: list[int | None] = []
+    ranks: list[tuple[int, int | None]] = []
 
     with tempfile.TemporaryDirectory(prefix="locomo-context-") as tmp:
         memory = Memory.from_path(Path(tmp) / "memory", embeddings=cache)
-        baseline = ChromaStore(index={"dims": 384, "embed": cache, "fields": ["content"]})
+        baseline = ChromaStore(index={"dims": local.dims, "embed": cache, "fields": ["content"]})
         try:
             for conv in conversations:
                 t0 = time.perf_counter()
@@ -320,7 +349,8 @@ def main() -> None:
                     # After the timed systems, so that it warms nothing they are timed on.
                     if evidence_in_context(evidence, set()) is not None:
                         ranked = archive.search_items(q.text, k=RANK_CUTS[-1])
-                        ranks.append(evidence_rank([i.value["content"] for i in ranked], evidence))
+                        contents = [i.value["content"] for i in ranked]
+                        ranks.append((q.category, evidence_rank(contents, evidence)))
                 log(
                     f"asked {conv.sample_id} ({len(asked[conv.sample_id])} questions, "
                     f"{time.perf_counter() - t0:.1f} s)",
@@ -343,9 +373,11 @@ def main() -> None:
     print(f"total time {time.perf_counter() - started:.0f} s")
     result = {
         "dataset": Path(args.data).name,
+        "embeddings": args.embeddings,
         "n_questions": n_questions,
         "budget": args.budget,
-        "systems": {name: summarise(rows[name]) for name in SYSTEMS},
+        "systems": {name: summarise_by_category(rows[name]) for name in SYSTEMS},
+        "evidence_ranks": rank_shares([r for _, r in ranks]) if ranks else {},
     }
     print(json.dumps(result))
 

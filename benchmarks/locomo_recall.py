@@ -52,6 +52,7 @@ import chromadb
 from _locomo import (
     CATEGORIES,
     DocumentCache,
+    add_embeddings_argument,
     load,
     memory_value,
     percentile_ms,
@@ -74,8 +75,8 @@ LATENCY_QUESTIONS = 200
 SYSTEMS = ("chroma_dense", "bm25", "memory_retriever")
 
 
-def index_config(embed: Embeddings) -> Any:
-    return {"dims": 384, "embed": embed, "fields": ["content"]}
+def index_config(embed: Embeddings, dims: int) -> Any:
+    return {"dims": dims, "embed": embed, "fields": ["content"]}
 
 
 class LexicalBaseline:
@@ -110,6 +111,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("data", help="LoCoMo JSON file (e.g. locomo10.json)")
     parser.add_argument("--latency-memories", type=int, default=10_000)
+    add_embeddings_argument(parser)
     args = parser.parse_args()
     started = time.perf_counter()
     conversations = load(args.data)
@@ -120,7 +122,7 @@ def main() -> None:
         f"{n_questions} questions (categories 1-4)"
     )
 
-    local = LocalEmbeddings()
+    local = LocalEmbeddings(model=args.embeddings)
     local.embed_documents(["warm up"])
     raw_texts = 0
     raw_seconds = 0.0
@@ -136,7 +138,7 @@ def main() -> None:
     largest = max(conversations, key=lambda c: len(c.turns))
     for conv in conversations:
         namespace = ("locomo", conv.sample_id)
-        store = ChromaStore(index=index_config(cache))
+        store = ChromaStore(index=index_config(cache, local.dims))
         ops = [PutOp(namespace, t.dia_id, memory_value(conv, t)) for t in conv.turns]
         # Raw embedder throughput on every 4th turn, measured next to the ingestion it is
         # compared with (the machine's load varies over a run).
@@ -197,7 +199,7 @@ def main() -> None:
     # ---- latency at --latency-memories memories in one namespace
     big_ns = ("locomo", "latency")
     cache.serving = True
-    big_store = ChromaStore(index=index_config(cache))
+    big_store = ChromaStore(index=index_config(cache, local.dims))
     ops = []
     rep = 0
     while len(ops) < args.latency_memories:
@@ -254,8 +256,10 @@ def main() -> None:
     print(f"\ntotal time {time.perf_counter() - started:.0f} s")
     result = {
         "dataset": Path(args.data).name,
+        "embeddings": args.embeddings,
         "n_questions": n_questions,
         "systems": {s: summaries[s]["all"] for s in SYSTEMS},
+        "categories": {s: {c: v for c, v in summaries[s].items() if c != "all"} for s in SYSTEMS},
         "ingest_turns_per_s": round(ingest_rate, 1),
         "embed_sentences_per_s": round(embed_rate, 1),
         "query_ms_p50": p50,

@@ -6,7 +6,7 @@ the first directory holding a ``langmem.toml``, or a ``pyproject.toml`` with a
 ``[tool.langmem]`` table, wins. Example ``langmem.toml``::
 
     path = ".memory"                 # a folder; or chroma_url + checkpoint_url
-    embeddings = "local"             # or "openai:text-embedding-3-small" ...
+    embeddings = "local"             # or "local:mpnet", "openai:text-embedding-3-small" ...
     llm = "openai:gpt-4o-mini"       # omit for the offline rules
     working_memory_tokens = 4000
     recall_tokens = 800
@@ -96,6 +96,29 @@ def _days(value: Any) -> float | None:
 Days = Annotated[float | None, BeforeValidator(_days)]
 
 
+def _embeddings_spec(value: Any) -> Any:
+    """``local``, ``local:NAME`` of a known local model, or ``provider:model``."""
+    if not isinstance(value, str):
+        return value  # pydantic reports the type
+    from langmem_plugin._embeddings import MODELS
+
+    provider, sep, model = value.strip().partition(":")
+    if provider.lower() != "local":
+        if not sep or not provider.strip() or not model.strip():
+            raise ValueError(
+                f"{value!r} is not 'local', 'local:MODEL' nor 'provider:model' "
+                "(e.g. 'openai:text-embedding-3-small')"
+            )
+        return value
+    if sep and model.strip().lower() not in MODELS:
+        known = ", ".join(f"'local:{name}'" for name in sorted(MODELS))
+        raise ValueError(f"{value!r} names no local model; known: 'local', {known}")
+    return value
+
+
+EmbeddingsSpec = Annotated[str, BeforeValidator(_embeddings_spec)]
+
+
 class RetentionConfig(BaseModel):
     """How long each kind of memory is kept, in days (None: forever).
 
@@ -156,7 +179,9 @@ class MemoryConfig(BaseModel):
             ``chroma_url`` is given.
         chroma_url: A Chroma server, ``http(s)://host:port`` (needs ``checkpoint_url``).
         checkpoint_url: ``postgresql://...``, ``sqlite:///file`` or a file path.
-        embeddings: ``"local"`` (the bundled MiniLM) or ``"provider:model"``.
+        embeddings: ``"local"`` (the bundled MiniLM, also ``"local:minilm"``),
+            ``"local:mpnet"`` (all-mpnet-base-v2, the ``mpnet`` extra) or
+            ``"provider:model"``.
         llm: ``"provider:model"`` of the chat model; None: ``OPENAI_API_KEY`` decides.
         working_memory_tokens: Token budget of the model's input.
         recall_tokens: Token budget of the recall message.
@@ -174,7 +199,7 @@ class MemoryConfig(BaseModel):
     path: str | None = None
     chroma_url: str | None = None
     checkpoint_url: str | None = None
-    embeddings: str = "local"
+    embeddings: EmbeddingsSpec = "local"
     llm: str | None = None
     working_memory_tokens: int = Field(4000, gt=0)
     recall_tokens: int = Field(800, gt=0)

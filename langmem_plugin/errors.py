@@ -40,12 +40,14 @@ __all__ = [
     "MemoryNotFoundError",
     "MissingUserIdError",
     "ReadOnlyMemoryError",
+    "RerankerError",
     "SessionOwnershipError",
     "StoreMismatchError",
     "StoreUnavailableError",
     "TaskError",
     "TaskNotFoundError",
     "ThreadNotFoundError",
+    "UnknownEmbeddingModelError",
     "UnknownUserError",
 ]
 
@@ -153,6 +155,14 @@ class StoreMismatchError(LangMemError, ValueError):
 
 class EmbeddingModelError(LangMemError, RuntimeError):
     """The bundled embedding model or vocabulary is missing or is not the expected file."""
+
+
+class UnknownEmbeddingModelError(LangMemError, ValueError):
+    """A local embeddings model name (``LocalEmbeddings(model=...)``, ``local:NAME``) is unknown."""
+
+
+class RerankerError(LangMemError, ValueError):
+    """A retriever's reranker returned a document it was not given."""
 
 
 class ConfigError(LangMemError, ValueError):

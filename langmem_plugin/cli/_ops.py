@@ -96,7 +96,8 @@ def _configured(args: argparse.Namespace) -> Any:
     file = find_config_file()
     if file is None:
         return None
-    return load_config(file, overrides={"checkpoint_url": args.checkpoint_url})
+    overrides = {"checkpoint_url": args.checkpoint_url, "embeddings": args.embeddings}
+    return load_config(file, overrides=overrides)
 
 
 def open_configured(
@@ -133,6 +134,7 @@ def open_configured(
     return Memory.from_config(
         loaded.file,
         checkpoint_url=args.checkpoint_url,
+        embeddings=args.embeddings,
         llm=llm,
         read_only=read_only and not server,
     )

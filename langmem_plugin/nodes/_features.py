@@ -366,6 +366,15 @@ class MemoryFeatures:
         )
         return self._features.recall.build(scope, query).text
 
+    async def arecall_context(
+        self, user_id: str, query: str, *, agent_id: str | None = None
+    ) -> str:
+        """Async :meth:`recall_context` (searches and reranker on their async methods)."""
+        scope = Scope(
+            validate_id(user_id), agent_id=validate_id(agent_id, "agent_id") if agent_id else None
+        )
+        return (await self._features.recall.abuild(scope, query)).text
+
     def lessons(self, user_id: str | None = None, *, agent_id: str | None = None) -> list[Lesson]:
         """The lessons recall draws on, heaviest first: an agent's, or a user's own.
 

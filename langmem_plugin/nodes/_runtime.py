@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from langchain_core.documents.compressor import BaseDocumentCompressor
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, RemoveMessage
 from langgraph.graph.message import REMOVE_ALL_MESSAGES
@@ -43,12 +44,16 @@ class MemoryOptions(PipelineOptions):
         search: Retrieval of facts, episodes, notes and lessons for recall, and of
             ``search_memory``; default ``store.search``. Recall always searches the
             conversation archive with ``MemoryRetriever`` (see ``nodes.recall``).
+        reranker: A LangChain ``BaseDocumentCompressor`` (e.g. a cross-encoder) that
+            reorders recall's archived-turn candidates before packing; None (default)
+            keeps ``MemoryRetriever``'s fused ranking.
     """
 
     working_memory_tokens: int = 4000
     recall_tokens: int = 800
     token_counter: TokenCounter | None = None
     search: SearchFn | None = None
+    reranker: BaseDocumentCompressor | None = None
 
 
 class MemoryRuntime:
@@ -63,7 +68,11 @@ class MemoryRuntime:
         self.store = store
         self.pipeline = MemoryPipeline(store, llm, opts)
         self.recall = Recall(
-            store, search=opts.search, max_tokens=opts.recall_tokens, counter=opts.token_counter
+            store,
+            search=opts.search,
+            max_tokens=opts.recall_tokens,
+            counter=opts.token_counter,
+            reranker=opts.reranker,
         )
         self.working = WorkingMemory(opts.working_memory_tokens, counter=opts.token_counter)
         self.archiver = ArchiveWriter(HistoryStorage(store))

@@ -26,6 +26,13 @@ Decisions, and why:
   on its own (:func:`is_relevant`), or as the reply right after one that does: in a small
   memory every turn is a candidate, and the fused score would rank the whole transcript in.
   The search surfaces apply the same gates (``Recall.floor``).
+  Every model has its own similarity scale, so the floors default to those of the store's
+  embeddings (``SimilarityGates``: MiniLM's, mpnet's; MiniLM's for embeddings that declare
+  none).
+* **Reranker.** ``reranker`` (a LangChain ``BaseDocumentCompressor``, e.g. a cross-encoder)
+  reorders the archive's fused candidates before packing (see ``MemoryRetriever``); the
+  turns keep the pool's scale (the best turn similarity times the fused score relative to
+  the best), taken in the reranker's order.
 * **One ranked pool.** Every candidate gets a relevance on the scale of raw cosine similarity
   (turns: the best turn similarity, times the turn's fused score relative to the best one;
   lessons: boosted by their weight), and the budget is spent best first, across kinds. When
@@ -46,6 +53,7 @@ Decisions, and why:
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections import Counter
 from collections.abc import Callable, Collection, Sequence
@@ -54,10 +62,12 @@ from datetime import datetime
 from typing import Any
 
 from langchain_core.documents import Document
+from langchain_core.documents.compressor import BaseDocumentCompressor
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langgraph.store.base import BaseStore, Item, SearchOp
 
 from langmem_plugin._audit import note_recall
+from langmem_plugin._embeddings import gates_for
 from langmem_plugin._messages import TokenCounter, count_tokens
 from langmem_plugin.nodes._context import Scope
 from langmem_plugin.nodes._turns import Turn, named, norm, turn_of
@@ -113,6 +123,23 @@ def is_relevant(raw: dict[str, float], floor: float) -> bool:
     if similarity is not None:
         return similarity >= floor
     return raw.get("bm25", 0.0) > 0.0
+
+
+_Retrieved = tuple[list[Document], list[list[Item]]]
+"""The archive's documents and the other kinds' search results, in ``_kind_searches`` order."""
+
+
+def _or(value: float | None, default: float) -> float:
+    return default if value is None else value
+
+
+def _store_embeddings(store: BaseStore) -> Any:
+    """The embeddings a store searches with (``ChromaStore.embeddings``, ``index["embed"]``)."""
+    embeddings = getattr(store, "embeddings", None)
+    if embeddings is not None:
+        return embeddings
+    index = getattr(store, "index_config", None)
+    return index.get("embed") if isinstance(index, dict) else None
 
 
 def score_of(item: Item) -> float | None:
@@ -226,12 +253,18 @@ class Recall:
         k_notes: How many saved notes (``save_memory``) to consider.
         k_lessons: How many lessons to consider.
         k_turns: How many archived turns to consider (40: more than 800 tokens hold).
-        min_episode_score: Minimum similarity for an episode or a note.
+        min_episode_score: Minimum similarity for an episode or a note. Default: the store
+            embeddings' ``SimilarityGates.episode`` (MiniLM 0.15).
         min_lesson_score: Minimum similarity for a lesson (lessons must fit the task).
+            Default: ``SimilarityGates.lesson`` (MiniLM 0.35).
         min_turn_similarity: Minimum raw cosine similarity of the best archived turn for any
-            turn to be recalled. 0.25: with MiniLM, off-topic questions score 0.10-0.13
-            against a LoCoMo conversation, while every one of its 762 dev questions has a
-            turn at 0.33 or more (median 0.63).
+            turn to be recalled. Default ``SimilarityGates.turn``: MiniLM 0.25 (off-topic
+            questions score 0.10-0.13 against a LoCoMo conversation, while every one of its
+            762 dev questions has a turn at 0.33 or more, median 0.63), mpnet 0.27.
+        min_task_score: Minimum similarity of an open task to be shown as relevant.
+            Default ``SimilarityGates.task`` (0.3).
+        reranker: Reorders the archive's candidates (see the module docstring); None keeps
+            the fused ranking.
         retriever_options: Extra ``MemoryRetriever`` parameters for the archive (weights...),
             over :data:`ARCHIVE_RETRIEVER_OPTIONS`.
         extractive_episode_factor: Relevance multiplier of episodes summarised by the offline
@@ -255,9 +288,11 @@ class Recall:
         k_lessons: int = 2,
         k_notes: int = 3,
         k_turns: int = 40,
-        min_episode_score: float = 0.15,
-        min_lesson_score: float = 0.35,
-        min_turn_similarity: float = 0.25,
+        min_episode_score: float | None = None,
+        min_lesson_score: float | None = None,
+        min_turn_similarity: float | None = None,
+        min_task_score: float | None = None,
+        reranker: BaseDocumentCompressor | None = None,
         retriever_options: dict[str, Any] | None = None,
         extractive_episode_factor: float = 0.5,
         tasks_share: float = 0.5,
@@ -273,10 +308,14 @@ class Recall:
         self.counter = counter
         self.k_facts, self.k_episodes, self.k_lessons = k_facts, k_episodes, k_lessons
         self.k_notes, self.k_turns = k_notes, k_turns
-        self.min_episode_score = min_episode_score
-        self.min_lesson_score = min_lesson_score
-        self.min_turn_similarity = min_turn_similarity
+        gates = gates_for(_store_embeddings(store))
+        self.min_episode_score = _or(min_episode_score, gates.episode)
+        self.min_lesson_score = _or(min_lesson_score, gates.lesson)
+        self.min_turn_similarity = _or(min_turn_similarity, gates.turn)
+        self.min_task_score = _or(min_task_score, gates.task)
         self.retriever_options = {**ARCHIVE_RETRIEVER_OPTIONS, **(retriever_options or {})}
+        if reranker is not None:
+            self.retriever_options["reranker"] = reranker
         self.extractive_episode_factor = extractive_episode_factor
         self.tasks_share = tasks_share
         self._overhead = count_tokens([SystemMessage("")], counter)
@@ -312,11 +351,13 @@ class Recall:
             ("task", (TASKS, uid), K_TASKS),  # shown by task_context, in the same batch
         ]
 
-    def _retrieve(self, scope: Scope, query: str) -> tuple[list[Document], list[list[Item]]]:
-        retriever = MemoryRetriever(
+    def _archive(self, scope: Scope) -> MemoryRetriever:
+        return MemoryRetriever(
             store=self.store, namespace=(ARCHIVE, scope.user_id), **self.retriever_options
         )
-        searches = self._kind_searches(scope)
+
+    def _retrieve(self, scope: Scope, query: str) -> _Retrieved:
+        retriever, searches = self._archive(scope), self._kind_searches(scope)
         if self.custom_search is None:
             ops = [SearchOp(ns, query=query, limit=k) for _, ns, k in searches]
             docs, found = retriever.search_along(query, ops, k=self.k_turns)
@@ -324,14 +365,28 @@ class Recall:
         docs = retriever.invoke(query, k=self.k_turns)
         return docs, [list(self.search(ns, query, k)) for _, ns, k in searches]
 
+    async def _aretrieve(self, scope: Scope, query: str) -> _Retrieved:
+        """Async :meth:`_retrieve` (the store's ``abatch``, the reranker's async method)."""
+        retriever, searches = self._archive(scope), self._kind_searches(scope)
+        if self.custom_search is None:
+            ops = [SearchOp(ns, query=query, limit=k) for _, ns, k in searches]
+            docs, found = await retriever.asearch_along(query, ops, k=self.k_turns)
+            return docs, [list(r) for r in found]
+        docs = await retriever.ainvoke(query, k=self.k_turns)
+        search = self.search
+        others = await asyncio.to_thread(
+            lambda: [list(search(ns, query, k)) for _, ns, k in searches]
+        )
+        return docs, others
+
     def _candidates(
         self,
         scope: Scope,
-        query: str,
+        retrieved: _Retrieved,
         present: frozenset[str] = frozenset(),
         task_hits: list[Item] | None = None,
     ) -> list[_Entry]:
-        docs, found = self._retrieve(scope, query)
+        docs, found = retrieved
         docs = [d for d in docs if str(d.metadata.get("key")) not in present]
         by_kind: dict[str, list[Item]] = {}
         for (kind, _, _), items in zip(self._kind_searches(scope), found, strict=True):
@@ -387,6 +442,11 @@ class Recall:
         best_sim = max((s for s in sims if s is not None), default=None)
         if best_sim is None or best_sim < self.min_turn_similarity:
             return []
+        fused = [float(d.metadata["score"]) for d in docs]
+        if "reranker" in self.retriever_options:
+            # The reranker's order, on the fused scale: the i-th document gets the i-th best
+            # fused score, so turns still compete with the other kinds as without one.
+            fused.sort(reverse=True)
         heads = Counter(named(d.page_content.strip()) for d in docs)
         names = {name for name, n in heads.items() if name is not None and n >= 2}
         turns = [turn_of(doc, names) for doc in docs]
@@ -396,21 +456,14 @@ class Recall:
             if is_relevant(d.metadata.get("raw_scores", {}), self.min_turn_similarity)
         }
         kept = [
-            (doc, turn)
-            for doc, turn in zip(docs, turns, strict=True)
+            (score, turn)
+            for score, turn in zip(fused, turns, strict=True)
             if (turn.session, turn.seq) in relevant or (turn.session, turn.seq - 1) in relevant
         ]
-        best_fused = max(float(d.metadata["score"]) for d, _ in kept) or 1.0
+        best_fused = max(score for score, _ in kept) or 1.0
         return [
-            _Entry(
-                "turn",
-                best_sim * float(doc.metadata["score"]) / best_fused,
-                turn.line,
-                turn.key,
-                turn.text,
-                turn,
-            )
-            for doc, turn in kept
+            _Entry("turn", best_sim * score / best_fused, turn.line, turn.key, turn.text, turn)
+            for score, turn in kept
         ]
 
     # ------------------------------------------------------------------ packing
@@ -473,8 +526,28 @@ class Recall:
         """
         if not query.strip():
             return RecallResult("")
+        return self._finish(scope, query, frozenset(present), self._retrieve(scope, query))
+
+    async def abuild(
+        self, scope: Scope, query: str, *, present: Collection[str] = ()
+    ) -> RecallResult:
+        """Async :meth:`build`.
+
+        The searches (query embedding, store batch, reranker) run on the store's and the
+        reranker's async methods; reading the user's tasks, packing and the audit note run
+        in a worker thread (store reads that have no async path here).
+        """
+        if not query.strip():
+            return RecallResult("")
+        retrieved = await self._aretrieve(scope, query)
+        return await asyncio.to_thread(self._finish, scope, query, frozenset(present), retrieved)
+
+    def _finish(
+        self, scope: Scope, query: str, present: frozenset[str], retrieved: _Retrieved
+    ) -> RecallResult:
+        """Everything after the searches: rank, pack, render (shared by sync and async)."""
         task_hits: list[Item] = []
-        entries = self._candidates(scope, query, frozenset(present), task_hits)
+        entries = self._candidates(scope, retrieved, present, task_hits)
         tasks = task_context(
             self.store,
             scope.user_id,
@@ -482,6 +555,7 @@ class Recall:
             max_tokens=int(self.max_tokens * self.tasks_share),
             tokens=self._tokens,
             hits=task_hits,
+            min_score=self.min_task_score,
         )
         chosen = self._pack(entries, tasks.text)
         if not chosen and not tasks.text:

