@@ -43,6 +43,7 @@ from langmem_plugin._checkpoint import (
 from langmem_plugin._embeddings import resolve_embeddings
 from langmem_plugin._ids import validate_id
 from langmem_plugin._memory_ops import MemoryOperations
+from langmem_plugin._metrics import MetricsFeatures
 from langmem_plugin._privacy import PrivacyFeatures
 from langmem_plugin.errors import MemoryClosedError, ThreadNotFoundError
 from langmem_plugin.history._archive import archivable
@@ -93,7 +94,7 @@ def _dims(embeddings: Embeddings) -> int:
     return len(embeddings.embed_query("dimension probe"))
 
 
-class Memory(MemoryFeatures, MemoryOperations, PrivacyFeatures):
+class Memory(MemoryFeatures, MemoryOperations, PrivacyFeatures, MetricsFeatures):
     """Long-term store, checkpointer and chat histories of a LangGraph app, wired together.
 
     Build one with ``from_path``, ``from_url`` or ``in_memory`` rather than with the

@@ -173,6 +173,9 @@ class MemoryFeatures:
                     self._memory_runtime = MemoryRuntime(
                         self.store, self.llm, self._memory_options or MemoryOptions()
                     )
+                    watch = getattr(self, "_watch_runtime", None)
+                    if watch is not None:  # Memory's metrics (``_metrics``), when on
+                        watch(self._memory_runtime)
         return self._memory_runtime
 
     # ----- graph integration ------------------------------------------------------------
@@ -346,7 +349,7 @@ class MemoryFeatures:
         scope = Scope(
             validate_id(user_id), agent_id=validate_id(agent_id, "agent_id") if agent_id else None
         )
-        return self._features.recall.build(scope, query).text
+        return self._features.build_recall(scope, query).text
 
     def lessons(self, user_id: str | None = None, *, agent_id: str | None = None) -> list[Lesson]:
         """The lessons recall draws on, heaviest first: an agent's, or a user's own.

@@ -28,13 +28,14 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TypeVar
 
+from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langchain_core.runnables import RunnableConfig, RunnableLambda
@@ -126,6 +127,8 @@ class RunReport:
     """Ids of the tasks found in the run (new ones, and open ones restated)."""
     source: str | None = None
     """``"llm"`` or ``"rules"``: what did the run's work (None when there was nothing)."""
+    tokens: int = 0
+    """Tokens (input and output) the run's model calls reported; 0 for the rules."""
 
 
 @dataclass
@@ -165,6 +168,8 @@ class MemoryPipeline:
         self.episodes = EpisodeStore(store)
         self.lessons = LessonStore(store)
         self.counter = LLMCallCounter()
+        self.on_run: Callable[[RunReport], None] | None = None
+        """Called with every run's report (the memory's metrics, when on)."""
         self.scheduler = Scheduler(options.mode)  # type: ignore[arg-type]
         self._buffers: dict[str, _Buffer] = {}
         self._lock = threading.Lock()
@@ -246,17 +251,28 @@ class MemoryPipeline:
         self.process(scope, messages, recalled_lessons=recalled, started_at=started, ended_at=ended)
 
     # ----- the work ---------------------------------------------------------------------
-    def _structured(self, schema: type[S], system: str, content: str, purpose: str) -> S | None:
+    def _structured(
+        self,
+        schema: type[S],
+        system: str,
+        content: str,
+        purpose: str,
+        usage: LLMCallCounter | None = None,
+    ) -> S | None:
         """One structured call, retried once (``Runnable.with_retry``); None when both fail.
 
         Each attempt is bounded by ``llm_timeout`` (the call runs on the pipeline's
         executor) and its answer validated against ``schema``; a failed attempt logs a
         warning. The retry is immediate: a second try right away is what rescues a
-        malformed answer, and the pipeline runs in the background anyway.
+        malformed answer, and the pipeline runs in the background anyway. ``usage``, when
+        given, counts this call's attempts and tokens too (one run's share).
         """
         assert self.llm is not None
         model = self.llm.with_structured_output(schema)
-        config: RunnableConfig = {"callbacks": [self.counter], "tags": [f"langmem:{purpose}"]}
+        handlers: list[BaseCallbackHandler] = (
+            [self.counter] if usage is None else [self.counter, usage]
+        )
+        config: RunnableConfig = {"callbacks": handlers, "tags": [f"langmem:{purpose}"]}
         timeout = self.options.llm_timeout
 
         def attempt(prompt: list[BaseMessage]) -> S:
@@ -293,11 +309,27 @@ class MemoryPipeline:
         failed attempts, the offline rules write them (``source="rules"``).
         """
         report = RunReport()
+        try:
+            self._process(scope, messages, recalled_lessons, started_at, ended_at, report)
+        finally:
+            if self.on_run is not None:
+                self.on_run(report)
+        return report
+
+    def _process(
+        self,
+        scope: Scope,
+        messages: Sequence[BaseMessage],
+        recalled_lessons: Iterable[str],
+        started_at: datetime | None,
+        ended_at: datetime | None,
+        report: RunReport,
+    ) -> None:
         messages = [m for m in messages if not isinstance(m, SystemMessage)]
         # derive from redacted text when the store redacts (see langmem_plugin._redact)
         messages = redact_messages(messages, getattr(self.store, "redactor", None))
         if not messages:
-            return report
+            return
         ended = ended_at or datetime.now(UTC)
         started = started_at or ended
         opts = self.options
@@ -316,7 +348,8 @@ class MemoryPipeline:
         )
         drafts = None
         if wants.any:  # tasks alone cost no call: the rules find them
-            drafts = self._from_model(scope, messages, failures, wants, ended) if self.llm else None
+            if self.llm:
+                drafts = self._from_model(scope, messages, failures, wants, ended, report)
             if drafts is None:
                 drafts = _from_rules(messages, failures, wants)
             report.source = drafts.source
@@ -328,7 +361,6 @@ class MemoryPipeline:
             for key in recalled_lessons:
                 if self.lessons.reinforce(scope.lesson_namespace, key) is not None:
                     report.reinforced.append(key)
-        return report
 
     def _from_model(
         self,
@@ -337,8 +369,12 @@ class MemoryPipeline:
         failures: Sequence[Failure],
         wants: _Wants,
         said_at: datetime,
+        report: RunReport,
     ) -> _Drafts | None:
-        """The run's drafts from one structured call; None when it failed twice."""
+        """The run's drafts from one structured call; None when it failed twice.
+
+        The tokens the call reports are added to ``report.tokens``.
+        """
         sections, parts = [SESSION_PROMPT], []
         if wants.episode:
             sections.append(EPISODE_SECTION)
@@ -362,7 +398,11 @@ class MemoryPipeline:
             lessons=wants.lessons,
             tasks=wants.tasks,
         )
-        answer = self._structured(schema, "\n\n".join(sections), "\n\n".join(parts), "session")
+        usage = LLMCallCounter()
+        answer = self._structured(
+            schema, "\n\n".join(sections), "\n\n".join(parts), "session", usage
+        )
+        report.tokens += usage.total_tokens
         if answer is None:
             logger.warning(
                 "langmem session: model failed twice; the offline rules wrote this run "

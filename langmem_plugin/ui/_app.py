@@ -31,6 +31,7 @@ from langmem_plugin._audit import audit_source
 from langmem_plugin.memory import Memory
 from langmem_plugin.ui import _data
 from langmem_plugin.ui._http import local_path
+from langmem_plugin.ui._metrics import metrics_routes
 from langmem_plugin.ui._security import CSRF_FIELD, GuardedApp
 
 __all__ = ["create_app"]
@@ -259,6 +260,7 @@ def create_app(
         Route("/forget-query", pages.forget_query_page, name="forget_query"),
         Route("/audit", pages.audit_page, name="audit"),
         Route("/actions/{name}", pages.action, methods=["POST"], name="action"),
+        *metrics_routes(memory),
         Mount("/static", StaticFiles(directory=_HERE / "static"), name="static"),
     ]
     return GuardedApp(routes, token=token, read_only=read_only, frame_ancestors=frame_ancestors)
