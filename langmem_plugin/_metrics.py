@@ -19,7 +19,9 @@ What is measured, and where:
   ``recall_context``); its ``_count`` is the number of calls.
 * ``langmem_pipeline_runs_total{source}``: deferred pipeline runs by what did the work
   (``llm``, ``rules``, or ``none`` when a run had nothing to write), and
-  ``langmem_pipeline_run_tokens``: tokens of each run that called the model.
+  ``langmem_pipeline_run_tokens``: tokens of each run that called the model, and
+  ``langmem_pipeline_budget_exhausted_total``: runs the rules did because the session's
+  token budget (``session_token_budget``) was spent.
 * ``langmem_llm_calls_total{purpose}`` and ``langmem_llm_tokens_total{purpose,kind}``:
   the memory's own model calls (``memory.llm_calls``), read on scrape.
 * ``langmem_index_lag_vectors``: vectors written to SQL that Chroma's HNSW index does
@@ -196,6 +198,11 @@ class MemoryMetrics:
             buckets=TOKEN_BUCKETS,
             registry=reg,
         )
+        self.budget_exhausted = prom.Counter(
+            "langmem_pipeline_budget_exhausted",
+            "Pipeline runs the rules did because the session's token budget was spent.",
+            registry=reg,
+        )
         for kind in ("get", "search", "put", "delete", "list_namespaces"):
             self.store_ops.labels(kind)  # every kind shows from the first scrape, at 0
         for source in ("llm", "rules", "none"):
@@ -231,6 +238,8 @@ class MemoryMetrics:
         self.pipeline_runs.labels(report.source or "none").inc()
         if report.tokens:
             self.run_tokens.observe(report.tokens)
+        if report.budget_exhausted:
+            self.budget_exhausted.inc()
 
     def watch_runtime(self, runtime: MemoryRuntime) -> None:
         """Observe the memory features' runtime (built on the features' first use)."""

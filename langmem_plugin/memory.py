@@ -45,7 +45,7 @@ from langmem_plugin._ids import validate_id
 from langmem_plugin._memory_ops import MemoryOperations
 from langmem_plugin._metrics import MetricsFeatures
 from langmem_plugin._privacy import PrivacyFeatures
-from langmem_plugin.errors import MemoryClosedError, ThreadNotFoundError
+from langmem_plugin.errors import ConfigError, MemoryClosedError, ThreadNotFoundError
 from langmem_plugin.history._archive import archivable
 from langmem_plugin.history._chroma_history import ChromaChatMessageHistory
 from langmem_plugin.history._storage import HistoryStorage, SessionInfo
@@ -134,6 +134,9 @@ class Memory(MemoryFeatures, MemoryOperations, PrivacyFeatures, MetricsFeatures)
         owns_client: Close the store's chromadb client on ``close()``.
         audit_recalls: Also record recalls in the audit log (see ``_audit``).
         audit_retention_days: Drop audit events older than this (None: keep them).
+        session_token_budget: Tokens the memory's own model calls may spend per session
+            before that session falls back to the offline rules (None: no limit); see
+            ``PipelineOptions.session_token_budget``.
     """
 
     store: ChromaStore  # the mixin only needs a BaseStore; Memory always has a ChromaStore
@@ -148,9 +151,15 @@ class Memory(MemoryFeatures, MemoryOperations, PrivacyFeatures, MetricsFeatures)
         owns_client: bool = False,
         audit_recalls: bool = False,
         audit_retention_days: float | None = None,
+        session_token_budget: int | None = None,
     ) -> None:
         if store.embeddings is None:
             raise ValueError(f"store {store!r} has no index; Memory needs an indexed store")
+        budget = session_token_budget
+        if budget is not None and (type(budget) is not int or budget <= 0):
+            raise ConfigError(
+                f"session_token_budget must be a positive int or None, got {budget!r}"
+            )
         self.store = store
         self.embeddings: Embeddings = store.embeddings
         self.llm = resolve_llm(llm)
@@ -173,6 +182,8 @@ class Memory(MemoryFeatures, MemoryOperations, PrivacyFeatures, MetricsFeatures)
         self._sync_saver: OpenedSaver = open_saver(self._spec, self._shared_memory_saver)
         self._async_savers: dict[asyncio.AbstractEventLoop, asyncio.Task[OpenedSaver]] = {}
         self._open_audit(audit_recalls, audit_retention_days)
+        if session_token_budget is not None:
+            self.configure_memory(session_token_budget=session_token_budget)
 
     # ------------------------------------------------------------------ constructors
     @classmethod
@@ -189,6 +200,7 @@ class Memory(MemoryFeatures, MemoryOperations, PrivacyFeatures, MetricsFeatures)
         encryption_key: str | None = None,
         audit_recalls: bool = False,
         audit_retention_days: float | None = None,
+        session_token_budget: int | None = None,
     ) -> Memory:
         """Open or create a memory in ``directory`` (``chroma/`` and ``checkpoints.sqlite``).
 
@@ -205,6 +217,7 @@ class Memory(MemoryFeatures, MemoryOperations, PrivacyFeatures, MetricsFeatures)
                 (default ``$LANGMEM_ENCRYPTION_KEY``); see ``ChromaStore``.
             audit_recalls: As for the class.
             audit_retention_days: As for the class.
+            session_token_budget: As for the class.
 
         Returns:
             The memory.
@@ -230,6 +243,7 @@ class Memory(MemoryFeatures, MemoryOperations, PrivacyFeatures, MetricsFeatures)
             owns_client=True,
             audit_recalls=audit_recalls,
             audit_retention_days=audit_retention_days,
+            session_token_budget=session_token_budget,
         )
 
     @classmethod
@@ -247,6 +261,7 @@ class Memory(MemoryFeatures, MemoryOperations, PrivacyFeatures, MetricsFeatures)
         encryption_key: str | None = None,
         audit_recalls: bool = False,
         audit_retention_days: float | None = None,
+        session_token_budget: int | None = None,
     ) -> Memory:
         """Open a memory on a Chroma server (or directory) and a checkpoint database.
 
@@ -266,6 +281,7 @@ class Memory(MemoryFeatures, MemoryOperations, PrivacyFeatures, MetricsFeatures)
                 the checkpoint database).
             audit_recalls: As for the class.
             audit_retention_days: As for the class.
+            session_token_budget: As for the class.
 
         Returns:
             The memory.
@@ -306,6 +322,7 @@ class Memory(MemoryFeatures, MemoryOperations, PrivacyFeatures, MetricsFeatures)
             owns_client=True,
             audit_recalls=audit_recalls,
             audit_retention_days=audit_retention_days,
+            session_token_budget=session_token_budget,
         )
 
     @classmethod
@@ -318,6 +335,7 @@ class Memory(MemoryFeatures, MemoryOperations, PrivacyFeatures, MetricsFeatures)
         encryption_key: str | None = None,
         audit_recalls: bool = False,
         audit_retention_days: float | None = None,
+        session_token_budget: int | None = None,
     ) -> Memory:
         """A memory that lives in this process only (tests, notebooks).
 
@@ -332,6 +350,7 @@ class Memory(MemoryFeatures, MemoryOperations, PrivacyFeatures, MetricsFeatures)
             encryption_key: As for ``from_path`` (for symmetry: nothing reaches a disk).
             audit_recalls: As for the class.
             audit_retention_days: As for the class.
+            session_token_budget: As for the class.
 
         Returns:
             The memory.
@@ -345,6 +364,7 @@ class Memory(MemoryFeatures, MemoryOperations, PrivacyFeatures, MetricsFeatures)
             llm=llm,
             audit_recalls=audit_recalls,
             audit_retention_days=audit_retention_days,
+            session_token_budget=session_token_budget,
         )
 
     @staticmethod

@@ -22,6 +22,13 @@ turns are never lost to a flaky model; a failed task the model wrote no lesson f
 rules' lesson. Without a model, the offline rules are the whole path. ``write_lesson`` (a
 lesson on explicit request, outside a session: ``memory.reflect_on``) makes its own single
 call (purpose ``"reflection"``).
+
+Budget: with ``session_token_budget``, the tokens each session's calls report are added up
+(per user and thread, in this process), and a run of a session that has spent its budget
+makes no call: the offline rules write it, as after a failed call, and the run says so
+(``RunReport.budget_exhausted``, an audit event ``budget_exhausted`` on
+``("sessions", user)`` / thread with the budget and the tokens spent and no content, the
+``langmem_pipeline_budget_exhausted_total`` metric and a warning in the log).
 """
 
 from __future__ import annotations
@@ -42,6 +49,7 @@ from langchain_core.runnables import RunnableConfig, RunnableLambda
 from langgraph.store.base import BaseStore
 from pydantic import BaseModel
 
+from langmem_plugin._audit import log_of
 from langmem_plugin._redact import redact_messages
 from langmem_plugin.nodes import _rules
 from langmem_plugin.nodes._context import Scope
@@ -95,6 +103,12 @@ class PipelineOptions:
             the run's model call); stored open with ``source`` ``"rules"`` or ``"llm"``.
         consolidate: After writing an episode, merge it with a near-duplicate and archive
             decayed episodes (``EpisodeStore.consolidate``).
+        session_token_budget: Tokens (input and output, as the model reports them) the
+            pipeline's model calls may spend on one session (a user's thread) in this
+            process; once spent, that session's further runs use the offline rules
+            (``source="rules"``, ``RunReport.budget_exhausted``). A call is never cut
+            short, so the last one may end past the budget. None (the default): no limit,
+            since a session's cost is already one call per run.
     """
 
     every_n_turns: int = 10
@@ -108,14 +122,15 @@ class PipelineOptions:
     reflection: bool = True
     tasks: bool = True
     consolidate: bool = True
+    session_token_budget: int | None = None
 
 
 @dataclass
 class RunReport:
     """What one pipeline run wrote.
 
-    ``source`` is ``"rules"`` when no model is configured or when the model failed twice
-    and the offline rules stood in for it.
+    ``source`` is ``"rules"`` when no model is configured, when the model failed twice,
+    or when the session's token budget was spent, and the offline rules stood in for it.
     """
 
     episode_key: str | None = None
@@ -129,6 +144,8 @@ class RunReport:
     """``"llm"`` or ``"rules"``: what did the run's work (None when there was nothing)."""
     tokens: int = 0
     """Tokens (input and output) the run's model calls reported; 0 for the rules."""
+    budget_exhausted: bool = False
+    """The session's token budget was spent before this run, so the rules did its work."""
 
 
 @dataclass
@@ -172,6 +189,7 @@ class MemoryPipeline:
         """Called with every run's report (the memory's metrics, when on)."""
         self.scheduler = Scheduler(options.mode)  # type: ignore[arg-type]
         self._buffers: dict[str, _Buffer] = {}
+        self._spent: dict[str, int] = {}  # tokens per session (buffer key), this process
         self._lock = threading.Lock()
         self._executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="langmem-llm")
 
@@ -348,8 +366,11 @@ class MemoryPipeline:
         )
         drafts = None
         if wants.any:  # tasks alone cost no call: the rules find them
-            if self.llm:
+            if self.llm and not self._budget_spent(scope, report):
                 drafts = self._from_model(scope, messages, failures, wants, ended, report)
+                with self._lock:
+                    key = _buffer_key(scope)
+                    self._spent[key] = self._spent.get(key, 0) + report.tokens
             if drafts is None:
                 drafts = _from_rules(messages, failures, wants)
             report.source = drafts.source
@@ -361,6 +382,30 @@ class MemoryPipeline:
             for key in recalled_lessons:
                 if self.lessons.reinforce(scope.lesson_namespace, key) is not None:
                     report.reinforced.append(key)
+
+    def _budget_spent(self, scope: Scope, report: RunReport) -> bool:
+        """Whether the session's token budget is spent; if so, say so (report, audit)."""
+        budget = self.options.session_token_budget
+        if budget is None:
+            return False
+        with self._lock:
+            spent = self._spent.get(_buffer_key(scope), 0)
+        if spent < budget:
+            return False
+        report.budget_exhausted = True
+        logger.warning(
+            "langmem session: token budget of %d spent (%d used); the offline rules write "
+            "this session's runs (source='rules')",
+            budget,
+            spent,
+        )
+        log = log_of(self.store)
+        if log is not None:  # counts only: who and which session, never content
+            log.record(
+                [(("sessions", scope.user_id), scope.thread_id or "-", "budget_exhausted")],
+                detail={"budget": budget, "spent": spent},
+            )
+        return True
 
     def _from_model(
         self,
