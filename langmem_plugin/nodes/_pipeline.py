@@ -327,11 +327,9 @@ class MemoryPipeline:
         failed attempts, the offline rules write them (``source="rules"``).
         """
         report = RunReport()
-        try:
-            self._process(scope, messages, recalled_lessons, started_at, ended_at, report)
-        finally:
-            if self.on_run is not None:
-                self.on_run(report)
+        self._process(scope, messages, recalled_lessons, started_at, ended_at, report)
+        if self.on_run is not None:
+            self.on_run(report)
         return report
 
     def _process(
