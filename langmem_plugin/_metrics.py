@@ -3,7 +3,7 @@
 ``memory.metrics()`` turns them on (counting starts then: call it right after opening the
 memory) and returns the memory's own ``prometheus_client.CollectorRegistry``; each memory
 has its own, so several memories in one process never collide on a metric name, and an
-app exposes one by ``render_metrics(memory.metrics())`` in its own route or by
+app exposes one by ``memory.render_metrics()`` in its own route or by
 ``prometheus_client.start_http_server(port, registry=memory.metrics())``. ``langmem ui``
 serves it at ``/metrics`` behind the inspector's guard (Host check, token when set).
 Needs the ``metrics`` extra (``prometheus-client``; in the ``ui`` and ``dev`` extras too).
@@ -289,11 +289,9 @@ class MetricsFeatures:
 
         Example:
             ```python
-            from langmem_plugin._metrics import render_metrics
-
-            registry = memory.metrics()
+            registry = memory.metrics()  # or start_http_server(9464, registry=registry)
             ...
-            body, content_type = render_metrics(registry)
+            body, content_type = memory.render_metrics()  # in the app's /metrics route
             ```
         """
         state = self._metrics_state
@@ -308,6 +306,14 @@ class MetricsFeatures:
                     if self._memory_runtime is not None:
                         state.watch_runtime(self._memory_runtime)
         return state.registry
+
+    def render_metrics(self) -> tuple[bytes, str]:
+        """This memory's metrics in Prometheus's text format, for an app's own route.
+
+        Returns:
+            ``(body, content_type)``; turns the metrics on if ``metrics()`` was not called.
+        """
+        return render_metrics(self.metrics())
 
     def _watch_runtime(self, runtime: MemoryRuntime) -> None:
         """Called by the features when they build their runtime."""

@@ -182,6 +182,13 @@ def test_two_memories_in_one_process_count_apart(tmp_path: Path) -> None:
         assert value(scrape(b), "langmem_memory_users") == 0
 
 
+def test_render_metrics_on_the_memory_is_the_registrys_text(memory: Memory) -> None:
+    memory.store.put(("memories", "ada"), "n", {"content": "x"})
+    body, content_type = memory.render_metrics()
+    assert content_type == render_metrics(memory.metrics())[1]
+    assert 'langmem_memory_items{user="ada"} 1.0' in body.decode()
+
+
 def test_scraping_a_closed_memory_reports_no_store_figures(tmp_path: Path) -> None:
     memory = Memory.from_path(tmp_path / "m")
     registry = memory.metrics()
