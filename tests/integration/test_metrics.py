@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage
+from langchain_core.runnables import RunnableConfig
+from langgraph.graph import START, MessagesState, StateGraph
 from prometheus_client.parser import text_string_to_metric_families
 
 from langmem_plugin._metrics import render_metrics
@@ -99,6 +101,18 @@ def test_recall_context_calls_and_latency(memory: Memory) -> None:
     assert value(samples, "langmem_recall_seconds_count") == 2
     assert value(samples, "langmem_recall_seconds_sum") > 0
     assert value(samples, "langmem_recall_seconds_bucket", le="+Inf") == 2
+
+
+def test_the_recall_node_in_a_graph_is_timed_too(memory: Memory) -> None:
+    memory.store.put(("memories", "ada"), "n1", {"content": "Ada drinks green tea"})
+    builder = StateGraph(MessagesState)
+    builder.add_node("recall", memory.nodes.recall)
+    builder.add_edge(START, "recall")
+    graph = memory.compile(builder)
+    config: RunnableConfig = {"configurable": {"thread_id": "t1", "user_id": "ada"}}
+    out = graph.invoke({"messages": [HumanMessage("what tea do I like?")]}, config)
+    assert any("green tea" in m.text for m in out["messages"])
+    assert value(scrape(memory), "langmem_recall_seconds_count") == 1
 
 
 def test_pipeline_runs_llm_calls_and_tokens_per_session(tmp_path: Path) -> None:
