@@ -10,6 +10,7 @@ the first directory holding a ``langmem.toml``, or a ``pyproject.toml`` with a
     llm = "openai:gpt-4o-mini"       # omit for the offline rules
     working_memory_tokens = 4000
     recall_tokens = 800
+    session_token_budget = 20000     # per session, the memory's own model calls (default: none)
 
     [retention]                      # days, or "forever" (the default)
     history_days = 90                # conversations: threads, sessions, archived turns
@@ -185,6 +186,8 @@ class MemoryConfig(BaseModel):
         llm: ``"provider:model"`` of the chat model; None: ``OPENAI_API_KEY`` decides.
         working_memory_tokens: Token budget of the model's input.
         recall_tokens: Token budget of the recall message.
+        session_token_budget: Tokens the memory's own model calls may spend per session
+            before it falls back to the offline rules (default: no limit).
         collection_prefix: Prefix of the Chroma collection and SQL table names.
         retention: How long each kind of memory is kept.
         redact: Replace e-mail addresses, phone numbers, card numbers, secrets... with
@@ -203,6 +206,7 @@ class MemoryConfig(BaseModel):
     llm: str | None = None
     working_memory_tokens: int = Field(4000, gt=0)
     recall_tokens: int = Field(800, gt=0)
+    session_token_budget: int | None = Field(None, gt=0)
     collection_prefix: str = "langmem"
     retention: RetentionConfig = Field(default_factory=RetentionConfig)
     redact: bool = False
@@ -226,6 +230,7 @@ class MemoryConfig(BaseModel):
         return {
             "working_memory_tokens": self.working_memory_tokens,
             "recall_tokens": self.recall_tokens,
+            "session_token_budget": self.session_token_budget,
         }
 
 

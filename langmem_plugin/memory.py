@@ -43,8 +43,9 @@ from langmem_plugin._checkpoint import (
 from langmem_plugin._embeddings import resolve_embeddings
 from langmem_plugin._ids import validate_id
 from langmem_plugin._memory_ops import MemoryOperations
+from langmem_plugin._metrics import MetricsFeatures
 from langmem_plugin._privacy import PrivacyFeatures
-from langmem_plugin.errors import MemoryClosedError, ThreadNotFoundError
+from langmem_plugin.errors import ConfigError, MemoryClosedError, ThreadNotFoundError
 from langmem_plugin.history._archive import archivable
 from langmem_plugin.history._chroma_history import ChromaChatMessageHistory
 from langmem_plugin.history._storage import HistoryStorage, SessionInfo
@@ -93,7 +94,7 @@ def _dims(embeddings: Embeddings) -> int:
     return len(embeddings.embed_query("dimension probe"))
 
 
-class Memory(MemoryFeatures, MemoryOperations, PrivacyFeatures):
+class Memory(MemoryFeatures, MemoryOperations, PrivacyFeatures, MetricsFeatures):
     """Long-term store, checkpointer and chat histories of a LangGraph app, wired together.
 
     Build one with ``from_path``, ``from_url`` or ``in_memory`` rather than with the
@@ -133,6 +134,9 @@ class Memory(MemoryFeatures, MemoryOperations, PrivacyFeatures):
         owns_client: Close the store's chromadb client on ``close()``.
         audit_recalls: Also record recalls in the audit log (see ``_audit``).
         audit_retention_days: Drop audit events older than this (None: keep them).
+        session_token_budget: Tokens the memory's own model calls may spend per session
+            before that session falls back to the offline rules (None: no limit); see
+            ``PipelineOptions.session_token_budget``.
     """
 
     store: ChromaStore  # the mixin only needs a BaseStore; Memory always has a ChromaStore
@@ -147,9 +151,15 @@ class Memory(MemoryFeatures, MemoryOperations, PrivacyFeatures):
         owns_client: bool = False,
         audit_recalls: bool = False,
         audit_retention_days: float | None = None,
+        session_token_budget: int | None = None,
     ) -> None:
         if store.embeddings is None:
             raise ValueError(f"store {store!r} has no index; Memory needs an indexed store")
+        budget = session_token_budget
+        if budget is not None and (type(budget) is not int or budget <= 0):
+            raise ConfigError(
+                f"session_token_budget must be a positive int or None, got {budget!r}"
+            )
         self.store = store
         self.embeddings: Embeddings = store.embeddings
         self.llm = resolve_llm(llm)
@@ -172,6 +182,8 @@ class Memory(MemoryFeatures, MemoryOperations, PrivacyFeatures):
         self._sync_saver: OpenedSaver = open_saver(self._spec, self._shared_memory_saver)
         self._async_savers: dict[asyncio.AbstractEventLoop, asyncio.Task[OpenedSaver]] = {}
         self._open_audit(audit_recalls, audit_retention_days)
+        if session_token_budget is not None:
+            self.configure_memory(session_token_budget=session_token_budget)
 
     # ------------------------------------------------------------------ constructors
     @classmethod
@@ -189,6 +201,7 @@ class Memory(MemoryFeatures, MemoryOperations, PrivacyFeatures):
         audit_recalls: bool = False,
         audit_retention_days: float | None = None,
         read_only: bool = False,
+        session_token_budget: int | None = None,
     ) -> Memory:
         """Open or create a memory in ``directory`` (``chroma/`` and ``checkpoints.sqlite``).
 
@@ -210,6 +223,7 @@ class Memory(MemoryFeatures, MemoryOperations, PrivacyFeatures):
                 readers), searches are ranked exactly from the vectors in SQL (Chroma's
                 folder is not opened), and every write raises ``ReadOnlyMemoryError``.
                 The folder must exist. Default False: one process writes a folder.
+            session_token_budget: As for the class.
 
         Returns:
             The memory.
@@ -245,6 +259,7 @@ class Memory(MemoryFeatures, MemoryOperations, PrivacyFeatures):
             owns_client=not read_only,
             audit_recalls=audit_recalls,
             audit_retention_days=audit_retention_days,
+            session_token_budget=session_token_budget,
         )
 
     @classmethod
@@ -263,6 +278,7 @@ class Memory(MemoryFeatures, MemoryOperations, PrivacyFeatures):
         audit_recalls: bool = False,
         audit_retention_days: float | None = None,
         read_only: bool = False,
+        session_token_budget: int | None = None,
     ) -> Memory:
         """Open a memory on a Chroma server (or directory) and a checkpoint database.
 
@@ -284,6 +300,7 @@ class Memory(MemoryFeatures, MemoryOperations, PrivacyFeatures):
             audit_retention_days: As for the class.
             read_only: As for ``from_path``: a directory and a SQLite checkpoint file
                 only (a server and PostgreSQL serve many processes already).
+            session_token_budget: As for the class.
 
         Returns:
             The memory.
@@ -333,6 +350,7 @@ class Memory(MemoryFeatures, MemoryOperations, PrivacyFeatures):
             owns_client=not read_only,
             audit_recalls=audit_recalls,
             audit_retention_days=audit_retention_days,
+            session_token_budget=session_token_budget,
         )
 
     @classmethod
@@ -345,6 +363,7 @@ class Memory(MemoryFeatures, MemoryOperations, PrivacyFeatures):
         encryption_key: str | None = None,
         audit_recalls: bool = False,
         audit_retention_days: float | None = None,
+        session_token_budget: int | None = None,
     ) -> Memory:
         """A memory that lives in this process only (tests, notebooks).
 
@@ -359,6 +378,7 @@ class Memory(MemoryFeatures, MemoryOperations, PrivacyFeatures):
             encryption_key: As for ``from_path`` (for symmetry: nothing reaches a disk).
             audit_recalls: As for the class.
             audit_retention_days: As for the class.
+            session_token_budget: As for the class.
 
         Returns:
             The memory.
@@ -372,6 +392,7 @@ class Memory(MemoryFeatures, MemoryOperations, PrivacyFeatures):
             llm=llm,
             audit_recalls=audit_recalls,
             audit_retention_days=audit_retention_days,
+            session_token_budget=session_token_budget,
         )
 
     @staticmethod

@@ -181,6 +181,9 @@ class MemoryFeatures:
                     self._memory_runtime = MemoryRuntime(
                         self.store, self.llm, self._memory_options or MemoryOptions()
                     )
+                    watch = getattr(self, "_watch_runtime", None)
+                    if watch is not None:  # Memory's metrics (``_metrics``), when on
+                        watch(self._memory_runtime)
         return self._memory_runtime
 
     # ----- graph integration ------------------------------------------------------------
@@ -364,7 +367,7 @@ class MemoryFeatures:
         scope = Scope(
             validate_id(user_id), agent_id=validate_id(agent_id, "agent_id") if agent_id else None
         )
-        return self._features.recall.build(scope, query).text
+        return self._features.build_recall(scope, query).text
 
     async def arecall_context(
         self, user_id: str, query: str, *, agent_id: str | None = None

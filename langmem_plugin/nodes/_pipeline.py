@@ -22,26 +22,34 @@ turns are never lost to a flaky model; a failed task the model wrote no lesson f
 rules' lesson. Without a model, the offline rules are the whole path. ``write_lesson`` (a
 lesson on explicit request, outside a session: ``memory.reflect_on``) makes its own single
 call (purpose ``"reflection"``).
+
+Budget: with ``session_token_budget``, the tokens each session's calls report are added up
+(per user and thread, in this process), and a run of a session that has spent its budget
+makes no call: the offline rules write it, as after a failed call, and the run says so
+(``RunReport.budget_exhausted``, an audit event ``budget_exhausted`` on
+``("sessions", user)`` / thread with the budget and the tokens spent and no content, the
+``langmem_pipeline_budget_exhausted_total`` metric and a warning in the log).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TypeVar
 
+from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langchain_core.runnables import RunnableConfig, RunnableLambda
 from langgraph.store.base import BaseStore
 from pydantic import BaseModel
 
-from langmem_plugin._audit import audit_source
+from langmem_plugin._audit import audit_source, log_of
 from langmem_plugin._redact import redact_messages
 from langmem_plugin.nodes import _rules
 from langmem_plugin.nodes._context import Scope
@@ -95,6 +103,12 @@ class PipelineOptions:
             the run's model call); stored open with ``source`` ``"rules"`` or ``"llm"``.
         consolidate: After writing an episode, merge it with a near-duplicate and archive
             decayed episodes (``EpisodeStore.consolidate``).
+        session_token_budget: Tokens (input and output, as the model reports them) the
+            pipeline's model calls may spend on one session (a user's thread) in this
+            process; once spent, that session's further runs use the offline rules
+            (``source="rules"``, ``RunReport.budget_exhausted``). A call is never cut
+            short, so the last one may end past the budget. None (the default): no limit,
+            since a session's cost is already one call per run.
     """
 
     every_n_turns: int = 10
@@ -108,14 +122,15 @@ class PipelineOptions:
     reflection: bool = True
     tasks: bool = True
     consolidate: bool = True
+    session_token_budget: int | None = None
 
 
 @dataclass
 class RunReport:
     """What one pipeline run wrote.
 
-    ``source`` is ``"rules"`` when no model is configured or when the model failed twice
-    and the offline rules stood in for it.
+    ``source`` is ``"rules"`` when no model is configured, when the model failed twice,
+    or when the session's token budget was spent, and the offline rules stood in for it.
     """
 
     episode_key: str | None = None
@@ -127,6 +142,10 @@ class RunReport:
     """Ids of the tasks found in the run (new ones, and open ones restated)."""
     source: str | None = None
     """``"llm"`` or ``"rules"``: what did the run's work (None when there was nothing)."""
+    tokens: int = 0
+    """Tokens (input and output) the run's model calls reported; 0 for the rules."""
+    budget_exhausted: bool = False
+    """The session's token budget was spent before this run, so the rules did its work."""
 
 
 @dataclass
@@ -166,8 +185,11 @@ class MemoryPipeline:
         self.episodes = EpisodeStore(store)
         self.lessons = LessonStore(store)
         self.counter = LLMCallCounter()
+        self.on_run: Callable[[RunReport], None] | None = None
+        """Called with every run's report (the memory's metrics, when on)."""
         self.scheduler = Scheduler(options.mode)  # type: ignore[arg-type]
         self._buffers: dict[str, _Buffer] = {}
+        self._spent: dict[str, int] = {}  # tokens per session (buffer key), this process
         self._lock = threading.Lock()
         self._executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="langmem-llm")
 
@@ -247,17 +269,28 @@ class MemoryPipeline:
         self.process(scope, messages, recalled_lessons=recalled, started_at=started, ended_at=ended)
 
     # ----- the work ---------------------------------------------------------------------
-    def _structured(self, schema: type[S], system: str, content: str, purpose: str) -> S | None:
+    def _structured(
+        self,
+        schema: type[S],
+        system: str,
+        content: str,
+        purpose: str,
+        usage: LLMCallCounter | None = None,
+    ) -> S | None:
         """One structured call, retried once (``Runnable.with_retry``); None when both fail.
 
         Each attempt is bounded by ``llm_timeout`` (the call runs on the pipeline's
         executor) and its answer validated against ``schema``; a failed attempt logs a
         warning. The retry is immediate: a second try right away is what rescues a
-        malformed answer, and the pipeline runs in the background anyway.
+        malformed answer, and the pipeline runs in the background anyway. ``usage``, when
+        given, counts this call's attempts and tokens too (one run's share).
         """
         assert self.llm is not None
         model = self.llm.with_structured_output(schema)
-        config: RunnableConfig = {"callbacks": [self.counter], "tags": [f"langmem:{purpose}"]}
+        handlers: list[BaseCallbackHandler] = (
+            [self.counter] if usage is None else [self.counter, usage]
+        )
+        config: RunnableConfig = {"callbacks": handlers, "tags": [f"langmem:{purpose}"]}
         timeout = self.options.llm_timeout
 
         def attempt(prompt: list[BaseMessage]) -> S:
@@ -296,7 +329,7 @@ class MemoryPipeline:
         scheduler, ``ingest``, ``flush`` from the CLI).
         """
         with audit_source("pipeline"):
-            return self._process(
+            return self._run(
                 scope,
                 messages,
                 recalled_lessons=recalled_lessons,
@@ -304,7 +337,7 @@ class MemoryPipeline:
                 ended_at=ended_at,
             )
 
-    def _process(
+    def _run(
         self,
         scope: Scope,
         messages: Sequence[BaseMessage],
@@ -314,11 +347,25 @@ class MemoryPipeline:
         ended_at: datetime | None,
     ) -> RunReport:
         report = RunReport()
+        self._process(scope, messages, recalled_lessons, started_at, ended_at, report)
+        if self.on_run is not None:
+            self.on_run(report)
+        return report
+
+    def _process(
+        self,
+        scope: Scope,
+        messages: Sequence[BaseMessage],
+        recalled_lessons: Iterable[str],
+        started_at: datetime | None,
+        ended_at: datetime | None,
+        report: RunReport,
+    ) -> None:
         messages = [m for m in messages if not isinstance(m, SystemMessage)]
         # derive from redacted text when the store redacts (see langmem_plugin._redact)
         messages = redact_messages(messages, getattr(self.store, "redactor", None))
         if not messages:
-            return report
+            return
         ended = ended_at or datetime.now(UTC)
         started = started_at or ended
         opts = self.options
@@ -337,7 +384,11 @@ class MemoryPipeline:
         )
         drafts = None
         if wants.any:  # tasks alone cost no call: the rules find them
-            drafts = self._from_model(scope, messages, failures, wants, ended) if self.llm else None
+            if self.llm and not self._budget_spent(scope, report):
+                drafts = self._from_model(scope, messages, failures, wants, ended, report)
+                with self._lock:
+                    key = _buffer_key(scope)
+                    self._spent[key] = self._spent.get(key, 0) + report.tokens
             if drafts is None:
                 drafts = _from_rules(messages, failures, wants)
             report.source = drafts.source
@@ -349,7 +400,30 @@ class MemoryPipeline:
             for key in recalled_lessons:
                 if self.lessons.reinforce(scope.lesson_namespace, key) is not None:
                     report.reinforced.append(key)
-        return report
+
+    def _budget_spent(self, scope: Scope, report: RunReport) -> bool:
+        """Whether the session's token budget is spent; if so, say so (report, audit)."""
+        budget = self.options.session_token_budget
+        if budget is None:
+            return False
+        with self._lock:
+            spent = self._spent.get(_buffer_key(scope), 0)
+        if spent < budget:
+            return False
+        report.budget_exhausted = True
+        logger.warning(
+            "langmem session: token budget of %d spent (%d used); the offline rules write "
+            "this session's runs (source='rules')",
+            budget,
+            spent,
+        )
+        log = log_of(self.store)
+        if log is not None:  # counts only: who and which session, never content
+            log.record(
+                [(("sessions", scope.user_id), scope.thread_id or "-", "budget_exhausted")],
+                detail={"budget": budget, "spent": spent},
+            )
+        return True
 
     def _from_model(
         self,
@@ -358,8 +432,12 @@ class MemoryPipeline:
         failures: Sequence[Failure],
         wants: _Wants,
         said_at: datetime,
+        report: RunReport,
     ) -> _Drafts | None:
-        """The run's drafts from one structured call; None when it failed twice."""
+        """The run's drafts from one structured call; None when it failed twice.
+
+        The tokens the call reports are added to ``report.tokens``.
+        """
         sections, parts = [SESSION_PROMPT], []
         if wants.episode:
             sections.append(EPISODE_SECTION)
@@ -383,7 +461,11 @@ class MemoryPipeline:
             lessons=wants.lessons,
             tasks=wants.tasks,
         )
-        answer = self._structured(schema, "\n\n".join(sections), "\n\n".join(parts), "session")
+        usage = LLMCallCounter()
+        answer = self._structured(
+            schema, "\n\n".join(sections), "\n\n".join(parts), "session", usage
+        )
+        report.tokens += usage.total_tokens
         if answer is None:
             logger.warning(
                 "langmem session: model failed twice; the offline rules wrote this run "

@@ -7,7 +7,8 @@ and neither on the other, so there is no import circle.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -24,7 +25,7 @@ from langmem_plugin.history._storage import HistoryStorage
 from langmem_plugin.nodes._context import Scope, check_store, resolve_scope
 from langmem_plugin.nodes._pipeline import MemoryPipeline, PipelineOptions
 from langmem_plugin.nodes.episodes import Episode
-from langmem_plugin.nodes.recall import Recall, latest_user_text
+from langmem_plugin.nodes.recall import Recall, RecallResult, latest_user_text
 from langmem_plugin.nodes.working_memory import WorkingMemory
 from langmem_plugin.retriever._retriever import SearchFn
 
@@ -78,6 +79,8 @@ class MemoryRuntime:
         self.archiver = ArchiveWriter(HistoryStorage(store))
         # threads whose turns the nodes saw: their last checkpoint is archived at flush
         self.touched: dict[tuple[str, str], None] = {}
+        self.on_recall: Callable[[float], None] | None = None
+        """Called with the seconds of every recall built (the memory's metrics, when on)."""
 
     def scope(self, runtime: Any, config: Any = None, *, what: str = "memory nodes") -> Scope:
         """The run's scope, after checking that its graph uses this memory's store.
@@ -117,9 +120,19 @@ class MemoryRuntime:
     def recall_message(self, scope: Scope, messages: Sequence[BaseMessage]) -> str:
         """The recall text for the latest user message, noting recalled lessons."""
         present = {str(m.id) for m in messages if m.id}
-        result = self.recall.build(scope, latest_user_text(messages), present=present)
+        result = self.build_recall(scope, latest_user_text(messages), present)
         self.pipeline.note_recalled(scope, result.lesson_keys)
         return result.text
+
+    def build_recall(
+        self, scope: Scope, query: str, present: set[str] | None = None
+    ) -> RecallResult:
+        """``Recall.build``, timed for ``on_recall`` (nodes, middleware, ``recall_context``)."""
+        started = time.perf_counter()
+        result = self.recall.build(scope, query, present=present or ())
+        if self.on_recall is not None:
+            self.on_recall(time.perf_counter() - started)
+        return result
 
     def archive_turns(self, scope: Scope, messages: Sequence[BaseMessage]) -> None:
         """Queue the thread's messages for the archive (an append; written in background)."""

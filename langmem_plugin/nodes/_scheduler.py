@@ -27,6 +27,7 @@ from typing import Any, Literal
 from uuid import UUID
 
 from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.outputs import LLMResult
 from typing_extensions import override
 
 from langmem_plugin._audit import background
@@ -38,11 +39,17 @@ Mode = Literal["background", "inline"]
 
 
 class LLMCallCounter(BaseCallbackHandler):
-    """Counts chat-model calls started under a purpose tag (``tags=["langmem:<purpose>"]``)."""
+    """Counts chat-model calls started under a purpose tag (``tags=["langmem:<purpose>"]``).
+
+    Also adds up the tokens the calls report (``usage_metadata`` of their messages), by
+    purpose and ``"input"``/``"output"`` in ``tokens``; a model that reports none adds 0.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.by_purpose: Counter[str] = Counter()
+        self.tokens: Counter[tuple[str, str]] = Counter()
+        self._running: dict[UUID, str] = {}
 
     @override
     def on_chat_model_start(
@@ -60,10 +67,38 @@ class LLMCallCounter(BaseCallbackHandler):
         )
         with self._lock:
             self.by_purpose[purpose] += 1
+            self._running[run_id] = purpose
 
     def on_llm_start(self, serialized: dict[str, Any], prompts: list[str], **kwargs: Any) -> None:
         """Count a completion-model call too."""
         self.on_chat_model_start(serialized, [prompts], **kwargs)
+
+    @override
+    def on_llm_end(self, response: LLMResult, *, run_id: UUID, **kwargs: Any) -> None:
+        """Add the tokens the call reports to its purpose."""
+        used = Counter[str]()
+        for generations in response.generations:
+            for generation in generations:
+                usage = getattr(getattr(generation, "message", None), "usage_metadata", None)
+                if usage:
+                    used["input"] += int(usage.get("input_tokens", 0))
+                    used["output"] += int(usage.get("output_tokens", 0))
+        with self._lock:
+            purpose = self._running.pop(run_id, "other")
+            for kind, count in used.items():
+                self.tokens[purpose, kind] += count
+
+    @override
+    def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
+        """Forget a failed call's purpose (it reported no usage)."""
+        with self._lock:
+            self._running.pop(run_id, None)
+
+    @property
+    def total_tokens(self) -> int:
+        """All tokens (input and output) the calls reported so far."""
+        with self._lock:
+            return sum(self.tokens.values())
 
     @property
     def total(self) -> int:
@@ -75,6 +110,7 @@ class LLMCallCounter(BaseCallbackHandler):
         """Zero the counts."""
         with self._lock:
             self.by_purpose.clear()
+            self.tokens.clear()
 
     def __repr__(self) -> str:
         return f"LLMCallCounter(total={self.total}, by_purpose={dict(self.by_purpose)})"

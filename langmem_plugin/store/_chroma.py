@@ -210,6 +210,8 @@ class ChromaStore(BaseStore):
             self.ttl_config = ttl
             self._drop_on_close = owns_collections
             self._listeners: list[Listener] = []
+            self.observer: Callable[[list[Op], float], None] | None = None
+            """Called with every finished batch's ops and seconds (the memory's metrics)."""
             self._listeners_lock = threading.Lock()
             self._sweeper: threading.Thread | None = None
             self._sweeper_stop = threading.Event()
@@ -298,9 +300,29 @@ class ChromaStore(BaseStore):
     # ------------------------------------------------------------------ batch
     def batch(self, ops: Iterable[Op]) -> list[Result]:
         """Execute operations in one go (sync); see ``BaseStore.batch``."""
+        ops = list(ops)
+        started = time.perf_counter()
         results, changes = self._drive(self._engine.run(ops))
         self._notify(changes)
+        self._observe(ops, started)
         return list(results)
+
+    def _observe(self, ops: list[Op], started: float) -> None:
+        """Tell ``observer`` (the memory's metrics, when on) about a finished batch."""
+        observer = self.observer
+        if observer is not None:
+            observer(ops, time.perf_counter() - started)
+
+    def index_lag(self) -> int:
+        """Vectors written to SQL that Chroma's HNSW index does not hold yet (0 without one).
+
+        One ``COUNT`` over the partial index of unindexed rows: cheap enough per scrape.
+        """
+        return self._index.table.count_unindexed() if self._index is not None else 0
+
+    def items_by_namespace(self) -> list[tuple[tuple[str, ...], int]]:
+        """Live items per namespace: one grouped ``COUNT`` (the metrics' size gauge)."""
+        return self._engine.col.items.count_by_namespace(time.time())
 
     def _drive(self, plan: Generator[Step, Any, Any]) -> Any:
         """Run an engine plan with blocking I/O; returns what the plan returns."""
@@ -318,6 +340,8 @@ class ChromaStore(BaseStore):
         Embeddings are awaited natively; Chroma's client is synchronous, so its calls run in a
         worker thread and never block the event loop.
         """
+        ops = list(ops)
+        started = time.perf_counter()
         plan = self._engine.run(ops)
         answer: Any = None
         while True:
@@ -326,6 +350,7 @@ class ChromaStore(BaseStore):
             except StopIteration as stop:
                 results, changes = stop.value
                 self._notify(changes)
+                self._observe(ops, started)
                 return list(results)
             answer = await self._ado(step)
 

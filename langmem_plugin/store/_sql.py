@@ -266,6 +266,17 @@ class ItemTable(DamagedRows):
         rows = self._query_in(sql, list(dict.fromkeys(iids)))
         return {str(th): bytes(e) for th, e in rows if th in hashes}
 
+    def count_unindexed(self) -> int:
+        """How many vectors Chroma's index does not have yet (the ``_todo`` partial index)."""
+        return int(self.db.query(f"SELECT COUNT(*) FROM {self.vectors} WHERE indexed = 0")[0][0])
+
+    def count_by_namespace(self, now: float) -> list[tuple[tuple[str, ...], int]]:
+        """``(namespace, live items)`` for every namespace holding any: one grouped count."""
+        rows = self.db.query(
+            f"SELECT ns, COUNT(*) FROM {self.items} WHERE {_LIVE} GROUP BY ns", [now]
+        )
+        return [(split_namespace(str(ns)), int(n)) for ns, n in rows]
+
     def to_index(self, limit: int) -> list[tuple[str, str, str, int, str, bytes]]:
         """Vectors Chroma does not have yet: ``(vid, iid, ns, ord, th, embedding)``."""
         rows = self.db.query(

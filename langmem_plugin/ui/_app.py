@@ -34,6 +34,7 @@ from langmem_plugin.memory import Memory
 from langmem_plugin.tasks._store import TRANSITIONS
 from langmem_plugin.ui import _data
 from langmem_plugin.ui._http import local_path
+from langmem_plugin.ui._metrics import metrics_routes
 from langmem_plugin.ui._security import CSRF_FIELD, GuardedApp
 
 __all__ = ["create_app"]
@@ -283,6 +284,7 @@ def create_app(
         Route("/forget-query", pages.forget_query_page, name="forget_query"),
         Route("/audit", pages.audit_page, name="audit"),
         Route("/actions/{name}", pages.action, methods=["POST"], name="action"),
+        *metrics_routes(memory),
         Mount("/static", StaticFiles(directory=_HERE / "static"), name="static"),
     ]
     app = GuardedApp(routes, token=token, read_only=read_only, frame_ancestors=frame_ancestors)
