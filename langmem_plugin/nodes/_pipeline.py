@@ -43,6 +43,7 @@ from pydantic import BaseModel
 
 from langmem_plugin._audit import audit_source
 from langmem_plugin._redact import redact_messages
+from langmem_plugin._sentiment import session_sentiment, user_texts
 from langmem_plugin.nodes import _rules
 from langmem_plugin.nodes._context import Scope
 from langmem_plugin.nodes._scheduler import LLMCallCounter, Scheduler
@@ -425,8 +426,12 @@ class MemoryPipeline:
             if summary is None or not summary.summary.strip():
                 report.skipped.append("episode")
             else:
+                felt = session_sentiment(user_texts(messages))
                 episode = Episode(
                     **summary.model_dump(),
+                    sentiment=felt.sentiment,
+                    sentiment_spread=felt.spread,
+                    sentiment_turns=felt.turns,
                     started_at=started.isoformat(),
                     ended_at=ended.isoformat(),
                     thread_id=scope.thread_id,
