@@ -45,13 +45,19 @@ _FEELINGS = re.compile(
 )
 
 
-def about_feelings(text: str) -> bool:
-    """Whether a message is about feelings or mood (a word list: cheap, checked per recall).
+_FIRST_PERSON = re.compile(r"\b(?:i|i'm|i've|i'd|im|me|my|myself)\b", re.IGNORECASE)
 
-    Words that are mostly not about feelings in chat are left out: "down" (write down),
-    "low" (low battery), "cheers" (thanks), "tired of" (a complaint about a thing).
+
+def about_feelings(text: str) -> bool:
+    """Whether a message is about the user's own feelings or mood (word lists, per recall).
+
+    A feeling word and a first-person word ("I", "my", "me"...): "How did Melanie feel
+    about the race?" asks about someone else, and the user's mood does not answer it (the
+    LoCoMo dev questions hold 28 such, which the line would only take budget from).
+    Words mostly not about feelings in chat are left out: "down" (write down), "low" (low
+    battery), "cheers" (thanks), "tired of" (a complaint about a thing).
     """
-    return bool(_FEELINGS.search(text))
+    return bool(_FEELINGS.search(text) and _FIRST_PERSON.search(text))
 
 
 @dataclass(frozen=True)

@@ -91,7 +91,13 @@ def test_feelings_messages(text: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["Write down the address", "low battery again", "cheers!", "book a train to Lyon"],
+    [
+        "Write down the address",
+        "low battery again",
+        "cheers!",
+        "book a train to Lyon",
+        "How did Melanie feel about the race?",
+    ],
 )
 def test_other_messages(text: str) -> None:
     assert not about_feelings(text)
