@@ -26,6 +26,10 @@ Layout (every namespace carries the user id, so nothing is reachable across user
       message      encode_message(message): the exact JSON, for a lossless round trip
       stored_at    epoch seconds when it was written (a session's last activity; kept
                    by export/import, unlike the store's own item times)
+      sentiment    user turns only: VADER's compound score of the text, -1 to +1
+                   (``langmem_plugin._sentiment``; computed here, on the archive's
+                   background writer, so it costs no extra write; absent on turns
+                   archived by earlier versions)
 
   Messages with no text (an assistant message holding only tool calls) are stored with
   ``index=False``: nothing to recall, no embedding spent.
@@ -64,6 +68,7 @@ from langgraph.store.base import BaseStore, GetOp, Item, PutOp, SearchItem
 
 from langmem_plugin._namespaces import namespace_user
 from langmem_plugin._paging import WRITE_BATCH, list_all_namespaces, search_all
+from langmem_plugin._sentiment import turn_sentiment
 from langmem_plugin.errors import SessionOwnershipError
 from langmem_plugin.history._codec import decode_message, encode_message, search_text
 
@@ -181,7 +186,7 @@ def archive_value(
 ) -> dict[str, Any]:
     """The store value of one archived message (see the module docstring)."""
     role = role_of(message)
-    return {
+    value: dict[str, Any] = {
         "content": search_text(message),
         "role": role,
         "speaker": message.name or role,
@@ -193,6 +198,9 @@ def archive_value(
         "message": encoded if encoded is not None else encode_message(message),
         "stored_at": time.time() if stored_at is None else stored_at,
     }
+    if role == "user" and message.text:
+        value["sentiment"] = turn_sentiment(message.text)
+    return value
 
 
 def _when(seconds: float) -> datetime:

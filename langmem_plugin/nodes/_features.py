@@ -51,6 +51,7 @@ from langmem_plugin.nodes._context import Scope
 from langmem_plugin.nodes._pipeline import RunReport
 from langmem_plugin.nodes._runtime import MemoryOptions, MemoryRuntime, State
 from langmem_plugin.nodes._scheduler import LLMCallCounter
+from langmem_plugin.nodes.mood import Mood, read_mood
 from langmem_plugin.nodes.profile import Profile, ProfileChange, ProfileFact
 from langmem_plugin.nodes.recall import RECALL_ID_PREFIX
 from langmem_plugin.nodes.reflection import Failure, Lesson
@@ -361,6 +362,24 @@ class MemoryFeatures:
     def rollback_profile(self, user_id: str, version: int) -> ProfileChange:
         """Restore the profile as of ``version`` (recorded as a new version)."""
         return self._features.pipeline.profiles.rollback(validate_id(user_id), version)
+
+    def mood(self, user_id: str, since: datetime | None = None) -> Mood:
+        """The user's sentiment per session and its trend, from their episodes (no model).
+
+        Args:
+            user_id: Whose mood.
+            since: Only sessions that ended at or after this time (naive means UTC);
+                default all.
+
+        Returns:
+            ``Mood``: ``points`` (date, sentiment, label per session, oldest first) and the
+            trend (``recent`` vs ``previous`` mean, ``slope``; see ``nodes.mood``).
+
+        Raises:
+            InvalidIdError: If ``user_id`` is invalid.
+            InvalidValueError: If ``since`` is not a datetime.
+        """
+        return read_mood(self.store, validate_id(user_id), since=since)
 
     def recall_context(self, user_id: str, query: str, *, agent_id: str | None = None) -> str:
         """Exactly the text the recall node would inject for ``query``."""

@@ -1,4 +1,6 @@
-"""Offline summaries and scores: extractive summaries, tone and importance (no model).
+"""Offline summaries and scores: extractive summaries and importance (no model).
+
+The tone of a session is VADER's (``langmem_plugin._sentiment``), with or without a model.
 
 Used when no chat model is configured, and for the running summary of working memory,
 which must never wait for a model. The profile rules are in ``_rules`` (a sentence they
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
@@ -18,7 +20,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMe
 from langmem_plugin._text import CHATTER_WORDS, QUESTION_WORDS, analyze, split_sentences
 from langmem_plugin.nodes._rules import extract_facts
 
-__all__ = ["emotional_tone", "estimate_importance", "extractive_summary"]
+__all__ = ["estimate_importance", "extractive_summary"]
 
 
 def _speaker(message: BaseMessage) -> str:
@@ -141,49 +143,6 @@ def extractive_summary(
     chosen.sort(key=lambda s: s.index)
     text = " ".join(f"{s.speaker}: {s.text}" for s in chosen)
     return text if len(text) <= max_chars else text[: max_chars - 1].rstrip() + "…"
-
-
-_POSITIVE = (
-    "thank",
-    "great",
-    "love",
-    "awesome",
-    "perfect",
-    "happy",
-    "glad",
-    "excellent",
-    "nice",
-    "excited",
-    "wonderful",
-    "works",
-)
-_NEGATIVE = (
-    "frustrat",
-    "annoy",
-    "angry",
-    "wrong",
-    "broken",
-    "fail",
-    "error",
-    "hate",
-    "terrible",
-    "awful",
-    "sad",
-    "upset",
-    "useless",
-    "doesn't work",
-    "didn't work",
-)
-
-
-def emotional_tone(messages: Iterable[BaseMessage]) -> str:
-    """``"positive"``, ``"negative"``, ``"mixed"`` or ``"neutral"``, from the user's words."""
-    text = " ".join(m.text.lower() for m in messages if isinstance(m, HumanMessage))
-    pos = sum(text.count(w) for w in _POSITIVE)
-    neg = sum(text.count(w) for w in _NEGATIVE)
-    if pos and neg:
-        return "mixed" if abs(pos - neg) <= 1 else ("positive" if pos > neg else "negative")
-    return "positive" if pos else "negative" if neg else "neutral"
 
 
 def estimate_importance(messages: Sequence[BaseMessage], n_facts: int) -> float:

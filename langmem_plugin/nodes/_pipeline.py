@@ -51,6 +51,7 @@ from pydantic import BaseModel
 
 from langmem_plugin._audit import audit_source, log_of
 from langmem_plugin._redact import redact_messages
+from langmem_plugin._sentiment import session_sentiment, user_texts
 from langmem_plugin.nodes import _rules
 from langmem_plugin.nodes._context import Scope
 from langmem_plugin.nodes._scheduler import LLMCallCounter, Scheduler
@@ -507,8 +508,12 @@ class MemoryPipeline:
             if summary is None or not summary.summary.strip():
                 report.skipped.append("episode")
             else:
+                felt = session_sentiment(user_texts(messages))
                 episode = Episode(
                     **summary.model_dump(),
+                    sentiment=felt.sentiment,
+                    sentiment_spread=felt.spread,
+                    sentiment_turns=felt.turns,
                     started_at=started.isoformat(),
                     ended_at=ended.isoformat(),
                     thread_id=scope.thread_id,

@@ -5,8 +5,15 @@ Namespaces:
 * ``("episodes", user_id)``: live episodes. ``content`` is the summary plus topics, so the
   store's index finds them; other fields: ``summary``, ``started_at``/``ended_at`` and
   ``occurred_at`` (ISO times), ``thread_id``, ``message_ids``, ``topics``, ``importance``
-  (0-1), ``emotional_tone``, ``kind`` (``"session"`` or ``"working_memory"`` for turns
+  (0-1), ``emotional_tone``, ``sentiment``/``sentiment_spread``/``sentiment_turns`` (the
+  user's feeling, see below), ``kind`` (``"session"`` or ``"working_memory"`` for turns
   folded out of the context window), ``source`` (``"llm"`` or ``"rules"``).
+* Sentiment: ``sentiment`` is the mean VADER compound score (-1 to +1) of the session's user
+  turns that carry feeling, ``sentiment_spread`` their standard deviation, ``sentiment_turns``
+  how many there were (``langmem_plugin._sentiment``). It is computed from the messages for
+  every session episode, with or without a model, so sessions stay comparable for
+  ``Memory.mood``. Offline, ``emotional_tone`` is its label; with a model, the model's word.
+  Episodes stored by earlier versions have no ``sentiment`` (read as ``None``).
 * ``("episodes_archive", user_id)``: episodes moved out by consolidation (merged into
   another or decayed below the importance threshold). Still searchable, never deleted.
 """
@@ -22,6 +29,7 @@ from langchain_core.messages import BaseMessage, HumanMessage
 from langgraph.store.base import BaseStore, Item, PutOp
 from pydantic import BaseModel, Field
 
+from langmem_plugin._sentiment import session_sentiment, user_texts
 from langmem_plugin._text import keywords
 from langmem_plugin.nodes import _offline, _rules
 
@@ -44,6 +52,9 @@ class Episode(BaseModel):
     topics: list[str] = Field(default_factory=list)
     importance: float = 0.5
     emotional_tone: str = "neutral"
+    sentiment: float | None = None
+    sentiment_spread: float | None = None
+    sentiment_turns: int = 0
     started_at: str
     ended_at: str
     thread_id: str | None = None
@@ -77,7 +88,7 @@ def summarize_offline(messages: Sequence[BaseMessage]) -> EpisodeSummary:
         summary=_offline.extractive_summary(messages),
         topics=keywords(text, 5),
         importance=_offline.estimate_importance(messages, len(facts)),
-        emotional_tone=_offline.emotional_tone(messages),
+        emotional_tone=session_sentiment(user_texts(messages)).tone,
     )
 
 

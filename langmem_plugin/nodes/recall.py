@@ -9,7 +9,9 @@ For the latest user message, the recall step gathers, for that user only:
   agent's when there is an agent id, see ``Scope.lesson_namespace``);
 
 and packs the most relevant of them, whatever their kind, into one message within its token
-budget. ``Memory.recall_context(user_id, query)`` returns exactly that text.
+budget. ``Memory.recall_context(user_id, query)`` returns exactly that text. A one-line note
+of the user's mood leads it when the message is about feelings, or opens a conversation
+while the recent mood is low or changed (``nodes.mood``), within the same budget.
 
 Why raw turns: a summary loses the detail a user said once in passing, the turn keeps it.
 Measured on the LoCoMo dev file (offline, 800 tokens, ``benchmarks/locomo_context.py``): with
@@ -71,6 +73,7 @@ from langmem_plugin._embeddings import gates_for
 from langmem_plugin._messages import TokenCounter, count_tokens
 from langmem_plugin.nodes._context import Scope
 from langmem_plugin.nodes._turns import Turn, named, norm, turn_of
+from langmem_plugin.nodes.mood import mood_line, read_mood
 from langmem_plugin.retriever._retriever import MemoryRetriever, SearchFn
 from langmem_plugin.retriever._time import parse_time
 from langmem_plugin.tasks._recall import K_TASKS, task_context
@@ -557,8 +560,12 @@ class Recall:
             hits=task_hits,
             min_score=self.min_task_score,
         )
-        chosen = self._pack(entries, tasks.text)
-        if not chosen and not tasks.text:
+        # The mood line, when it matters (nodes.mood.mood_line), is reserved like the tasks.
+        opening = len(present) <= 1  # the thread holds only this message, if anything
+        mood = mood_line(read_mood(self.store, scope.user_id), query, opening=opening)
+        reserved = "\n".join(part for part in (mood, tasks.text) if part)
+        chosen = self._pack(entries, reserved)
+        if not chosen and not reserved:
             return RecallResult("")
 
         def keys(kind: str) -> list[str]:
@@ -566,7 +573,7 @@ class Recall:
 
         note_recall(self.store, scope, chosen)
         return RecallResult(
-            text=self._render(chosen, tasks.text),
+            text=self._render(chosen, reserved),
             fact_keys=keys("fact"),
             episode_keys=keys("episode"),
             note_keys=keys("note"),
