@@ -9,7 +9,7 @@
 from langmem_plugin.mcp._auth import TokenMap, load_tokens
 from langmem_plugin.mcp._server import (
     TOOL_NAMES,
-    BackgroundMCP,
+    BackgroundServer,
     create_mcp_server,
     http_app,
     serve_http,
@@ -18,7 +18,7 @@ from langmem_plugin.mcp._server import (
 
 __all__ = [
     "TOOL_NAMES",
-    "BackgroundMCP",
+    "BackgroundServer",
     "TokenMap",
     "create_mcp_server",
     "http_app",

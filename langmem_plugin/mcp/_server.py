@@ -15,11 +15,8 @@ audited with source ``mcp``.
 
 from __future__ import annotations
 
-import socket
 import threading
-import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import anyio
@@ -36,8 +33,20 @@ from langmem_plugin._audit import audit_source
 from langmem_plugin._ids import validate_id
 from langmem_plugin.mcp._auth import USER_STATE, BearerUsers, TokenMap
 from langmem_plugin.ui._security import LOOPBACK_HOSTS
+from langmem_plugin.ui._server import (
+    BackgroundServer,
+    free_port,
+    run_in_background,
+    uvicorn_config,
+)
 
-__all__ = ["TOOL_NAMES", "BackgroundMCP", "create_mcp_server", "http_app", "start_background"]
+__all__ = [
+    "TOOL_NAMES",
+    "BackgroundServer",
+    "create_mcp_server",
+    "http_app",
+    "start_background",
+]
 
 TOOL_NAMES = ("search_memory", "save_memory", "forget_memory", "get_profile", "recall_context")
 """The tools the server offers, in this order."""
@@ -266,27 +275,7 @@ def serve_http(
     shown = f"[{host}]" if ":" in host else host
     who = f"user {user_id!r}" if user_id else f"{len(tokens.users) if tokens else 0} users"
     out(f"langmem MCP server ({who}): http://{shown}:{port}/mcp  (Ctrl+C to stop)")
-    uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning")).run()
-
-
-@dataclass
-class BackgroundMCP:
-    """A streamable HTTP MCP server in a daemon thread; ``stop()`` ends it.
-
-    Attributes:
-        url: The MCP endpoint, ``http://127.0.0.1:PORT/mcp``.
-        server: The uvicorn server.
-        thread: The thread serving it.
-    """
-
-    url: str
-    server: uvicorn.Server
-    thread: threading.Thread
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """Stop serving and wait for the thread to end."""
-        self.server.should_exit = True
-        self.thread.join(timeout)
+    uvicorn.Server(uvicorn_config(app, host, port, lifespan="on")).run()
 
 
 def start_background(
@@ -297,7 +286,7 @@ def start_background(
     host: str = "127.0.0.1",
     port: int | None = None,
     timeout: float = 20.0,
-) -> BackgroundMCP:
+) -> BackgroundServer:
     """Serve streamable HTTP from a daemon thread (tests, benchmarks, notebooks).
 
     Args:
@@ -315,19 +304,12 @@ def start_background(
         RuntimeError: It did not start within ``timeout``.
     """
     _check_bind(host, tokens)
-    if port is None:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            sock.bind((host, 0))
-            port = int(sock.getsockname()[1])
+    port = port or free_port(host)
     server = create_mcp_server(memory, user_id=user_id, tokens=tokens, host=host, port=port)
     app = http_app(server, user_id=user_id, tokens=tokens, host=host)
-    uv = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
-    thread = threading.Thread(target=uv.run, name=f"langmem-mcp-{port}", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + timeout
-    while not uv.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            uv.should_exit = True
-            raise RuntimeError(f"the MCP server did not start on {host}:{port}")
-        time.sleep(0.02)
-    return BackgroundMCP(url=f"http://{host}:{port}/mcp", server=uv, thread=thread)
+    return run_in_background(
+        uvicorn_config(app, host, port, lifespan="on"),
+        url=f"http://{host}:{port}/mcp",
+        name="the MCP server",
+        timeout=timeout,
+    )

@@ -11,7 +11,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import uvicorn
 
@@ -19,7 +19,14 @@ from langmem_plugin.memory import Memory
 from langmem_plugin.ui._app import create_app
 from langmem_plugin.ui._security import LOOPBACK_HOSTS
 
-__all__ = ["BackgroundServer", "check_bind", "start_background"]
+__all__ = [
+    "BackgroundServer",
+    "check_bind",
+    "free_port",
+    "run_in_background",
+    "start_background",
+    "uvicorn_config",
+]
 
 
 def check_bind(host: str, token: str | None) -> None:
@@ -35,13 +42,16 @@ def check_bind(host: str, token: str | None) -> None:
         )
 
 
-def _config(app: Any, host: str, port: int) -> uvicorn.Config:
-    """The uvicorn settings of the inspector.
+def uvicorn_config(
+    app: Any, host: str, port: int, *, lifespan: Literal["on", "off"] = "off"
+) -> uvicorn.Config:
+    """The uvicorn settings of the inspector (and of ``langmem mcp``'s HTTP transport).
 
-    The HTTP parser is h11, not httptools: h11 refuses a request with two ``Host`` headers
-    and hands an absolute-form target (``GET http://other/ HTTP/1.1``) to the application
-    whole, where httptools keeps only its path, so ``Guard`` could not see that its
-    authority disagrees with ``Host``.
+    ``lifespan`` is off for the inspector, which has no start-up work; the MCP app needs it
+    on (its session manager starts there). The HTTP parser is h11, not httptools: h11
+    refuses a request with two ``Host`` headers and hands an absolute-form target
+    (``GET http://other/ HTTP/1.1``) to the application whole, where httptools keeps only
+    its path, so ``Guard`` could not see that its authority disagrees with ``Host``.
     """
     return uvicorn.Config(
         app,
@@ -49,11 +59,12 @@ def _config(app: Any, host: str, port: int) -> uvicorn.Config:
         port=port,
         http="h11",
         log_level="warning",
-        lifespan="off",
+        lifespan=lifespan,
     )
 
 
-def _free_port(host: str) -> int:
+def free_port(host: str) -> int:
+    """A port on ``host`` that nothing listens on now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
@@ -107,20 +118,42 @@ def start_background(
         RuntimeError: If it does not start within ``timeout``.
     """
     check_bind(host, token)
-    port = port or _free_port(host)
+    port = port or free_port(host)
     app = create_app(memory, read_only=read_only, token=token, **app_options)
-    server = uvicorn.Server(_config(app, host, port))
-    thread = threading.Thread(target=server.run, name=f"langmem-ui-{port}", daemon=True)
+    url = f"http://{'localhost' if host == '127.0.0.1' else host}:{port}/"
+    if token:
+        url += f"?token={token}"
+    return run_in_background(
+        uvicorn_config(app, host, port), url=url, name="the inspector", timeout=timeout
+    )
+
+
+def run_in_background(
+    config: uvicorn.Config, *, url: str, name: str, timeout: float = 20.0
+) -> BackgroundServer:
+    """Serve ``config`` from a daemon thread and return once it accepts connections.
+
+    Args:
+        config: What to serve, and where (``uvicorn_config``).
+        url: The address to report.
+        name: What is served, for the error message ("the inspector").
+        timeout: Seconds to wait for it to start.
+
+    Returns:
+        The running server.
+
+    Raises:
+        RuntimeError: If it does not start within ``timeout``.
+    """
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name=f"langmem-{config.port}", daemon=True)
     thread.start()
     deadline = time.monotonic() + timeout
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
             server.should_exit = True
-            raise RuntimeError(f"the inspector did not start on {host}:{port}")
+            raise RuntimeError(f"{name} did not start on {config.host}:{config.port}")
         time.sleep(0.02)
-    url = f"http://{'localhost' if host == '127.0.0.1' else host}:{port}/"
-    if token:
-        url += f"?token={token}"
     return BackgroundServer(url=url, server=server, thread=thread)
 
 
@@ -155,7 +188,7 @@ def serve(
     address = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
     mode = " (read-only)" if read_only else ""
     announcement = f"memory inspector{mode}: {address}  (Ctrl+C to stop)"
-    _AnnouncingServer(_config(app, host, port), announcement, out).run()
+    _AnnouncingServer(uvicorn_config(app, host, port), announcement, out).run()
 
 
 class _AnnouncingServer(uvicorn.Server):
