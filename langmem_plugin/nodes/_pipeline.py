@@ -329,26 +329,9 @@ class MemoryPipeline:
         audited with the source ``pipeline``, whoever triggered the run (a node, the
         scheduler, ``ingest``, ``flush`` from the CLI).
         """
-        with audit_source("pipeline"):
-            return self._run(
-                scope,
-                messages,
-                recalled_lessons=recalled_lessons,
-                started_at=started_at,
-                ended_at=ended_at,
-            )
-
-    def _run(
-        self,
-        scope: Scope,
-        messages: Sequence[BaseMessage],
-        *,
-        recalled_lessons: Iterable[str],
-        started_at: datetime | None,
-        ended_at: datetime | None,
-    ) -> RunReport:
         report = RunReport()
-        self._process(scope, messages, recalled_lessons, started_at, ended_at, report)
+        with audit_source("pipeline"):
+            self._process(scope, messages, recalled_lessons, started_at, ended_at, report)
         if self.on_run is not None:
             self.on_run(report)
         return report
