@@ -135,7 +135,7 @@ class EpisodeStore:
 
     def list(self, user_id: str, *, archived: bool = False, limit: int = 1000) -> list[Item]:
         """Episodes, newest first."""
-        ns = ("episodes_archive" if archived else "episodes", user_id)
+        ns = user_namespace("episodes_archive" if archived else "episodes", user_id)
         items = self.store.search(ns, limit=limit)
         return sorted(items, key=lambda i: i.value.get("occurred_at", ""), reverse=True)
 
