@@ -10,6 +10,7 @@ were.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from collections.abc import Iterator
@@ -473,6 +474,12 @@ def test_inspector_forget_of_an_encoded_id_leaves_its_naive_twin(
 def test_export_and_import_keep_every_id(memory: Memory, tmp_path: Path) -> None:
     target = tmp_path / "export.jsonl"
     memory.export(target)
+    lines = [json.loads(line) for line in target.read_text().splitlines()[1:]]
+    for line in lines:
+        if line["type"] == "item" and line["namespace"][0] == "memories":
+            assert id_label(line["user_id"]) == line["namespace"][1]  # the id as given
+    shown = {line.get("user_id") for line in lines if line["type"] == "item"}
+    assert set(ENCODED) <= shown
     with Memory.from_path(tmp_path / "imported") as other:
         other.import_from(target)
         assert records(other).keys() == records(memory).keys()
