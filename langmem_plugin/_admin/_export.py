@@ -75,7 +75,7 @@ from langmem_plugin._admin._format import (
     decode_legacy_message,
 )
 from langmem_plugin._admin._open import history_storage
-from langmem_plugin._namespaces import namespace_user
+from langmem_plugin._namespaces import namespace_user, user_namespace
 from langmem_plugin._paging import WRITE_BATCH, chunks
 from langmem_plugin.errors import ExportFormatError, SessionOwnershipError
 from langmem_plugin.history._storage import ARCHIVE, OWNERS, SESSIONS, archive_value, iso_utc
@@ -374,7 +374,14 @@ def _legacy_items(plan: _Plan) -> list[dict[str, Any]]:
             if session.get(name) is not None:
                 record[name] = session[name]
         times = {"created_at": record["created_at"], "updated_at": record["last_active"]}
-        items.append({"namespace": [SESSIONS, user], "key": session_id, "value": record, **times})
+        items.append(
+            {
+                "namespace": list(user_namespace(SESSIONS, user)),
+                "key": session_id,
+                "value": record,
+                **times,
+            }
+        )
         items.append(
             {"namespace": [OWNERS], "key": session_id, "value": {"user_id": user}, **times}
         )
@@ -402,7 +409,7 @@ def _legacy_items(plan: _Plan) -> list[dict[str, Any]]:
         )
         items.append(
             {
-                "namespace": [ARCHIVE, user, session_id],
+                "namespace": list(user_namespace(ARCHIVE, user, session_id)),
                 "key": str(message.id or record["id"]),
                 "value": value,
                 "created_at": float(record["ts"]),
