@@ -489,3 +489,24 @@ def test_export_and_import_keep_every_id(memory: Memory, tmp_path: Path) -> None
             assert other.lessons(user) == memory.lessons(user), user
             messages = other.history(partner(user), user_id=user).messages
             assert messages == memory.history(partner(user), user_id=user).messages, user
+
+
+def test_langmem_users_and_forget_name_encoded_ids_as_given(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "users", "--path", str(folder))
+    assert code == 0
+    lines = out.splitlines()[1:]
+    for user in ENCODED:
+        assert any(line.startswith(user + "  ") for line in lines), (user, out)
+        label = id_label(user)
+        if label != user and label not in USERS:  # a label is never shown as a user
+            assert not any(line.startswith(label + "  ") for line in lines), (label, out)
+    with Memory.from_path(folder) as memory:
+        before = _state(memory)
+    code, out, _ = run(capsys, "forget", "a.b", "--path", str(folder))
+    assert code == 0
+    assert out.startswith("forget 'a.b': removed")
+    with Memory.from_path(folder) as memory:
+        assert _state(memory) == _without(before, "a.b")
+        assert memory.sessions("a%2Eb") == before["sessions"]["a%2Eb"]
