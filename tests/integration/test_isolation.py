@@ -510,3 +510,9 @@ def test_langmem_users_and_forget_name_encoded_ids_as_given(
     with Memory.from_path(folder) as memory:
         assert _state(memory) == _without(before, "a.b")
         assert memory.sessions("a%2Eb") == before["sessions"]["a%2Eb"]
+    for user in ("a%2Eb", "maria@example.com", "acme.eu/42"):
+        code, out, _ = run(capsys, "sessions", user, "--path", str(folder))
+        assert (code, out.split()[0]) == (0, partner(user)), user
+    code, out, err = run(capsys, "sessions", "a.b", "--path", str(folder))
+    assert (code, out) == (2, ""), (code, err)
+    assert "unknown user 'a.b'" in err
