@@ -46,7 +46,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from langmem_plugin._namespaces import lesson_namespace, namespace_agent, namespace_user
+from langmem_plugin._ids import label_id
+from langmem_plugin._namespaces import (
+    lesson_namespace,
+    namespace_agent,
+    namespace_user,
+    user_namespace,
+)
 from langmem_plugin.store._db import Cursor, Database
 from langmem_plugin.store._sql import join_namespace, split_namespace, table_base
 
@@ -274,7 +280,7 @@ class AuditLog:
         for namespace, key, operation in changes:
             thread = context["thread_id"]
             if thread is None and len(namespace) > 2 and namespace[0] == "archive":
-                thread = namespace[2]  # an archived turn names its session (= thread)
+                thread = label_id(namespace[2])  # an archived turn names its session (= thread)
             rows.append(
                 (
                     now,
@@ -452,7 +458,9 @@ def note_recall(store: Any, scope: Any, chosen: Sequence[Any]) -> None:
         elif entry.kind == "lesson":
             keys.append((lesson_namespace(user, scope.agent_id), entry.key))
         else:
-            keys.append(((_RECALL_KINDS.get(entry.kind, entry.kind), user), entry.key))
+            keys.append(
+                (user_namespace(_RECALL_KINDS.get(entry.kind, entry.kind), user), entry.key)
+            )
     with audit_source(
         current_context()["source"] or "api",
         user_id=user,

@@ -10,6 +10,13 @@ namespace names nothing of theirs. Everything that asks "is this the user's?" (f
 search, stats, the users listing, the inspector, export counts, the audit log, the chat
 history) asks :func:`namespace_user`; nothing else derives a user from a namespace.
 
+Ids are not labels as they are: every id in a namespace (user, session/thread, agent) is
+its label ``langmem_plugin._ids.id_label(id)`` (a period and the wildcard ``"*"`` escaped,
+see ``_ids``), built here by :func:`user_namespace` and :func:`lesson_namespace`, and read
+back by :func:`namespace_user`, :func:`namespace_agent` and :func:`namespace_ids`, which
+return the original ids. ``("archive", "maria@example%2Ecom", "s1")`` is the archive of
+user ``"maria@example.com"``. Values keep the ids as they are (``{"user_id": u}``).
+
 Two kinds of namespace name no user:
 
 * ``("session_owners",)``: session claims, one label; the user is in the value
@@ -23,8 +30,8 @@ Two kinds of namespace name no user:
 
 Listing a user's namespaces asks the store itself, ``list_namespaces(prefix=("*", user))``
 (``"*"`` matches any kind; ``InMemoryStore`` and ``ChromaStore`` answer it alike), and keeps
-the namespaces whose user label *is* the id. ``"*"`` itself is refused as an id
-(``validate_id``): as a user label it would be a wildcard in every such listing.
+the namespaces whose user label *is* the id's label. The id ``"*"`` has the label ``"%2A"``,
+so no user label is a wildcard in such a listing.
 """
 
 from __future__ import annotations
@@ -33,7 +40,7 @@ from collections.abc import Sequence
 
 from langgraph.store.base import BaseStore
 
-from langmem_plugin._ids import validate_id
+from langmem_plugin._ids import id_label, label_id
 from langmem_plugin._paging import list_all_namespaces
 
 __all__ = [
@@ -43,7 +50,10 @@ __all__ = [
     "USER_POSITION",
     "lesson_namespace",
     "namespace_agent",
+    "namespace_ids",
     "namespace_user",
+    "user_label",
+    "user_namespace",
     "user_namespaces",
 ]
 
@@ -60,32 +70,75 @@ AGENT_KINDS = frozenset({AGENT_LESSONS})
 """Kinds whose second label is an agent id, never a user id."""
 
 
+def user_label(user_id: str) -> str:
+    """The label that stands for ``user_id`` at ``USER_POSITION`` (``_ids.id_label``).
+
+    Application namespaces that should count as a user's (``("projects", label, ...)``)
+    put this label second.
+
+    Raises:
+        InvalidIdError: If ``user_id`` is not a valid id.
+    """
+    return id_label(user_id, "user_id")
+
+
+def user_namespace(kind: str, user_id: str, *ids: str) -> tuple[str, ...]:
+    """The namespace ``(kind, user_id, *ids)`` with every id encoded as its label.
+
+    Example:
+        >>> user_namespace("archive", "maria@example.com", "s.1")
+        ('archive', 'maria@example%2Ecom', 's%2E1')
+
+    Args:
+        kind: The first label (a library kind such as ``"memories"``), as it is.
+        user_id: The user.
+        ids: Deeper labels that are ids too (the session of ``("archive", u, session)``).
+
+    Raises:
+        InvalidIdError: If ``user_id`` or one of ``ids`` is not a valid id.
+    """
+    return (kind, user_label(user_id), *(id_label(i, "session_id") for i in ids))
+
+
+def namespace_ids(namespace: Sequence[str]) -> tuple[str, ...]:
+    """The ids a namespace's labels after the kind stand for (``_ids.label_id``)."""
+    return tuple(label_id(label) for label in namespace[USER_POSITION:])
+
+
 def namespace_user(namespace: Sequence[str]) -> str | None:
-    """The user a namespace belongs to: its label at ``USER_POSITION``, else None.
+    """The user a namespace belongs to: the id of its label at ``USER_POSITION``, else None.
 
     None for one-label namespaces (``("session_owners",)``) and agent-scoped kinds.
 
     Example:
         >>> namespace_user(("projects", "2", "1"))
         '2'
+        >>> namespace_user(("memories", "maria@example%2Ecom"))
+        'maria@example.com'
         >>> namespace_user(("agent_lessons", "travel-bot")) is None
         True
     """
     if len(namespace) <= USER_POSITION or namespace[0] in AGENT_KINDS:
         return None
-    return namespace[USER_POSITION]
+    return label_id(namespace[USER_POSITION])
 
 
 def namespace_agent(namespace: Sequence[str]) -> str | None:
     """The agent an agent-scoped namespace belongs to (``("agent_lessons", a)``), else None."""
     if len(namespace) <= USER_POSITION or namespace[0] not in AGENT_KINDS:
         return None
-    return namespace[USER_POSITION]
+    return label_id(namespace[USER_POSITION])
 
 
 def lesson_namespace(user_id: str, agent_id: str | None = None) -> tuple[str, str]:
-    """Where lessons of a run are kept: the agent's when it has one, else the user's."""
-    return (AGENT_LESSONS, agent_id) if agent_id else (LESSONS, user_id)
+    """Where lessons of a run are kept: the agent's when it has one, else the user's.
+
+    Raises:
+        InvalidIdError: If the id used is not a valid id.
+    """
+    if agent_id:
+        return (AGENT_LESSONS, id_label(agent_id, "agent_id"))
+    return (LESSONS, user_label(user_id))
 
 
 def user_namespaces(store: BaseStore, user_id: str) -> list[tuple[str, ...]]:
@@ -94,6 +147,5 @@ def user_namespaces(store: BaseStore, user_id: str) -> list[tuple[str, ...]]:
     Raises:
         InvalidIdError: If ``user_id`` is not a valid id.
     """
-    validate_id(user_id, "user_id")
-    listed = list_all_namespaces(store, ("*", user_id))
+    listed = list_all_namespaces(store, ("*", user_label(user_id)))
     return sorted(ns for ns in listed if namespace_user(ns) == user_id)

@@ -137,7 +137,7 @@ class MissingUserIdError(LangMemError, ValueError):
 
 
 class InvalidIdError(LangMemError, ValueError):
-    """A user, agent, session or thread id cannot be a namespace label; nothing was done."""
+    """A user, agent, session or thread id is blank, not a string, or holds NUL; nothing done."""
 
 
 class SessionOwnershipError(LangMemError, PermissionError):

@@ -44,6 +44,7 @@ from langmem_plugin._embeddings import resolve_embeddings
 from langmem_plugin._ids import validate_id
 from langmem_plugin._memory_ops import MemoryOperations
 from langmem_plugin._metrics import MetricsFeatures
+from langmem_plugin._namespaces import user_namespace
 from langmem_plugin._privacy import PrivacyFeatures
 from langmem_plugin.errors import ConfigError, MemoryClosedError, ThreadNotFoundError
 from langmem_plugin.history._archive import archivable
@@ -484,7 +485,7 @@ class Memory(MemoryFeatures, MemoryOperations, PrivacyFeatures, MetricsFeatures)
         Returns:
             A retriever over ``(kind, user_id)`` in this memory's store.
         """
-        return MemoryRetriever(store=self.store, namespace=(kind, user_id), **options)
+        return MemoryRetriever(store=self.store, namespace=user_namespace(kind, user_id), **options)
 
     def sessions(self, user_id: str) -> list[SessionInfo]:
         """A user's chat sessions, most recently active first.

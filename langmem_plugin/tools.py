@@ -34,6 +34,7 @@ from langchain_core.tools import BaseTool, InjectedToolArg, StructuredTool, Tool
 from langgraph.store.base import BaseStore
 
 from langmem_plugin._audit import audit_source
+from langmem_plugin._namespaces import user_namespace
 from langmem_plugin.nodes._context import check_store, resolve_scope
 from langmem_plugin.nodes.profile import FactProposal, ProfileStore
 from langmem_plugin.nodes.recall import score_of
@@ -101,7 +102,7 @@ def create_memory_tools(
         k = max(1, min(int(k), 20))
         hits: list[tuple[float, str]] = []
         for kind in _SEARCHED:
-            for item in find((kind, uid), query, k):
+            for item in find(user_namespace(kind, uid), query, k):
                 when = item.value.get("occurred_at") or item.value.get("valid_from") or ""
                 hits.append(
                     (
@@ -136,7 +137,7 @@ def create_memory_tools(
         key = uuid4().hex
         now = datetime.now(UTC).isoformat()
         store.put(
-            ("memories", uid),
+            user_namespace("memories", uid),
             key,
             {
                 "content": content.strip(),
@@ -174,7 +175,7 @@ def create_memory_tools(
         kind, _, key = memory_id.partition("/")
         if kind not in _SEARCHED or not key:
             raise ToolException(f"unknown memory id {memory_id!r}")
-        item = store.get((kind, uid), key)
+        item = store.get(user_namespace(kind, uid), key)
         if item is None:
             raise ToolException(f"no memory {memory_id!r} for this user")
         if kind == "profile":  # supersede, keeping the history
@@ -188,7 +189,7 @@ def create_memory_tools(
                 source="agent",
             )
         else:
-            store.delete((kind, uid), key)
+            store.delete(user_namespace(kind, uid), key)
         return f"Forgot {memory_id}."
 
     tools: list[BaseTool] = [

@@ -7,7 +7,10 @@ The file is UTF-8 text, one JSON object per line (format version 3):
 2. every live store item, namespace by namespace in the store's insertion order:
    ``{"type": "item", "namespace": [...], "key": ..., "value": {...}, "created_at":
    <epoch s>, "updated_at": <epoch s>, "ttl": null, "expires_at": null, "indexed":
-   <bool>}``;
+   <bool>, "user_id": ...}``; the namespace holds ids as their labels
+   (``langmem_plugin._ids.id_label``: ``maria@example%2Ecom``), and ``user_id``, for
+   reading only (import ignores it and reads the namespace), is the id as given of the
+   user the item belongs to (``_namespaces.namespace_user``; absent when none);
 3. every checkpoint of the checkpointer (``{"type": "checkpoint", ...}``, see
    ``langmem_plugin._admin._export_checkpoints``), read and written with the checkpointer's own
    API, so that a graph resumes its threads on the importing memory (SQLite and
@@ -72,6 +75,7 @@ from langmem_plugin._admin._format import (
     decode_legacy_message,
 )
 from langmem_plugin._admin._open import history_storage
+from langmem_plugin._namespaces import namespace_user, user_namespace
 from langmem_plugin._paging import WRITE_BATCH, chunks
 from langmem_plugin.errors import ExportFormatError, SessionOwnershipError
 from langmem_plugin.history._storage import ARCHIVE, OWNERS, SESSIONS, archive_value, iso_utc
@@ -226,6 +230,9 @@ def export_memory(memory: Memory, destination: Source, *, progress: bool = False
                 "expires_at": item.expires_at,
                 "indexed": item.indexed,
             }
+            owner = namespace_user(item.namespace)
+            if owner is not None:
+                record["user_id"] = owner
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
             if _kind(item.namespace) is not None:
                 bar.update(1)
@@ -367,7 +374,14 @@ def _legacy_items(plan: _Plan) -> list[dict[str, Any]]:
             if session.get(name) is not None:
                 record[name] = session[name]
         times = {"created_at": record["created_at"], "updated_at": record["last_active"]}
-        items.append({"namespace": [SESSIONS, user], "key": session_id, "value": record, **times})
+        items.append(
+            {
+                "namespace": list(user_namespace(SESSIONS, user)),
+                "key": session_id,
+                "value": record,
+                **times,
+            }
+        )
         items.append(
             {"namespace": [OWNERS], "key": session_id, "value": {"user_id": user}, **times}
         )
@@ -395,7 +409,7 @@ def _legacy_items(plan: _Plan) -> list[dict[str, Any]]:
         )
         items.append(
             {
-                "namespace": [ARCHIVE, user, session_id],
+                "namespace": list(user_namespace(ARCHIVE, user, session_id)),
                 "key": str(message.id or record["id"]),
                 "value": value,
                 "created_at": float(record["ts"]),

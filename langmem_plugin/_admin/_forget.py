@@ -56,7 +56,8 @@ from langmem_plugin._admin._open import chroma_store
 from langmem_plugin._admin._users import ForgetReport, user_namespaces
 from langmem_plugin._admin._users import delete_user_data as _find_and_delete_user
 from langmem_plugin._audit import audit_source, current_context, log_of
-from langmem_plugin._ids import validate_id
+from langmem_plugin._ids import label_id, validate_id
+from langmem_plugin._namespaces import user_namespace
 from langmem_plugin._paging import WRITE_BATCH, chunks, search_all
 from langmem_plugin._text import analyze
 from langmem_plugin.history._storage import ARCHIVE, SESSIONS
@@ -457,7 +458,7 @@ def forget_query(  # noqa: PLR0912 -- one branch per kind of match, in reading o
                 ForgetMatch(kind, namespace, item.key, " ".join(text.split())[:80], score)
             )
             if kind == "turn" and len(namespace) > 2:
-                sessions.add(namespace[2])
+                sessions.add(label_id(namespace[2]))
             if kind == "fact":
                 fact_keys.add(item.key.split("@", 1)[0])
     _match_threads(memory, user_id, sessions, lexical, report)
@@ -466,10 +467,10 @@ def forget_query(  # noqa: PLR0912 -- one branch per kind of match, in reading o
 
     doomed = {(m.namespace, m.key) for m in report.matches if m.kind != "fact"}
     for key in fact_keys:
-        doomed.add((("profile", user_id), key))
-        for item in search_all(store, ("profile_history", user_id)):
+        doomed.add((user_namespace("profile", user_id), key))
+        for item in search_all(store, user_namespace("profile_history", user_id)):
             if item.key.split("@", 1)[0] == key:
-                doomed.add((("profile_history", user_id), item.key))
+                doomed.add((user_namespace("profile_history", user_id), item.key))
     ordered = sorted(doomed)
     with audit_source(str(current_context()["source"]), user_id=user_id):
         for chunk in chunks(ordered, WRITE_BATCH):

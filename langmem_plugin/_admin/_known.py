@@ -2,16 +2,17 @@
 
 A read of an unknown user (a typo, a user already forgotten) must say so rather than look
 like a user with no data. A user is known when a store namespace holds them at the user
-position (the second label: ``("profile", user)``, ``("archive", user, session)``...), the
-only position a user id is ever matched at; for the audit log, also when it has events
-about them (a forgotten user's audit rows stay).
+position (the second label, as the id's label ``_namespaces.user_label``: ``("profile",
+user)``, ``("archive", user, session)``...), the only position a user id is ever matched
+at; for the audit log, also when it has events about them (a forgotten user's audit rows
+stay).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from langmem_plugin._ids import validate_id
+from langmem_plugin._namespaces import user_label
 from langmem_plugin.errors import UnknownUserError
 
 if TYPE_CHECKING:
@@ -26,9 +27,9 @@ def user_known(memory: Memory, user_id: str, *, audit: bool = False) -> bool:
     Raises:
         ValueError: ``user_id`` is not a valid id.
     """
-    validate_id(user_id, "user_id")
-    found = memory.store.list_namespaces(prefix=("*", user_id), max_depth=2, limit=10_000)
-    if any(ns[1] == user_id for ns in found):  # exact: a user id "*" is no wildcard here
+    label = user_label(user_id)
+    found = memory.store.list_namespaces(prefix=("*", label), max_depth=2, limit=10_000)
+    if any(ns[1] == label for ns in found):  # exact: the label "*" is no wildcard here
         return True
     return audit and bool(memory.audit_log.events(user_id, limit=1))
 

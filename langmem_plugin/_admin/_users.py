@@ -22,7 +22,7 @@ from langgraph.store.base import PutOp, SearchItem
 
 from langmem_plugin._admin._open import history_storage
 from langmem_plugin._ids import validate_id
-from langmem_plugin._namespaces import namespace_user
+from langmem_plugin._namespaces import namespace_user, user_namespace
 from langmem_plugin._namespaces import user_namespaces as store_user_namespaces
 from langmem_plugin._paging import WRITE_BATCH, chunks, list_all_namespaces, search_all
 from langmem_plugin.history._storage import (
@@ -125,7 +125,7 @@ def search_user(
     recall = memory._features.recall
     current = {
         (item.key, str(item.value.get("value")))
-        for item in search_all(memory.store, ("profile", user_id))
+        for item in search_all(memory.store, user_namespace("profile", user_id))
     }
     items: list[SearchItem] = []
     for namespace in user_namespaces(memory, user_id):

@@ -42,7 +42,7 @@ from langgraph.runtime import Runtime
 from langgraph.store.base import BaseStore, PutOp
 
 from langmem_plugin._audit import audit_source
-from langmem_plugin._ids import validate_id
+from langmem_plugin._ids import id_label, validate_id
 from langmem_plugin._messages import as_messages
 from langmem_plugin._namespaces import AGENT_LESSONS, LESSONS
 from langmem_plugin._paging import WRITE_BATCH, chunks, search_all
@@ -409,9 +409,9 @@ class MemoryFeatures:
             InvalidIdError: If neither id is given, or an id is invalid.
         """
         if agent_id is not None:
-            ns = (AGENT_LESSONS, validate_id(agent_id, "agent_id"))
+            ns = (AGENT_LESSONS, id_label(agent_id, "agent_id"))
         else:
-            ns = (LESSONS, validate_id(user_id, "user_id"))
+            ns = (LESSONS, id_label(user_id, "user_id"))
         return self._features.pipeline.lessons.list(ns)
 
     def move_lessons_to_agent(self, agent_id: str) -> int:
@@ -434,8 +434,8 @@ class MemoryFeatures:
         Raises:
             InvalidIdError: If ``agent_id`` is invalid.
         """
-        old = (LESSONS, validate_id(agent_id, "agent_id"))
-        new = (AGENT_LESSONS, agent_id)
+        old = (LESSONS, id_label(agent_id, "agent_id"))
+        new = (AGENT_LESSONS, old[1])
         items = search_all(self.store, old)
         have = {item.key for item in search_all(self.store, new)}
         ops = [PutOp(new, i.key, i.value) for i in items if i.key not in have]

@@ -50,6 +50,7 @@ from langgraph.store.base import BaseStore
 from pydantic import BaseModel
 
 from langmem_plugin._audit import audit_source, log_of
+from langmem_plugin._namespaces import user_namespace
 from langmem_plugin._redact import redact_messages
 from langmem_plugin._sentiment import session_sentiment, user_texts
 from langmem_plugin.nodes import _rules
@@ -404,7 +405,13 @@ class MemoryPipeline:
         log = log_of(self.store)
         if log is not None:  # counts only: who and which session, never content
             log.record(
-                [(("sessions", scope.user_id), scope.thread_id or "-", "budget_exhausted")],
+                [
+                    (
+                        user_namespace("sessions", scope.user_id),
+                        scope.thread_id or "-",
+                        "budget_exhausted",
+                    )
+                ],
                 detail={"budget": budget, "spent": spent},
             )
         return True

@@ -29,6 +29,7 @@ from langchain_core.messages import BaseMessage, HumanMessage
 from langgraph.store.base import BaseStore, Item, PutOp
 from pydantic import BaseModel, Field
 
+from langmem_plugin._namespaces import user_namespace
 from langmem_plugin._sentiment import session_sentiment, user_texts
 from langmem_plugin._text import keywords
 from langmem_plugin.nodes import _offline, _rules
@@ -129,12 +130,12 @@ class EpisodeStore:
         """Store an episode; returns its key."""
         if not episode.summary.strip():
             raise ValueError(f"episode for thread {episode.thread_id!r} has an empty summary")
-        self.store.put(("episodes", user_id), episode.key, episode.to_value())
+        self.store.put(user_namespace("episodes", user_id), episode.key, episode.to_value())
         return episode.key
 
     def list(self, user_id: str, *, archived: bool = False, limit: int = 1000) -> list[Item]:
         """Episodes, newest first."""
-        ns = ("episodes_archive" if archived else "episodes", user_id)
+        ns = user_namespace("episodes_archive" if archived else "episodes", user_id)
         items = self.store.search(ns, limit=limit)
         return sorted(items, key=lambda i: i.value.get("occurred_at", ""), reverse=True)
 
@@ -169,7 +170,9 @@ class EpisodeStore:
         for item in live:
             if item.key in gone or (keys is not None and item.key not in keys):
                 continue
-            hits = self.store.search(("episodes", user_id), query=item.value["content"], limit=5)
+            hits = self.store.search(
+                user_namespace("episodes", user_id), query=item.value["content"], limit=5
+            )
             keeper = dict(item.value)
             for hit in hits:
                 if (
@@ -185,16 +188,16 @@ class EpisodeStore:
                 )
                 ops.append(
                     PutOp(
-                        ("episodes_archive", user_id),
+                        user_namespace("episodes_archive", user_id),
                         hit.key,
                         _archived(hit.value, f"merged into {item.key}"),
                     )
                 )
-                ops.append(PutOp(("episodes", user_id), hit.key, None))
+                ops.append(PutOp(user_namespace("episodes", user_id), hit.key, None))
                 gone.add(hit.key)
                 merged += 1
             if keeper != item.value:
-                ops.append(PutOp(("episodes", user_id), item.key, keeper))
+                ops.append(PutOp(user_namespace("episodes", user_id), item.key, keeper))
                 gone.add(item.key)  # kept, but not decayed in this pass
         for item in live:
             if item.key in gone or (keys is not None and item.key in keys):
@@ -206,12 +209,12 @@ class EpisodeStore:
             if decayed < self.archive_below:
                 ops.append(
                     PutOp(
-                        ("episodes_archive", user_id),
+                        user_namespace("episodes_archive", user_id),
                         item.key,
                         _archived(item.value, "decayed"),
                     )
                 )
-                ops.append(PutOp(("episodes", user_id), item.key, None))
+                ops.append(PutOp(user_namespace("episodes", user_id), item.key, None))
                 archived += 1
         if ops:
             self.store.batch(ops)

@@ -22,6 +22,7 @@ from typing import Any
 
 from langgraph.store.base import BaseStore
 
+from langmem_plugin._namespaces import user_namespace
 from langmem_plugin._paging import search_all
 from langmem_plugin._sentiment import sentiment_label
 from langmem_plugin.errors import InvalidValueError
@@ -151,7 +152,7 @@ def read_mood(store: BaseStore, user_id: str, *, since: datetime | None = None) 
     if since is not None and since.tzinfo is None:
         since = since.replace(tzinfo=UTC)
     points = []
-    for item in search_all(store, ("episodes", user_id)):
+    for item in search_all(store, user_namespace("episodes", user_id)):
         v = item.value
         if v.get("kind", "session") != "session" or v.get("sentiment") is None:
             continue

@@ -30,6 +30,8 @@ from typing import Any, Literal
 from langgraph.store.base import BaseStore, PutOp
 from pydantic import BaseModel, Field
 
+from langmem_plugin._namespaces import user_namespace
+
 __all__ = [
     "SINGLE_VALUED_CATEGORIES",
     "FactProposal",
@@ -237,19 +239,19 @@ class ProfileStore:
 
     def current(self, user_id: str) -> Profile:
         """The user's current profile."""
-        items = self.store.search(("profile", user_id), limit=_MAX_FACTS)
+        items = self.store.search(user_namespace("profile", user_id), limit=_MAX_FACTS)
         facts = [ProfileFact.model_validate(i.value) for i in items]
         return Profile(user_id, facts, self.version(user_id))
 
     def history(self, user_id: str) -> list[ProfileFact]:
         """Every version of every fact, oldest version first."""
-        items = self.store.search(("profile_history", user_id), limit=_MAX_FACTS)
+        items = self.store.search(user_namespace("profile_history", user_id), limit=_MAX_FACTS)
         facts = [ProfileFact.model_validate(i.value) for i in items]
         return sorted(facts, key=lambda f: (f.version_from, f.category, f.key))
 
     def version(self, user_id: str) -> int:
         """The latest profile version (0 when the profile is empty and has no history)."""
-        hist = self.store.search(("profile_history", user_id), limit=_MAX_FACTS)
+        hist = self.store.search(user_namespace("profile_history", user_id), limit=_MAX_FACTS)
         versions = [i.value.get("version_from", 0) for i in hist]
         versions += [i.value.get("version_to") or 0 for i in hist]
         return max(versions, default=0)
@@ -340,7 +342,10 @@ class ProfileStore:
     def _write(self, user_id: str, change: ProfileChange) -> None:
         if not change.changed:
             return
-        profile, hist = ("profile", user_id), ("profile_history", user_id)
+        profile, hist = (
+            user_namespace("profile", user_id),
+            user_namespace("profile_history", user_id),
+        )
         ops: list[PutOp] = []
         added_keys = {f.key for f in change.added}
 

@@ -71,6 +71,7 @@ from langgraph.store.base import BaseStore, Item, SearchOp
 from langmem_plugin._audit import note_recall
 from langmem_plugin._embeddings import gates_for
 from langmem_plugin._messages import TokenCounter, count_tokens
+from langmem_plugin._namespaces import user_namespace
 from langmem_plugin.nodes._context import Scope
 from langmem_plugin.nodes._turns import Turn, named, norm, turn_of
 from langmem_plugin.nodes.mood import mood_line, read_mood
@@ -346,17 +347,20 @@ class Recall:
     def _kind_searches(self, scope: Scope) -> list[tuple[str, tuple[str, ...], int]]:
         uid = scope.user_id
         return [
-            ("fact", ("profile", uid), self.k_facts),
-            ("episode", ("episodes", uid), self.k_episodes),
-            ("episode", ("episodes_archive", uid), self.k_episodes),
-            ("note", ("memories", uid), self.k_notes),
+            ("fact", user_namespace("profile", uid), self.k_facts),
+            ("episode", user_namespace("episodes", uid), self.k_episodes),
+            ("episode", user_namespace("episodes_archive", uid), self.k_episodes),
+            ("note", user_namespace("memories", uid), self.k_notes),
             ("lesson", scope.lesson_namespace, self.k_lessons),
-            ("task", (TASKS, uid), K_TASKS),  # shown by task_context, in the same batch
+            # shown by task_context, in the same batch
+            ("task", user_namespace(TASKS, uid), K_TASKS),
         ]
 
     def _archive(self, scope: Scope) -> MemoryRetriever:
         return MemoryRetriever(
-            store=self.store, namespace=(ARCHIVE, scope.user_id), **self.retriever_options
+            store=self.store,
+            namespace=user_namespace(ARCHIVE, scope.user_id),
+            **self.retriever_options,
         )
 
     def _retrieve(self, scope: Scope, query: str) -> _Retrieved:

@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 
 from langgraph.store.base import BaseStore, Item
 
+from langmem_plugin._namespaces import user_namespace
 from langmem_plugin.retriever._retriever import SearchFn
 from langmem_plugin.tasks._store import ACTIVE, TASKS, Task, TaskStore
 
@@ -109,7 +110,7 @@ def task_context(
     if others and query.strip():
         if hits is None:
             find = search or (lambda ns, q, n: store.search(ns, query=q, limit=n))
-            hits = find((TASKS, user_id), query, k)
+            hits = find(user_namespace(TASKS, user_id), query, k)
         for item in hits:
             score = getattr(item, "score", None)
             task = others.pop(item.key, None)

@@ -34,7 +34,7 @@ from typing import Any, Literal, get_args
 from langgraph.store.base import BaseStore, Item
 
 from langmem_plugin._ids import validate_id
-from langmem_plugin._namespaces import namespace_user
+from langmem_plugin._namespaces import namespace_user, user_namespace
 from langmem_plugin._paging import search_all
 from langmem_plugin._text import analyze
 from langmem_plugin.errors import (
@@ -288,7 +288,7 @@ class TaskStore:
             "updated_at": at,
             "history": [{"status": "open", "at": at, "note": note}],
         }
-        self.store.put((TASKS, uid), key, value)
+        self.store.put(user_namespace(TASKS, uid), key, value)
         return Task.from_item(_item(uid, key, value))
 
     def propose(
@@ -342,7 +342,7 @@ class TaskStore:
             return task
         item = self._get(task.user_id, task.id)
         value = {**item.value, **changes}
-        self.store.put((TASKS, task.user_id), task.id, value)
+        self.store.put(user_namespace(TASKS, task.user_id), task.id, value)
         return Task.from_item(_item(task.user_id, task.id, value))
 
     def update(
@@ -389,14 +389,14 @@ class TaskStore:
             "updated_at": at,
             "history": [*item.value.get("history", []), {"status": new, "at": at, "note": note}],
         }
-        self.store.put((TASKS, uid), task_id, value)
+        self.store.put(user_namespace(TASKS, uid), task_id, value)
         return Task.from_item(_item(uid, task_id, value))
 
     # ------------------------------------------------------------------ reading
     def _get(self, user_id: str, task_id: str) -> Item:
         if not isinstance(task_id, str) or not task_id:
             raise TaskNotFoundError(f"user {user_id!r} has no task {task_id!r}")
-        item = self.store.get((TASKS, user_id), task_id)
+        item = self.store.get(user_namespace(TASKS, user_id), task_id)
         if item is None:
             raise TaskNotFoundError(f"user {user_id!r} has no task {task_id!r}")
         return item
@@ -434,7 +434,7 @@ class TaskStore:
         if status is not None:
             wanted = {_check_status(s) for s in ([status] if isinstance(status, str) else status)}
         limit = _check_due(due_before, datetime.now(UTC))
-        tasks = [Task.from_item(i) for i in search_all(self.store, (TASKS, uid))]
+        tasks = [Task.from_item(i) for i in search_all(self.store, user_namespace(TASKS, uid))]
         if wanted is not None:
             tasks = [t for t in tasks if t.status in wanted]
         if limit is not None:
@@ -454,4 +454,10 @@ class TaskStore:
 
 def _item(user_id: str, key: str, value: dict[str, Any]) -> Item:
     now = datetime.now(UTC)
-    return Item(value=value, key=key, namespace=(TASKS, user_id), created_at=now, updated_at=now)
+    return Item(
+        value=value,
+        key=key,
+        namespace=user_namespace(TASKS, user_id),
+        created_at=now,
+        updated_at=now,
+    )

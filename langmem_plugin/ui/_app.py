@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, unquote, urlencode
 
 from jinja2 import Environment, FileSystemLoader
 from starlette.applications import Starlette
@@ -78,7 +78,7 @@ class _Pages:
         return self.render(request, "users.html", rows=_data.list_user_rows(self.memory))
 
     def user(self, request: Request) -> Response:
-        user_id = request.path_params["user_id"]
+        user_id = _path_user(request)
         try:
             require_user(self.memory, user_id)
             page = _data.user_page(self.memory, user_id)
@@ -233,6 +233,21 @@ class _Pages:
 
 def _user_url(user_id: str) -> str:
     return "/users/" + quote(user_id, safe="")
+
+
+def _path_user(request: Request) -> str:
+    """The user id of a ``/users/<id>`` URL, its percent-encoding undone exactly once.
+
+    Read from the request's raw path (the bytes the client sent): a server or test client
+    that hands the route an already decoded path may decode it twice, which would turn the
+    page of user ``a%2Eb`` (``/users/a%252Eb``) into the page of ``a.b``.
+    """
+    raw = request.scope.get("raw_path")
+    if isinstance(raw, bytes):
+        _, found, encoded = raw.decode("latin-1").partition("/users/")
+        if found and encoded:
+            return unquote(encoded)
+    return str(request.path_params["user_id"])
 
 
 def _safe_back(back: str, default: str) -> str:

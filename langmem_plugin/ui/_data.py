@@ -20,7 +20,7 @@ from langgraph.store.base import Item, SearchItem
 from langmem_plugin._admin import history_storage
 from langmem_plugin._ids import validate_id
 from langmem_plugin._messages import count_tokens
-from langmem_plugin._namespaces import namespace_user
+from langmem_plugin._namespaces import namespace_user, user_namespace
 from langmem_plugin._paging import list_all_namespaces, search_all
 from langmem_plugin.errors import CorruptRecordError
 from langmem_plugin.history._storage import ARCHIVE, HISTORY_LABELS, SessionInfo
@@ -195,11 +195,11 @@ def user_page(memory: Memory, user_id: str) -> UserPage:
         for category, facts in sorted(by_category.items())
     ]
     episodes = EpisodeStore(memory.store)
-    notes = search_all(memory.store, ("memories", user_id))
+    notes = search_all(memory.store, user_namespace("memories", user_id))
     notes.sort(key=lambda item: str(item.value.get("occurred_at", "")), reverse=True)
     sessions = []
     for info in history_storage(memory).list_sessions(user_id):
-        turns = search_all(memory.store, (ARCHIVE, user_id, info.session_id))
+        turns = search_all(memory.store, user_namespace(ARCHIVE, user_id, info.session_id))
         turns.sort(key=lambda item: (str(item.value.get("occurred_at", "")), item.value["seq"]))
         sessions.append((info, turns))
     return UserPage(
@@ -331,16 +331,21 @@ def search_memories(
     sections: dict[str, list[SearchHit]] = {}
     if not query.strip():
         return sections
-    present = {ns[0] for ns in list_all_namespaces(memory.store, (ARCHIVE, user_id), 2)}
+    present = {
+        ns[0] for ns in list_all_namespaces(memory.store, user_namespace(ARCHIVE, user_id), 2)
+    }
     present |= {
         kind
         for kind in SEARCHED_KINDS
-        if kind != ARCHIVE and memory.store.search((kind, user_id), limit=1, refresh_ttl=False)
+        if kind != ARCHIVE
+        and memory.store.search(user_namespace(kind, user_id), limit=1, refresh_ttl=False)
     }
     for kind, title in SEARCHED_KINDS.items():
         if kind not in present:
             continue
-        retriever = MemoryRetriever(store=memory.store, namespace=(kind, user_id), k=k)
+        retriever = MemoryRetriever(
+            store=memory.store, namespace=user_namespace(kind, user_id), k=k
+        )
         weights = _component_weights(retriever)
         hits = []
         floor = memory._features.recall.floor(kind)

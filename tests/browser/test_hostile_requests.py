@@ -424,7 +424,7 @@ def test_every_response_carries_the_security_headers(
         "page": (raw("GET", "/"), 200),
         "head": (raw("HEAD", "/users/ada"), 200),
         "static": (raw("GET", "/static/style.css"), 200),
-        "error page": (raw("GET", "/users/a.b"), 400),
+        "error page": (raw("GET", "/users/%20%20"), 400),  # a blank user id
         "not found": (raw("GET", "/no-such-page"), 404),
         "wrong method": (raw("GET", "/actions/forget-item"), 405),
         "bad host": (raw("GET", "/", host="evil.example"), 400),

@@ -2,7 +2,9 @@
 
 ``USERS`` are ids that are prefixes of one another (``1``, ``11``), equal to the library's
 namespace kinds (``memories``, ``archive``, ``profile``...), equal to the agent id
-(``AGENT``), and generated ones (``generated_ids``). ``seed(memory)`` gives each user, with a
+(``AGENT``), ids that need encoding into a label (``ENCODED``: emails, ``.``, ``/``, ``%``,
+``?``, ``#``, unicode, and pairs a naive encoding would merge: ``a.b`` and ``a%2Eb``, ``a``
+and ``a.``), and generated ones (``generated_ids``). ``seed(memory)`` gives each user, with a
 token of its own (``TOKENS``) in every text:
 
 * a conversation through ``Memory.ingest`` whose session id is *another user's id*;
@@ -13,7 +15,8 @@ token of its own (``TOKENS``) in every text:
   ``("projects", user, other)`` and, where ``other`` is no library kind, ``(other, user)``.
 
 The oracle (``owned``) is the rule of DESIGN.md written out independently of the code under
-test: a namespace is the user's when its second label is the user id, unless it is an
+test: a namespace is the user's when its second label is the user id's label
+(``_ids.id_label``, checked on its own in ``tests/unit/test_ids.py``), unless it is an
 agent's (``("agent_lessons", agent)``); a session claim is the user's when its value says so.
 """
 
@@ -25,6 +28,8 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, HumanMessage
 from langgraph.graph import START, MessagesState, StateGraph
+
+from langmem_plugin._ids import id_label
 
 AGENT = "travel-bot"
 """The agent every user's run talks to; also a user id of its own."""
@@ -46,14 +51,28 @@ LIBRARY_KINDS = frozenset(
 )
 
 
+ENCODED = [
+    "a.b",
+    "a%2Eb",
+    "a",
+    "a.",
+    "maria@example.com",
+    "acme.eu/42",
+    "x/y?z#w%",
+    "*",
+    "zoë.ñ 名",
+]
+"""Ids whose label differs from them, or that a naive encoding would give one label."""
+
+
 def generated_ids(count: int, seed: int = 19) -> list[str]:
-    """``count`` ids drawn from letters, digits and ``-_@:+ ü`` (no period: refused today)."""
+    """``count`` ids drawn from letters, digits and ``-_@:+ ü./%``."""
     rng = random.Random(seed)
-    alphabet = string.ascii_lowercase + string.digits + "-_@:+ü"
+    alphabet = string.ascii_lowercase + string.digits + "-_@:+ü./%"
     found: list[str] = []
     while len(found) < count:
         candidate = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 6)))
-        if candidate.strip() and candidate not in found:
+        if candidate.strip() and candidate not in found and candidate not in ENCODED:
             found.append(candidate)
     return found
 
@@ -70,6 +89,7 @@ USERS = [
     "tasks",
     "agent_lessons",
     AGENT,
+    *ENCODED,
     *generated_ids(3),
 ]
 TOKENS = {user: f"zq{chr(ord('a') + i)}{chr(ord('a') + i)}tok" for i, user in enumerate(USERS)}
@@ -101,11 +121,11 @@ def seed(memory: Any) -> None:
             {"messages": [HumanMessage(f"graph turn {token}")]},
             {"configurable": {"thread_id": other, "user_id": user}},
         )
-        store = memory.store
-        store.put(("memories", user), "note", {"content": f"note {token}"})
-        store.put(("projects", user, other), "plan", {"content": f"project {token}"})
+        store, label, other_label = memory.store, id_label(user), id_label(other)
+        store.put(("memories", label), "note", {"content": f"note {token}"})
+        store.put(("projects", label, other_label), "plan", {"content": f"project {token}"})
         if other not in LIBRARY_KINDS:
-            store.put((other, user), "odd", {"content": f"odd kind {token}"})
+            store.put((other_label, label), "odd", {"content": f"odd kind {token}"})
         memory.tasks.add(user, f"call the vet about {token}")
         memory.reflect_on(f"book a {token} trip", f"Error: {token} sold out", user_id=user)
         memory.reflect_on(
@@ -118,7 +138,8 @@ def owned(namespace: tuple[str, ...], key: str, value: dict[str, Any], user: str
     """Whether an item is ``user``'s by the rule (the oracle; see the module docstring)."""
     if namespace == ("session_owners",):
         return value.get("user_id") == user
-    return len(namespace) > 1 and namespace[1] == user and namespace[0] != "agent_lessons"
+    label = id_label(user)
+    return len(namespace) > 1 and namespace[1] == label and namespace[0] != "agent_lessons"
 
 
 def records(memory: Any) -> dict[tuple[tuple[str, ...], str], Any]:

@@ -10,11 +10,13 @@ were.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from langgraph.store.memory import InMemoryStore
@@ -22,12 +24,14 @@ from starlette.testclient import TestClient
 
 from langmem_plugin import Memory
 from langmem_plugin._admin import list_users, search_user
+from langmem_plugin._ids import id_label
 from langmem_plugin._namespaces import namespace_user, user_namespaces
 from langmem_plugin.cli import main
 from langmem_plugin.errors import InvalidIdError, LangMemError
 from langmem_plugin.ui import create_app
 from tests.integration._isolation_data import (
     AGENT,
+    ENCODED,
     TOKENS,
     USERS,
     owned,
@@ -37,7 +41,7 @@ from tests.integration._isolation_data import (
 )
 from tests.integration._memory_data import checkpoints
 
-BAD_IDS = ["a.b", "memories.1", "*", "", "  "]
+BAD_IDS = ["", "  ", "\t", "a\x00b"]
 
 
 @pytest.fixture(scope="module")
@@ -152,8 +156,9 @@ def test_search_finds_the_users_items_and_nobody_elses(memory: Memory) -> None:
         token = TOKENS[user]
         items, messages = search_user(memory, user, f"{token} project note", limit=50)
         assert items, user
-        assert {item.namespace[1] for item in items} == {user}, user
-        assert ("projects", user, partner(user)) in {item.namespace for item in items}
+        assert {namespace_user(item.namespace) for item in items} == {user}, user
+        project = ("projects", id_label(user), id_label(partner(user)))
+        assert project in {item.namespace for item in items}
         texts = " ".join(str(item.value) for item in items) + " ".join(
             m.message.text for m in messages
         )
@@ -214,7 +219,9 @@ def test_forget_dry_run_names_exactly_the_users_data(memory: Memory) -> None:
     assert _state(memory) == before
 
 
-@pytest.mark.parametrize("user", ["1", "11", "memories", "session_owners", AGENT, USERS[-1]])
+@pytest.mark.parametrize(
+    "user", ["1", "11", "memories", "session_owners", AGENT, USERS[-1], *ENCODED]
+)
 def test_forget_user_removes_exactly_the_users_data(memory: Memory, user: str) -> None:
     before = _state(memory)
     agent_lessons = memory.lessons(agent_id=AGENT)
@@ -241,7 +248,8 @@ def test_langmem_forget_of_a_kind_named_user_leaves_that_kind_of_every_other_use
     assert out.startswith("forget 'memories': removed")
     with Memory.from_path(folder) as memory:
         assert _state(memory) == _without(before, "memories")
-        assert all(memory.store.get(("memories", u), "note") for u in USERS if u != "memories")
+        others = [u for u in USERS if u != "memories"]
+        assert all(memory.store.get(("memories", id_label(u)), "note") for u in others)
 
 
 def test_forget_by_query_reaches_only_the_users_own_items(
@@ -373,22 +381,24 @@ def test_langmem_forget_of_an_invalid_id_says_why(
 ) -> None:
     with Memory.from_path(folder) as memory:
         before = _state(memory)
-    code, out, err = run(capsys, "forget", "a.b", "--path", str(folder))
+    code, out, err = run(capsys, "forget", "", "--path", str(folder))
     assert (code, out) == (2, "")
-    assert err == "langmem: error: user_id may not contain '.', got 'a.b'\n"
+    assert err == "langmem: error: user_id must be a non-empty string, got ''\n"
     with Memory.from_path(folder) as memory:
         assert _state(memory) == before
 
 
 # ---------------------------------------------------------------------------- audit
 def test_audit_rows_name_the_namespaces_user_or_the_agent(memory: Memory) -> None:
-    for user in ("1", "11", "memories", AGENT):
+    for user in ("1", "11", "memories", AGENT, *ENCODED):
         events = memory.audit(user, limit=10_000)
         assert events, user
+        assert {event.user_id for event in events} == {user}
         for event in events:
             if event.namespace not in ((), ("session_owners",)):  # the claims name no user
-                assert event.namespace[0] == "agent_lessons" or event.namespace[1] == user
-        assert ("projects", user, partner(user)) in {e.namespace for e in events}
+                assert event.namespace[0] == "agent_lessons" or event.namespace[1] == id_label(user)
+        project = ("projects", id_label(user), id_label(partner(user)))
+        assert project in {e.namespace for e in events}
     every = memory.audit(None, limit=10_000)
     agent_rows = [e for e in every if e.namespace[:1] == ("agent_lessons",)]
     assert len(agent_rows) == len(USERS)
@@ -409,3 +419,100 @@ def test_lessons_of_an_earlier_version_move_to_their_agent(memory: Memory) -> No
     assert legacy not in {summary.user_id for summary in list_users(memory)}
     assert "use IATA" in memory.recall_context("1", "book a flight from Paris", agent_id=legacy)
     assert memory.move_lessons_to_agent(legacy) == 0
+
+
+# ---------------------------------------------------------------------------- encoded ids
+def test_ids_that_need_encoding_are_shown_as_given_everywhere(memory: Memory) -> None:
+    """Users, stats, sessions and audit rows name ``a.b`` as ``a.b``, never its label."""
+    assert set(ENCODED) <= {summary.user_id for summary in list_users(memory)}
+    for user in ENCODED:
+        assert [info.user_id for info in memory.sessions(user)] == [user], user
+        assert [info.session_id for info in memory.sessions(user)] == [partner(user)], user
+        hits = memory.history(partner(user), user_id=user).search(TOKENS[user], k=5)
+        assert {hit.session_id for hit in hits} == {partner(user)}, user
+        assert [task.user_id for task in memory.tasks.list(user)] == [user], user
+
+
+def test_inspector_routes_ids_with_url_characters_to_their_own_page(memory: Memory) -> None:
+    with _client(memory) as client:
+        home = client.get("/").text
+        for user in ENCODED:
+            url = "/users/" + quote(user, safe="")
+            assert f'href="{url}"' in home, user
+            page = client.get(url)
+            assert page.status_code == 200, (user, page.status_code)
+            assert TOKENS[user] in page.text, user
+            assert [t for u, t in TOKENS.items() if u != user and t in page.text] == [], user
+            found = client.get("/search", params={"user": user, "q": f"{TOKENS[user]} note"})
+            assert TOKENS[user] in found.text, user
+            assert [t for u, t in TOKENS.items() if u != user and t in found.text] == [], user
+
+
+@pytest.mark.parametrize(("victim", "twin"), [("a.b", "a%2Eb"), ("a%2Eb", "a.b"), ("a", "a.")])
+def test_inspector_forget_of_an_encoded_id_leaves_its_naive_twin(
+    memory: Memory, victim: str, twin: str
+) -> None:
+    before = _state(memory)
+    with _client(memory) as client:
+        form = client.get("/forget-user", params={"user": victim}).text
+        answer = client.post(
+            "/actions/forget-user",
+            data={"csrf": _csrf(form), "user": victim, "confirm": victim},
+            headers={"Origin": "http://127.0.0.1"},
+            follow_redirects=False,
+        )
+        assert answer.status_code == 303, answer.text
+        assert client.get("/users/" + quote(twin, safe="")).status_code == 200
+        assert TOKENS[twin] in client.get("/users/" + quote(twin, safe="")).text
+    after = _state(memory)
+    assert after == _without(before, victim)
+    twin_records = {k: r for k, r in before["records"].items() if owned(*k, r.value, twin)}
+    assert twin_records
+    assert all(after["records"][k] == r for k, r in twin_records.items())
+
+
+def test_export_and_import_keep_every_id(memory: Memory, tmp_path: Path) -> None:
+    target = tmp_path / "export.jsonl"
+    memory.export(target)
+    lines = [json.loads(line) for line in target.read_text().splitlines()[1:]]
+    for line in lines:
+        if line["type"] == "item" and line["namespace"][0] == "memories":
+            assert id_label(line["user_id"]) == line["namespace"][1]  # the id as given
+    shown = {line.get("user_id") for line in lines if line["type"] == "item"}
+    assert set(ENCODED) <= shown
+    with Memory.from_path(tmp_path / "imported") as other:
+        other.import_from(target)
+        assert records(other).keys() == records(memory).keys()
+        assert sorted(s.user_id for s in list_users(other)) == sorted(USERS)
+        for user in ENCODED:
+            assert other.sessions(user) == memory.sessions(user), user
+            assert other.lessons(user) == memory.lessons(user), user
+            messages = other.history(partner(user), user_id=user).messages
+            assert messages == memory.history(partner(user), user_id=user).messages, user
+
+
+def test_langmem_users_and_forget_name_encoded_ids_as_given(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "users", "--path", str(folder))
+    assert code == 0
+    lines = out.splitlines()[1:]
+    for user in ENCODED:
+        assert any(line.startswith(user + "  ") for line in lines), (user, out)
+        label = id_label(user)
+        if label != user and label not in USERS:  # a label is never shown as a user
+            assert not any(line.startswith(label + "  ") for line in lines), (label, out)
+    with Memory.from_path(folder) as memory:
+        before = _state(memory)
+    code, out, _ = run(capsys, "forget", "a.b", "--path", str(folder))
+    assert code == 0
+    assert out.startswith("forget 'a.b': removed")
+    with Memory.from_path(folder) as memory:
+        assert _state(memory) == _without(before, "a.b")
+        assert memory.sessions("a%2Eb") == before["sessions"]["a%2Eb"]
+    for user in ("a%2Eb", "maria@example.com", "acme.eu/42"):
+        code, out, _ = run(capsys, "sessions", user, "--path", str(folder))
+        assert (code, out.split()[0]) == (0, partner(user)), user
+    code, out, err = run(capsys, "sessions", "a.b", "--path", str(folder))
+    assert (code, out) == (2, ""), (code, err)
+    assert "unknown user 'a.b'" in err

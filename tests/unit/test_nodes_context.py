@@ -42,7 +42,7 @@ def test_missing_user_is_a_clear_error() -> None:
         resolve_scope(FakeRuntime({}), {"configurable": {"thread_id": "t"}})
 
 
-@pytest.mark.parametrize("bad", ["", "  ", "a.b", 42])
+@pytest.mark.parametrize("bad", ["", "  ", 42])
 def test_invalid_ids_are_named(bad: object) -> None:
     with pytest.raises(ValueError, match=repr(bad)):
         resolve_scope(FakeRuntime({"user_id": bad}), {})
