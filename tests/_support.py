@@ -17,6 +17,28 @@ from pathlib import Path
 import numpy as np
 
 CHROMA_BIN = Path(sys.executable).with_name("chroma")
+LANGMEM = Path(sys.executable).with_name("langmem")
+
+
+def langmem_command(*args: str) -> list[str]:
+    """``langmem ARGS``: the installed script, else the module under this interpreter."""
+    if LANGMEM.exists():
+        return [str(LANGMEM), *args]
+    return [sys.executable, "-m", "langmem_plugin.cli", *args]
+
+
+@contextmanager
+def running_langmem(*args: str) -> Iterator[str]:
+    """``langmem ARGS`` as a process until the block ends; yields the first line it prints."""
+    proc = subprocess.Popen(
+        langmem_command(*args), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        assert proc.stdout is not None
+        yield proc.stdout.readline()
+    finally:
+        proc.terminate()
+        proc.wait(20)
 
 
 def free_port() -> int:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import sys
 import threading
 import urllib.error
 import urllib.request
@@ -18,15 +17,7 @@ import pytest
 
 from langmem_plugin.memory import Memory
 from langmem_plugin.ui._notebook import stop_inspector
-from tests._support import free_port
-
-LANGMEM = Path(sys.executable).with_name("langmem")
-
-
-def _langmem(*args: str) -> list[str]:
-    if LANGMEM.exists():
-        return [str(LANGMEM), *args]
-    return [sys.executable, "-m", "langmem_plugin.cli", *args]
+from tests._support import free_port, langmem_command, running_langmem
 
 
 @pytest.fixture
@@ -40,15 +31,9 @@ def test_langmem_ui_serves_the_demo_memory_and_prints_its_address(
     demo_copy: Path, page: Any
 ) -> None:
     port = free_port()
-    proc = subprocess.Popen(
-        _langmem("ui", "--path", str(demo_copy), "--port", str(port), "--read-only"),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
+    with running_langmem(
+        "ui", "--path", str(demo_copy), "--port", str(port), "--read-only"
+    ) as line:
         address = f"http://127.0.0.1:{port}/"
         assert line.startswith(f"memory inspector (read-only): {address}"), line
         page.goto(address)
@@ -60,22 +45,11 @@ def test_langmem_ui_serves_the_demo_memory_and_prints_its_address(
         assert page.locator("#lessons tr.lesson").count() == 1
         assert page.locator("#archive details.session").count() == 3
         assert page.locator("#read-only").is_visible()
-    finally:
-        proc.terminate()
-        proc.wait(20)
 
 
 def test_langmem_ui_token_without_a_value_makes_a_random_one(demo_copy: Path) -> None:
     port = free_port()
-    proc = subprocess.Popen(
-        _langmem("ui", "--path", str(demo_copy), "--port", str(port), "--token"),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
+    with running_langmem("ui", "--path", str(demo_copy), "--port", str(port), "--token") as line:
         found = re.search(rf"http://127\.0\.0\.1:{port}/\?token=([\w-]+)", line)
         assert found is not None, line
         assert len(found.group(1)) >= 24
@@ -86,14 +60,11 @@ def test_langmem_ui_token_without_a_value_makes_a_random_one(demo_copy: Path) ->
         request = urllib.request.Request(base, headers={"X-Langmem-Token": found.group(1)})
         with urllib.request.urlopen(request, timeout=10) as response:
             assert response.status == 200
-    finally:
-        proc.terminate()
-        proc.wait(20)
 
 
 def test_langmem_ui_refuses_a_public_address_without_a_token(demo_copy: Path) -> None:
     done = subprocess.run(
-        _langmem("ui", "--path", str(demo_copy), "--host", "0.0.0.0"),
+        langmem_command("ui", "--path", str(demo_copy), "--host", "0.0.0.0"),
         capture_output=True,
         text=True,
         check=False,

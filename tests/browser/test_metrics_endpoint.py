@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,11 +15,10 @@ from prometheus_client.parser import text_string_to_metric_families
 from langmem_plugin.memory import Memory
 from langmem_plugin.ui import BackgroundServer, start_background
 from tests._hostile import hostile_hosts, loopback_hosts
-from tests._support import free_port
+from tests._support import free_port, running_langmem
 from tests.browser.test_hostile_requests import Raw
 
 TOKEN = "metrics-scraper-token-1234"
-LANGMEM = Path(sys.executable).with_name("langmem")
 
 
 def parse(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -101,16 +98,7 @@ def test_langmem_ui_serves_metrics_of_the_demo_memory(demo_template: Path, tmp_p
     root = tmp_path / "memory"
     shutil.copytree(demo_template, root)
     port = free_port()
-    command = [str(LANGMEM)] if LANGMEM.exists() else [sys.executable, "-m", "langmem_plugin.cli"]
-    proc = subprocess.Popen(
-        [*command, "ui", "--path", str(root), "--port", str(port), "--token", TOKEN],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
+    with running_langmem("ui", "--path", str(root), "--port", str(port), "--token", TOKEN) as line:
         assert re.search(rf"http://127\.0\.0\.1:{port}/", line), line
         raw = Raw(port)
         assert raw("GET", "/metrics").status == 401
@@ -120,6 +108,3 @@ def test_langmem_ui_serves_metrics_of_the_demo_memory(demo_template: Path, tmp_p
         assert samples[("langmem_memory_items", (("user", "ada"),))] > 0
         assert samples[("langmem_memory_users", ())] == 1
         assert ("langmem_index_lag_vectors", ()) in samples
-    finally:
-        proc.terminate()
-        proc.wait(20)
