@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import sqlite3
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +17,7 @@ from chromadb.config import Settings
 from langmem_plugin import Memory
 from langmem_plugin.cli import build_parser, main, run_chat
 from langmem_plugin.testing import ScriptedChatModel
-from tests._support import free_port
+from tests._support import free_port, langmem_command
 from tests.integration._memory_data import (
     ADA_SECRET,
     BOB_SECRET,
@@ -27,7 +26,6 @@ from tests.integration._memory_data import (
     populate,
 )
 
-LANGMEM = Path(sys.executable).with_name("langmem")
 COMMANDS = ["demo", "chat", "stats", "users", "sessions", "profile", "search", "export"]
 COMMANDS += ["import", "forget"]
 COMMANDS += ["config", "backup", "restore", "retention"]
@@ -75,7 +73,7 @@ def test_every_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:
 def test_the_console_script_reports_a_missing_folder_in_one_line(tmp_path: Path) -> None:
     missing = tmp_path / "nothing-here"
     result = subprocess.run(
-        [str(LANGMEM), "stats", "--path", str(missing)],
+        langmem_command("stats", "--path", str(missing)),
         capture_output=True,
         text=True,
         timeout=120,
@@ -403,7 +401,7 @@ def test_demo_runs_offline_under_a_minute_and_shows_what_was_remembered(tmp_path
     env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
     started = time.monotonic()
     result = subprocess.run(
-        [str(LANGMEM), "demo"],
+        langmem_command("demo"),
         capture_output=True,
         text=True,
         timeout=120,

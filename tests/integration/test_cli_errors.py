@@ -6,15 +6,13 @@ The real console script runs in a subprocess, as a user types it.
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from langmem_plugin import Memory
+from tests._support import langmem_command
 from tests.integration._memory_data import populate
-
-LANGMEM = Path(sys.executable).with_name("langmem")
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +25,7 @@ def memory_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def langmem(*argv: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(LANGMEM), *argv], capture_output=True, text=True, timeout=120, check=False, cwd=cwd
+        langmem_command(*argv), capture_output=True, text=True, timeout=120, check=False, cwd=cwd
     )
 
 

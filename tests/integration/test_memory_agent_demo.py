@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -26,8 +25,7 @@ from langmem_plugin.cli._demo import (
 )
 from langmem_plugin.memory import DEFAULT_MODEL
 from langmem_plugin.testing import ScriptedChatModel
-
-LANGMEM = Path(sys.executable).with_name("langmem")
+from tests._support import langmem_command
 
 
 def _section(printed: str, start: str, end: str | None = None) -> str:
@@ -182,7 +180,7 @@ def test_choose_model_picks_openai_when_the_key_is_set_without_calling_it(
 def test_langmem_demo_command_exits_0_offline(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
     result = subprocess.run(
-        [str(LANGMEM), "demo"],
+        langmem_command("demo"),
         capture_output=True,
         text=True,
         timeout=120,

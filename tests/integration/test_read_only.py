@@ -22,10 +22,9 @@ import pytest
 from langmem_plugin import ChromaStore, Memory
 from langmem_plugin.errors import FolderInUseError, MemoryNotFoundError, ReadOnlyMemoryError
 from langmem_plugin.store._engine import EXACT_VECTORS
-from tests._support import free_port
+from tests._support import free_port, langmem_command
 from tests.integration._memory_data import ADA_SECRET, populate
 
-LANGMEM = Path(sys.executable).with_name("langmem")
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -76,7 +75,7 @@ def held(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Holde
 
 def langmem(*argv: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(LANGMEM), *argv], capture_output=True, text=True, timeout=timeout, check=False
+        langmem_command(*argv), capture_output=True, text=True, timeout=timeout, check=False
     )
 
 
@@ -239,7 +238,7 @@ def test_the_inspector_reads_a_held_folder_with_read_only(held: tuple[Path, Hold
     root, holder = held
     port = free_port()
     proc = subprocess.Popen(
-        [str(LANGMEM), "ui", "--read-only", "--port", str(port), "--path", str(root)],
+        langmem_command("ui", "--read-only", "--port", str(port), "--path", str(root)),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -20,7 +20,7 @@ import pytest
 
 from langmem_plugin import ChromaStore
 from langmem_plugin.errors import FolderInUseError
-from tests._support import HashEmbeddings
+from tests._support import HashEmbeddings, langmem_command
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "store_layout_v0.tar.gz"
 REPO = Path(__file__).resolve().parents[2]
@@ -105,9 +105,8 @@ def test_a_writing_cli_command_on_a_folder_a_notebook_has_open_says_how_to_share
     try:
         assert notebook.stdout is not None
         assert notebook.stdout.readline().strip() == "open"
-        cli = Path(sys.executable).with_name("langmem")
         result = subprocess.run(
-            [str(cli), "retention", "--path", str(folder)],
+            langmem_command("retention", "--path", str(folder)),
             capture_output=True,
             text=True,
             check=False,
