@@ -23,6 +23,8 @@ One pure-ASGI middleware (``Guard``) checks every request before a page sees it:
    server side. Another site (even another port of 127.0.0.1, which is the *same site* to
    a browser, so ``SameSite`` cookies alone do not help) can neither read the token nor
    forge the Origin. ``Origin: null`` (sandboxed frames, ``file:`` pages) is refused.
+   The guard reads such a request's body only up to ``MAX_BODY_BYTES`` (1 MiB); a larger
+   one, declared or chunked, gets 413 before it is buffered.
 
 Every response, refusals and the 500 page included, carries a strict
 ``Content-Security-Policy`` that allows no script at all, so a memory holding
@@ -56,6 +58,10 @@ CSRF_FIELD = "csrf"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "[::1]", "::1"})
 _SAFE_METHODS = frozenset({"GET", "HEAD"})
 _COOKIE_FLAGS = "Path=/; HttpOnly; SameSite=Lax"
+#: The largest request body the guard reads (its forms are short urlencoded forms; the
+#: longest, a corrected memory, is a few KiB). A larger body gets 413 before it is read whole,
+#: so a local page cannot make the server buffer an unbounded upload.
+MAX_BODY_BYTES = 1 << 20
 
 
 def csrf_token(secret: bytes, session: str) -> str:
@@ -133,8 +139,15 @@ class Guard:
         scope["state"]["read_only"] = self.read_only
         if scope["method"] not in _SAFE_METHODS:
             problem = self._origin_problem(headers)
-            if problem is None and not await self._csrf_ok(scope, receive, session):
-                problem = "the form's CSRF token is missing or wrong; reload the page"
+            if problem is None:
+                body = await _read_body(scope, receive)
+                if body is None:
+                    await _refuse(413, f"Content Too Large: over {MAX_BODY_BYTES} bytes")(
+                        scope, receive, send
+                    )
+                    return
+                if not self._csrf_ok(scope, body, session):
+                    problem = "the form's CSRF token is missing or wrong; reload the page"
             if problem is not None:
                 await _refuse(403, f"Forbidden: {problem}")(scope, receive, send)
                 return
@@ -235,14 +248,7 @@ class Guard:
             return f"cross-site request refused (Origin {origin!r} is not this server)"
         return None
 
-    async def _csrf_ok(self, scope: Scope, receive: Receive, session: str) -> bool:
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body", False):
-                break
-        scope["state"]["_body"] = body
+    def _csrf_ok(self, scope: Scope, body: bytes, session: str) -> bool:
         content_type = Headers(scope=scope).get("content-type", "")
         if not content_type.startswith("application/x-www-form-urlencoded"):
             return False  # the inspector's forms are plain urlencoded forms
@@ -264,6 +270,27 @@ class Guard:
             return await original()
 
         return receive
+
+
+async def _read_body(scope: Scope, receive: Receive) -> bytes | None:
+    """The request's body, kept in ``scope`` for the app; None past ``MAX_BODY_BYTES``."""
+    declared = Headers(scope=scope).get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    body = b"".join(chunks)
+    scope["state"]["_body"] = body
+    return body
 
 
 def _scope_host(scope: Scope) -> bytes:

@@ -27,7 +27,7 @@ from langmem_plugin._paging import search_all
 from langmem_plugin.memory import Memory
 from langmem_plugin.ui import BackgroundServer, create_app
 from langmem_plugin.ui._data import namespace_token
-from langmem_plugin.ui._security import GuardedApp
+from langmem_plugin.ui._security import MAX_BODY_BYTES, GuardedApp
 from tests._hostile import hostile_hosts, loopback_hosts
 from tests._support import free_port
 from tests.browser.conftest import ServerFactory
@@ -365,6 +365,45 @@ def test_a_change_needs_this_sessions_csrf_token_in_the_form(
         assert memory.store.get(NOTE, note) is not None, case
     assert post("/actions/forget-item", cookie, form).status == 303
     assert memory.store.get(NOTE, note) is None
+
+
+def test_a_body_past_the_limit_is_refused_before_it_is_read_whole(
+    server: BackgroundServer, memory: Memory, note: str
+) -> None:
+    raw = Raw(server)
+    cookie, csrf = raw.session()
+    head = [
+        b"POST /actions/forget-item HTTP/1.1",
+        f"Host: {raw.host}".encode(),
+        f"Origin: {raw.origin}".encode(),
+        f"Cookie: {cookie[0][1]}".encode(),
+        b"Content-Type: application/x-www-form-urlencoded",
+        b"Connection: close",
+    ]
+    form = urlencode(_forget(note, csrf)).encode() + b"&pad="
+    # Declared too large: refused on the header alone, no byte of the body sent.
+    declared = raw.send(
+        b"\r\n".join([*head, f"Content-Length: {MAX_BODY_BYTES + 1}".encode()]) + b"\r\n\r\n"
+    )
+    # Chunked, no length declared: refused once the bytes read pass the limit; the body
+    # never ends (no last chunk), so only a reader that stops at the limit can answer.
+    pad = b"x" * (1 << 16)
+    chunks = b"".join(b"%x\r\n%s\r\n" % (len(pad), pad) for _ in range(MAX_BODY_BYTES >> 16))
+    chunked = raw.send(
+        b"\r\n".join([*head, b"Transfer-Encoding: chunked"])
+        + b"\r\n\r\n"
+        + b"%x\r\n%s\r\n" % (len(form), form)
+        + chunks
+    )
+    for case, reply in {"declared": declared, "chunked": chunked}.items():
+        assert reply.status == 413, case
+        assert "content-security-policy" in {k.lower() for k, _ in reply.headers}, case
+        assert memory.store.get(NOTE, note) is not None, case
+    origin = [("Origin", raw.origin)]
+    accepted = raw(
+        "POST", "/actions/forget-item", headers=[*origin, *cookie], form=_forget(note, csrf)
+    )
+    assert accepted.status == 303
 
 
 # ---------------------------------------------------------------------------- read-only
