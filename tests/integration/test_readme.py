@@ -54,8 +54,11 @@ def test_the_quickstart_keeps_two_messages_of_the_same_length(
 ) -> None:
     code = next(b for b in blocks() if "ChromaStore(path=" in b)
     assert len("I like green tea") == len("I like hiking!!!")  # what a length key lost
+    folder = re.search(r'ChromaStore\(path="([^"]+)"', code)
+    assert folder is not None
+    assert not folder.group(1).startswith("./.memory")  # Memory.from_path's own folder
     run_block(code, tmp_path, monkeypatch)
-    with ChromaStore(path=tmp_path / ".memory" / "chroma") as store:
+    with ChromaStore(path=tmp_path / folder.group(1)) as store:
         contents = sorted(i.value["content"] for i in store.search(("memories", "alice")))
     assert contents == ["I like green tea", "I like hiking!!!"]
 
