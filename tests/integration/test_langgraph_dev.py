@@ -140,7 +140,7 @@ def test_langgraph_dev_runs_the_graph_on_chromastore_and_the_items_are_on_disk(
     log = server.stop()
     assert server.process.returncode is not None
     assert "Using custom store: <langmem_plugin.store._chroma.ChromaStore" in log
-    # the folder lock is free again (the server closed the store) and the items are there
+    # a new store on the folder the server wrote: the items are there, searchable
     with ChromaStore(path=server.store_path, index={"dims": 384, "embed": "local"}) as store:
         assert store.list_namespaces() == [
             ("memories", user_label(ada)),
