@@ -51,6 +51,7 @@ class Server:
     store_path: Path
     process: subprocess.Popen[str]
     log: Path
+    loops: str
 
     def stop(self) -> str:
         """Interrupt the server as Ctrl-C does; its lifespan closes the store. Returns the log."""
@@ -64,8 +65,15 @@ class Server:
         return self.log.read_text()
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
+@pytest.fixture(params=["shared", "isolated"])
+def server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Server]:
+    """``langgraph dev`` on the example; ``isolated``: runs on their own event loops.
+
+    With ``BG_JOB_ISOLATED_LOOPS=true`` langgraph-api enters the store factory again in each
+    run loop's thread (its store stack is thread-local): a second ``ChromaStore`` on the same
+    folder in the same process, which the folder lock allows (stores of one process share
+    it) and whose writes land in the same items.
+    """
     project = tmp_path / "project"  # a copy: the server writes .langgraph_api/ beside it
     shutil.copytree(EXAMPLE, project)
     port = free_port()
@@ -77,6 +85,7 @@ def server(tmp_path: Path) -> Iterator[Server]:
     }
     env.update(OFFLINE)
     env["LANGMEM_STORE_PATH"] = str(store_path)
+    env["BG_JOB_ISOLATED_LOOPS"] = "true" if request.param == "isolated" else "false"
     env["PYTHONPATH"] = os.pathsep.join([str(EXAMPLE.parents[1]), env.get("PYTHONPATH", "")])
     log = tmp_path / "langgraph-dev.log"
     command = [str(LANGGRAPH), "dev", "--no-browser", "--no-reload"]
@@ -90,7 +99,7 @@ def server(tmp_path: Path) -> Iterator[Server]:
             text=True,
             start_new_session=True,
         )
-    running = Server(f"http://127.0.0.1:{port}", store_path, process, log)
+    running = Server(f"http://127.0.0.1:{port}", store_path, process, log, request.param)
     try:
         deadline = time.monotonic() + 120
         while True:
@@ -139,7 +148,8 @@ def test_langgraph_dev_runs_the_graph_on_chromastore_and_the_items_are_on_disk(
     ]
     log = server.stop()
     assert server.process.returncode is not None
-    assert "Using custom store: <langmem_plugin.store._chroma.ChromaStore" in log
+    opened = log.count("Using custom store: <langmem_plugin.store._chroma.ChromaStore")
+    assert opened == 1 if server.loops == "shared" else opened >= 2
     # a new store on the folder the server wrote: the items are there, searchable
     with ChromaStore(path=server.store_path, index={"dims": 384, "embed": "local"}) as store:
         assert store.list_namespaces() == [
