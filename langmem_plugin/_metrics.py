@@ -74,7 +74,8 @@ def _prometheus() -> Any:
     return prometheus_client
 
 
-def _op_kind(op: Op) -> str:
+def op_kind(op: Op) -> str:
+    """A store operation's kind, as the metrics and spans count it."""
     if isinstance(op, PutOp):
         return "put" if op.value is not None else "delete"
     if isinstance(op, SearchOp):
@@ -220,7 +221,7 @@ class MemoryMetrics:
         kinds: Counter[str] = Counter()
         archived = 0
         for op in ops:
-            kinds[_op_kind(op)] += 1
+            kinds[op_kind(op)] += 1
             if isinstance(op, PutOp) and op.value is not None and op.namespace[:1] == (ARCHIVE,):
                 archived += 1
         for kind, count in kinds.items():

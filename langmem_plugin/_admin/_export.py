@@ -77,6 +77,7 @@ from langmem_plugin._admin._format import (
 from langmem_plugin._admin._open import history_storage
 from langmem_plugin._namespaces import namespace_user, user_namespace
 from langmem_plugin._paging import WRITE_BATCH, chunks
+from langmem_plugin._tracing import traced, transfer_attributes
 from langmem_plugin.errors import ExportFormatError, SessionOwnershipError
 from langmem_plugin.history._storage import ARCHIVE, OWNERS, SESSIONS, archive_value, iso_utc
 from langmem_plugin.memory import Memory
@@ -176,6 +177,7 @@ def count_records(memory: Memory) -> TransferCounts:
 
 
 # ---------------------------------------------------------------------------- export
+@traced("langmem.export", transfer_attributes)
 def export_memory(memory: Memory, destination: Source, *, progress: bool = False) -> TransferCounts:
     """Write every store item (the conversation archive included) and checkpoint as JSON Lines.
 
@@ -420,6 +422,7 @@ def _legacy_items(plan: _Plan) -> list[dict[str, Any]]:
     return items
 
 
+@traced("langmem.import", transfer_attributes)
 def import_memory(memory: Memory, source: Source, *, progress: bool = False) -> TransferCounts:
     """Load an export (version 1, 2 or 3) into ``memory``: items, archive and checkpoints.
 

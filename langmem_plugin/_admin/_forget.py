@@ -60,6 +60,7 @@ from langmem_plugin._ids import label_id, validate_id
 from langmem_plugin._namespaces import user_namespace
 from langmem_plugin._paging import WRITE_BATCH, chunks, search_all
 from langmem_plugin._text import analyze
+from langmem_plugin._tracing import forget_attributes, forget_query_attributes, traced
 from langmem_plugin.history._storage import ARCHIVE, SESSIONS
 
 logger = logging.getLogger(__name__)
@@ -270,6 +271,7 @@ def _record(memory: Any, operation: str, user_id: str, detail: dict[str, Any]) -
 
 
 # ---------------------------------------------------------------------------- a whole user
+@traced("langmem.forget_user", forget_attributes)
 def forget_user(memory: Any, user_id: str, *, dry_run: bool = False) -> ForgetReport:
     """Remove every trace of a user and scrub the files (see the module docstring).
 
@@ -395,6 +397,7 @@ def _message_texts(messages: Any) -> list[str]:
     return texts
 
 
+@traced("langmem.forget_query", forget_query_attributes)
 def forget_query(  # noqa: PLR0912 -- one branch per kind of match, in reading order
     memory: Any, user_id: str, query: str, *, dry_run: bool = True
 ) -> QueryForgetReport:

@@ -53,6 +53,7 @@ from langmem_plugin._audit import audit_source, log_of
 from langmem_plugin._namespaces import user_namespace
 from langmem_plugin._redact import redact_messages
 from langmem_plugin._sentiment import session_sentiment, user_texts
+from langmem_plugin._tracing import run_attributes, span
 from langmem_plugin.nodes import _rules
 from langmem_plugin.nodes._context import Scope
 from langmem_plugin.nodes._scheduler import LLMCallCounter, Scheduler
@@ -331,8 +332,10 @@ class MemoryPipeline:
         scheduler, ``ingest``, ``flush`` from the CLI).
         """
         report = RunReport()
-        with audit_source("pipeline"):
+        with audit_source("pipeline"), span("langmem.pipeline.run") as current:
             self._process(scope, messages, recalled_lessons, started_at, ended_at, report)
+            if current.is_recording():
+                current.set_attributes(run_attributes(report, len(messages)))
         if self.on_run is not None:
             self.on_run(report)
         return report

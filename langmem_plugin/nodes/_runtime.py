@@ -20,6 +20,7 @@ from langgraph.graph.message import REMOVE_ALL_MESSAGES
 from langgraph.store.base import BaseStore
 
 from langmem_plugin._messages import TokenCounter
+from langmem_plugin._tracing import recall_attributes, span
 from langmem_plugin.history._archive import ArchiveWriter
 from langmem_plugin.history._storage import HistoryStorage
 from langmem_plugin.nodes._context import Scope, check_store, resolve_scope
@@ -129,7 +130,10 @@ class MemoryRuntime:
     ) -> RecallResult:
         """``Recall.build``, timed for ``on_recall`` (nodes, middleware, ``recall_context``)."""
         started = time.perf_counter()
-        result = self.recall.build(scope, query, present=present or ())
+        with span("langmem.recall") as current:
+            result = self.recall.build(scope, query, present=present or ())
+            if current.is_recording():
+                current.set_attributes(recall_attributes(result))
         if self.on_recall is not None:
             self.on_recall(time.perf_counter() - started)
         return result

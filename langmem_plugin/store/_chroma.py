@@ -26,6 +26,7 @@ from langgraph.store.base import (
 )
 
 from langmem_plugin._redact import resolve_redactor
+from langmem_plugin._tracing import batch_span
 from langmem_plugin.errors import (
     EmbeddingDimensionError,
 )
@@ -302,7 +303,8 @@ class ChromaStore(BaseStore):
         """Execute operations in one go (sync); see ``BaseStore.batch``."""
         ops = list(ops)
         started = time.perf_counter()
-        results, changes = self._drive(self._engine.run(ops))
+        with batch_span(ops):
+            results, changes = self._drive(self._engine.run(ops))
         self._notify(changes)
         self._observe(ops, started)
         return list(results)
@@ -344,15 +346,17 @@ class ChromaStore(BaseStore):
         started = time.perf_counter()
         plan = self._engine.run(ops)
         answer: Any = None
-        while True:
-            try:
-                step = plan.send(answer)
-            except StopIteration as stop:
-                results, changes = stop.value
-                self._notify(changes)
-                self._observe(ops, started)
-                return list(results)
-            answer = await self._ado(step)
+        with batch_span(ops):
+            while True:
+                try:
+                    step = plan.send(answer)
+                except StopIteration as stop:
+                    results, changes = stop.value
+                    break
+                answer = await self._ado(step)
+        self._notify(changes)
+        self._observe(ops, started)
+        return list(results)
 
     def _do(self, step: Step) -> Any:
         if isinstance(step, Embed):
