@@ -6,7 +6,10 @@ The sets default to the three in ``tests/data/`` (written by
 ``tests/data/make_offline_profile.py``, which says when each was written): ``main``, the
 set the rules were tuned on; ``holdout``, measured once before its misses were used to
 generalise the rules; ``unseen``, never used to change them (the figure for phrasings the
-rules were not built on). Each holds first-person statements, labelled with the facts a
+rules were not built on, until issue 24 used its misses to add the chat mechanisms of
+``_rule_chat``); ``fresh``, written and committed before those changes and never used to
+change the rules (``make_offline_profile_fresh.py``). Each holds first-person
+statements, labelled with the facts a
 careful reader would put in the profile from that one message, and statements that
 should yield nothing (questions, hypotheticals, other people's facts, requests,
 negations). Each statement is one ``HumanMessage`` given alone to
@@ -48,6 +51,7 @@ DEFAULT_SETS = [
     DEFAULT_DATA,
     _DATA / "offline_profile_holdout.jsonl",
     _DATA / "offline_profile_unseen.jsonl",
+    _DATA / "offline_profile_fresh.jsonl",
 ]
 
 Fact = tuple[str, str]

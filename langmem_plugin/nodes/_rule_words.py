@@ -87,6 +87,7 @@ DIETS = frozenset(
     """
     vegetarian vegan pescatarian pescetarian flexitarian gluten-free dairy-free nut-free
     lactose-free sugar-free kosher halal keto paleo celiac coeliac teetotal teetotaler
+    plant-based
     """.split()  # noqa: SIM905
 ) | {
     "lactose intolerant",
