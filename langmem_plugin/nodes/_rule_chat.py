@@ -55,9 +55,14 @@ _NOT_PROPER = (
 )
 _WORD = r"[a-zà-öø-ÿ][\w'-]*"
 _NAME_SLOT = re.compile(
-    r"(?i:\b(?:I'm|I am|call me|I go by|my (?:first |full |real )?name is|name's|"
-    r"it's|this is|called|named)\s+)"
+    r"(?i:\b(?:call me|I go by|my (?:first |full |real )?name is|name's|called|named)\s+)"
     rf"({_WORD})"
+)
+# after "I'm" a word is a name only where a name ends the clause ("im sam", "im sam from
+# leeds"), not "im allergic to ..." or "im here to ask"
+_INTRO_SLOT = re.compile(
+    r"(?i:\b(?:I'm|I am|it's|this is)\s+)"
+    rf"({_WORD})(?=\s*(?:$|[,.!;:]|and\b|here\b|from\b|btw\b|pls\b|lol\b|thanks\b|nice\b))"
 )
 # a place or organisation may be two or three words ("new york", "the nhs" aside)
 _PLACE_SLOT = re.compile(
@@ -77,6 +82,10 @@ def normalize_chat(text: str) -> str:
 
 def _capital(word: str) -> str:
     return word if word.lower() in _NOT_PROPER else word[:1].upper() + word[1:]
+
+
+def _case_name(match: re.Match[str]) -> str:
+    return match.group(0)[: match.start(1) - match.start(0)] + _capital(match.group(1))
 
 
 def _case_place(match: re.Match[str]) -> str:
@@ -102,7 +111,6 @@ def case_slots(text: str) -> str:
     Only for a message that ``is_lower_case`` as typed (the caller checks, since
     ``normalize_chat`` adds the capital of "I'm").
     """
-    text = _NAME_SLOT.sub(
-        lambda m: m.group(0)[: m.start(1) - m.start(0)] + _capital(m.group(1)), text
-    )
+    for slot in (_NAME_SLOT, _INTRO_SLOT):
+        text = slot.sub(_case_name, text)
     return _PLACE_SLOT.sub(_case_place, text)

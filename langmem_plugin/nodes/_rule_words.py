@@ -111,7 +111,7 @@ NOT_NAMES = frozenset(
     mexican indian chinese japanese korean dutch irish scottish welsh australian swedish
     norwegian danish finnish polish russian ukrainian turkish greek egyptian nigerian
     kenyan african european asian christian muslim jewish hindu buddhist catholic atheist
-    vegan vegetarian
+    vegan vegetarian i i'm im
     """.split()  # noqa: SIM905
 )
 

@@ -49,15 +49,15 @@ def test_rules_reach_recall_0_8_at_precision_0_9_on_the_set() -> None:
 
 @pytest.mark.parametrize(
     ("name", "recall", "precision"),
-    # measured 0.973 / 1.000 and 0.889 / 0.968 (benchmarks/offline_profile.py); the bars
-    # keep a margin so that one new rule may trade a fact, not a whole mechanism
-    [("unseen", 0.93, 0.96), ("fresh", 0.85, 0.93)],
+    # measured 0.973 / 1.000, 0.911 / 0.976 and 0.971 / 0.944 (benchmarks/offline_profile.py);
+    # the bars keep a margin so that one new rule may trade a fact, not a whole mechanism
+    [("unseen", 0.93, 0.96), ("fresh", 0.85, 0.93), ("fresh2", 0.9, 0.9)],
 )
 def test_rules_keep_their_figures_on_the_sets_written_after_tuning(
     name: str, recall: float, precision: float
 ) -> None:
     rows = load_set(DEFAULT_DATA.with_name(f"offline_profile_{name}.jsonl"))
-    assert len(rows) >= 129
+    assert len(rows) >= 50
     result = score(rows)
     assert result.recall() >= recall, result.misses
     assert result.precision() >= precision, result.misses
@@ -71,6 +71,7 @@ def test_rules_keep_their_figures_on_the_sets_written_after_tuning(
         ("i work at netflix", {("employer", "Netflix")}),
         ("i'm good", set()),
         ("im fine thanks", set()),
+        ("im allergic to peanuts", {("allergies", "peanuts")}),  # "allergic" is no name
     ],
 )
 def test_lower_case_chat_gets_its_names_and_places(
