@@ -36,6 +36,7 @@ from langgraph.store.base import BaseStore
 from langmem_plugin._audit import audit_source
 from langmem_plugin._namespaces import user_namespace
 from langmem_plugin.nodes._context import check_store, resolve_scope
+from langmem_plugin.nodes._fact_gate import keep_relevant_facts
 from langmem_plugin.nodes.profile import FactProposal, ProfileStore
 from langmem_plugin.nodes.recall import score_of
 from langmem_plugin.retriever._retriever import SearchFn
@@ -91,6 +92,8 @@ def create_memory_tools(
     ) -> str:
         """Search long-term memory about the current user (saved notes, profile, episodes).
 
+        Profile facts are listed only when they answer the query (nodes._fact_gate).
+
         Args:
             query: What to look for.
             k: How many results per kind (1-20).
@@ -102,7 +105,8 @@ def create_memory_tools(
         k = max(1, min(int(k), 20))
         hits: list[tuple[float, str]] = []
         for kind in _SEARCHED:
-            for item in find(user_namespace(kind, uid), query, k):
+            found = find(user_namespace(kind, uid), query, k)
+            for item in keep_relevant_facts(store, uid, query, found):
                 when = item.value.get("occurred_at") or item.value.get("valid_from") or ""
                 hits.append(
                     (

@@ -32,6 +32,7 @@ from langmem_plugin.history._storage import (
     MessageHit,
     SessionInfo,
 )
+from langmem_plugin.nodes._fact_gate import FACT_KINDS, keep_relevant_facts
 from langmem_plugin.nodes.recall import is_relevant
 
 if TYPE_CHECKING:
@@ -102,7 +103,9 @@ def search_user(
 
     A hit is kept when recall would call it relevant (``nodes.recall.is_relevant`` at its
     kind's gate, ``Recall.floor``; chat messages at the archived turns' gate), so an
-    unrelated query lists nothing rather than the least unrelated memories. A
+    unrelated query lists nothing rather than the least unrelated memories. Profile facts
+    must also answer the query (``nodes._fact_gate``: the query asks for their category or
+    names their value), since one similarity floor cannot tell them apart. A
     ``profile_history`` version equal to a current fact (same key and value) is left out:
     the current fact is listed already; earlier values still show.
 
@@ -145,6 +148,8 @@ def search_user(
             ):
                 continue
             items.append(item)
+    if any(item.namespace[0] in FACT_KINDS for item in items):
+        items = keep_relevant_facts(memory.store, user_id, query, items)
     items.sort(key=lambda item: item.score if item.score is not None else float("-inf"))
     items.reverse()
     floor = recall.floor(ARCHIVE)

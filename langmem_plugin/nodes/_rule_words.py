@@ -87,6 +87,7 @@ DIETS = frozenset(
     """
     vegetarian vegan pescatarian pescetarian flexitarian gluten-free dairy-free nut-free
     lactose-free sugar-free kosher halal keto paleo celiac coeliac teetotal teetotaler
+    plant-based
     """.split()  # noqa: SIM905
 ) | {
     "lactose intolerant",
@@ -110,7 +111,7 @@ NOT_NAMES = frozenset(
     mexican indian chinese japanese korean dutch irish scottish welsh australian swedish
     norwegian danish finnish polish russian ukrainian turkish greek egyptian nigerian
     kenyan african european asian christian muslim jewish hindu buddhist catholic atheist
-    vegan vegetarian
+    vegan vegetarian i i'm im
     """.split()  # noqa: SIM905
 )
 

@@ -25,6 +25,7 @@ from langmem_plugin._paging import list_all_namespaces, search_all
 from langmem_plugin.errors import CorruptRecordError
 from langmem_plugin.history._storage import ARCHIVE, HISTORY_LABELS, SessionInfo
 from langmem_plugin.memory import Memory
+from langmem_plugin.nodes._fact_gate import FACT_KINDS, fact_parts, search_fact_gate
 from langmem_plugin.nodes.episodes import EpisodeStore
 from langmem_plugin.nodes.profile import FactProposal, ProfileFact, ProfileStore
 from langmem_plugin.nodes.recall import is_relevant
@@ -322,7 +323,9 @@ def search_memories(
     lone lesson unrelated to the query would show full marks. Raw similarity means the
     same on every kind and every query, and it is what recall's gates read. Hits below
     their kind's gate (``Recall.floor``, judged by ``nodes.recall.is_relevant``) are
-    dropped; the fused points stay visible as the reason for the order within a kind.
+    dropped, and so are profile facts that do not answer the query
+    (``nodes._fact_gate``); the fused points stay visible as the reason for the order
+    within a kind.
 
     Returns:
         Section title -> hits, best first; kinds without a relevant hit are left out.
@@ -349,10 +352,14 @@ def search_memories(
         weights = _component_weights(retriever)
         hits = []
         floor = memory._features.recall.floor(kind)
+        facts = search_fact_gate(memory.store, user_id) if kind in FACT_KINDS else None
         for doc in retriever.invoke(query):
             meta = doc.metadata
             if not is_relevant(meta["raw_scores"], floor):
                 continue
+            parts = fact_parts(meta) if facts else None
+            if facts and parts and not facts[0].relevant(query, *parts, subjects=facts[1]):
+                continue  # a profile fact must answer the query (nodes._fact_gate)
             hits.append(
                 SearchHit(
                     kind=kind,
