@@ -16,18 +16,19 @@ would otherwise read as recovery.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from langgraph.store.base import BaseStore
+from langgraph.store.base import BaseStore, Item
 
 from langmem_plugin._namespaces import user_namespace
 from langmem_plugin._paging import search_all
 from langmem_plugin._sentiment import sentiment_label
 from langmem_plugin.errors import InvalidValueError
 
-__all__ = ["Mood", "MoodPoint", "about_feelings", "mood_line", "read_mood"]
+__all__ = ["Mood", "MoodPoint", "about_feelings", "mood_line", "mood_of", "read_mood"]
 
 #: Sessions per side of the trend comparison (3: a week of daily chats, and few enough
 #: that a change shows within days; one session alone is too noisy to call a mood).
@@ -147,12 +148,24 @@ def read_mood(store: BaseStore, user_id: str, *, since: datetime | None = None) 
     Raises:
         InvalidValueError: If ``since`` is not a datetime.
     """
+    return mood_of(search_all(store, user_namespace("episodes", user_id)), since=since)
+
+
+def mood_of(episodes: Iterable[Item], *, since: datetime | None = None) -> Mood:
+    """The mood of these episode items (``read_mood`` on items already read).
+
+    Recall reads the user's episodes once for the mood line and the topic trends
+    (``nodes.trends``); this is the part after the read.
+
+    Raises:
+        InvalidValueError: If ``since`` is not a datetime.
+    """
     if since is not None and not isinstance(since, datetime):
         raise InvalidValueError(f"since must be a datetime or None, got {since!r}")
     if since is not None and since.tzinfo is None:
         since = since.replace(tzinfo=UTC)
     points = []
-    for item in search_all(store, user_namespace("episodes", user_id)):
+    for item in episodes:
         v = item.value
         if v.get("kind", "session") != "session" or v.get("sentiment") is None:
             continue
