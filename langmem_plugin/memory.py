@@ -41,6 +41,7 @@ from langmem_plugin._checkpoint import (
     parse_checkpoint_url,
 )
 from langmem_plugin._embeddings import resolve_embeddings
+from langmem_plugin._health import HealthFeatures
 from langmem_plugin._ids import validate_id
 from langmem_plugin._memory_ops import MemoryOperations
 from langmem_plugin._metrics import MetricsFeatures
@@ -95,7 +96,9 @@ def _dims(embeddings: Embeddings) -> int:
     return len(embeddings.embed_query("dimension probe"))
 
 
-class Memory(MemoryFeatures, MemoryOperations, PrivacyFeatures, MetricsFeatures):
+class Memory(
+    MemoryFeatures, MemoryOperations, PrivacyFeatures, MetricsFeatures, HealthFeatures
+):
     """Long-term store, checkpointer and chat histories of a LangGraph app, wired together.
 
     Build one with ``from_path``, ``from_url`` or ``in_memory`` rather than with the
@@ -183,6 +186,7 @@ class Memory(MemoryFeatures, MemoryOperations, PrivacyFeatures, MetricsFeatures)
         self._sync_saver: OpenedSaver = open_saver(self._spec, self._shared_memory_saver)
         self._async_savers: dict[asyncio.AbstractEventLoop, asyncio.Task[OpenedSaver]] = {}
         self._open_audit(audit_recalls, audit_retention_days)
+        self._open_daily_stats()
         if session_token_budget is not None:
             self.configure_memory(session_token_budget=session_token_budget)
 
@@ -576,6 +580,10 @@ class Memory(MemoryFeatures, MemoryOperations, PrivacyFeatures, MetricsFeatures)
             except Exception as exc:
                 error = exc
             self._memory_runtime.archiver.close()
+        try:
+            self.daily_stats.close()  # the day's figures, before the database closes
+        except Exception as exc:
+            error = error or exc
         with self._lock:
             if self._closed:
                 return

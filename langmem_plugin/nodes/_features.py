@@ -186,6 +186,9 @@ class MemoryFeatures:
                     watch = getattr(self, "_watch_runtime", None)
                     if watch is not None:  # Memory's metrics (``_metrics``), when on
                         watch(self._memory_runtime)
+                    health = getattr(self, "_watch_health", None)
+                    if health is not None:  # Memory's daily figures (``_health``)
+                        health(self._memory_runtime)
         return self._memory_runtime
 
     # ----- graph integration ------------------------------------------------------------
