@@ -31,17 +31,20 @@ __all__ = ["Series", "bar_chart", "line_chart", "nice_ticks"]
 
 #: Series classes the stylesheet colours (a seventh series reuses the first colour).
 PALETTE = 6
-_MARGIN_LEFT, _MARGIN_RIGHT, _MARGIN_TOP, _MARGIN_BOTTOM = 52, 16, 28, 40
+_MARGIN_LEFT, _MARGIN_RIGHT, _MARGIN_TOP, _MARGIN_BOTTOM = 52, 24, 44, 30
 _MAX_X_LABELS = 8
 _ids = itertools.count(1)
 
 
 @dataclass(frozen=True)
 class Series:
-    """One line of a line chart: ``(x label, y value)`` points in x order."""
+    """One line of a line chart: ``(x label, y value)`` points in x order.
+
+    A ``None`` value is a gap: no point, and the line breaks there (a day without recalls).
+    """
 
     name: str
-    points: Sequence[tuple[str, float]]
+    points: Sequence[tuple[str, float | None]]
 
 
 def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
@@ -106,12 +109,18 @@ class _Frame:
                 f'text-anchor="end">{escape(self.fmt(tick))}</text>'
             )
         every = max(1, math.ceil(len(labels) / _MAX_X_LABELS))
-        for index, label in enumerate(labels):
-            if index % every and index != len(labels) - 1:
-                continue
+        shown = list(range(0, len(labels), every))
+        if shown and shown[-1] != len(labels) - 1:  # the last label always, never crowded
+            shown[-1 if len(labels) - 1 - shown[-1] < every / 2 else len(shown) :] = [
+                len(labels) - 1
+            ]
+        for index in shown:
+            anchor = "middle"
+            if not slots and len(labels) > 1:
+                anchor = "start" if index == 0 else "end" if index == len(labels) - 1 else anchor
             parts.append(
                 f'<text class="tick" x="{self.x(index, slots):.1f}" y="{self.bottom + 16}" '
-                f'text-anchor="middle">{escape(label)}</text>'
+                f'text-anchor="{anchor}">{escape(labels[index])}</text>'
             )
         parts.append(
             f'<line class="axis" x1="{self.left}" x2="{self.left}" y1="{self.top}" '
@@ -120,10 +129,13 @@ class _Frame:
         )
         if y_label:
             parts.append(
-                f'<text class="axis-label" x="{self.left}" y="{self.top - 10}">'
+                f'<text class="axis-label" x="{self.left}" y="{self.top - 8}">'
                 f"{escape(y_label)}</text>"
             )
         return parts
+
+    def heading(self, title: str) -> str:
+        return f'<text class="chart-title" x="8" y="16">{escape(title)}</text>'
 
 
 def _svg(title: str, desc: str, width: int, height: int, body: list[str], cls: str) -> Markup:
@@ -138,8 +150,9 @@ def _svg(title: str, desc: str, width: int, height: int, body: list[str], cls: s
 
 def _empty(title: str, width: int, height: int, cls: str) -> Markup:
     body = [
+        f'<text class="chart-title" x="8" y="16">{escape(title)}</text>',
         f'<text class="nodata" x="{width / 2:.0f}" y="{height / 2:.0f}" '
-        'text-anchor="middle">No data yet</text>'
+        'text-anchor="middle">No data yet</text>',
     ]
     return _svg(title, "No data yet.", width, height, body, cls)
 
@@ -164,7 +177,7 @@ def line_chart(
     """A line chart of one or more series over shared x labels, as SVG markup.
 
     Args:
-        title: The chart's accessible title (and its heading inside the image).
+        title: The chart's accessible title, also drawn at its top left.
         series: The lines; x labels are the union of their points' labels, in first-seen
             order (give the series the same labels, e.g. dates, for aligned points).
         y_label: Unit shown above the y axis.
@@ -178,45 +191,51 @@ def line_chart(
         ``Markup`` (safe to put in a template as is); "No data yet" without any point.
     """
     labels = list(dict.fromkeys(label for s in series for label, _ in s.points))
-    values = [float(v) for s in series for _, v in s.points]
+    values = [float(v) for s in series for _, v in s.points if v is not None]
     if not values:
         return _empty(title, width, height, "line")
     frame = _Frame(width, height, len(labels), _range(values, y_range), fmt)
     where = {label: i for i, label in enumerate(labels)}
-    body = frame.axes(labels, y_label, slots=False)
+    body = [frame.heading(title), *frame.axes(labels, y_label, slots=False)]
     last = []
     for n, s in enumerate(series):
-        if not s.points:
+        known = [(label, float(v)) for label, v in s.points if v is not None]
+        if not known:
             continue
-        cls = f"s{n % PALETTE}"
-        xy = [(frame.x(where[label]), frame.y(float(v))) for label, v in s.points]
-        path = " ".join(f"{x:.1f},{y:.1f}" for x, y in xy)
-        body.append(f'<g class="series {cls}" data-series="{escape(s.name)}">')
-        body.append(f'<polyline class="line" points="{path}"/>')
-        for (x, y), (label, value) in zip(xy, s.points, strict=True):
-            tip = f"{s.name} {label}: {fmt(float(value))}"
+        body.append(f'<g class="series s{n % PALETTE}" data-series="{escape(s.name)}">')
+        runs: list[list[str]] = [[]]
+        for label, v in s.points:
+            if v is None:
+                runs.append([])
+            else:
+                runs[-1].append(f"{frame.x(where[label]):.1f},{frame.y(float(v)):.1f}")
+        body += [f'<polyline class="line" points="{" ".join(r)}"/>' for r in runs if len(r) > 1]
+        for label, value in known:
+            tip = f"{s.name} {label}: {fmt(value)}"
             body.append(
-                f'<circle class="point" cx="{x:.1f}" cy="{y:.1f}" r="3">'
-                f"<title>{escape(tip)}</title></circle>"
+                f'<circle class="point" cx="{frame.x(where[label]):.1f}" '
+                f'cy="{frame.y(value):.1f}" r="3"><title>{escape(tip)}</title></circle>'
             )
         body.append("</g>")
-        last.append(f"{s.name} {fmt(float(s.points[-1][1]))} at {s.points[-1][0]}")
+        last.append(f"{s.name} {fmt(known[-1][1])} at {known[-1][0]}")
     if len(series) > 1:
-        body += _legend(series, frame)
+        body += _legend(series, frame, width)
     desc = f"{title}: {len(labels)} points from {labels[0]} to {labels[-1]}; last: "
     return _svg(title, desc + "; ".join(last) + ".", width, height, body, "line")
 
 
-def _legend(series: Sequence[Series], frame: _Frame) -> list[str]:
-    parts, x = [], float(frame.left + 120)
-    for n, s in enumerate(series):
-        name = re.sub(r"\s+", " ", s.name)[:24]
+def _legend(series: Sequence[Series], frame: _Frame, width: int) -> list[str]:
+    """Series names right-aligned on the axis-label row."""
+    names = [re.sub(r"\s+", " ", s.name)[:24] for s in series]
+    x = width - _MARGIN_RIGHT - sum(24 + 6.5 * len(name) for name in names)
+    parts = []
+    for n, name in enumerate(names):
         parts.append(
-            f'<g class="legend s{n % PALETTE}"><rect x="{x:.0f}" y="{frame.top - 20}" '
-            f'width="10" height="10"/><text x="{x + 14:.0f}" y="{frame.top - 11}">'
+            f'<g class="legend s{n % PALETTE}"><rect x="{x:.0f}" y="{frame.top - 18}" '
+            f'width="10" height="10"/><text x="{x + 14:.0f}" y="{frame.top - 9}">'
             f"{escape(name)}</text></g>"
         )
-        x += 24 + 7 * len(name)
+        x += 24 + 6.5 * len(name)
     return parts
 
 
@@ -246,7 +265,7 @@ def bar_chart(
         return _empty(title, width, height, "bar")
     values = [float(v) for _, v in bars]
     frame = _Frame(width, height, len(bars), _range(values, None), fmt)
-    body = frame.axes([label for label, _ in bars], y_label, slots=True)
+    body = [frame.heading(title), *frame.axes([label for label, _ in bars], y_label, slots=True)]
     slot = (frame.right - frame.left) / len(bars)
     bar_width = max(min(slot * 0.7, 40.0), 1.0)
     zero = frame.y(max(frame.low, 0.0))
