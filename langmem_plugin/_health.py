@@ -114,6 +114,16 @@ class DailyStats:
         with counter._lock:
             return sum(counter.by_purpose.values()), sum(counter.tokens.values())
 
+    def _collect_calls(self) -> None:
+        """Add the model calls and tokens since the last look to today's figures (locked)."""
+        calls, tokens = self._calls()
+        now = time.time()
+        if calls > self._seen_calls:
+            self._add("llm_calls", calls - self._seen_calls, 0.0, 0.0, now)
+        if tokens > self._seen_tokens:
+            self._add("llm_tokens", tokens - self._seen_tokens, 0.0, 0.0, now)
+        self._seen_calls, self._seen_tokens = calls, tokens
+
     def _run(self) -> None:
         while not self._stop.wait(FLUSH_EVERY):
             try:
@@ -128,13 +138,7 @@ class DailyStats:
         if self.db.read_only:
             return
         with self._lock:
-            calls, tokens = self._calls()
-            now = time.time()
-            if calls > self._seen_calls:
-                self._add("llm_calls", calls - self._seen_calls, 0.0, 0.0, now)
-            if tokens > self._seen_tokens:
-                self._add("llm_tokens", tokens - self._seen_tokens, 0.0, 0.0, now)
-            self._seen_calls, self._seen_tokens = calls, tokens
+            self._collect_calls()
             pending, self._pending = self._pending, {}
         if not pending:
             return
@@ -180,6 +184,7 @@ class DailyStats:
             ):
                 found[str(day), str(metric)] = [float(n), float(total), float(peak)]
         with self._lock:
+            self._collect_calls()
             for key, (n, total, peak) in self._pending.items():
                 if key[0] >= since:
                     row = found.setdefault(key, [0.0, 0.0, 0.0])
