@@ -143,8 +143,10 @@ class DailyStats:
         if not pending:
             return
         greatest = "GREATEST" if self.db.kind == "postgres" else "MAX"
-        rows = [(day, metric, int(n), total, peak) for (day, metric), (n, total, peak) in
-                pending.items()]
+        rows = [
+            (day, metric, int(n), total, peak)
+            for (day, metric), (n, total, peak) in pending.items()
+        ]
 
         def write(cursor: Cursor) -> None:
             cursor.executemany(

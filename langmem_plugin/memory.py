@@ -96,9 +96,7 @@ def _dims(embeddings: Embeddings) -> int:
     return len(embeddings.embed_query("dimension probe"))
 
 
-class Memory(
-    MemoryFeatures, MemoryOperations, PrivacyFeatures, MetricsFeatures, HealthFeatures
-):
+class Memory(MemoryFeatures, MemoryOperations, PrivacyFeatures, MetricsFeatures, HealthFeatures):
     """Long-term store, checkpointer and chat histories of a LangGraph app, wired together.
 
     Build one with ``from_path``, ``from_url`` or ``in_memory`` rather than with the

@@ -105,7 +105,8 @@ def test_trends_through_a_graph_with_a_scripted_model_within_one_call_per_sessio
         text = recalled(memory, "later", "I'd like to try painting the harbour at dusk")
         assert "Topic trends (from session topics): rising: painting (3 of the last 3" in text
         text = recalled(memory, "later-2", "Can you recommend a drink for me?")
-        assert "favorite_drink: green tea since" in text and "(was coffee)" in text
+        assert "favorite_drink: green tea since" in text
+        assert "(was coffee)" in text
         assert "Preference changes" not in recalled(memory, "later-3", "Is it going to rain?")
         assert dict(memory.llm_calls.by_purpose) == {"session": len(TOPICS)}  # no extra call
         health = memory.health(days=1).days[-1]
@@ -136,7 +137,8 @@ def test_trends_offline_through_a_graph(tmp_path: Path) -> None:
             ("changed", "favorite_drink", "coffee", "tea")
         ]
         text = recalled(memory, "later", "What have I been into lately?")
-        assert "rising: painting" in text and "fading: hiking" in text
+        assert "rising: painting" in text
+        assert "fading: hiking" in text
         assert memory.llm_calls.total == 0
 
 
@@ -159,10 +161,13 @@ def test_health_figures_outlive_the_process_that_made_them(tmp_path: Path) -> No
         memory.recall_context("ada", "boats")  # this process's own, not flushed yet
         today = memory.health(days=7).days[-1]
         assert today.recalls == 4
-        assert today.recall_ms is not None and 0 < today.recall_ms <= today.recall_peak_ms
-        assert today.items >= 4 and today.new_items["archive"] == 2
+        assert today.recall_ms is not None
+        assert 0 < today.recall_ms <= today.recall_peak_ms
+        assert today.items >= 4
+        assert today.new_items["archive"] == 2
         assert memory.health(days=7).users == 1
         memory.forget_user("ada")
         rows = memory.store._db.query(f"SELECT * FROM {memory.daily_stats.table}")
-        assert rows and not any("ada" in str(row) for row in rows)  # no user in the table
+        assert rows
+        assert not any("ada" in str(row) for row in rows)
         assert memory.health(days=1).days[-1].items == 0  # forgotten items count no more

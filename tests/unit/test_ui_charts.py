@@ -20,8 +20,10 @@ def test_line_chart_is_an_accessible_image_with_a_title_and_a_description() -> N
     svg = parse(line_chart("Mood", [Series("sentiment", [("03-01", 0.5), ("03-02", -0.25)])]))
     assert svg.get("role") == "img"
     title, desc = svg.find(f"{SVG}title"), svg.find(f"{SVG}desc")
-    assert title is not None and title.text == "Mood"
-    assert desc is not None and "last: sentiment -0.25 at 03-02" in (desc.text or "")
+    assert title is not None
+    assert title.text == "Mood"
+    assert desc is not None
+    assert "last: sentiment -0.25 at 03-02" in (desc.text or "")
     labelled = (svg.get("aria-labelledby") or "").split()
     assert labelled == [title.get("id"), desc.get("id")]
     tips = [t.text for t in svg.iter(f"{SVG}title")][1:]
@@ -32,8 +34,10 @@ def test_points_are_placed_to_scale() -> None:
     svg = parse(line_chart("y", [Series("s", [("a", 0), ("b", 10), ("c", 5)])], y_range=(0, 10)))
     points = [(float(c.get("cx", 0)), float(c.get("cy", 0))) for c in svg.iter(f"{SVG}circle")]
     (x0, y0), (x1, y1), (x2, y2) = points
-    assert x0 < x1 < x2 and x1 - x0 == pytest.approx(x2 - x1)
-    assert y0 > y2 > y1 and (y0 - y2) == pytest.approx(y2 - y1)  # 5 is halfway up
+    assert x0 < x1 < x2
+    assert x1 - x0 == pytest.approx(x2 - x1)
+    assert y0 > y2 > y1
+    assert (y0 - y2) == pytest.approx(y2 - y1)
 
 
 def test_text_is_escaped_everywhere() -> None:
@@ -54,13 +58,15 @@ def test_a_none_value_breaks_the_line() -> None:
         )
     )
     lines = list(svg.iter(f"{SVG}polyline"))
-    assert len(lines) == 2 and len(list(svg.iter(f"{SVG}circle"))) == 4
+    assert len(lines) == 2
+    assert len(list(svg.iter(f"{SVG}circle"))) == 4
 
 
 def test_bars_grow_from_zero_in_proportion() -> None:
     svg = parse(bar_chart("calls", [("a", 2), ("b", 4), ("c", 0)]))
     heights = [float(r.get("height", 0)) for r in svg.iter(f"{SVG}rect")]
-    assert heights[1] == pytest.approx(2 * heights[0]) and heights[2] == 0
+    assert heights[1] == pytest.approx(2 * heights[0])
+    assert heights[2] == 0
     assert "total 6" in (svg.find(f"{SVG}desc").text or "")  # type: ignore[union-attr]
 
 
@@ -75,7 +81,9 @@ def test_many_labels_are_thinned_but_the_last_is_shown() -> None:
     svg = parse(bar_chart("days", [(label, 1) for label in labels]))
     ticks = [t.text or "" for t in svg.iter(f"{SVG}text") if t.get("class") == "tick"]
     shown = [text for text in ticks if text.startswith("d")]
-    assert len(shown) <= 9 and shown[0] == "d0" and shown[-1] == "d29"
+    assert len(shown) <= 9
+    assert shown[0] == "d0"
+    assert shown[-1] == "d29"
 
 
 @pytest.mark.parametrize(
