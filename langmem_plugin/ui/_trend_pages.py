@@ -9,14 +9,16 @@ else.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from markupsafe import Markup
 
 from langmem_plugin._health import Health
 from langmem_plugin.memory import Memory
 from langmem_plugin.nodes.mood import Mood
-from langmem_plugin.nodes.trends import Trends
+from langmem_plugin.nodes.trends import TopicSession, Trends
 from langmem_plugin.ui._charts import Series, bar_chart, line_chart
 
 __all__ = ["HealthPage", "TrendsPage", "health_page", "trends_page"]
@@ -44,14 +46,32 @@ class HealthPage:
     charts: dict[str, Markup]
 
 
-def _month(date: str) -> str:
-    return date[:7] or "unknown"
+def _period(sessions: Sequence[TopicSession]) -> Callable[[str], str]:
+    """Months (``2026-03``) for a long series, weeks (their Monday) for one under 120 days."""
+    days = []
+    for session in sessions:
+        try:
+            days.append(datetime.fromisoformat(session.date).date())
+        except ValueError:
+            continue
+    if days and (max(days) - min(days)).days >= 120:
+        return lambda date: date[:7] or "unknown"
+
+    def week(date: str) -> str:
+        try:
+            day = datetime.fromisoformat(date).date()
+        except ValueError:
+            return "unknown"
+        return (day - timedelta(days=day.weekday())).isoformat()
+
+    return week
 
 
 def trends_page(memory: Memory, user_id: str) -> TrendsPage:
     """Mood and topic charts of ``user_id`` (validated by the memory's API).
 
-    The topic chart counts, per month, the sessions that had each charted topic: the
+    The topic chart counts, per week (per month over 120 days or more), the sessions that
+    had each charted topic: the
     rising and fading ones first, then the most frequent, ``CHARTED_TOPICS`` in all.
     """
     mood = memory.mood(user_id)
@@ -70,14 +90,16 @@ def trends_page(memory: Memory, user_id: str) -> TrendsPage:
             break
         if topic not in charted:
             charted.append(topic)
-    months = list(dict.fromkeys(_month(s.date) for s in trends.sessions))
-    per_month = {
-        topic: Counter(_month(s.date) for s in trends.sessions if topic in s.topics)
+    period = _period(trends.sessions)
+    months = list(dict.fromkeys(period(s.date) for s in trends.sessions))
+    per_period = {
+        topic: Counter(period(s.date) for s in trends.sessions if topic in s.topics)
         for topic in charted
     }
+    unit = "month" if months and len(months[0]) == 7 else "week"
     topic_chart = line_chart(
-        "Sessions per month with each topic",
-        [Series(t, [(m, per_month[t][m]) for m in months]) for t in charted],
+        f"Sessions per {unit} with each topic",
+        [Series(t, [(m, per_period[t][m]) for m in months]) for t in charted],
         y_label="sessions",
     )
     return TrendsPage(mood, trends, mood_chart, topic_chart, frequency.most_common(15))
