@@ -1,7 +1,8 @@
 """Mood over time: the user's sentiment per session, its trend, and the line recall shows.
 
 Read from the session episodes' ``sentiment`` (VADER over the user's turns, see
-``nodes.episodes``): no model call, one read of the user's episodes. Episodes stored by
+``nodes.episodes``), live and archived (``session_episodes``): no model call, one read of
+the user's episodes. Episodes stored by
 earlier versions carry no ``sentiment`` and are left out; so are episodes of turns folded
 out of working memory (``kind="working_memory"``), which are not sessions.
 
@@ -28,7 +29,15 @@ from langmem_plugin._paging import search_all
 from langmem_plugin._sentiment import sentiment_label
 from langmem_plugin.errors import InvalidValueError
 
-__all__ = ["Mood", "MoodPoint", "about_feelings", "mood_line", "mood_of", "read_mood"]
+__all__ = [
+    "Mood",
+    "MoodPoint",
+    "about_feelings",
+    "mood_line",
+    "mood_of",
+    "read_mood",
+    "session_episodes",
+]
 
 #: Sessions per side of the trend comparison (3: a week of daily chats, and few enough
 #: that a change shows within days; one session alone is too noisy to call a mood).
@@ -148,7 +157,21 @@ def read_mood(store: BaseStore, user_id: str, *, since: datetime | None = None) 
     Raises:
         InvalidValueError: If ``since`` is not a datetime.
     """
-    return mood_of(search_all(store, user_namespace("episodes", user_id)), since=since)
+    return mood_of(session_episodes(store, user_id), since=since)
+
+
+def session_episodes(store: BaseStore, user_id: str) -> list[Item]:
+    """The user's live and archived episodes (mood and trends read both).
+
+    Consolidation moves an episode that decayed below its importance threshold, or that
+    was merged into a similar one, to ``("episodes_archive", user)``: it was still a
+    session, and the mood and topic series would lose their history after a few months
+    without it.
+    """
+    return [
+        *search_all(store, user_namespace("episodes", user_id)),
+        *search_all(store, user_namespace("episodes_archive", user_id)),
+    ]
 
 
 def mood_of(episodes: Iterable[Item], *, since: datetime | None = None) -> Mood:

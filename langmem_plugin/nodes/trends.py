@@ -37,7 +37,7 @@ from langmem_plugin._namespaces import user_namespace
 from langmem_plugin._paging import search_all
 from langmem_plugin._text import analyze
 from langmem_plugin.errors import InvalidValueError
-from langmem_plugin.nodes.mood import mood_line, mood_of
+from langmem_plugin.nodes.mood import mood_line, mood_of, session_episodes
 from langmem_plugin.nodes.profile import ProfileFact, is_single_valued, normalize
 
 __all__ = [
@@ -328,19 +328,11 @@ def read_trends(store: BaseStore, user_id: str, *, since: datetime | None = None
         raise InvalidValueError(f"since must be a datetime or None, got {since!r}")
     if since is not None and since.tzinfo is None:
         since = since.replace(tzinfo=UTC)
-    sessions = _sessions(_all_episodes(store, user_id), since)
+    sessions = _sessions(session_episodes(store, user_id), since)
     changes = preference_changes(_history(store, user_id))
     if since is not None:
         changes = [c for c in changes if _at_or_after(c.at, since)]
     return Trends(changes, topic_trends(sessions), sessions)
-
-
-def _all_episodes(store: BaseStore, user_id: str) -> list[Item]:
-    """Live and archived episodes: a decayed or merged session was still a session."""
-    return [
-        *search_all(store, user_namespace("episodes", user_id)),
-        *search_all(store, user_namespace("episodes_archive", user_id)),
-    ]
 
 
 def _history(store: BaseStore, user_id: str) -> list[ProfileFact]:
@@ -391,8 +383,9 @@ def topic_line(topics: Sequence[TopicTrend], query: str) -> str:
 def insight_lines(store: BaseStore, user_id: str, query: str, *, opening: bool) -> list[str]:
     """The mood line and the trend lines recall leads with, each only when it helps.
 
-    One read of the user's episodes serves the mood and the topic trends; the profile
-    history is read only when the message asks about preferences or change. A trend line
+    One read of the user's episodes (live and archived) serves the mood and the topic
+    trends; the profile history is read only when the message asks about preferences or
+    change. A trend line
     needs a first-person message (as the mood line: "What does Melanie like?" is not about
     the user, and the LoCoMo questions are of that kind) and either names the topic or
     preference concerned, or asks about change ("lately", "any more", "still", "used
@@ -407,12 +400,11 @@ def insight_lines(store: BaseStore, user_id: str, query: str, *, opening: bool) 
     Returns:
         The lines to show, mood first; empty for most messages.
     """
-    episodes = search_all(store, user_namespace("episodes", user_id))
+    episodes = session_episodes(store, user_id)
     lines = [mood_line(mood_of(episodes), query, opening=opening)]
     if _FIRST_PERSON.search(query):
         asked = bool(_CHANGE_WORDS.search(query))
-        archived = search_all(store, user_namespace("episodes_archive", user_id))
-        lines.append(topic_line(topic_trends(_sessions([*episodes, *archived], None)), query))
+        lines.append(topic_line(topic_trends(_sessions(episodes, None)), query))
         if asked or _PREFERENCE_WORDS.search(query):
             lines.append(preference_line(preference_changes(_history(store, user_id)), query))
     return [line for line in lines if line]

@@ -213,3 +213,23 @@ def test_another_users_trends_never_show() -> None:
     facts(store, "bob", 0, FactProposal(category="favorite_drink", value="coffee"))
     facts(store, "bob", 10, FactProposal(category="favorite_drink", value="tea"))
     assert insight_lines(store, "ada", "What have I been into lately?", opening=True) == []
+
+
+def test_mood_counts_sessions_consolidation_archived() -> None:
+    from langmem_plugin.nodes.mood import read_mood
+
+    store = InMemoryStore()
+    for n, ns in enumerate(["episodes_archive", "episodes_archive", "episodes"]):
+        store.put(
+            (ns, "ada"),
+            f"m{n}",
+            {
+                "content": f"session {n}",
+                "kind": "session",
+                "ended_at": (START + timedelta(days=n)).isoformat(),
+                "sentiment": 0.5 - 0.5 * n,
+                "sentiment_turns": 1,
+            },
+        )
+    mood = read_mood(store, "ada")
+    assert [p.sentiment for p in mood.points] == [0.5, 0.0, -0.5]  # decayed ones included
