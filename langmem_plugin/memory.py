@@ -19,6 +19,7 @@ thread_id)`` by whichever path it took (``ingest``, the memory nodes, the middle
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import threading
 import warnings
@@ -55,6 +56,8 @@ from langmem_plugin.nodes._features import MemoryFeatures
 from langmem_plugin.retriever import MemoryRetriever
 from langmem_plugin.store import ChromaStore
 from langmem_plugin.store._crypto import checkpoint_serde
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["DEFAULT_MODEL", "Memory"]
 
@@ -580,8 +583,8 @@ class Memory(MemoryFeatures, MemoryOperations, PrivacyFeatures, MetricsFeatures,
             self._memory_runtime.archiver.close()
         try:
             self.daily_stats.close()  # the day's figures, before the database closes
-        except Exception as exc:
-            error = error or exc
+        except Exception:  # health figures are not worth failing a close over
+            logger.warning("could not save the day's health figures", exc_info=True)
         with self._lock:
             if self._closed:
                 return
