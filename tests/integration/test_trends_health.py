@@ -21,6 +21,7 @@ from langchain_core.messages import AIMessage, HumanMessage
 from langgraph.graph import END, START, MessagesState, StateGraph
 
 from langmem_plugin import Memory
+from langmem_plugin.nodes.trends import Trends
 from langmem_plugin.testing import ScriptedChatModel
 
 TOPICS = [
@@ -140,6 +141,9 @@ def test_trends_offline_through_a_graph(tmp_path: Path) -> None:
         assert "rising: painting" in text
         assert "fading: hiking" in text
         assert memory.llm_calls.total == 0
+        memory.forget_user("ada")  # trends are read from the user's own items: gone with them
+        assert memory.trends("ada") == Trends()
+        assert memory.mood("ada").points == []
 
 
 def test_health_figures_outlive_the_process_that_made_them(tmp_path: Path) -> None:
@@ -151,6 +155,7 @@ def test_health_figures_outlive_the_process_that_made_them(tmp_path: Path) -> No
     script = textwrap.dedent(
         f"""
         from langmem_plugin import Memory
+from langmem_plugin.nodes.trends import Trends
         with Memory.from_path({str(path)!r}) as memory:
             for query in ("sailing", "what do I drink?", "tea"):
                 memory.recall_context("ada", query)
