@@ -176,3 +176,21 @@ from langmem_plugin.nodes.trends import Trends
         assert rows
         assert not any("ada" in str(row) for row in rows)
         assert memory.health(days=1).days[-1].items == 0  # forgotten items count no more
+
+
+def test_health_figures_add_up_across_memories_on_postgresql(
+    tmp_path: Path, fresh_postgres_url: str
+) -> None:
+    chroma = str(tmp_path / "chroma")
+    for round_ in range(2):  # as two processes would, one after the other
+        with Memory.from_url(chroma, fresh_postgres_url) as memory:
+            if round_ == 0:
+                memory.ingest(["I love sailing."], user_id="ada", thread_id="t1")
+            memory.recall_context("ada", "sailing")
+            memory.recall_context("ada", "boats")
+    with Memory.from_url(chroma, fresh_postgres_url) as memory:
+        today = memory.health(days=2).days[-1]
+    assert today.recalls == 4
+    assert today.recall_ms is not None
+    assert today.recall_peak_ms >= today.recall_ms
+    assert today.new_items["archive"] == 1
