@@ -385,11 +385,12 @@ def insight_lines(store: BaseStore, user_id: str, query: str, *, opening: bool) 
 
     One read of the user's episodes (live and archived) serves the mood and the topic
     trends; the profile history is read only when the message asks about preferences or
-    change. A trend line
-    needs a first-person message (as the mood line: "What does Melanie like?" is not about
-    the user, and the LoCoMo questions are of that kind) and either names the topic or
-    preference concerned, or asks about change ("lately", "any more", "still", "used
-    to"...): e.g. "Should I order my usual coffee?" after coffee gave way to tea.
+    change. A trend line needs a first-person message (as the mood line: "What does
+    Melanie like?" is not about the user, and the LoCoMo questions are of that kind) that
+    names the topic or the changed preference, or asks about change ("lately", "these
+    days", "any more", "no longer", "used to"...): e.g. "Can you recommend a drink for
+    me?" after ``favorite_drink`` went from coffee to tea, or "I want to paint this
+    weekend" while painting is a rising topic.
 
     Args:
         store: The memory store.
