@@ -60,6 +60,7 @@ def add_history(memory: Memory) -> None:
 
 def errors_of(page: Any) -> list[str]:
     found: list[str] = []
+
     def console(message: Any) -> None:
         url = (message.location or {}).get("url", "")
         if message.type == "error" and not url.endswith("/favicon.ico"):  # no icon: a 404
