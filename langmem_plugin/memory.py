@@ -19,6 +19,7 @@ thread_id)`` by whichever path it took (``ingest``, the memory nodes, the middle
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import threading
 import warnings
@@ -41,6 +42,7 @@ from langmem_plugin._checkpoint import (
     parse_checkpoint_url,
 )
 from langmem_plugin._embeddings import resolve_embeddings
+from langmem_plugin._health import HealthFeatures
 from langmem_plugin._ids import validate_id
 from langmem_plugin._memory_ops import MemoryOperations
 from langmem_plugin._metrics import MetricsFeatures
@@ -54,6 +56,8 @@ from langmem_plugin.nodes._features import MemoryFeatures
 from langmem_plugin.retriever import MemoryRetriever
 from langmem_plugin.store import ChromaStore
 from langmem_plugin.store._crypto import checkpoint_serde
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["DEFAULT_MODEL", "Memory"]
 
@@ -95,7 +99,7 @@ def _dims(embeddings: Embeddings) -> int:
     return len(embeddings.embed_query("dimension probe"))
 
 
-class Memory(MemoryFeatures, MemoryOperations, PrivacyFeatures, MetricsFeatures):
+class Memory(MemoryFeatures, MemoryOperations, PrivacyFeatures, MetricsFeatures, HealthFeatures):
     """Long-term store, checkpointer and chat histories of a LangGraph app, wired together.
 
     Build one with ``from_path``, ``from_url`` or ``in_memory`` rather than with the
@@ -183,6 +187,7 @@ class Memory(MemoryFeatures, MemoryOperations, PrivacyFeatures, MetricsFeatures)
         self._sync_saver: OpenedSaver = open_saver(self._spec, self._shared_memory_saver)
         self._async_savers: dict[asyncio.AbstractEventLoop, asyncio.Task[OpenedSaver]] = {}
         self._open_audit(audit_recalls, audit_retention_days)
+        self._open_daily_stats()
         if session_token_budget is not None:
             self.configure_memory(session_token_budget=session_token_budget)
 
@@ -576,6 +581,10 @@ class Memory(MemoryFeatures, MemoryOperations, PrivacyFeatures, MetricsFeatures)
             except Exception as exc:
                 error = exc
             self._memory_runtime.archiver.close()
+        try:
+            self.daily_stats.close()  # the day's figures, before the database closes
+        except Exception:  # health figures are not worth failing a close over
+            logger.warning("could not save the day's health figures", exc_info=True)
         with self._lock:
             if self._closed:
                 return

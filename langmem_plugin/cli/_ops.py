@@ -16,6 +16,7 @@ from typing import Any
 
 from langmem_plugin._config import find_config_file, load_config
 from langmem_plugin._extras import missing_extra
+from langmem_plugin.cli._trends import TREND_COMMANDS
 from langmem_plugin.errors import ConfigError
 
 __all__ = [
@@ -30,7 +31,13 @@ DEFAULT_PATH = ".memory"
 
 
 def add_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
-    """Add ``config``, ``backup``, ``restore``, ``check``, ``retention``, ``ui``, ``mcp``."""
+    """Add ``config``, ``backup``, ``restore``, ``check``, ``retention``, ``ui``, ``mcp``.
+
+    And ``trends`` and ``health`` (``cli._trends``).
+    """
+    from langmem_plugin.cli._trends import add_trend_commands
+
+    add_trend_commands(command)
     config = command("config", "Print the effective configuration and where each value is from.")
     config.add_argument("--file", help="the configuration file (default: found from here up)")
     backup = command(
@@ -290,4 +297,5 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "retention": _cmd_retention,
     "ui": _cmd_ui,
     "mcp": _cmd_mcp,
+    **TREND_COMMANDS,
 }

@@ -55,6 +55,7 @@ from langmem_plugin.nodes.mood import Mood, read_mood
 from langmem_plugin.nodes.profile import Profile, ProfileChange, ProfileFact
 from langmem_plugin.nodes.recall import RECALL_ID_PREFIX
 from langmem_plugin.nodes.reflection import Failure, Lesson
+from langmem_plugin.nodes.trends import Trends, read_trends
 
 if TYPE_CHECKING:
     from langmem_plugin.nodes._middleware import MemoryMiddleware
@@ -185,6 +186,9 @@ class MemoryFeatures:
                     watch = getattr(self, "_watch_runtime", None)
                     if watch is not None:  # Memory's metrics (``_metrics``), when on
                         watch(self._memory_runtime)
+                    health = getattr(self, "_watch_health", None)
+                    if health is not None:  # Memory's daily figures (``_health``)
+                        health(self._memory_runtime)
         return self._memory_runtime
 
     # ----- graph integration ------------------------------------------------------------
@@ -380,6 +384,25 @@ class MemoryFeatures:
             InvalidValueError: If ``since`` is not a datetime.
         """
         return read_mood(self.store, validate_id(user_id), since=since)
+
+    def trends(self, user_id: str, since: datetime | None = None) -> Trends:
+        """The user's patterns over time, from their profile history and episodes (no model).
+
+        Args:
+            user_id: Whose trends.
+            since: Only sessions and changes at or after this time (naive means UTC);
+                default all.
+
+        Returns:
+            ``Trends``: ``preferences`` (changed, reversed, dropped and new preferences,
+            newest first), ``topics`` (rising, then fading, see ``nodes.trends``) and
+            ``sessions`` (each session's topics, oldest first).
+
+        Raises:
+            InvalidIdError: If ``user_id`` is invalid.
+            InvalidValueError: If ``since`` is not a datetime.
+        """
+        return read_trends(self.store, validate_id(user_id), since=since)
 
     def recall_context(self, user_id: str, query: str, *, agent_id: str | None = None) -> str:
         """Exactly the text the recall node would inject for ``query``."""

@@ -81,6 +81,7 @@ class MemoryRuntime:
         # threads whose turns the nodes saw: their last checkpoint is archived at flush
         self.touched: dict[tuple[str, str], None] = {}
         self.on_recall: Callable[[float], None] | None = None
+        self.on_recall_daily: Callable[[float], None] | None = None
         """Called with the seconds of every recall built (the memory's metrics, when on)."""
 
     def scope(self, runtime: Any, config: Any = None, *, what: str = "memory nodes") -> Scope:
@@ -134,8 +135,11 @@ class MemoryRuntime:
             result = self.recall.build(scope, query, present=present or ())
             if current.is_recording():
                 current.set_attributes(recall_attributes(result))
+        seconds = time.perf_counter() - started
         if self.on_recall is not None:
-            self.on_recall(time.perf_counter() - started)
+            self.on_recall(seconds)
+        if self.on_recall_daily is not None:  # the health page's daily figures (_health)
+            self.on_recall_daily(seconds)
         return result
 
     def archive_turns(self, scope: Scope, messages: Sequence[BaseMessage]) -> None:

@@ -1,7 +1,8 @@
 """Mood over time: the user's sentiment per session, its trend, and the line recall shows.
 
 Read from the session episodes' ``sentiment`` (VADER over the user's turns, see
-``nodes.episodes``): no model call, one read of the user's episodes. Episodes stored by
+``nodes.episodes``), live and archived (``session_episodes``): no model call, one read of
+the user's episodes. Episodes stored by
 earlier versions carry no ``sentiment`` and are left out; so are episodes of turns folded
 out of working memory (``kind="working_memory"``), which are not sessions.
 
@@ -16,18 +17,27 @@ would otherwise read as recovery.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from langgraph.store.base import BaseStore
+from langgraph.store.base import BaseStore, Item
 
 from langmem_plugin._namespaces import user_namespace
 from langmem_plugin._paging import search_all
 from langmem_plugin._sentiment import sentiment_label
 from langmem_plugin.errors import InvalidValueError
 
-__all__ = ["Mood", "MoodPoint", "about_feelings", "mood_line", "read_mood"]
+__all__ = [
+    "Mood",
+    "MoodPoint",
+    "about_feelings",
+    "mood_line",
+    "mood_of",
+    "read_mood",
+    "session_episodes",
+]
 
 #: Sessions per side of the trend comparison (3: a week of daily chats, and few enough
 #: that a change shows within days; one session alone is too noisy to call a mood).
@@ -147,12 +157,38 @@ def read_mood(store: BaseStore, user_id: str, *, since: datetime | None = None) 
     Raises:
         InvalidValueError: If ``since`` is not a datetime.
     """
+    return mood_of(session_episodes(store, user_id), since=since)
+
+
+def session_episodes(store: BaseStore, user_id: str) -> list[Item]:
+    """The user's live and archived episodes (mood and trends read both).
+
+    Consolidation moves an episode that decayed below its importance threshold, or that
+    was merged into a similar one, to ``("episodes_archive", user)``: it was still a
+    session, and the mood and topic series would lose their history after a few months
+    without it.
+    """
+    return [
+        *search_all(store, user_namespace("episodes", user_id)),
+        *search_all(store, user_namespace("episodes_archive", user_id)),
+    ]
+
+
+def mood_of(episodes: Iterable[Item], *, since: datetime | None = None) -> Mood:
+    """The mood of these episode items (``read_mood`` on items already read).
+
+    Recall reads the user's episodes once for the mood line and the topic trends
+    (``nodes.trends``); this is the part after the read.
+
+    Raises:
+        InvalidValueError: If ``since`` is not a datetime.
+    """
     if since is not None and not isinstance(since, datetime):
         raise InvalidValueError(f"since must be a datetime or None, got {since!r}")
     if since is not None and since.tzinfo is None:
         since = since.replace(tzinfo=UTC)
     points = []
-    for item in search_all(store, user_namespace("episodes", user_id)):
+    for item in episodes:
         v = item.value
         if v.get("kind", "session") != "session" or v.get("sentiment") is None:
             continue

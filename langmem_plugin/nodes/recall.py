@@ -11,7 +11,8 @@ For the latest user message, the recall step gathers, for that user only:
 and packs the most relevant of them, whatever their kind, into one message within its token
 budget. ``Memory.recall_context(user_id, query)`` returns exactly that text. A one-line note
 of the user's mood leads it when the message is about feelings, or opens a conversation
-while the recent mood is low or changed (``nodes.mood``), within the same budget.
+while the recent mood is low or changed (``nodes.mood``), and a line of preference changes
+or topic trends when the message asks about them (``nodes.trends``), within the same budget.
 
 Why raw turns: a summary loses the detail a user said once in passing, the turn keeps it.
 Measured on the LoCoMo dev file (offline, 800 tokens, ``benchmarks/locomo_context.py``): with
@@ -74,7 +75,7 @@ from langmem_plugin._messages import TokenCounter, count_tokens
 from langmem_plugin._namespaces import user_namespace
 from langmem_plugin.nodes._context import Scope
 from langmem_plugin.nodes._turns import Turn, named, norm, turn_of
-from langmem_plugin.nodes.mood import mood_line, read_mood
+from langmem_plugin.nodes.trends import insight_lines
 from langmem_plugin.retriever._retriever import MemoryRetriever, SearchFn
 from langmem_plugin.retriever._time import parse_time
 from langmem_plugin.tasks._recall import K_TASKS, task_context
@@ -564,10 +565,11 @@ class Recall:
             hits=task_hits,
             min_score=self.min_task_score,
         )
-        # The mood line, when it matters (nodes.mood.mood_line), is reserved like the tasks.
+        # The mood and trend lines, when they matter (nodes.trends.insight_lines), are
+        # reserved like the tasks.
         opening = len(present) <= 1  # the thread holds only this message, if anything
-        mood = mood_line(read_mood(self.store, scope.user_id), query, opening=opening)
-        reserved = "\n".join(part for part in (mood, tasks.text) if part)
+        insights = insight_lines(self.store, scope.user_id, query, opening=opening)
+        reserved = "\n".join([*insights, tasks.text] if tasks.text else insights)
         chosen = self._pack(entries, reserved)
         if not chosen and not reserved:
             return RecallResult("")

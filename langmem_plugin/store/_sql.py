@@ -277,6 +277,21 @@ class ItemTable(DamagedRows):
         )
         return [(split_namespace(str(ns)), int(n)) for ns, n in rows]
 
+    def created_per_day(self, now: float) -> list[tuple[int, str, int]]:
+        """``(day number, namespace, live items created that day)``: one grouped count.
+
+        The day number counts UTC days since 1970-01-01 (the inspector's memory growth,
+        ``_health``).
+        """
+        # SQLite's CAST truncates (times are positive); PostgreSQL's rounds, so FLOOR there
+        day = "FLOOR(created_at / 86400.0)" if self.db.kind == "postgres" else "created_at / 86400"
+        rows = self.db.query(
+            f"SELECT CAST({day} AS BIGINT) AS d, ns, COUNT(*) "
+            f"FROM {self.items} WHERE {_LIVE} GROUP BY d, ns",
+            [now],
+        )
+        return [(int(d), str(ns), int(n)) for d, ns, n in rows]
+
     def to_index(self, limit: int) -> list[tuple[str, str, str, int, str, bytes]]:
         """Vectors Chroma does not have yet: ``(vid, iid, ns, ord, th, embedding)``."""
         rows = self.db.query(

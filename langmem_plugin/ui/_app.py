@@ -32,7 +32,7 @@ from langmem_plugin._audit import audit_source
 from langmem_plugin.errors import UnknownUserError
 from langmem_plugin.memory import Memory
 from langmem_plugin.tasks._store import TRANSITIONS
-from langmem_plugin.ui import _data
+from langmem_plugin.ui import _data, _trend_pages
 from langmem_plugin.ui._http import local_path
 from langmem_plugin.ui._metrics import metrics_routes
 from langmem_plugin.ui._security import CSRF_FIELD, GuardedApp
@@ -143,6 +143,25 @@ class _Pages:
         return self.render(
             request, "audit.html", user_id=user_id, events=events, since=since_text, limit=limit
         )
+
+    def trends(self, request: Request) -> Response:
+        user_id = request.query_params.get("user", "")
+        try:
+            require_user(self.memory, user_id)
+            page = _trend_pages.trends_page(self.memory, user_id)
+        except UnknownUserError as error:
+            return self.error(request, str(error), 404)
+        except ValueError as error:
+            return self.error(request, f"trends: {error}")
+        return self.render(request, "trends.html", page=page, user_id=user_id)
+
+    def health(self, request: Request) -> Response:
+        try:
+            days = int(request.query_params.get("days", "30"))
+            page = _trend_pages.health_page(self.memory, max(1, min(days, 366)))
+        except ValueError as error:
+            return self.error(request, f"health: {error}")
+        return self.render(request, "health.html", page=page, days=len(page.health.days))
 
     # ------------------------------------------------------------------ actions
     async def action(self, request: Request) -> Response:
@@ -298,6 +317,8 @@ def create_app(
         Route("/forget-user", pages.forget_user_page, name="forget_user"),
         Route("/forget-query", pages.forget_query_page, name="forget_query"),
         Route("/audit", pages.audit_page, name="audit"),
+        Route("/trends", pages.trends, name="trends"),
+        Route("/health", pages.health, name="health"),
         Route("/actions/{name}", pages.action, methods=["POST"], name="action"),
         *metrics_routes(memory),
         Mount("/static", StaticFiles(directory=_HERE / "static"), name="static"),

@@ -34,6 +34,7 @@ COMMANDS += ["audit"]
 COMMANDS += ["ui"]
 COMMANDS += ["check"]
 COMMANDS += ["mcp"]
+COMMANDS += ["trends", "health"]
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

@@ -167,6 +167,14 @@ def test_search_finds_the_users_items_and_nobody_elses(memory: Memory) -> None:
         assert {hit.session_id for hit in messages} <= {partner(user)}, user
 
 
+def test_trends_and_mood_read_only_the_users_sessions(memory: Memory) -> None:
+    for user in USERS:
+        topics = {t for s in memory.trends(user).sessions for t in s.topics}
+        assert TOKENS[user] in topics, user
+        assert [t for u, t in TOKENS.items() if u != user and t in topics] == [], user
+        assert {p.thread_id for p in memory.mood(user).points} <= {partner(user)}, user
+
+
 @pytest.mark.parametrize("user", ["1", "memories", "archive"])
 def test_langmem_search_shows_only_the_users_items(
     folder: Path, user: str, capsys: pytest.CaptureFixture[str]

@@ -45,8 +45,18 @@ def run_block(code: str, cwd: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 
 def test_the_marked_blocks_are_the_ones_expected() -> None:
     found = blocks()
-    assert len(found) == 5
-    assert [b.count("\n") > 3 for b in found] == [True] * 5
+    assert len(found) == 6
+    assert [b.count("\n") > 3 for b in found] == [True] * 6
+
+
+def test_the_trends_example_prints_the_rising_topic_and_the_preference_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code = next(b for b in blocks() if "memory.trends(" in b)
+    out = run_block(code, tmp_path, monkeypatch).splitlines()
+    assert out[0] == "['painting'] ['hiking']"
+    assert "favorite_drink: tea since 2026-03-22 (was coffee)" in out[1]
+    assert out[2].startswith("Topic trends (from session topics): rising: painting")
 
 
 def test_the_quickstart_keeps_two_messages_of_the_same_length(
