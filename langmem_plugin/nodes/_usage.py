@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 import threading
 import weakref
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -168,7 +168,24 @@ class UsageLog:
 
     def usage(self, user_id: str, kind: str, key: str) -> Usage | None:
         """One memory's usage (``kind`` is the namespace kind, e.g. ``"episodes"``)."""
-        return self.counts(user_id).get(kind, {}).get(key)
+        return self.lookup(user_id)(kind, key)
+
+    def lookup(self, user_id: str) -> Callable[[str, str], Usage | None]:
+        """``(kind, key) -> Usage | None`` over the user's counts, without copying them.
+
+        What recall uses: after the first call for a user (one store read), a dict lookup.
+        """
+        with self._lock:
+            loaded = user_id in self._cache
+        if not loaded:
+            self.counts(user_id)
+
+        def find(kind: str, key: str) -> Usage | None:
+            with self._lock:
+                slot = self._cache.get(user_id, {}).get(kind, {}).get(key)
+                return Usage(int(slot[0]), slot[1]) if slot is not None else None
+
+        return find
 
     # ----------------------------------------------------------------- writing
     def flush(self, user_id: str | None = None) -> int:
@@ -278,7 +295,7 @@ def importance_factor(value: Mapping[str, Any]) -> float:
 def weigh(
     entries: Sequence[Any],
     items: Mapping[str, Sequence[Any]],
-    counts: Mapping[str, Mapping[str, Usage]],
+    usage: Callable[[str, str], Usage | None],
     agent_id: str | None = None,
 ) -> None:
     """Multiply recall candidates' relevance by their importance and usage factors.
@@ -286,7 +303,7 @@ def weigh(
     Args:
         entries: Recall's candidates (``kind``, ``key``, ``relevance``), changed in place.
         items: The search hits by recall kind (for their values' ``importance``).
-        counts: ``UsageLog.counts`` of the user.
+        usage: ``UsageLog.lookup`` of the user.
         agent_id: The run's agent: an agent's lessons are not the user's to count.
     """
     importance = {
@@ -300,7 +317,7 @@ def weigh(
             continue
         factor = importance.get((entry.kind, entry.key), 1.0)
         if not (entry.kind == "lesson" and agent_id):
-            factor *= usage_factor(counts.get(ns_kind, {}).get(entry.key))
+            factor *= usage_factor(usage(ns_kind, entry.key))
         entry.relevance *= factor
 
 

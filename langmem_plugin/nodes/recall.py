@@ -433,7 +433,7 @@ class Recall:
             if passes(item, self.min_lesson_score):
                 line = _lesson_line(item)
                 entries.append(_Entry("lesson", _weighted(item), line, item.key, norm(line)))
-        weigh(entries, by_kind, usage_of(self.store).counts(scope.user_id), scope.agent_id)
+        weigh(entries, by_kind, usage_of(self.store).lookup(scope.user_id), scope.agent_id)
         entries += self._turn_entries(docs)
         # Stable: on equal relevance, kinds keep the order above (facts first).
         entries.sort(key=lambda e: -e.relevance)
