@@ -198,9 +198,14 @@ def _similar(a: str, b: str) -> bool:
     return bool(sa and sb) and len(sa & sb) / len(sa | sb) >= 0.8
 
 
+def _digest(value: str) -> str:
+    """A wording's digest: what fact keys and aliases hold (a hash: no text to forget)."""
+    return hashlib.sha1(normalize(value).encode()).hexdigest()[:12]
+
+
 def _alias(fact: ProfileFact, value: str) -> bool:
     """Whether ``value`` is a wording merged into ``fact`` by consolidation (``merge``)."""
-    return normalize(value) in fact.extra.get("aliases", ())
+    return _digest(value) in fact.extra.get("aliases", ())
 
 
 def _now() -> str:
@@ -218,8 +223,7 @@ def fact_key(category: str, value: str) -> str:
     """The item key of a fact: the category for single-valued ones, else category+hash."""
     if is_single_valued(category):
         return category
-    digest = hashlib.sha1(normalize(value).encode()).hexdigest()[:12]
-    return f"{category}-{digest}"
+    return f"{category}-{_digest(value)}"
 
 
 class ProfileStore:
@@ -377,8 +381,9 @@ class ProfileStore:
 
         Each duplicate is closed (``valid_to``, ``version_to``; its history entry says
         ``extra["merged_into"]``), and its wording becomes an alias of the fact kept
-        (``extra["aliases"]``, updated in place: the same fact, the same validity), so
-        that ``apply`` takes a restatement in that wording as a duplicate too. Used by
+        (``extra["aliases"]``: digests, not text, so that forgetting the wording leaves
+        nothing of it; updated in place: the same fact, the same validity), so that
+        ``apply`` takes a restatement in that wording as a duplicate too. Used by
         consolidation (``nodes._consolidate``), which finds the pairs.
 
         Args:
@@ -400,7 +405,7 @@ class ProfileStore:
                 dup, keep = live.get(dup_key), kept.get(keep_key) or live.get(keep_key)
                 if dup is None or keep is None or dup_key == keep_key or dup_key in kept:
                     continue
-                aliases = {*keep.extra.get("aliases", ()), normalize(dup.value)}
+                aliases = {*keep.extra.get("aliases", ()), _digest(dup.value)}
                 aliases |= set(dup.extra.get("aliases", ()))
                 extra = {**keep.extra, "aliases": sorted(aliases)}
                 kept[keep_key] = keep.model_copy(update={"extra": extra})

@@ -412,3 +412,16 @@ def test_langmem_consolidate_prints_the_report(
     assert "ada: merged 0 facts" in capsys.readouterr().out
     assert main(["consolidate", "nobody", "--path", str(root)]) != 0
     assert "unknown user 'nobody'" in capsys.readouterr().err
+
+
+def test_forgetting_a_merged_wording_leaves_no_text_of_it(memory: Memory) -> None:
+    profiles = memory._features.pipeline.profiles
+    profiles.apply("ada", [FactProposal(category="likes", value="hiking")], source="rules")
+    profiles.apply(
+        "ada", [FactProposal(category="likes", value="hiking in the mountains")], source="rules"
+    )
+    assert memory.consolidate("ada").facts_merged == 1
+    memory.forget("ada", query="mountains", dry_run=False)
+    assert memory.profile("ada").get("likes") == ["hiking"]
+    stored = json.dumps([item.value for item in memory.store.dump()])
+    assert "mountain" not in stored
