@@ -46,6 +46,7 @@ __all__ = ["DEFAULT_OVERLAP", "DEFAULT_SIMILARITY", "clusters", "near_duplicates
 
 DEFAULT_SIMILARITY = 0.83
 DEFAULT_OVERLAP = 0.5
+_BLOCK = 512
 
 
 def _store_embeddings(store: BaseStore) -> Any:
@@ -130,7 +131,9 @@ def near_duplicates(
     Rows are taken in order (put the one to keep first: the caller's priority); each row
     is the duplicate of the first earlier keeper it is a near-duplicate of (see the module
     docstring), else a keeper itself. A duplicate is compared with keepers only, so a chain
-    of small steps (A~B, B~C, A far from C) never merges A with C.
+    of small steps (A~B, B~C, A far from C) never merges A with C. Similarities are
+    computed a block of rows at a time (all rows against ``among`` only, when given), and
+    wording is compared only where the similarity passes.
 
     Args:
         vectors: Unit vectors, one row per memory.
@@ -140,30 +143,54 @@ def near_duplicates(
         among: Only pairs with a row of this set are compared (e.g. the memories just
             written, whichever of the pair is kept); None compares all pairs.
     """
-    if len(texts) < 2:
+    n = len(texts)
+    if n < 2:
         return {}
-    sims = vectors @ vectors.T
-    terms = [set(analyze(t)) for t in texts]
+    terms: dict[int, set[str]] = {}
+
+    def words(row: int) -> set[str]:
+        if row not in terms:
+            terms[row] = set(analyze(texts[row]))
+        return terms[row]
 
     def same(row: int, keeper: int) -> bool:
-        return (
-            sims[row, keeper] >= similarity
-            and _overlap(terms[row], terms[keeper]) >= overlap
-            and not _qualifiers_differ(texts[row], texts[keeper])
+        return _overlap(words(row), words(keeper)) >= overlap and not _qualifiers_differ(
+            texts[row], texts[keeper]
         )
 
-    allowed = None if among is None else set(among)
-    keepers: list[int] = []
+    is_keeper = np.zeros(n, dtype=bool)
     merged: dict[int, int] = {}
-    for row in range(len(texts)):
-        for keeper in keepers:
-            if allowed is not None and row not in allowed and keeper not in allowed:
-                continue
-            if same(row, keeper):
+    if among is not None:
+        # every pair compared holds a row of `among`: its columns are all the sims needed
+        cols = sorted(set(among))
+        column = {row: c for c, row in enumerate(cols)}
+        in_among = np.zeros(n, dtype=bool)
+        in_among[cols] = True
+        part = vectors @ vectors[cols].T  # (n, len(among))
+        for row in range(n):
+            if row in column:
+                sims = part[:, column[row]]
+                mask = is_keeper & (sims >= similarity)
+            else:
+                mask = np.zeros(n, dtype=bool)
+                hits = is_keeper[cols] & (part[row] >= similarity)
+                mask[np.asarray(cols)[hits]] = True
+            keeper = next((int(k) for k in np.flatnonzero(mask) if same(row, int(k))), None)
+            if keeper is None:
+                is_keeper[row] = True
+            else:
                 merged[row] = keeper
-                break
-        if row not in merged:
-            keepers.append(row)
+        return merged
+    for start in range(0, n, _BLOCK):  # (block, n) similarities at a time: bounded memory
+        block = vectors[start : start + _BLOCK] @ vectors.T
+        for offset, sims in enumerate(block):
+            row = start + offset
+            mask = is_keeper & (sims >= similarity)
+            keeper = next((int(k) for k in np.flatnonzero(mask) if same(row, int(k))), None)
+            if keeper is None:
+                is_keeper[row] = True
+            else:
+                merged[row] = keeper
     return merged
 
 
