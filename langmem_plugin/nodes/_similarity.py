@@ -200,21 +200,24 @@ def clusters(vectors: np.ndarray, *, similarity: float) -> list[list[int]]:
     Rows are taken in order (oldest first gives stable clusters as new memories arrive);
     a row no centroid reaches starts a cluster. Returns the clusters (row lists in row
     order), largest first; a memory alone is a cluster of one. Cost: one similarity per
-    row and cluster (a thousand episodes in a few milliseconds).
+    row and cluster, vectorised (1,000 unrelated episodes: ~0.1 s).
     """
     members: list[list[int]] = []
-    sums: list[np.ndarray] = []
+    if len(vectors) == 0:
+        return members
+    sums = np.zeros_like(vectors, dtype=np.float64)  # one row per cluster, as they open
+    norms = np.ones(len(vectors))
     for row, vector in enumerate(vectors):
-        best, best_sim = -1, similarity
-        for n, total in enumerate(sums):
-            norm = float(np.linalg.norm(total)) or 1.0
-            sim = float(vector @ total) / norm
-            if sim >= best_sim:
-                best, best_sim = n, sim
-        if best < 0:
-            members.append([row])
-            sums.append(vector.copy())
-        else:
+        k = len(members)
+        if k:
+            sims = (sums[:k] @ vector) / norms[:k]
+            best = int(np.argmax(sims))
+        if k and sims[best] >= similarity:
             members[best].append(row)
-            sums[best] = sums[best] + vector
+            sums[best] += vector
+        else:
+            best = k
+            members.append([row])
+            sums[best] = vector
+        norms[best] = float(np.linalg.norm(sums[best])) or 1.0
     return sorted(members, key=lambda g: (-len(g), g[0]))
