@@ -141,8 +141,10 @@ class Consolidator:
         episode_similarity: The same for episodes (``EpisodeStore.merge_threshold``, 0.92:
             two sessions are two events unless they say the same thing).
         cluster_similarity: Cosine to a cluster's centroid for an episode to join it.
-            0.5: with MiniLM, episodes about one topic in other words score 0.5-0.8,
-            unrelated ones 0.1-0.4.
+            0.5: with MiniLM, on 8 hand-written episode contents of 3 topics and 2 strays,
+            same-topic pairs score 0.37-0.74 (median 0.56) and other pairs 0.28-0.48; a
+            centroid is closer to its members than they are to each other, and 0.45, 0.5
+            and 0.55 all give the 3 topics and 2 single clusters, in any arrival order.
         decay_half_life: Days after which an unused episode's importance is halved.
         archive_below: Strength below which an episode is archived.
     """
