@@ -492,6 +492,12 @@ class MemoryFeatures:
         with audit_source(str(current_context()["source"]), user_id=uid):
             return Consolidator(self.store, **options).run(uid, agent_id=agent)
 
+    async def aconsolidate(
+        self, user_id: str, *, agent_id: str | None = None, **options: Any
+    ) -> ConsolidationReport:
+        """``consolidate`` off the event loop."""
+        return await asyncio.to_thread(self.consolidate, user_id, agent_id=agent_id, **options)
+
     @property
     def tasks(self) -> TaskStore:
         """The users' tasks: ``add``, ``update``, ``list``, ``history`` (see ``tasks``)."""

@@ -425,3 +425,14 @@ def test_forgetting_a_merged_wording_leaves_no_text_of_it(memory: Memory) -> Non
     assert memory.profile("ada").get("likes") == ["hiking"]
     stored = json.dumps([item.value for item in memory.store.dump()])
     assert "mountain" not in stored
+
+
+def test_aconsolidate_runs_off_the_event_loop(memory: Memory) -> None:
+    import asyncio
+
+    profiles = memory._features.pipeline.profiles
+    for value in ("jazz", "jazz music"):
+        profiles.apply("ada", [FactProposal(category="likes", value=value)], source="rules")
+    report = asyncio.run(memory.aconsolidate("ada"))
+    assert report.facts_merged == 1
+    assert memory.profile("ada").get("likes") == ["jazz"]
