@@ -50,7 +50,7 @@ Decisions, and why:
   and sessions come most relevant first.
 * **Importance and usage.** Facts, episodes, notes and the user's own lessons are
   weighed by their importance (``value["importance"]``, x0.9 to x1.1) and by how often
-  recall chose them before (x1 to x1.3), see ``nodes._usage.weigh``: tie-breakers between
+  recall chose them before (x1 to x1.05), see ``nodes._usage.weigh``: tie-breakers between
   similarly relevant memories. Recall counts what it chose in a buffer (no store write).
 * **One query embedding.** All kinds are searched in one store batch (see
   ``MemoryRetriever.search_along``), so the store embeds the query once. A custom ``search``

@@ -272,7 +272,7 @@ def test_episodes_are_clustered_by_topic() -> None:
 # ------------------------------------------------------------------ usage
 def test_usage_factor_and_strength() -> None:
     assert usage_factor(None) == 1.0
-    assert 1.0 < usage_factor(Usage(1, None)) < usage_factor(Usage(10, None)) <= 1.3
+    assert 1.0 < usage_factor(Usage(1, None)) < usage_factor(Usage(10, None)) <= 1.05
     old = NOW - timedelta(days=90)
     unused = strength(0.6, occurred_at=old, now=NOW, half_life_days=90)
     assert unused == pytest.approx(0.3)
