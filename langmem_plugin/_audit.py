@@ -165,15 +165,16 @@ class AuditEvent:
     Attributes:
         at: When (UTC).
         operation: ``put``, ``delete``, ``expire``, ``forget``, ``forget_query``,
-            ``recall``, or ``corrupt`` (a read met an item whose value does not open).
+            ``recall``, ``consolidate`` (``Memory.consolidate``, with its counts), or
+            ``corrupt`` (a read met an item whose value does not open).
         user_id: Whose memory.
         namespace: The item's namespace (``()`` for a forget).
         key: The item's key (``""`` for a forget).
         source: The path that did it (``node``, ``tool``, ``cli``...).
         agent_id: The agent, when known.
         thread_id: The thread, when known.
-        detail: Counts for a forget, the reason for ``corrupt`` (never content), else
-            empty.
+        detail: Counts for a forget or a consolidation, the reason for ``corrupt``
+            (never content), else empty.
     """
 
     at: datetime

@@ -62,6 +62,7 @@ from langmem_plugin._paging import WRITE_BATCH, chunks, search_all
 from langmem_plugin._text import analyze
 from langmem_plugin._tracing import forget_attributes, forget_query_attributes, traced
 from langmem_plugin.history._storage import ARCHIVE, SESSIONS
+from langmem_plugin.nodes._usage import usage_of
 
 logger = logging.getLogger(__name__)
 
@@ -287,6 +288,7 @@ def forget_user(memory: Any, user_id: str, *, dry_run: bool = False) -> ForgetRe
         report = _find_and_delete_user(memory, user_id, dry_run=dry_run)
     if dry_run:
         return report
+    usage_of(memory.store).discard(user_id)  # buffered recall counts (nodes._usage)
     _record(
         memory,
         "forget",

@@ -1,4 +1,4 @@
-"""``langmem config``, ``backup``, ``restore``, ``retention`` and ``check``; opening from config.
+"""``langmem config``, ``backup``, ``restore``, ``retention``, ``check``, ``consolidate``...
 
 Kept out of ``cli.py`` so that the command line stays a list of thin commands:
 ``add_commands`` adds the parsers, ``COMMANDS`` maps their names to the handlers, and
@@ -31,9 +31,10 @@ DEFAULT_PATH = ".memory"
 
 
 def add_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
-    """Add ``config``, ``backup``, ``restore``, ``check``, ``retention``, ``ui``, ``mcp``.
+    """Add this module's commands, and ``trends`` and ``health`` (``cli._trends``).
 
-    And ``trends`` and ``health`` (``cli._trends``).
+    This module's: ``config``, ``backup``, ``restore``, ``check``, ``retention``,
+    ``consolidate``, ``ui``, ``mcp``.
     """
     from langmem_plugin.cli._trends import add_trend_commands
 
@@ -60,6 +61,14 @@ def add_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None
         "retention",
         "Apply the configured retention now: sweep expired memories, delete idle conversations.",
     )
+    consolidate = command(
+        "consolidate",
+        "Merge a user's near-duplicate facts, notes, lessons and episodes by meaning, archive "
+        "decayed episodes and cluster the rest by topic (no model call).",
+    )
+    consolidate.add_argument("user", help="user id")
+    consolidate.add_argument("--agent", help="merge this agent's lessons instead of the user's")
+    consolidate.add_argument("--json", action="store_true", help="print the report as JSON")
     ui = command("ui", "Serve the memory inspector web page (needs the ui extra).")
     ui.add_argument("--port", type=_port, default=8765, help="port (8765; 0: any free port)")
     ui.add_argument("--host", default="127.0.0.1", help="address (127.0.0.1; others need --token)")
@@ -239,6 +248,24 @@ def _cmd_retention(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_consolidate(args: argparse.Namespace) -> int:
+    import json
+
+    from langmem_plugin._admin._known import require_user
+    from langmem_plugin.cli._main import _open
+
+    with _open(args) as memory:
+        require_user(memory, args.user)
+        report = memory.consolidate(args.user, agent_id=args.agent)
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2))
+        return 0
+    print(report.summary())
+    for cluster in report.clusters:
+        print(f"  topic {cluster.label or '(no topics)'}: {len(cluster.episode_keys)} episodes")
+    return 0
+
+
 def _cmd_check(args: argparse.Namespace) -> int:
     from langmem_plugin.cli._main import EXIT_CORRUPT, _open
 
@@ -292,6 +319,7 @@ def _cmd_mcp(args: argparse.Namespace) -> int:
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "check": _cmd_check,
     "config": _cmd_config,
+    "consolidate": _cmd_consolidate,
     "backup": _cmd_backup,
     "restore": _cmd_restore,
     "retention": _cmd_retention,

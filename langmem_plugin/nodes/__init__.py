@@ -14,6 +14,9 @@ Namespaces (``(kind, user_id, ...)``: the user is the second label and only ther
   (``LessonStore``); ``("agent_lessons", agent_id)``: an agent's lessons, shared by its
   users and never read as a user's.
 * ``("memories", user_id)``: notes saved by the ``save_memory`` tool.
+* ``("usage", user_id)``: how often recall chose each memory (``nodes._usage``), which
+  ranking and episode decay read; merged near-duplicates by ``Memory.consolidate``
+  (``nodes._consolidate``).
 
 Every searchable value has a ``content`` text field (what the store's index embeds),
 plus ``occurred_at`` (ISO time) where it applies and ``importance`` (0-1) for episodes.
@@ -21,6 +24,7 @@ plus ``occurred_at`` (ISO time) where it applies and ``importance`` (0-1) for ep
 
 from typing import TYPE_CHECKING, Any
 
+from langmem_plugin.nodes._consolidate import ConsolidationReport, TopicCluster
 from langmem_plugin.nodes._features import MemoryNodes
 from langmem_plugin.nodes._pipeline import RunReport
 from langmem_plugin.nodes._runtime import MemoryOptions
@@ -33,6 +37,7 @@ if TYPE_CHECKING:
     from langmem_plugin.nodes._middleware import MemoryMiddleware
 
 __all__ = [
+    "ConsolidationReport",
     "Episode",
     "LLMCallCounter",
     "Lesson",
@@ -43,6 +48,7 @@ __all__ = [
     "ProfileChange",
     "ProfileFact",
     "RunReport",
+    "TopicCluster",
 ]
 
 

@@ -41,7 +41,7 @@ from langgraph.graph.message import REMOVE_ALL_MESSAGES
 from langgraph.runtime import Runtime
 from langgraph.store.base import BaseStore, PutOp
 
-from langmem_plugin._audit import audit_source
+from langmem_plugin._audit import audit_source, current_context
 from langmem_plugin._ids import id_label, validate_id
 from langmem_plugin._messages import as_messages
 from langmem_plugin._namespaces import AGENT_LESSONS, LESSONS
@@ -51,6 +51,7 @@ from langmem_plugin.nodes._context import Scope
 from langmem_plugin.nodes._pipeline import RunReport
 from langmem_plugin.nodes._runtime import MemoryOptions, MemoryRuntime, State
 from langmem_plugin.nodes._scheduler import LLMCallCounter
+from langmem_plugin.nodes._usage import usage_of
 from langmem_plugin.nodes.mood import Mood, read_mood
 from langmem_plugin.nodes.profile import Profile, ProfileChange, ProfileFact
 from langmem_plugin.nodes.recall import RECALL_ID_PREFIX
@@ -58,6 +59,7 @@ from langmem_plugin.nodes.reflection import Failure, Lesson
 from langmem_plugin.nodes.trends import Trends, read_trends
 
 if TYPE_CHECKING:
+    from langmem_plugin.nodes._consolidate import ConsolidationReport
     from langmem_plugin.nodes._middleware import MemoryMiddleware
 from langmem_plugin.tasks._store import TaskStore
 
@@ -311,6 +313,7 @@ class MemoryFeatures:
             features.archiver.flush()
         finally:
             features.pipeline.flush()
+            usage_of(self.store).flush()  # recall counts (``nodes._usage``)
 
     def _archive_checkpointed_threads(self, features: MemoryRuntime) -> None:
         touched = list(features.touched)
@@ -468,8 +471,55 @@ class MemoryFeatures:
         return len(items) - len(have & {item.key for item in items})
 
     def consolidate_episodes(self, user_id: str) -> dict[str, int]:
-        """Merge near-duplicate episodes and archive decayed ones (see ``EpisodeStore``)."""
+        """Merge near-duplicate episodes and archive decayed ones (see ``EpisodeStore``).
+
+        ``consolidate`` does this and more (facts, notes, lessons, topic clusters).
+        """
         return self._features.pipeline.episodes.consolidate(validate_id(user_id))
+
+    def consolidate(
+        self, user_id: str, *, agent_id: str | None = None, **options: Any
+    ) -> ConsolidationReport:
+        """Merge a user's near-duplicate memories by meaning; decay and cluster episodes.
+
+        Facts, notes, lessons and episodes that say the same thing (embedding similarity
+        *and* shared wording) are merged, nothing is lost (merged facts go to the
+        profile history, merged episodes to the episode archive); decayed episodes are
+        archived (decay counts from the last recall); live episodes are clustered by
+        topic. No model call (see ``nodes._consolidate``).
+
+        Args:
+            user_id: The user.
+            agent_id: Also merge this agent's lessons (``("agent_lessons", agent_id)``)
+                instead of the user's own.
+            **options: ``Consolidator`` thresholds (``similarity``, ``overlap``,
+                ``cluster_similarity``...).
+
+        Returns:
+            What was merged, archived and clustered (``report.summary()``).
+
+        Raises:
+            InvalidIdError: If an id is invalid.
+            ValueError: If a threshold is out of range.
+
+        Example:
+            ```python
+            report = memory.consolidate("ada")
+            print(report.summary())
+            ```
+        """
+        from langmem_plugin.nodes._consolidate import Consolidator
+
+        uid = validate_id(user_id)
+        agent = validate_id(agent_id, "agent_id") if agent_id else None
+        with audit_source(str(current_context()["source"]), user_id=uid):
+            return Consolidator(self.store, **options).run(uid, agent_id=agent)
+
+    async def aconsolidate(
+        self, user_id: str, *, agent_id: str | None = None, **options: Any
+    ) -> ConsolidationReport:
+        """``consolidate`` off the event loop."""
+        return await asyncio.to_thread(self.consolidate, user_id, agent_id=agent_id, **options)
 
     @property
     def tasks(self) -> TaskStore:

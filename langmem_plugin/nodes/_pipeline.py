@@ -55,6 +55,7 @@ from langmem_plugin._redact import redact_messages
 from langmem_plugin._sentiment import session_sentiment, user_texts
 from langmem_plugin._tracing import run_attributes, span
 from langmem_plugin.nodes import _rules
+from langmem_plugin.nodes._consolidate import after_run
 from langmem_plugin.nodes._context import Scope
 from langmem_plugin.nodes._scheduler import LLMCallCounter, Scheduler
 from langmem_plugin.nodes._session import (
@@ -105,7 +106,8 @@ class PipelineOptions:
         tasks: Find tasks the user asked for or committed to per run (offline rules, and
             the run's model call); stored open with ``source`` ``"rules"`` or ``"llm"``.
         consolidate: After writing an episode, merge it with a near-duplicate and archive
-            decayed episodes (``EpisodeStore.consolidate``).
+            decayed episodes (``EpisodeStore.consolidate``); merge new profile facts with
+            near-duplicates (``nodes._consolidate``). No model call.
         session_token_budget: Tokens (input and output, as the model reports them) the
             pipeline's model calls may spend on one session (a user's thread) in this
             process; once spent, that session's further runs use the offline rules
@@ -388,6 +390,8 @@ class MemoryPipeline:
             for key in recalled_lessons:
                 if self.lessons.reinforce(scope.lesson_namespace, key) is not None:
                     report.reinforced.append(key)
+        added = [f.key for f in report.profile.added] if report.profile else []
+        after_run(self.store, scope.user_id, added, opts.consolidate)  # no model call
 
     def _budget_spent(self, scope: Scope, report: RunReport) -> bool:
         """Whether the session's token budget is spent; if so, say so (report, audit)."""

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Collection, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from langchain_core.messages import BaseMessage, HumanMessage
@@ -33,6 +33,8 @@ from langmem_plugin._namespaces import user_namespace
 from langmem_plugin._sentiment import session_sentiment, user_texts
 from langmem_plugin._text import keywords
 from langmem_plugin.nodes import _offline, _rules
+from langmem_plugin.nodes._similarity import near_duplicates, vectors_of
+from langmem_plugin.nodes._usage import strength, usage_of
 
 __all__ = ["Episode", "EpisodeStore", "EpisodeSummary", "summarize_offline"]
 
@@ -148,73 +150,76 @@ class EpisodeStore:
     ) -> dict[str, int]:
         """Merge near-duplicate episodes and archive decayed ones.
 
-        A merged or decayed episode moves to ``("episodes_archive", user_id)`` (still
-        searchable); the surviving episode of a merge lists it in ``merged_from`` and
-        keeps the higher importance. Importance decays by half every
-        ``decay_half_life`` days.
+        Near-duplicates by meaning and wording (``nodes._similarity``: cosine similarity
+        of the stored vectors >= ``merge_threshold`` and shared words), one store read of
+        the vectors instead of a search per episode. A merged or decayed episode moves to
+        ``("episodes_archive", user_id)`` (still searchable); the surviving episode (the
+        more important, then the older) lists it in ``merged_from`` and keeps the higher
+        importance. Decay: an episode's strength is its importance halved every
+        ``decay_half_life`` days since it happened *or was last recalled*, and the more
+        often it was recalled the slower (``nodes._usage.strength``); below
+        ``archive_below`` it is archived.
 
         Args:
             user_id: Whose episodes.
             now: The time decay is computed at (default now).
-            keys: Only look for duplicates of these episodes (e.g. the one just written:
-                one search instead of one per episode); decay covers all others.
+            keys: Only look for duplicates of these episodes (e.g. the one just written);
+                decay covers all others.
 
         Returns:
             ``{"merged": n, "archived": m}``.
         """
         now = now or datetime.now(UTC)
         live = self.list(user_id)
-        gone: set[str] = set()
+        ns = user_namespace("episodes", user_id)
+        archive = user_namespace("episodes_archive", user_id)
         ops: list[PutOp] = []
+        gone: set[str] = set()
         merged = archived = 0
-        for item in live:
-            if item.key in gone or (keys is not None and item.key not in keys):
-                continue
-            hits = self.store.search(
-                user_namespace("episodes", user_id), query=item.value["content"], limit=5
+        ordered = sorted(
+            live,
+            key=lambda i: (-float(i.value.get("importance", 0.5)), i.value.get("occurred_at", "")),
+        )
+        vectors = vectors_of(self.store, ordered, lambda i: str(i.value.get("content", "")))
+        pairs: dict[int, int] = {}
+        if vectors is not None and len(ordered) > 1:
+            among = None if keys is None else [n for n, i in enumerate(ordered) if i.key in keys]
+            texts = [str(i.value.get("summary") or i.value.get("content", "")) for i in ordered]
+            pairs = near_duplicates(
+                vectors, texts, similarity=self.merge_threshold, overlap=0.5, among=among
             )
-            keeper = dict(item.value)
-            for hit in hits:
-                if (
-                    hit.key == item.key
-                    or hit.key in gone
-                    or (getattr(hit, "score", None) or 0.0) < self.merge_threshold
-                ):
-                    continue
-                keeper["merged_from"] = [*keeper.get("merged_from", []), hit.key]
-                keeper["importance"] = max(keeper["importance"], hit.value["importance"])
-                keeper["message_ids"] = sorted(
-                    set(keeper["message_ids"]) | set(hit.value["message_ids"])
-                )
-                ops.append(
-                    PutOp(
-                        user_namespace("episodes_archive", user_id),
-                        hit.key,
-                        _archived(hit.value, f"merged into {item.key}"),
-                    )
-                )
-                ops.append(PutOp(user_namespace("episodes", user_id), hit.key, None))
-                gone.add(hit.key)
-                merged += 1
-            if keeper != item.value:
-                ops.append(PutOp(user_namespace("episodes", user_id), item.key, keeper))
-                gone.add(item.key)  # kept, but not decayed in this pass
+        keepers: dict[int, dict[str, Any]] = {}
+        for dup, keep in sorted(pairs.items()):
+            hit, keeper = ordered[dup], keepers.setdefault(keep, dict(ordered[keep].value))
+            keeper["merged_from"] = [*keeper.get("merged_from", []), hit.key]
+            keeper["importance"] = max(keeper["importance"], hit.value["importance"])
+            keeper["message_ids"] = sorted(
+                set(keeper["message_ids"]) | set(hit.value["message_ids"])
+            )
+            ops.append(
+                PutOp(archive, hit.key, _archived(hit.value, f"merged into {ordered[keep].key}"))
+            )
+            ops.append(PutOp(ns, hit.key, None))
+            gone.add(hit.key)
+            merged += 1
+        for keep, value in keepers.items():
+            ops.append(PutOp(ns, ordered[keep].key, value))
+            gone.add(ordered[keep].key)  # kept, but not decayed in this pass
+        usage = usage_of(self.store).counts(user_id).get("episodes", {})
         for item in live:
             if item.key in gone or (keys is not None and item.key in keys):
                 continue
-            age = (now - _time(item.value.get("occurred_at", now.isoformat()))) / timedelta(days=1)
-            decayed = item.value.get("importance", 0.5) * 0.5 ** (
-                max(age, 0) / self.decay_half_life
+            happened = _time(item.value.get("occurred_at", now.isoformat()))
+            decayed = strength(
+                item.value.get("importance", 0.5),
+                occurred_at=happened,
+                now=now,
+                half_life_days=self.decay_half_life,
+                usage=usage.get(item.key),
             )
             if decayed < self.archive_below:
-                ops.append(
-                    PutOp(
-                        user_namespace("episodes_archive", user_id),
-                        item.key,
-                        _archived(item.value, "decayed"),
-                    )
-                )
-                ops.append(PutOp(user_namespace("episodes", user_id), item.key, None))
+                ops.append(PutOp(archive, item.key, _archived(item.value, "decayed")))
+                ops.append(PutOp(ns, item.key, None))
                 archived += 1
         if ops:
             self.store.batch(ops)

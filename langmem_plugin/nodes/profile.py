@@ -198,6 +198,16 @@ def _similar(a: str, b: str) -> bool:
     return bool(sa and sb) and len(sa & sb) / len(sa | sb) >= 0.8
 
 
+def _digest(value: str) -> str:
+    """A wording's digest: what fact keys and aliases hold (a hash: no text to forget)."""
+    return hashlib.sha1(normalize(value).encode()).hexdigest()[:12]
+
+
+def _alias(fact: ProfileFact, value: str) -> bool:
+    """Whether ``value`` is a wording merged into ``fact`` by consolidation (``merge``)."""
+    return _digest(value) in fact.extra.get("aliases", ())
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat()
 
@@ -213,8 +223,7 @@ def fact_key(category: str, value: str) -> str:
     """The item key of a fact: the category for single-valued ones, else category+hash."""
     if is_single_valued(category):
         return category
-    digest = hashlib.sha1(normalize(value).encode()).hexdigest()[:12]
-    return f"{category}-{digest}"
+    return f"{category}-{_digest(value)}"
 
 
 class ProfileStore:
@@ -298,7 +307,7 @@ class ProfileStore:
 
             for category, p in checked:
                 same = [f for f in live.values() if f.category == category]
-                matching = [f for f in same if _similar(f.value, p.value)]
+                matching = [f for f in same if _similar(f.value, p.value) or _alias(f, p.value)]
                 if p.action == "delete":
                     targets = matching or (
                         same if is_single_valued(category) and not p.value else []
@@ -340,8 +349,10 @@ class ProfileStore:
         return change
 
     def _write(self, user_id: str, change: ProfileChange) -> None:
-        if not change.changed:
-            return
+        if change.changed:
+            self.store.batch(self._ops(user_id, change))
+
+    def _ops(self, user_id: str, change: ProfileChange) -> list[PutOp]:
         profile, hist = (
             user_namespace("profile", user_id),
             user_namespace("profile_history", user_id),
@@ -361,7 +372,65 @@ class ProfileStore:
         for new in change.added:
             ops.append(PutOp(hist, f"{new.key}@{new.version_from}", versioned(new)))
             ops.append(PutOp(profile, new.key, new.to_value()))
-        self.store.batch(ops)
+        return ops
+
+    def merge(
+        self, user_id: str, duplicates: dict[str, str], *, at: datetime | None = None
+    ) -> ProfileChange:
+        """Merge near-duplicate current facts into the ones kept, as one new version.
+
+        Each duplicate is closed (``valid_to``, ``version_to``; its history entry says
+        ``extra["merged_into"]``), and its wording becomes an alias of the fact kept
+        (``extra["aliases"]``: digests, not text, so that forgetting the wording leaves
+        nothing of it; updated in place: the same fact, the same validity), so that
+        ``apply`` takes a restatement in that wording as a duplicate too. Used by
+        consolidation (``nodes._consolidate``), which finds the pairs.
+
+        Args:
+            user_id: Whose profile.
+            duplicates: ``{duplicate key: key of the fact kept}``, both current facts.
+            at: When (default now).
+
+        Returns:
+            The change (``superseded`` holds the merged duplicates); keys no longer
+            current are skipped.
+        """
+        when = (at or datetime.now(UTC)).isoformat()
+        with self._lock(user_id):
+            live = {f.key: f for f in self.current(user_id)}
+            version = self.version(user_id) + 1
+            change = ProfileChange(version=version)
+            kept: dict[str, ProfileFact] = {}
+            for dup_key, keep_key in duplicates.items():
+                dup, keep = live.get(dup_key), kept.get(keep_key) or live.get(keep_key)
+                if dup is None or keep is None or dup_key == keep_key or dup_key in kept:
+                    continue
+                aliases = {*keep.extra.get("aliases", ()), _digest(dup.value)}
+                aliases |= set(dup.extra.get("aliases", ()))
+                extra = {**keep.extra, "aliases": sorted(aliases)}
+                kept[keep_key] = keep.model_copy(update={"extra": extra})
+                closed_extra = {**dup.extra, "merged_into": keep_key}
+                change.superseded.append(
+                    dup.model_copy(
+                        update={"valid_to": when, "version_to": version, "extra": closed_extra}
+                    )
+                )
+            if change.superseded:  # one batch: all of it or nothing
+                ops = self._ops(user_id, change)
+                for fact in kept.values():  # in place: same fact, same version
+                    ops.append(PutOp(user_namespace("profile", user_id), fact.key, fact.to_value()))
+                    ops.append(
+                        PutOp(
+                            user_namespace("profile_history", user_id),
+                            f"{fact.key}@{fact.version_from}",
+                            {
+                                **fact.to_value(),
+                                "content": f"{fact.content} (v{fact.version_from})",
+                            },
+                        )
+                    )
+                self.store.batch(ops)
+        return change
 
     def rollback(self, user_id: str, version: int) -> ProfileChange:
         """Restore the profile as it was at ``version``, as a new version.

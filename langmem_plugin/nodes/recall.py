@@ -49,6 +49,10 @@ Decisions, and why:
   JSON. A line is never shown twice, nor
   the same words twice (said again in another session, saved verbatim as a note). Sections
   and sessions come most relevant first.
+* **Importance and usage.** Facts, episodes, notes and the user's own lessons are
+  weighed by their importance (``value["importance"]``, x0.9 to x1.1) and by how often
+  recall chose them before (x1 to x1.05), see ``nodes._usage.weigh``: tie-breakers between
+  similarly relevant memories. Recall counts what it chose in a buffer (no store write).
 * **One query embedding.** All kinds are searched in one store batch (see
   ``MemoryRetriever.search_along``), so the store embeds the query once. A custom ``search``
   function (``MemoryOptions.search``) serves the other kinds instead of the store's search.
@@ -75,6 +79,7 @@ from langmem_plugin._messages import TokenCounter, count_tokens
 from langmem_plugin._namespaces import user_namespace
 from langmem_plugin.nodes._context import Scope
 from langmem_plugin.nodes._turns import Turn, named, norm, turn_of
+from langmem_plugin.nodes._usage import note_usage, usage_of, weigh
 from langmem_plugin.nodes.trends import insight_lines
 from langmem_plugin.retriever._retriever import MemoryRetriever, SearchFn
 from langmem_plugin.retriever._time import parse_time
@@ -429,6 +434,7 @@ class Recall:
             if passes(item, self.min_lesson_score):
                 line = _lesson_line(item)
                 entries.append(_Entry("lesson", _weighted(item), line, item.key, norm(line)))
+        weigh(entries, by_kind, usage_of(self.store).lookup(scope.user_id), scope.agent_id)
         entries += self._turn_entries(docs)
         # Stable: on equal relevance, kinds keep the order above (facts first).
         entries.sort(key=lambda e: -e.relevance)
@@ -578,6 +584,7 @@ class Recall:
             return [e.key for e in chosen if e.kind == kind]
 
         note_recall(self.store, scope, chosen)
+        note_usage(self.store, scope.user_id, chosen, scope.agent_id)  # a buffer, no I/O
         return RecallResult(
             text=self._render(chosen, reserved),
             fact_keys=keys("fact"),

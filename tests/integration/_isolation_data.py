@@ -11,6 +11,7 @@ token of its own (``TOKENS``) in every text:
 * a graph thread with checkpoints (``user_id`` in its config) whose thread id is that same
   other user's id;
 * a note, a task and a lesson of its own, and a lesson for the shared agent ``AGENT``;
+* a recall, whose counts are flushed to ``("usage", user)``;
 * application namespaces that hold another user's id at a non-user position:
   ``("projects", user, other)`` and, where ``other`` is no library kind, ``(other, user)``.
 
@@ -47,6 +48,7 @@ LIBRARY_KINDS = frozenset(
         "archive",
         "sessions",
         "session_owners",
+        "usage",
     }
 )
 
@@ -131,6 +133,7 @@ def seed(memory: Any) -> None:
         memory.reflect_on(
             f"convert {user} currency", "Error: use ISO codes", user_id=user, agent_id=AGENT
         )
+        memory.recall_context(user, f"note {token}")  # recall counts: ("usage", user)
     memory.flush()
 
 

@@ -35,6 +35,7 @@ COMMANDS += ["ui"]
 COMMANDS += ["check"]
 COMMANDS += ["mcp"]
 COMMANDS += ["trends", "health"]
+COMMANDS += ["consolidate"]
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

@@ -45,8 +45,8 @@ def run_block(code: str, cwd: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 
 def test_the_marked_blocks_are_the_ones_expected() -> None:
     found = blocks()
-    assert len(found) == 6
-    assert [b.count("\n") > 3 for b in found] == [True] * 6
+    assert len(found) == 7
+    assert [b.count("\n") > 3 for b in found] == [True] * 7
 
 
 def test_the_trends_example_prints_the_rising_topic_and_the_preference_change(
@@ -105,3 +105,13 @@ def test_the_error_example_catches_a_task_not_found_error(
     code = next(b for b in blocks() if "no-such-id" in b)
     out = run_block(code, tmp_path, monkeypatch)
     assert out.strip() == "user 'ada' has no task 'no-such-id'"
+
+
+def test_the_consolidation_example_merges_the_paraphrase(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code = next(b for b in blocks() if 'memory.consolidate("bea")' in b)
+    out = run_block(code, tmp_path, monkeypatch).splitlines()
+    assert out[0] == "['going hiking', 'hiking']"
+    assert out[1].startswith("bea: merged 1 facts")
+    assert out[2] == "['hiking']"

@@ -61,6 +61,7 @@ SURFACE = {
     "langmem_plugin.tasks": ["PRIORITIES", "STATUSES", "Task", "TaskEvent", "TaskStore"],
     "langmem_plugin.ui": ["BackgroundServer", "create_app", "start_background"],
     "langmem_plugin.nodes": [
+        "ConsolidationReport",
         "Episode",
         "LLMCallCounter",
         "Lesson",
@@ -71,6 +72,7 @@ SURFACE = {
         "ProfileChange",
         "ProfileFact",
         "RunReport",
+        "TopicCluster",
     ],
 }
 
