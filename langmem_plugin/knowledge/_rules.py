@@ -43,7 +43,8 @@ _NOT_NAMES = frozenset(
     really sounds sorry please congrats congratulations awesome cool amazing love lol haha
     monday tuesday wednesday thursday friday saturday sunday today tomorrow yesterday
     january february march april may june july august september october november december
-    mr mrs ms dr mom mum dad user assistant
+    mr mrs ms dr mom mum dad user assistant bye woohoo yay hooray omg aww ooh yep nope
+    absolutely totally definitely exactly perfect fri tues thurs mon wed sat btw anyway
     """.split()  # noqa: SIM905
 )
 _ORG_SUFFIX = re.compile(
@@ -53,10 +54,10 @@ _ORG_SUFFIX = re.compile(
 )
 _TOOLS = frozenset(
     """
-    python rust go java javascript typescript kotlin swift ruby php scala haskell elixir
-    vim neovim emacs vscode docker kubernetes postgres postgresql mysql sqlite redis kafka
-    git github gitlab jira slack notion figma excel linux windows macos ubuntu react django
-    flask fastapi pytorch tensorflow terraform aws azure gcp langchain langgraph chroma
+    python javascript typescript kotlin php scala haskell elixir vim neovim emacs vscode
+    docker kubernetes postgres postgresql mysql sqlite redis kafka git github gitlab jira
+    figma linux macos ubuntu django flask fastapi pytorch tensorflow terraform aws gcp
+    langchain langgraph
     """.split()  # noqa: SIM905
 )
 _WORD = r"[A-Z][\w'\u2019&-]*(?:\.\w+)*"
@@ -72,6 +73,12 @@ _FAMILY_ALIASES = {"mom": "mother", "mum": "mother", "dad": "father", "grandma":
 _OBJ = rf"(?P<obj>{_NAME})"
 _TOOL_OBJ = rf"(?P<obj>{_NAME}|{'|'.join(sorted(_TOOLS, key=len, reverse=True))})\b"
 _I = r"\bI(?:'m|\u2019m| am)?"
+#: A common-noun object ("the clarinet", "camping"): for predicates whose objects are
+#: mostly things and activities, not names.
+_THING = (
+    r"(?:(?:the|a|an|my|our|some|this|these)\s+)?(?P<low>[a-z][a-z-]{2,}(?:\s+[a-z][a-z-]{2,})?)"
+)
+_OBJ_OR_THING = rf"(?:{_OBJ}|{_THING})"
 
 #: First-person patterns: (regex, predicate, object kind, action).
 _FIRST_PERSON: tuple[tuple[re.Pattern[str], str, str, str], ...] = tuple(
@@ -113,12 +120,34 @@ _FIRST_PERSON: tuple[tuple[re.Pattern[str], str, str, str], ...] = tuple(
         ),
         (rf"{_I} (?:working on|building|leading|running) {_OBJ}", "works_on", "project", "add"),
         (
-            rf"\bI (?:went to|visited|traveled to|travelled to|have been to|was in|flew to) {_OBJ}",
+            r"\b(?:I|[Ww]e) (?:went to|visited|traveled to|travelled to|have been to|was in|"
+            r"flew to|"
+            r"took the kids to|took my kids to) "
+            rf"{_OBJ_OR_THING}",
             "visited",
             "place",
             "add",
         ),
-        (rf"{_I} (?:play|playing|played) {_OBJ}", "plays", "other", "add"),
+        (
+            r"\bI(?:'ve been| have been|'m| am)? (?:play|playing|played|learning to play) "
+            rf"{_OBJ_OR_THING}",
+            "plays",
+            "other",
+            "add",
+        ),
+        (
+            r"\b(?:I|[Ww]e) (?:love|enjoy|like|went|go|started|took up|tried|did some)(?: to)? "
+            r"(?P<low>[a-z]{3,}ing)\b",
+            "enjoys",
+            "other",
+            "add",
+        ),
+        (
+            r"\bI(?:'ve| have)? (?:read|finished reading|am reading|'m reading) " + _OBJ,
+            "read",
+            "other",
+            "add",
+        ),
         (
             rf"{_I} (?:a member of|part of|in a group called) {_OBJ}",
             "member_of",
@@ -169,6 +198,25 @@ def _trim(name: str) -> str:
     while words and words[0].lower() in _NOT_NAMES:
         words.pop(0)
     return " ".join(words).removesuffix("'s").removesuffix("\u2019s")
+
+
+_NOT_THINGS = frozenset(
+    """
+    it them that this there here something anything everything lot lots time times day days
+    way ways week weeks year years month months yesterday today tonight tomorrow recently
+    last next really just also always never sometimes back home out over
+    """.split()  # noqa: SIM905
+)
+
+
+def _thing(words: str | None) -> str:
+    """A common-noun object without trailing filler ("camping last" -> "camping")."""
+    kept: list[str] = []
+    for word in (words or "").split():
+        if word in STOP_WORDS or word in _NOT_THINGS:
+            break
+        kept.append(word)
+    return " ".join(kept)
 
 
 def _kind(before: str, name: str) -> str:
@@ -266,7 +314,8 @@ def _relations_in(text: str, who: str, mid: str | None, out: RuleFindings) -> No
     """The relations one sentence states (``who`` is its "I")."""
     for pattern, predicate, kind, action in _FIRST_PERSON:
         for match in pattern.finditer(text):
-            obj = _trim(match.group("obj"))
+            groups = match.groupdict()
+            obj = _trim(groups["obj"]) if groups.get("obj") else _thing(groups.get("low"))
             if obj and obj.lower() not in _NOT_NAMES:
                 out.relations.append(_relation(who, predicate, obj, kind, action, mid))
     for match in _FAMILY_RE.finditer(text):

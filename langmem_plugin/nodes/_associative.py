@@ -1,0 +1,169 @@
+"""Associative recall: from the entities a query names to what is linked to them.
+
+After recall has ranked its candidates (one query embedding, one store batch), this step
+looks the query's words up among the user's entities (``knowledge``: one indexed SQL
+query on hashed names, no embedding) and, when it names some:
+
+1. adds the **relations** of those entities that still hold ("Lena lives in Berlin
+   (since ...)") as short lines of their own section;
+2. follows them one hop to the **related entities**, and from both to the archived
+   **turns that mention them** (memory chains): a candidate turn that mentions one is
+   ranked higher, and a turn the ranking missed is fetched by key (one store batch of
+   gets, no embedding) and joins the pool when it shares a word with the query.
+
+Everything competes in the same ranked pool under the same token budget, so a turn the
+chain brings in displaces the weakest candidate, never the budget.
+
+Scales (on recall's pool, where a turn's relevance is at most the best raw similarity of
+a turn to the query): a relation line gets ``best * (RELATION_BASE + RELATION_WORDS *
+share)``, a chained turn ``best * (CHAIN_BASE + CHAIN_WORDS * share)`` (``share``: the
+part of the query's content words, names aside, that the line or turn holds); a candidate
+turn that mentions a named entity is lifted by ``MENTION_BOOST``, one that mentions a
+related entity by ``RELATED_BOOST``. Measured on LoCoMo with
+``benchmarks/locomo_context.py`` (see the README, "Entities and relations").
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from langchain_core.documents import Document
+from langgraph.store.base import GetOp, Item
+
+from langmem_plugin._namespaces import user_namespace
+from langmem_plugin._text import QUESTION_WORDS, analyze
+from langmem_plugin.knowledge._graph import knowledge_of
+from langmem_plugin.knowledge._model import Relation
+from langmem_plugin.knowledge._pipeline import ngrams
+from langmem_plugin.nodes._context import Scope
+from langmem_plugin.nodes._turns import named, norm, turn_of
+
+if TYPE_CHECKING:
+    from langmem_plugin.nodes.recall import Recall, _Entry
+
+__all__ = ["RELATIONS_TITLE", "associate"]
+
+RELATIONS_TITLE = "Known relations between people, places and things:"
+K_RELATIONS = 8
+RELATIONS_READ = 200
+K_CHAINED = 8
+MENTIONS = 200
+FETCH = 40
+RELATION_BASE, RELATION_WORDS = 0.55, 0.4
+CHAIN_BASE, CHAIN_WORDS = 0.5, 0.4
+MENTION_BOOST, RELATED_BOOST = 0.15, 0.1
+
+
+def _share(query_terms: set[str], text: str) -> float:
+    if not query_terms:
+        return 0.0
+    return len(query_terms & set(analyze(text))) / len(query_terms)
+
+
+def associate(
+    recall: Recall,
+    scope: Scope,
+    query: str,
+    docs: Sequence[Document],
+    entries: list[_Entry],
+    present: frozenset[str],
+) -> list[_Entry]:
+    """``entries`` with the query's entities' relations and chained turns (module docstring)."""
+    graph = knowledge_of(recall.store)
+    if graph is None:
+        return entries
+    user = scope.user_id
+    found = graph.find(user, ngrams(query))
+    if not found:
+        return entries
+    names = {e.id: e for e in found.values()}
+    name_words = set(analyze(" ".join(e.name for e in names.values())))
+    terms = set(analyze(query, drop=QUESTION_WORDS)) - name_words
+    relations = graph.relations(user, list(names), current=True, limit=RELATIONS_READ)
+    # One hop, along the relations that share a word with the query (all, when few).
+    along = [r for r in relations if _share(terms, r.line()) > 0.0]
+    if len(relations) <= K_RELATIONS:
+        along = relations
+    related = {r.object_id if r.subject_id in names else r.subject_id for r in along}
+    related -= set(names)
+    sims = [d.metadata.get("raw_scores", {}).get("similarity") for d in docs]
+    best = max((s for s in sims if s is not None), default=None)
+    out = list(entries) + _relation_entries(
+        relations, terms, best if best is not None else recall.min_turn_similarity
+    )
+    if best is not None and best >= recall.min_turn_similarity:
+        # the archive holds something near the query: follow the chains to its turns
+        mentions = graph.mentions(user, [*names, *related], limit=MENTIONS)
+        threads = {m.message_id: m.thread_id for m in mentions}  # newest first
+        direct = {m.message_id for m in mentions if m.entity_id in names}
+        have: set[str] = set()
+        for entry in out:
+            if entry.turn is not None:
+                have.add(entry.key)
+                if entry.key in direct:
+                    entry.relevance *= 1.0 + MENTION_BOOST
+                elif entry.key in threads:
+                    entry.relevance *= 1.0 + RELATED_BOOST
+        wanted = [(t, k) for k, t in threads.items() if k not in have and k not in present]
+        out += _chained(recall, user, wanted[:FETCH], docs, terms, direct, best)
+    out.sort(key=lambda e: -e.relevance)
+    return out
+
+
+def _relation_entries(relations: Sequence[Relation], terms: set[str], top: float) -> list[_Entry]:
+    """The relations as pool entries, those sharing the query's words first."""
+    from langmem_plugin.nodes.recall import _Entry
+
+    scored = sorted(relations, key=lambda r: -_share(terms, r.line()))
+    out = []
+    for relation in scored[:K_RELATIONS]:
+        line = f"- {relation.line()}"
+        relevance = top * (RELATION_BASE + RELATION_WORDS * _share(terms, relation.line()))
+        out.append(_Entry("relation", relevance, line, relation.id, norm(line)))
+    return out
+
+
+def _chained(
+    recall: Recall,
+    user: str,
+    wanted: Sequence[tuple[str, str]],
+    docs: Sequence[Document],
+    terms: set[str],
+    direct: set[str],
+    best: float,
+) -> list[_Entry]:
+    """Turns the chains reach that the ranking missed: fetched by key, kept on shared words."""
+    from langmem_plugin.nodes.recall import ARCHIVE, _Entry
+
+    if not wanted:
+        return []
+    ops = [GetOp(user_namespace(ARCHIVE, user, t), k) for t, k in wanted]
+    items = [i for i in recall.store.batch(ops) if isinstance(i, Item)]
+    new_docs = [
+        Document(
+            page_content=str(i.value.get("content", "")),
+            metadata={**i.value, "namespace": i.namespace, "key": i.key},
+        )
+        for i in items
+        if i.value.get("content")
+    ]
+    heads = Counter(named(d.page_content.strip()) for d in [*docs, *new_docs])
+    speakers = {n for n, c in heads.items() if n is not None and c >= 2}
+    chained = []
+    for doc in new_docs:
+        share = _share(terms, doc.page_content)
+        if share <= 0.0:
+            continue
+        turn = turn_of(doc, speakers)
+        weight = 1.0 if str(doc.metadata.get("key")) in direct else 0.9
+        relevance = best * (CHAIN_BASE + CHAIN_WORDS * share) * weight
+        chained.append(_Entry("turn", relevance, turn.line, turn.key, turn.text, turn))
+    chained.sort(key=lambda e: -e.relevance)
+    return chained[:K_CHAINED]
+
+
+def relation_keys(chosen: Sequence[Any]) -> list[str]:
+    """Ids of the relations a recall put in the context."""
+    return [e.key for e in chosen if e.kind == "relation"]
