@@ -51,8 +51,8 @@ RELATIONS_READ = 200
 K_CHAINED = 8
 MENTIONS = 200
 FETCH = 40
-RELATION_BASE, RELATION_WORDS = 0.55, 0.4
-CHAIN_BASE, CHAIN_WORDS = 0.5, 0.4
+RELATION_BASE, RELATION_WORDS, RELATION_MIN_SHARE = 0.55, 0.4, 0.0
+CHAIN_BASE, CHAIN_WORDS, CHAIN_MIN_SHARE = 0.5, 0.4, 1e-9
 MENTION_BOOST, RELATED_BOOST = 0.15, 0.1
 
 
@@ -116,11 +116,14 @@ def _relation_entries(relations: Sequence[Relation], terms: set[str], top: float
     """The relations as pool entries, those sharing the query's words first."""
     from langmem_plugin.nodes.recall import _Entry
 
-    scored = sorted(relations, key=lambda r: -_share(terms, r.line()))
+    shares = {r.id: _share(terms, r.line()) for r in relations}
+    scored = sorted(
+        (r for r in relations if shares[r.id] >= RELATION_MIN_SHARE), key=lambda r: -shares[r.id]
+    )
     out = []
     for relation in scored[:K_RELATIONS]:
         line = f"- {relation.line()}"
-        relevance = top * (RELATION_BASE + RELATION_WORDS * _share(terms, relation.line()))
+        relevance = top * (RELATION_BASE + RELATION_WORDS * shares[relation.id])
         out.append(_Entry("relation", relevance, line, relation.id, norm(line)))
     return out
 
@@ -154,7 +157,7 @@ def _chained(
     chained = []
     for doc in new_docs:
         share = _share(terms, doc.page_content)
-        if share <= 0.0:
+        if share < CHAIN_MIN_SHARE:
             continue
         turn = turn_of(doc, speakers)
         weight = 1.0 if str(doc.metadata.get("key")) in direct else 0.9

@@ -86,7 +86,8 @@ def test_a_new_employer_supersedes_the_old_one_with_both_time_axes(memory: Memor
         "2026-03-01",
         MAY.isoformat(),
     )
-    assert old.superseded_by == new.id and old.superseded_at is not None
+    assert old.superseded_by == new.id
+    assert old.superseded_at is not None
     assert (new.object, new.current, new.predicate) == ("Globex", True, "works_at")
     current = graph.relations("ada")
     assert [r.line() for r in current] == ["User works at Globex (since 2026-05-01, source: rules)"]
@@ -98,7 +99,8 @@ def test_multi_valued_relations_accumulate_repeat_once_and_close_on_delete(memor
     uses = [RelationDraft(subject="user", predicate="uses", object=o) for o in ("Rust", "vim")]
     graph.apply("ada", relations=uses, at=MARCH)
     again = graph.apply("ada", relations=uses[:1], at=MAY)
-    assert again.duplicates == 1 and not again.added
+    assert again.duplicates == 1
+    assert not again.added
     gone = graph.apply(
         "ada",
         relations=[RelationDraft(subject="user", predicate="uses", object="vim", action="delete")],
@@ -142,7 +144,8 @@ def test_a_reader_without_tables_sees_no_knowledge(tmp_path: object) -> None:
     SqliteDatabase(path).close()
     reader = KnowledgeGraph(SqliteDatabase(path, read_only=True), "langmem")
     assert not reader.present
-    assert reader.entities("ada") == [] and reader.relations("ada") == []
+    assert reader.entities("ada") == []
+    assert reader.relations("ada") == []
 
 
 # ----- associative recall ----------------------------------------------------------------
