@@ -577,6 +577,51 @@ class KnowledgeGraph:
         self.db.transaction(delete)
         return counts
 
+    def forget_turns(self, user_id: str, turns: Sequence[tuple[str, str]]) -> dict[str, int]:
+        """Forget what some archived turns said (``forget`` by topic).
+
+        Their mentions go, the relations they alone stated, and the entities nothing links
+        to any more.
+
+        Args:
+            user_id: Whose.
+            turns: ``(thread_id, message_id)`` of the forgotten turns.
+
+        Returns:
+            How many mentions, relation versions and entities were deleted.
+        """
+        if not self.present or not turns:
+            return {"mentions": 0, "relations": 0, "entities": 0}
+        ids = {message for _, message in turns}
+        rows = self.db.query(
+            f"SELECT id, data FROM {self.relations_table} WHERE user_id = ?", [user_id]
+        )
+        stated = [
+            str(rid)
+            for rid, data in rows
+            if (said := set(self._unpack(str(rid), str(data)).get("source_message_ids", [])))
+            and said <= ids
+        ]
+        e, r, m = self.entities_table, self.relations_table, self.mentions_table
+
+        def delete(cursor: Cursor) -> dict[str, int]:
+            cursor.executemany(
+                f"DELETE FROM {m} WHERE user_id = ? AND thread_id = ? AND message_id = ?",
+                [(user_id, t, k) for t, k in turns],
+            )
+            cursor.executemany(f"DELETE FROM {r} WHERE id = ?", [(rid,) for rid in stated])
+            cursor.execute(
+                f"SELECT id FROM {e} WHERE user_id = ? AND NOT EXISTS (SELECT 1 FROM {m} "
+                f"WHERE {m}.entity_id = {e}.id) AND NOT EXISTS (SELECT 1 FROM {r} WHERE "
+                f"{r}.subject = {e}.id OR {r}.object = {e}.id)",
+                [user_id],
+            )
+            orphans = [str(row[0]) for row in cursor.fetchall()]
+            cursor.executemany(f"DELETE FROM {e} WHERE id = ?", [(o,) for o in orphans])
+            return {"mentions": len(turns), "relations": len(stated), "entities": len(orphans)}
+
+        return self.db.transaction(delete)
+
     def dump(self, user_id: str) -> dict[str, Any]:
         """The user's rows as plain JSON (opened, never sealed): an export record's body."""
         entities = self.db.query(

@@ -159,3 +159,14 @@ def test_colliding_user_ids_never_see_each_others_entities() -> None:
         for n, user in enumerate(USERS):
             assert [r.object for r in graph.relations(user)] == [f"Tool{n}"]
             assert {e.name for e in graph.entities(user)} == {"User", f"Tool{n}"}
+
+
+def test_forgetting_a_topic_takes_what_its_turns_said_about_entities(tmp_path: Path) -> None:
+    with Memory.from_path(tmp_path / "memory") as memory:
+        memory.ingest([HumanMessage("My brother Max lives in Oslo.")], user_id="ada",
+                      thread_id="t1")  # fmt: skip
+        memory.ingest([HumanMessage("I use Python every day.")], user_id="ada", thread_id="t2")
+        memory.forget("ada", query="my brother Max in Oslo", dry_run=False)
+        left = {(r.subject, r.object) for r in memory.knowledge.relations("ada", current=False)}
+        assert left == {("User", "Python")}
+        assert {e.name for e in memory.knowledge.entities("ada")} == {"User", "Python"}
