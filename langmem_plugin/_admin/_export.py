@@ -175,10 +175,16 @@ def count_records(memory: Memory) -> TransferCounts:
         memory: The memory to count.
 
     Returns:
-        Items, sessions and archived messages of the store, and the checkpoints.
+        Items, sessions and archived messages of the store, the checkpoints, and the users
+        with entities.
     """
     counts = _count(item.namespace for item in memory.store.dump())
-    return replace(counts, checkpoints=sum(1 for _ in checkpoint_records(memory.checkpointer)))
+    graph = knowledge_of(memory.store)
+    return replace(
+        counts,
+        checkpoints=sum(1 for _ in checkpoint_records(memory.checkpointer)),
+        knowledge=len(graph.users()) if graph is not None else 0,
+    )
 
 
 # ---------------------------------------------------------------------------- export

@@ -170,3 +170,17 @@ def test_forgetting_a_topic_takes_what_its_turns_said_about_entities(tmp_path: P
         left = {(r.subject, r.object) for r in memory.knowledge.relations("ada", current=False)}
         assert left == {("User", "Python")}
         assert {e.name for e in memory.knowledge.entities("ada")} == {"User", "Python"}
+
+
+def test_forget_user_leaves_no_byte_of_the_users_entities(tmp_path: Path) -> None:
+    folder = tmp_path / "memory"
+    with Memory.from_path(folder) as memory:
+        memory.ingest([HumanMessage("I play zqknowball on Sundays.")], user_id="alice",
+                      thread_id="a1")  # fmt: skip
+        memory.ingest([HumanMessage("I play zqbobball too.")], user_id="bob", thread_id="b1")
+        graph = memory.knowledge
+        rows = graph.db.query(f"SELECT data FROM {graph.entities_table}")
+        assert any("zqknowball" in str(row[0]) for row in rows)  # the tables held it
+        memory.forget_user("alice")
+        assert scan(folder, ["zqknowball"]) == {"zqknowball": 0}
+        assert scan(folder, ["zqbobball"])["zqbobball"] > 0
