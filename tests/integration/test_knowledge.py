@@ -14,7 +14,7 @@ from langgraph.graph import START, MessagesState, StateGraph
 from langmem_plugin.knowledge import RelationDraft
 from langmem_plugin.memory import Memory
 from langmem_plugin.testing import ScriptedChatModel
-from tests.integration._forget_data import scan
+from tests.integration._forget_data import scan, scan_postgres
 from tests.integration._isolation_data import USERS
 
 MARCH = datetime(2026, 3, 1, tzinfo=UTC)
@@ -184,3 +184,19 @@ def test_forget_user_leaves_no_byte_of_the_users_entities(tmp_path: Path) -> Non
         memory.forget_user("alice")
         assert scan(folder, ["zqknowball"]) == {"zqknowball": 0}
         assert scan(folder, ["zqbobball"])["zqbobball"] > 0
+
+
+def test_the_tables_work_on_postgresql_too(chroma_url: str, fresh_postgres_url: str) -> None:
+    memory = Memory.from_url(chroma_url, fresh_postgres_url, collection_prefix="kg_pg")
+    try:
+        memory.ingest([HumanMessage("I work at Zqacmepg Corp.")], user_id="ada", thread_id="p1",
+                      timestamp=MARCH)  # fmt: skip
+        memory.ingest([HumanMessage("I work at Zqglobexpg now.")], user_id="ada", thread_id="p2")
+        history = {(r.object, r.current) for r in memory.knowledge.relations("ada", current=False)}
+        assert history == {("Zqacmepg Corp", False), ("Zqglobexpg", True)}
+        assert memory.knowledge.db.kind == "postgres"
+        assert scan_postgres(fresh_postgres_url, "Zqglobexpg")
+        memory.forget_user("ada")
+        assert scan_postgres(fresh_postgres_url, "Zqglobexpg") == {}
+    finally:
+        memory.close()
