@@ -14,15 +14,13 @@ database, so a backup, ``forget_user`` and export see them with the rest.
   that name an entity (the memory chains of associative recall).
 
 Why tables and not store items: recall looks entities up by name and follows relations
-from an entity on every query; an indexed lookup answers in well under a millisecond where
-scanning a user's items would read them all (``benchmarks/recall_latency.py``).
+on every query; an indexed lookup answers that without reading the user's items.
 
 Privacy: an encrypted store seals ``data`` like item values (AES-256-GCM, the row's id as
 associated data) and keys the name hashes with a key derived from the store's key, so
 names, predicates and sources are never in the clear; what stays in the clear is what the
 items leave (ids, thread and message ids, times). A redacting store redacts names before
-they are stored. ``forget`` deletes a user's rows in one transaction (``secure_delete``
-zeroes the freed pages; the scrub then vacuums the file).
+they are stored. Forget, dump and restore: ``knowledge._lifecycle``.
 """
 
 from __future__ import annotations
@@ -40,6 +38,7 @@ from typing import Any
 
 from langmem_plugin._paging import chunks
 from langmem_plugin.errors import EntityNotFoundError
+from langmem_plugin.knowledge._lifecycle import SELF_KEY, KnowledgeLifecycle
 from langmem_plugin.knowledge._model import (
     ENTITY_KINDS,
     SELF,
@@ -59,7 +58,7 @@ from langmem_plugin.store._rows import table_base
 __all__ = ["KnowledgeGraph", "knowledge_of"]
 
 _IN = 400
-_SELF_KEY = "\x00self"
+_SELF_KEY = SELF_KEY
 _REGISTRY: weakref.WeakKeyDictionary[Any, KnowledgeGraph] = weakref.WeakKeyDictionary()
 _GUARD = threading.Lock()
 
@@ -74,7 +73,7 @@ def _epoch(when: datetime | None) -> float:
     return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
 
 
-class KnowledgeGraph:
+class KnowledgeGraph(KnowledgeLifecycle):
     """Entities and relations of every user of one store (see the module docstring).
 
     Get the one of a store with :func:`knowledge_of` (``memory.knowledge``).
@@ -319,13 +318,6 @@ class KnowledgeGraph:
         found.sort(key=lambda m: -m.at)
         return found[:limit]
 
-    def users(self) -> list[str]:
-        """Every user holding an entity (for export)."""
-        if not self.present:
-            return []
-        rows = self.db.query(f"SELECT DISTINCT user_id FROM {self.entities_table}")
-        return sorted(str(r[0]) for r in rows)
-
     def counts(self, user_id: str) -> dict[str, int]:
         """How many entities, relation versions and mentions the user has."""
         if not self.present:
@@ -562,161 +554,6 @@ class KnowledgeGraph:
         )
         names = {str(r[0]): self._entity(r) for r in cursor.fetchall()}
         return self._relation(row, names)
-
-    # ------------------------------------------------------------------ forget, export
-    def forget_user(self, user_id: str) -> dict[str, int]:
-        """Delete every entity, relation and mention of the user (one transaction)."""
-        if not self.present or self.db.read_only:
-            return {"entities": 0, "relations": 0, "mentions": 0}
-        counts = self.counts(user_id)
-
-        def delete(cursor: Cursor) -> None:
-            for table in (self.mentions_table, self.relations_table, self.entities_table):
-                cursor.execute(f"DELETE FROM {table} WHERE user_id = ?", [user_id])
-
-        self.db.transaction(delete)
-        return counts
-
-    def forget_turns(self, user_id: str, turns: Sequence[tuple[str, str]]) -> dict[str, int]:
-        """Forget what some archived turns said (``forget`` by topic).
-
-        Their mentions go, the relations they alone stated, and the entities nothing links
-        to any more.
-
-        Args:
-            user_id: Whose.
-            turns: ``(thread_id, message_id)`` of the forgotten turns.
-
-        Returns:
-            How many mentions, relation versions and entities were deleted.
-        """
-        if not self.present or not turns:
-            return {"mentions": 0, "relations": 0, "entities": 0}
-        ids = {message for _, message in turns}
-        rows = self.db.query(
-            f"SELECT id, data FROM {self.relations_table} WHERE user_id = ?", [user_id]
-        )
-        stated = [
-            str(rid)
-            for rid, data in rows
-            if (said := set(self._unpack(str(rid), str(data)).get("source_message_ids", [])))
-            and said <= ids
-        ]
-        e, r, m = self.entities_table, self.relations_table, self.mentions_table
-
-        def delete(cursor: Cursor) -> dict[str, int]:
-            cursor.executemany(
-                f"DELETE FROM {m} WHERE user_id = ? AND thread_id = ? AND message_id = ?",
-                [(user_id, t, k) for t, k in turns],
-            )
-            cursor.executemany(f"DELETE FROM {r} WHERE id = ?", [(rid,) for rid in stated])
-            cursor.execute(
-                f"SELECT id FROM {e} WHERE user_id = ? AND NOT EXISTS (SELECT 1 FROM {m} "
-                f"WHERE {m}.entity_id = {e}.id) AND NOT EXISTS (SELECT 1 FROM {r} WHERE "
-                f"{r}.subject = {e}.id OR {r}.object = {e}.id)",
-                [user_id],
-            )
-            orphans = [str(row[0]) for row in cursor.fetchall()]
-            cursor.executemany(f"DELETE FROM {e} WHERE id = ?", [(o,) for o in orphans])
-            return {"mentions": len(turns), "relations": len(stated), "entities": len(orphans)}
-
-        return self.db.transaction(delete)
-
-    def dump(self, user_id: str) -> dict[str, Any]:
-        """The user's rows as plain JSON (opened, never sealed): an export record's body."""
-        entities = self.db.query(
-            f"SELECT id, data, first_seen, last_seen FROM {self.entities_table} "
-            "WHERE user_id = ? ORDER BY first_seen, id",
-            [user_id],
-        )
-        relations = self.db.query(
-            f"SELECT {self._RELATION_COLUMNS} FROM {self.relations_table} WHERE user_id = ? "
-            "ORDER BY recorded_at, id",
-            [user_id],
-        )
-        mentions = self.db.query(
-            f"SELECT entity_id, thread_id, message_id, at FROM {self.mentions_table} "
-            "WHERE user_id = ? ORDER BY at, entity_id, thread_id, message_id",
-            [user_id],
-        )
-        return {
-            "entities": [
-                {"id": i, **self._unpack(str(i), str(d)), "first_seen": f, "last_seen": s}
-                for i, d, f, s in entities
-            ],
-            "relations": [
-                {
-                    "id": r[0],
-                    "subject": r[2],
-                    "object": r[3],
-                    **self._unpack(str(r[0]), str(r[4])),
-                    "valid_from": r[5],
-                    "valid_to": r[6],
-                    "recorded_at": r[7],
-                    "superseded_at": r[8],
-                    "superseded_by": r[9],
-                }
-                for r in relations
-            ],
-            "mentions": [list(m) for m in mentions],
-        }
-
-    def restore(self, user_id: str, body: dict[str, Any]) -> None:
-        """Write a :meth:`dump` back (import); rows with the same id are replaced."""
-        ent_fields = ("name", "kind", "source", "is_user")
-        rel_fields = ("predicate", "confidence", "source", "source_message_ids", "thread_id")
-
-        def write(cursor: Cursor) -> None:
-            for e in body.get("entities", []):
-                eid = str(e["id"])
-                name = _SELF_KEY if e.get("is_user") else str(e["name"])
-                cursor.execute(f"DELETE FROM {self.entities_table} WHERE id = ?", [eid])
-                cursor.execute(
-                    f"DELETE FROM {self.entities_table} WHERE user_id = ? AND name_key = ?",
-                    [user_id, self.name_key(name)],
-                )
-                cursor.execute(
-                    f"INSERT INTO {self.entities_table} (id, user_id, name_key, data, "
-                    "first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?)",
-                    [
-                        eid,
-                        user_id,
-                        self.name_key(name),
-                        self._pack(eid, {k: e[k] for k in ent_fields if k in e}),
-                        float(e["first_seen"]),
-                        float(e["last_seen"]),
-                    ],
-                )
-            for r in body.get("relations", []):
-                rid = str(r["id"])
-                cursor.execute(f"DELETE FROM {self.relations_table} WHERE id = ?", [rid])
-                cursor.execute(
-                    f"INSERT INTO {self.relations_table} ({self._RELATION_COLUMNS}) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        rid,
-                        user_id,
-                        str(r["subject"]),
-                        str(r["object"]),
-                        self._pack(rid, {k: r[k] for k in rel_fields if k in r}),
-                        float(r["valid_from"]),
-                        r.get("valid_to"),
-                        float(r["recorded_at"]),
-                        r.get("superseded_at"),
-                        r.get("superseded_by"),
-                    ],
-                )
-            cursor.executemany(
-                f"INSERT INTO {self.mentions_table} (user_id, entity_id, thread_id, message_id, "
-                "at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (entity_id, thread_id, message_id) "
-                "DO NOTHING",
-                [
-                    (user_id, str(e), str(t), str(k), float(a))
-                    for e, t, k, a in body.get("mentions", [])
-                ],
-            )
-
-        self.db.transaction(write)
 
 
 def knowledge_of(store: Any) -> KnowledgeGraph | None:
