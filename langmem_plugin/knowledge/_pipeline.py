@@ -69,6 +69,20 @@ def ngrams(text: str) -> set[str]:
     return found
 
 
+def _usable(drafts: KnowledgeExtraction) -> KnowledgeExtraction:
+    """The model's drafts without the malformed ones (an empty name or predicate), logged."""
+    entities = [e for e in drafts.entities if normalize_name(e.name)]
+    relations = [
+        r
+        for r in drafts.relations
+        if normalize_name(r.subject) and normalize_name(r.object) and re.search(r"\w", r.predicate)
+    ]
+    dropped = len(drafts.entities) - len(entities) + len(drafts.relations) - len(relations)
+    if dropped:
+        logger.warning("langmem knowledge: %d malformed drafts of the model dropped", dropped)
+    return KnowledgeExtraction(entities=entities, relations=relations)
+
+
 def _body(message: BaseMessage) -> str:
     """A turn's words without the speaker prefix an app may write ("Caroline: ...")."""
     text = message.text.strip()
@@ -105,6 +119,7 @@ def record_knowledge(
         source, speakers = "rules", found.speakers
     else:
         speakers = set()
+        drafts = _usable(drafts)
     turns = [m for m in messages if isinstance(m, HumanMessage | AIMessage) and m.id and m.text]
     bodies = {str(m.id): _body(m) for m in turns}
     grams = {str(mid): ngrams(text) for mid, text in bodies.items()}

@@ -196,3 +196,20 @@ def test_recall_without_a_named_entity_is_unchanged(memory: Memory) -> None:
     linked = memory._features.recall.build(scope, query)
     plain = Recall(memory.store, associative=False).build(scope, query)
     assert linked.text == plain.text
+
+
+def test_malformed_model_drafts_are_dropped_one_by_one(memory: Memory) -> None:
+    from langmem_plugin.knowledge import KnowledgeExtraction
+    from langmem_plugin.knowledge._pipeline import record_knowledge
+
+    drafts = KnowledgeExtraction(
+        relations=[
+            RelationDraft(subject="user", predicate="uses", object="Rust"),
+            RelationDraft(subject="user", predicate="--", object="Go"),
+            RelationDraft(subject=" ", predicate="uses", object="Zig"),
+        ]
+    )
+    said = [HumanMessage("I use Rust.", id="m1")]
+    change = record_knowledge(memory.store, Scope("ada", thread_id="t"), said, drafts, "llm", MAY)
+    assert change is not None
+    assert [r.object for r in change.added] == ["Rust"]
