@@ -81,7 +81,8 @@ RELATION_BASE, RELATION_WORDS, RELATION_MIN_SHARE = 0.1, 0.2, 0.0
 K_CHAINED = 2
 CHAIN_BASE, CHAIN_WORDS, CHAIN_MIN_SHARE = 0.3, 0.4, 0.6
 #: Mentions read (newest first), and the turns among them fetched when not candidates yet:
-#: at 10,000 turns, fetching 40 cost 4 ms of recall's p50 (26.8 -> 30.9 ms), 10 cost less.
+#: at 10,000 turns (``benchmarks/recall_latency.py``) fetching 40 cost 4.1 ms of recall's p50
+#: (26.8 -> 30.9 ms), 10 cost 3.5 ms (22.4 -> 25.9 ms, another run).
 MENTIONS = 100
 FETCH = 10
 #: Lift of candidate turns that mention a named / a related entity (measured below).
