@@ -3,6 +3,7 @@
 Usage:
     python benchmarks/locomo_context.py PATH/TO/locomo.json [--budget 800]
         [--conversations K] [--max-questions Q] [--embeddings minilm|mpnet]
+        [--recall-only]
 
 What it measures: retrieval recall (locomo_recall.py) scores ranked lists; what reaches the
 model is a context packed within a token budget. This benchmark scores that context.
@@ -23,6 +24,9 @@ How:
 
   * ``recall_context``: ``memory.recall_context(conversation_id, question)``, exactly the text
     the recall node injects;
+  * ``recall_no_associative``: the same recall without associative expansion
+    (``Recall(..., associative=False)``: no relations, no chained turns), to measure what
+    the entities and relations the pipeline's offline rules wrote add;
   * ``dense_packed``: ``store.search(ns, query=question, limit=50)`` over the raw turns (one
     item per turn in a separate ``ChromaStore`` with the same embeddings);
   * ``retriever_packed``: ``MemoryRetriever`` (k=50) over the same items (fields content,
@@ -107,14 +111,15 @@ from langmem_plugin._embeddings import LocalEmbeddings
 from langmem_plugin._messages import count_tokens
 from langmem_plugin.memory import Memory
 from langmem_plugin.nodes import MemoryOptions
-from langmem_plugin.nodes.recall import ARCHIVE, ARCHIVE_RETRIEVER_OPTIONS
+from langmem_plugin.nodes._context import Scope
+from langmem_plugin.nodes.recall import ARCHIVE, ARCHIVE_RETRIEVER_OPTIONS, Recall
 from langmem_plugin.retriever import MemoryRetriever
 from langmem_plugin.store import ChromaStore
 
 DEPTH = 50
 #: Cut-offs of the evidence-rank diagnosis (see the module docstring).
 RANK_CUTS = (10, 20, 30, 40, 50)
-SYSTEMS = ("recall_context", "dense_packed", "retriever_packed")
+SYSTEMS = ("recall_context", "recall_no_associative", "dense_packed", "retriever_packed")
 TOKEN_COUNTER = MemoryOptions().token_counter
 
 
@@ -181,8 +186,21 @@ def context_builders(
     ns = ("locomo", conversation_id)
     retriever = MemoryRetriever(store=baseline, namespace=ns)
 
+    options = memory._features.options
+    plain = Recall(  # recall as the memory builds it, without associative expansion
+        memory.store,
+        search=options.search,
+        max_tokens=options.recall_tokens,
+        counter=options.token_counter,
+        reranker=options.reranker,
+        associative=False,
+    )
+
     def recall_context(question: str) -> str:
         return memory.recall_context(conversation_id, question)
+
+    def recall_no_associative(question: str) -> str:
+        return plain.build(Scope(conversation_id), question).text
 
     def dense_packed(question: str) -> str:
         return pack(baseline.search(ns, query=question, limit=DEPTH), budget)
@@ -192,6 +210,7 @@ def context_builders(
 
     return {
         "recall_context": recall_context,
+        "recall_no_associative": recall_no_associative,
         "dense_packed": dense_packed,
         "retriever_packed": retriever_packed,
     }
@@ -270,13 +289,18 @@ def print_table(name: str, rows: Sequence[Row]) -> None:
         )
 
 
-def main() -> None:
+def main() -> None:  # noqa: PLR0912 -- one branch per phase and option
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("data", help="LoCoMo JSON file (e.g. locomo10.json)")
     parser.add_argument("--budget", type=int, default=800, help="context token budget")
     parser.add_argument("--conversations", type=int, default=None, help="first K only")
     parser.add_argument(
         "--max-questions", type=int, default=None, help="at most Q questions per conversation"
+    )
+    parser.add_argument(
+        "--recall-only",
+        action="store_true",
+        help="only recall_context and recall_no_associative (skip the two baselines)",
     )
     add_embeddings_argument(parser)
     args = parser.parse_args()
@@ -314,7 +338,7 @@ def main() -> None:
             memory.flush()
             log(f"flushed ({time.perf_counter() - t0:.1f} s)", started)
             t0 = time.perf_counter()
-            for conv in conversations:
+            for conv in conversations if not args.recall_only else []:
                 ns = ("locomo", conv.sample_id)
                 baseline.batch([PutOp(ns, t.dia_id, memory_value(conv, t)) for t in conv.turns])
             log(f"baseline store built ({time.perf_counter() - t0:.1f} s)", started)
@@ -323,6 +347,8 @@ def main() -> None:
                 t0 = time.perf_counter()
                 said = {t.dia_id: t.said for t in conv.turns}
                 builders = context_builders(memory, baseline, conv.sample_id, args.budget)
+                if args.recall_only:
+                    builders = {k: v for k, v in builders.items() if k.startswith("recall")}
                 archive = MemoryRetriever(
                     store=memory.store,
                     namespace=(ARCHIVE, conv.sample_id),
@@ -361,7 +387,8 @@ def main() -> None:
             memory.close()
 
     for name in SYSTEMS:
-        print_table(name, rows[name])
+        if rows[name]:
+            print_table(name, rows[name])
     if ranks:
         print_ranks(ranks)
     judged = sum(r.evidence is not None for r in rows["recall_context"])
@@ -376,7 +403,7 @@ def main() -> None:
         "embeddings": args.embeddings,
         "n_questions": n_questions,
         "budget": args.budget,
-        "systems": {name: summarise_by_category(rows[name]) for name in SYSTEMS},
+        "systems": {name: summarise_by_category(rows[name]) for name in SYSTEMS if rows[name]},
         "evidence_ranks": rank_shares([r for _, r in ranks]) if ranks else {},
     }
     print(json.dumps(result))

@@ -27,6 +27,7 @@ __all__ = [
     "EmbeddingDimensionError",
     "EmbeddingModelError",
     "EncryptionKeyError",
+    "EntityNotFoundError",
     "ExportFormatError",
     "FolderInUseError",
     "IllegalTransitionError",
@@ -184,6 +185,10 @@ class IllegalTransitionError(TaskError, ValueError):
 
 class TaskNotFoundError(TaskError, LookupError):
     """The user has no task with this id (it may not exist, or belong to another user)."""
+
+
+class EntityNotFoundError(LangMemError, LookupError):
+    """The user has no entity with this id (it may not exist, or belong to another user)."""
 
 
 # ---------------------------------------------------------------------- administration

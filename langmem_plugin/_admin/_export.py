@@ -11,7 +11,10 @@ The file is UTF-8 text, one JSON object per line (format version 3):
    (``langmem_plugin._ids.id_label``: ``maria@example%2Ecom``), and ``user_id``, for
    reading only (import ignores it and reads the namespace), is the id as given of the
    user the item belongs to (``_namespaces.namespace_user``; absent when none);
-3. every checkpoint of the checkpointer (``{"type": "checkpoint", ...}``, see
+3. per user with entities (``langmem_plugin.knowledge``), one ``{"type": "knowledge",
+   "user_id": ..., "entities": [...], "relations": [...], "mentions": [...]}`` record: the
+   rows of the knowledge tables, opened (never sealed), with their ids and times;
+4. every checkpoint of the checkpointer (``{"type": "checkpoint", ...}``, see
    ``langmem_plugin._admin._export_checkpoints``), read and written with the checkpointer's own
    API, so that a graph resumes its threads on the importing memory (SQLite and
    PostgreSQL alike).
@@ -49,7 +52,7 @@ import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -80,6 +83,7 @@ from langmem_plugin._paging import WRITE_BATCH, chunks
 from langmem_plugin._tracing import traced, transfer_attributes
 from langmem_plugin.errors import ExportFormatError, SessionOwnershipError
 from langmem_plugin.history._storage import ARCHIVE, OWNERS, SESSIONS, archive_value, iso_utc
+from langmem_plugin.knowledge._graph import knowledge_of
 from langmem_plugin.memory import Memory
 from langmem_plugin.store import CorruptItem, StoredRecord
 
@@ -117,6 +121,8 @@ class TransferCounts:
     """Export: items left out because their value does not open (``langmem check``)."""
     skipped_checkpoints: tuple[CorruptCheckpoint, ...] = ()
     """Export: checkpoints left out because their blob does not open."""
+    knowledge: int = 0
+    """Users whose entities and relations were moved (one ``knowledge`` record each)."""
 
     @property
     def total(self) -> int:
@@ -170,10 +176,16 @@ def count_records(memory: Memory) -> TransferCounts:
         memory: The memory to count.
 
     Returns:
-        Items, sessions and archived messages of the store, and the checkpoints.
+        Items, sessions and archived messages of the store, the checkpoints, and the users
+        with entities.
     """
     counts = _count(item.namespace for item in memory.store.dump())
-    return replace(counts, checkpoints=sum(1 for _ in checkpoint_records(memory.checkpointer)))
+    graph = knowledge_of(memory.store)
+    return replace(
+        counts,
+        checkpoints=sum(1 for _ in checkpoint_records(memory.checkpointer)),
+        knowledge=len(graph.users()) if graph is not None else 0,
+    )
 
 
 # ---------------------------------------------------------------------------- export
@@ -200,6 +212,12 @@ def export_memory(memory: Memory, destination: Source, *, progress: bool = False
     now = time.time()
     corrupt: list[CorruptItem] = []
     items = list(memory.store.dump(skipped=corrupt))
+    graph = knowledge_of(memory.store)
+    knowledge = [
+        {"type": "knowledge", "user_id": user, **graph.dump(user)}
+        for user in (graph.users() if graph is not None else [])
+        if graph is not None
+    ]
     damaged: list[CorruptCheckpoint] = []
     checkpoints = list(checkpoint_records(memory.checkpointer, damaged))
     counts = replace(
@@ -207,6 +225,7 @@ def export_memory(memory: Memory, destination: Source, *, progress: bool = False
         checkpoints=len(checkpoints),
         skipped_items=tuple(corrupt),
         skipped_checkpoints=tuple(damaged),
+        knowledge=len(knowledge),
     )
 
     with _open(destination, "w") as out, _progress(counts.total, "export", progress) as bar:
@@ -238,6 +257,8 @@ def export_memory(memory: Memory, destination: Source, *, progress: bool = False
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
             if _kind(item.namespace) is not None:
                 bar.update(1)
+        for record in knowledge:
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
         for record in checkpoints:
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
             bar.update(1)
@@ -262,6 +283,7 @@ class _Plan:
     sessions: list[dict[str, Any]]
     messages: list[tuple[dict[str, Any], BaseMessage]]
     checkpoints: list[CheckpointRecord]
+    knowledge: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _fail(where: str, problem: str, value: Any) -> ExportFormatError:
@@ -337,6 +359,9 @@ def _read_plan(lines: Sequence[str], name: str) -> _Plan:
             _check_header(record, where)
             header_seen = True
             continue
+        if kind == "knowledge":
+            plan.knowledge.append(_knowledge_record(record, where))
+            continue
         if kind == "checkpoint":
             try:
                 plan.checkpoints.append(decode_checkpoint(record))
@@ -349,6 +374,28 @@ def _read_plan(lines: Sequence[str], name: str) -> _Plan:
     if not header_seen:
         raise ExportFormatError(f"{name}: empty file, expected a {EXPORT_FORMAT!r} header")
     return plan
+
+
+def _knowledge_record(record: dict[str, Any], where: str) -> dict[str, Any]:
+    """A ``knowledge`` record checked for its shape (the rows are checked as they are written)."""
+    user = record.get("user_id")
+    if not isinstance(user, str) or not user:
+        raise _fail(where, "knowledge record without a user_id", user)
+    needs = {
+        "entities": ("id", "name", "first_seen", "last_seen"),
+        "relations": ("id", "subject", "object", "predicate", "valid_from", "recorded_at"),
+    }
+    for name in ("entities", "relations", "mentions"):
+        rows = record.get(name, [])
+        if not isinstance(rows, list):
+            raise _fail(where, f"knowledge record, {name!r} must be a list", rows)
+        for row in rows:
+            if name == "mentions":
+                if not isinstance(row, list) or len(row) != 4:
+                    raise _fail(where, "knowledge mention must be [entity, thread, key, at]", row)
+            elif not isinstance(row, dict) or any(k not in row for k in needs[name]):
+                raise _fail(where, f"knowledge {name[:-1]} needs {list(needs[name])}", row)
+    return record
 
 
 def _read_lines(source: Source) -> tuple[list[str], str]:
@@ -461,7 +508,11 @@ def import_memory(memory: Memory, source: Source, *, progress: bool = False) -> 
                 f"{name}: session_id {session_id!r} of user {user!r} belongs to user "
                 f"{owner!r} in the target memory"
             )
-    counts = replace(_count(item["namespace"] for item in items), checkpoints=len(plan.checkpoints))
+    counts = replace(
+        _count(item["namespace"] for item in items),
+        checkpoints=len(plan.checkpoints),
+        knowledge=len(plan.knowledge),
+    )
     with _progress(counts.total, "import", progress) as bar:
         for chunk in chunks(items, WRITE_BATCH):
             memory.store.restore(
@@ -478,6 +529,15 @@ def import_memory(memory: Memory, source: Source, *, progress: bool = False) -> 
                 for r in chunk
             )
             bar.update(sum(1 for r in chunk if _kind(r["namespace"]) is not None))
+        graph = knowledge_of(memory.store) if plan.knowledge else None
+        for record in plan.knowledge:
+            if graph is not None:
+                try:
+                    graph.restore(str(record["user_id"]), record)
+                except (KeyError, TypeError, ValueError) as error:
+                    raise ExportFormatError(
+                        f"{name}: malformed knowledge record ({error})"
+                    ) from error
         for batch in chunks(sorted(plan.checkpoints, key=checkpoint_order), WRITE_BATCH):
             restore_checkpoints(memory.checkpointer, batch)
             bar.update(len(batch))

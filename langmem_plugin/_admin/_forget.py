@@ -62,6 +62,7 @@ from langmem_plugin._paging import WRITE_BATCH, chunks, search_all
 from langmem_plugin._text import analyze
 from langmem_plugin._tracing import forget_attributes, forget_query_attributes, traced
 from langmem_plugin.history._storage import ARCHIVE, SESSIONS
+from langmem_plugin.knowledge._graph import knowledge_of
 from langmem_plugin.nodes._usage import usage_of
 
 logger = logging.getLogger(__name__)
@@ -480,6 +481,10 @@ def forget_query(  # noqa: PLR0912 -- one branch per kind of match, in reading o
     with audit_source(str(current_context()["source"]), user_id=user_id):
         for chunk in chunks(ordered, WRITE_BATCH):
             store.batch([PutOp(ns, key, None) for ns, key in chunk])
+    turns = [(label_id(ns[2]), key) for ns, key in ordered if ns[0] == ARCHIVE and len(ns) > 2]
+    graph = knowledge_of(store)
+    if graph is not None and turns:  # what the forgotten turns said about entities goes too
+        graph.forget_turns(user_id, turns)
     for thread in report.threads:
         memory.checkpointer.delete_thread(thread)
     report.removed = len(ordered)

@@ -32,6 +32,7 @@ from langmem_plugin.history._storage import (
     MessageHit,
     SessionInfo,
 )
+from langmem_plugin.knowledge._graph import knowledge_of
 from langmem_plugin.nodes._fact_gate import FACT_KINDS, keep_relevant_facts
 from langmem_plugin.nodes.recall import is_relevant
 
@@ -182,6 +183,8 @@ class ForgetReport:
     threads: list[str] = field(default_factory=list)
     kept_threads: list[str] = field(default_factory=list)
     dry_run: bool = False
+    knowledge: dict[str, int] = field(default_factory=dict)
+    """Entities, relation versions and mentions removed (``langmem_plugin.knowledge``)."""
 
     @property
     def total_items(self) -> int:
@@ -198,6 +201,10 @@ class ForgetReport:
         lines.extend(f"    {session}" for session in self.sessions)
         lines.append(f"  checkpoint threads: {len(self.threads)}")
         lines.extend(f"    {thread}" for thread in self.threads)
+        if any(self.knowledge.values()):
+            lines.append(
+                "  knowledge: " + ", ".join(f"{n} {kind}" for kind, n in self.knowledge.items())
+            )
         if self.kept_threads:
             lines.append(
                 "  kept (their checkpoints name other users): " + ", ".join(self.kept_threads)
@@ -310,11 +317,15 @@ def delete_user_data(memory: Memory, user_id: str, *, dry_run: bool = False) -> 
         elif owners or saver.get_tuple({"configurable": {"thread_id": candidate}}):
             threads.add(candidate)
     report.threads = sorted(threads)
+    graph = knowledge_of(memory.store)
     if dry_run:
+        report.knowledge = graph.counts(user_id) if graph is not None else {}
         return report
 
     for chunk in chunks(to_delete, WRITE_BATCH):
         memory.store.batch([PutOp(namespace, key, None) for namespace, key in chunk])
+    if graph is not None:
+        report.knowledge = graph.forget_user(user_id)
     if runtime is not None:
         runtime.archiver.forget(user_id=user_id)
     for thread_id in report.threads:

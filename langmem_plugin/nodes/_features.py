@@ -47,6 +47,7 @@ from langmem_plugin._messages import as_messages
 from langmem_plugin._namespaces import AGENT_LESSONS, LESSONS
 from langmem_plugin._paging import WRITE_BATCH, chunks, search_all
 from langmem_plugin.errors import CorruptRecordError
+from langmem_plugin.knowledge._graph import KnowledgeGraph, knowledge_of
 from langmem_plugin.nodes._context import Scope
 from langmem_plugin.nodes._pipeline import RunReport
 from langmem_plugin.nodes._runtime import MemoryOptions, MemoryRuntime, State
@@ -525,3 +526,15 @@ class MemoryFeatures:
     def tasks(self) -> TaskStore:
         """The users' tasks: ``add``, ``update``, ``list``, ``history`` (see ``tasks``)."""
         return TaskStore(self.store)
+
+    @property
+    def knowledge(self) -> KnowledgeGraph:
+        """The users' entities and relations (``langmem_plugin.knowledge``).
+
+        Raises:
+            TypeError: The store is not a ``ChromaStore`` (the tables live in its database).
+        """
+        graph = knowledge_of(self.store)
+        if graph is None:
+            raise TypeError(f"{self.store!r} has no SQL database for entities and relations")
+        return graph

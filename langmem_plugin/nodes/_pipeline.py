@@ -54,6 +54,8 @@ from langmem_plugin._namespaces import user_namespace
 from langmem_plugin._redact import redact_messages
 from langmem_plugin._sentiment import session_sentiment, user_texts
 from langmem_plugin._tracing import run_attributes, span
+from langmem_plugin.knowledge._model import KnowledgeChange, KnowledgeExtraction
+from langmem_plugin.knowledge._pipeline import KNOWLEDGE_SECTION, record_knowledge
 from langmem_plugin.nodes import _rules
 from langmem_plugin.nodes._consolidate import after_run
 from langmem_plugin.nodes._context import Scope
@@ -114,6 +116,8 @@ class PipelineOptions:
             (``source="rules"``, ``RunReport.budget_exhausted``). A call is never cut
             short, so the last one may end past the budget. None (the default): no limit,
             since a session's cost is already one call per run.
+        knowledge: Find entities and relations per run (``langmem_plugin.knowledge``):
+            a section of the run's one call, or the offline rules.
     """
 
     every_n_turns: int = 10
@@ -128,6 +132,7 @@ class PipelineOptions:
     tasks: bool = True
     consolidate: bool = True
     session_token_budget: int | None = None
+    knowledge: bool = True
 
 
 @dataclass
@@ -151,6 +156,8 @@ class RunReport:
     """Tokens (input and output) the run's model calls reported; 0 for the rules."""
     budget_exhausted: bool = False
     """The session's token budget was spent before this run, so the rules did its work."""
+    knowledge: KnowledgeChange | None = None
+    """Entities, relations and mentions the run stored."""
 
 
 @dataclass
@@ -371,6 +378,7 @@ class MemoryPipeline:
             profile=opts.profile and said,
             lessons=bool(failures),
             tasks=opts.tasks and said,
+            knowledge=opts.knowledge and said,
         )
         drafts = None
         if wants.any:  # tasks alone cost no call: the rules find them
@@ -386,6 +394,12 @@ class MemoryPipeline:
         if wants.tasks:
             drafted = drafts.tasks if drafts else []
             report.tasks = propose_tasks(self.store, scope, messages, drafted, "llm", ended)
+        if wants.knowledge:  # the model's section, else the rules (drafts.knowledge None)
+            known = drafts.knowledge if drafts else None
+            name = self.profiles.current(scope.user_id).value("name")
+            report.knowledge = record_knowledge(
+                self.store, scope, messages, known, "llm", ended, name
+            )
         if opts.reflection and not failures:
             for key in recalled_lessons:
                 if self.lessons.reinforce(scope.lesson_namespace, key) is not None:
@@ -423,7 +437,7 @@ class MemoryPipeline:
             )
         return True
 
-    def _from_model(
+    def _from_model(  # noqa: PLR0912 -- one branch per section of the call
         self,
         scope: Scope,
         messages: Sequence[BaseMessage],
@@ -451,6 +465,8 @@ class MemoryPipeline:
             )
         if wants.tasks:
             sections.append(tasks_section(said_at))
+        if wants.knowledge:
+            sections.append(KNOWLEDGE_SECTION)
         parts.append(f"New messages:\n{_transcript(messages)}")
         schema = session_schema(
             self.options.profile_schema,
@@ -458,6 +474,7 @@ class MemoryPipeline:
             profile=wants.profile,
             lessons=wants.lessons,
             tasks=wants.tasks,
+            knowledge=wants.knowledge,
         )
         usage = LLMCallCounter()
         answer = self._structured(
@@ -487,6 +504,8 @@ class MemoryPipeline:
                     )
         if wants.tasks:
             drafts.tasks = list(answer.tasks)  # type: ignore[attr-defined]
+        if wants.knowledge:
+            drafts.knowledge = answer.knowledge  # type: ignore[attr-defined]
         return drafts
 
     def _write(
@@ -571,6 +590,7 @@ class _Wants:
     profile: bool
     lessons: bool
     tasks: bool = False
+    knowledge: bool = False
 
     @property
     def any(self) -> bool:
@@ -588,6 +608,8 @@ class _Drafts:
     """Drafts by index into the run's failures; a missing index gets the rules' lesson."""
     tasks: list[TaskDraft] = field(default_factory=list)
     """Tasks the model proposed (the rules' ones are found by ``propose_tasks``)."""
+    knowledge: KnowledgeExtraction | None = None
+    """The model's entities and relations (None: the rules find them)."""
 
 
 def _describe(failure: Failure) -> str:

@@ -49,6 +49,8 @@ class MemoryOptions(PipelineOptions):
         reranker: A LangChain ``BaseDocumentCompressor`` (e.g. a cross-encoder) that
             reorders recall's archived-turn candidates before packing; None (default)
             keeps ``MemoryRetriever``'s fused ranking.
+        associative_recall: Recall expands from the entities a query names to their
+            relations and the turns that mention them (``nodes._associative``).
     """
 
     working_memory_tokens: int = 4000
@@ -56,6 +58,7 @@ class MemoryOptions(PipelineOptions):
     token_counter: TokenCounter | None = None
     search: SearchFn | None = None
     reranker: BaseDocumentCompressor | None = None
+    associative_recall: bool = True
 
 
 class MemoryRuntime:
@@ -75,6 +78,7 @@ class MemoryRuntime:
             max_tokens=opts.recall_tokens,
             counter=opts.token_counter,
             reranker=opts.reranker,
+            associative=opts.associative_recall,
         )
         self.working = WorkingMemory(opts.working_memory_tokens, counter=opts.token_counter)
         self.archiver = ArchiveWriter(HistoryStorage(store))

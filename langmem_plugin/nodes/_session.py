@@ -12,6 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field, create_model
 
+from langmem_plugin.knowledge._model import KnowledgeExtraction
+from langmem_plugin.knowledge._pipeline import KNOWLEDGE_FIELD
 from langmem_plugin.nodes.episodes import EpisodeSummary
 from langmem_plugin.nodes.profile import ProfileExtraction
 from langmem_plugin.nodes.reflection import LessonDraft
@@ -73,6 +75,9 @@ class SessionExtraction(BaseModel):
         default_factory=list, description="one lesson per numbered failed task"
     )
     tasks: list[TaskDraft] = Field(default_factory=list, description=TASKS_FIELD)
+    knowledge: KnowledgeExtraction = Field(
+        default_factory=KnowledgeExtraction, description=KNOWLEDGE_FIELD
+    )
 
 
 @cache
@@ -83,6 +88,7 @@ def session_schema(
     profile: bool = True,
     lessons: bool = True,
     tasks: bool = True,
+    knowledge: bool = True,
 ) -> type[BaseModel]:
     """The ``SessionExtraction`` schema holding only the requested sections.
 
@@ -96,11 +102,19 @@ def session_schema(
         profile: Ask for profile changes.
         lessons: Ask for lessons (only when the run found failed tasks).
         tasks: Ask for tasks the user requested or committed to (see ``langmem_plugin.tasks``).
+        knowledge: Ask for entities and relations (see ``langmem_plugin.knowledge``).
 
     Returns:
         A pydantic model named ``SessionExtraction``.
     """
-    if profile_schema is ProfileExtraction and episode and profile and lessons and tasks:
+    if (
+        profile_schema is ProfileExtraction
+        and episode
+        and profile
+        and lessons
+        and tasks
+        and knowledge
+    ):
         return SessionExtraction
     fields: dict[str, Any] = {}
     if episode:
@@ -120,6 +134,11 @@ def session_schema(
         )
     if tasks:
         fields["tasks"] = (list[TaskDraft], Field(default_factory=list, description=TASKS_FIELD))
+    if knowledge:
+        fields["knowledge"] = (
+            KnowledgeExtraction,
+            Field(default_factory=KnowledgeExtraction, description=KNOWLEDGE_FIELD),
+        )
     model: type[BaseModel] = create_model(
         "SessionExtraction", __doc__=SessionExtraction.__doc__, **fields
     )

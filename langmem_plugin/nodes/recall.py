@@ -77,6 +77,7 @@ from langmem_plugin._audit import note_recall
 from langmem_plugin._embeddings import gates_for
 from langmem_plugin._messages import TokenCounter, count_tokens
 from langmem_plugin._namespaces import user_namespace
+from langmem_plugin.nodes._associative import RELATIONS_TITLE, associate, relation_keys
 from langmem_plugin.nodes._context import Scope
 from langmem_plugin.nodes._turns import Turn, named, norm, turn_of
 from langmem_plugin.nodes._usage import note_usage, usage_of, weigh
@@ -175,6 +176,7 @@ class RecallResult:
     lesson_keys: list[str] = field(default_factory=list)
     turn_keys: list[str] = field(default_factory=list)
     task_keys: list[str] = field(default_factory=list)
+    relation_keys: list[str] = field(default_factory=list)
 
 
 def latest_user_text(messages: Sequence[BaseMessage]) -> str:
@@ -223,6 +225,8 @@ _SECTIONS: dict[str, tuple[str, Callable[[Item], str]]] = {
     "note": ("Notes saved earlier:", _note_line),
     "episode": ("Relevant earlier conversations:", _episode_line),
     "lesson": ("Lessons from earlier tasks:", _lesson_line),
+    # lines made by nodes._associative (the line function is never called for them)
+    "relation": (RELATIONS_TITLE, lambda item: str(item.value)),
 }
 
 
@@ -284,6 +288,8 @@ class Recall:
             1.0 (the summaries took a fifth of the budget).
         tasks_share: Largest share of ``max_tokens`` the user's tasks take (overdue, due
             and relevant open tasks come first, see ``tasks._recall``).
+        associative: Expand from the entities the query names to their relations and
+            the turns that mention them and related entities (``nodes._associative``).
     """
 
     def __init__(
@@ -306,6 +312,7 @@ class Recall:
         retriever_options: dict[str, Any] | None = None,
         extractive_episode_factor: float = 0.5,
         tasks_share: float = 0.5,
+        associative: bool = True,
     ) -> None:
         if max_tokens <= 0:
             raise ValueError(f"max_tokens must be positive, got {max_tokens!r}")
@@ -328,6 +335,7 @@ class Recall:
             self.retriever_options["reranker"] = reranker
         self.extractive_episode_factor = extractive_episode_factor
         self.tasks_share = tasks_share
+        self.associative = associative
         self._overhead = count_tokens([SystemMessage("")], counter)
 
     def floor(self, kind: str) -> float:
@@ -562,6 +570,8 @@ class Recall:
         """Everything after the searches: rank, pack, render (shared by sync and async)."""
         task_hits: list[Item] = []
         entries = self._candidates(scope, retrieved, present, task_hits)
+        if self.associative:
+            entries = associate(self, scope, query, retrieved[0], entries, present)
         tasks = task_context(
             self.store,
             scope.user_id,
@@ -593,6 +603,7 @@ class Recall:
             lesson_keys=keys("lesson"),
             turn_keys=keys("turn"),
             task_keys=tasks.keys,
+            relation_keys=relation_keys(chosen),
         )
 
     @staticmethod

@@ -29,10 +29,10 @@ from starlette.templating import Jinja2Templates
 
 from langmem_plugin._admin._known import require_user
 from langmem_plugin._audit import audit_source
-from langmem_plugin.errors import UnknownUserError
+from langmem_plugin.errors import EntityNotFoundError, UnknownUserError
 from langmem_plugin.memory import Memory
 from langmem_plugin.tasks._store import TRANSITIONS
-from langmem_plugin.ui import _data, _trend_pages
+from langmem_plugin.ui import _data, _knowledge, _trend_pages
 from langmem_plugin.ui._http import local_path
 from langmem_plugin.ui._metrics import metrics_routes
 from langmem_plugin.ui._security import CSRF_FIELD, GuardedApp
@@ -89,6 +89,29 @@ class _Pages:
         return self.render(
             request, "user.html", page=page, user_id=user_id, transitions=TRANSITIONS
         )
+
+    def entity(self, request: Request) -> Response:
+        user_id = request.query_params.get("user", "")
+        try:
+            require_user(self.memory, user_id)
+            page = _knowledge.entity_page(self.memory, user_id, request.query_params.get("id", ""))
+        except (UnknownUserError, EntityNotFoundError) as error:
+            return self.error(request, str(error), 404)
+        except ValueError as error:
+            return self.error(request, str(error))
+        query = urlencode({"user": user_id, "id": page.entity.id})
+        return self.render(request, "entity.html", page=page, user_id=user_id, svg_query=query)
+
+    def entity_svg(self, request: Request) -> Response:
+        user_id = request.query_params.get("user", "")
+        try:
+            require_user(self.memory, user_id)
+            page = _knowledge.entity_page(self.memory, user_id, request.query_params.get("id", ""))
+        except (UnknownUserError, EntityNotFoundError) as error:
+            return self.error(request, str(error), 404)
+        except ValueError as error:
+            return self.error(request, str(error))
+        return Response(_knowledge.network_svg(page), media_type="image/svg+xml")
 
     def search(self, request: Request) -> Response:
         params = request.query_params
@@ -314,6 +337,8 @@ def create_app(
         Route("/", pages.users, name="users"),
         Route("/users/{user_id:path}", pages.user, name="user"),
         Route("/search", pages.search, name="search"),
+        Route("/entity", pages.entity, name="entity"),
+        Route("/entity.svg", pages.entity_svg, name="entity_svg"),
         Route("/forget-user", pages.forget_user_page, name="forget_user"),
         Route("/forget-query", pages.forget_query_page, name="forget_query"),
         Route("/audit", pages.audit_page, name="audit"),

@@ -24,6 +24,7 @@ from langmem_plugin._namespaces import namespace_user, user_namespace
 from langmem_plugin._paging import list_all_namespaces, search_all
 from langmem_plugin.errors import CorruptRecordError
 from langmem_plugin.history._storage import ARCHIVE, HISTORY_LABELS, SessionInfo
+from langmem_plugin.knowledge import Entity
 from langmem_plugin.memory import Memory
 from langmem_plugin.nodes._fact_gate import FACT_KINDS, fact_parts, search_fact_gate
 from langmem_plugin.nodes.episodes import EpisodeStore
@@ -181,6 +182,7 @@ class UserPage:
     notes: list[SearchItem]
     tasks: list[Task] = field(default_factory=list)
     sessions: list[tuple[SessionInfo, list[SearchItem]]] = field(default_factory=list)
+    entities: list[Entity] = field(default_factory=list)
 
 
 def user_page(memory: Memory, user_id: str) -> UserPage:
@@ -214,6 +216,7 @@ def user_page(memory: Memory, user_id: str) -> UserPage:
         notes=notes,
         tasks=memory.tasks.list(user_id),
         sessions=sessions,
+        entities=[e for e in memory.knowledge.entities(user_id) if not e.is_user],
     )
 
 

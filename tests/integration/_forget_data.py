@@ -5,7 +5,8 @@ make up) into each kind of memory of ``user``: messages through ``Memory.ingest`
 archive, an episode, profile facts by the offline rules and their history), a checkpointed
 graph running ``recall`` and ``extract_profile`` with the user's ``user_id`` in its config
 (checkpoints, archived turns), a note saved through the ``save_memory`` tool, a lesson
-(``reflect_on``), and a graph thread that is never archived (checkpoints only).
+(``reflect_on``), and a graph thread that is never archived (checkpoints only); the
+offline rules also make an entity (``<token>ball``), a relation and mentions of it.
 ``scan(folder, needles)`` counts the raw occurrences of each needle in every file;
 ``scan_postgres(url, needle)`` does the same over every row of a PostgreSQL database.
 """
@@ -23,7 +24,10 @@ def seed(memory: Any, user: str, token: str) -> None:
     """Write ``token`` into every kind of memory of ``user``."""
     memory.ingest(
         [
-            HumanMessage(f"My cat is called {token}. I love {token}cake and I live in Lisbon."),
+            HumanMessage(
+                f"My cat is called {token}. I love {token}cake and I live in Lisbon. "
+                f"I play {token}ball on Sundays."  # an entity and a relation (knowledge)
+            ),
             AIMessage(f"{token} is a lovely name for a cat."),
             HumanMessage(f"Write to me at {token}@example.org please."),
         ],

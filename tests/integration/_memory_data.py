@@ -100,12 +100,13 @@ def _thread(thread_id: str) -> Any:
 def full_dump(memory: Any) -> dict[str, Any]:
     """Everything a memory stores, read through the public store API.
 
-    ``items``: every item as ``(namespace, key, value)`` (the conversation archive, the
-    session records and claims included: they are store items), sorted. ``records``: every
-    item's times, TTL, expiry and whether it has vectors, as ``ChromaStore.dump`` reads them
-    (an export/import keeps them). ``checkpoints``: every checkpoint with its writes.
-    ``api_sessions`` and ``api_messages``: the chat-history view per user. Reading does not
-    refresh TTLs. Compare two dumps with ``assert_same_dump``.
+        ``items``: every item as ``(namespace, key, value)`` (the conversation archive, the
+        session records and claims included: they are store items), sorted. ``records``: every
+        item's times, TTL, expiry and whether it has vectors, as ``ChromaStore.dump`` reads them
+        (an export/import keeps them). ``checkpoints``: every checkpoint with its writes.
+        ``api_sessions`` and ``api_messages``: the chat-history view per user. ``knowledge``: every
+    user's entities, relations and mentions (``KnowledgeGraph.dump``). Reading does not
+        refresh TTLs. Compare two dumps with ``assert_same_dump``.
     """
     store = memory.store
     items = sorted(
@@ -135,6 +136,7 @@ def full_dump(memory: Any) -> dict[str, Any]:
             for user in users
             for info in memory.sessions(user)
         },
+        "knowledge": {user: memory.knowledge.dump(user) for user in memory.knowledge.users()},
     }
 
 

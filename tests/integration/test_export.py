@@ -64,7 +64,10 @@ def test_the_export_holds_every_item_and_the_whole_archive(source: Any, exported
     header, body = records[0], records[1:]
     assert header["type"] == "langmem-export"
     assert header["version"] == 3
-    assert {r["type"] for r in body} == {"item", "checkpoint"}
+    assert {r["type"] for r in body} == {"item", "knowledge", "checkpoint"}
+    knowledge = [r for r in body if r["type"] == "knowledge"]
+    assert knowledge
+    assert all(r["entities"] for r in knowledge)
     checkpoints = [r for r in body if r["type"] == "checkpoint"]
     body = [r for r in body if r["type"] == "item"]
     labels = [r["namespace"][0] for r in body]

@@ -29,6 +29,7 @@ NAMES = [
     "05_retrieval_quality",
 ]
 NAMES += ["06_tasks"]
+NAMES += ["07_knowledge"]
 
 
 def locomo_path() -> Path:
@@ -159,3 +160,11 @@ def test_06_tasks(monkeypatch: pytest.MonkeyPatch) -> None:
     assert out.count("Renew my passport (open") == 2  # restated in session 2: still one task
     assert re.search(r"tool: Updated: \[\w+\] Renew my passport \(completed", out)
     assert "completed    renewed at the town hall" in out
+
+
+def test_07_knowledge(monkeypatch: pytest.MonkeyPatch) -> None:
+    _, out = execute("07_knowledge", monkeypatch)
+    assert "Lena works at Acme Corp (since 2026-03-01 until 2026-05-01, source: rules)" in out
+    assert "superseded by: Lena works at Globex" in out
+    assert "Known relations between people, places and things:\n- Lena" in out
+    assert "left: {'entities': 0, 'relations': 0, 'mentions': 0}" in out

@@ -45,8 +45,8 @@ def run_block(code: str, cwd: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 
 def test_the_marked_blocks_are_the_ones_expected() -> None:
     found = blocks()
-    assert len(found) == 7
-    assert [b.count("\n") > 3 for b in found] == [True] * 7
+    assert len(found) == 8
+    assert [b.count("\n") > 3 for b in found] == [True] * 8
 
 
 def test_the_trends_example_prints_the_rising_topic_and_the_preference_change(
@@ -115,3 +115,14 @@ def test_the_consolidation_example_merges_the_paraphrase(
     assert out[0] == "['going hiking', 'hiking']"
     assert out[1].startswith("bea: merged 1 facts")
     assert out[2] == "['hiking']"
+
+
+def test_the_knowledge_example_shows_the_superseded_employer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code = next(b for b in blocks() if "memory.knowledge.apply(" in b)
+    out = run_block(code, tmp_path, monkeypatch).splitlines()
+    assert out[0].startswith("Lena works at Globex (since ")
+    assert any(
+        line.startswith("Lena works at Acme Corp (since ") and "until" in line for line in out
+    )

@@ -32,6 +32,7 @@ SURFACE = {
         "EmbeddingDimensionError",
         "EmbeddingModelError",
         "EncryptionKeyError",
+        "EntityNotFoundError",
         "ExportFormatError",
         "FolderInUseError",
         "IllegalTransitionError",
