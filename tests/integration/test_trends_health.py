@@ -155,7 +155,6 @@ def test_health_figures_outlive_the_process_that_made_them(tmp_path: Path) -> No
     script = textwrap.dedent(
         f"""
         from langmem_plugin import Memory
-from langmem_plugin.nodes.trends import Trends
         with Memory.from_path({str(path)!r}) as memory:
             for query in ("sailing", "what do I drink?", "tea"):
                 memory.recall_context("ada", query)
