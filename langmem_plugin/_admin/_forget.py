@@ -285,6 +285,10 @@ def forget_user(memory: Any, user_id: str, *, dry_run: bool = False) -> ForgetRe
         report = _find_and_delete_user(memory, user_id, dry_run=dry_run)
     if dry_run:
         return report
+    access = getattr(memory, "access", None)
+    if access is not None:  # grants to or of the user, their writes in team scopes
+        with audit_source("forget", user_id=user_id):
+            access.forget_user(user_id)
     _record(
         memory,
         "forget",
