@@ -5,6 +5,7 @@ See ``_policy`` (scopes, principals, roles) and ``_control`` (grants, enforced s
 
 from langmem_plugin.access._control import GRANTS, AccessControl, SharedItemsRetriever
 from langmem_plugin.access._features import AccessFeatures
+from langmem_plugin.access._langgraph import store_auth_handler
 from langmem_plugin.access._policy import (
     ACTIONS,
     DEFAULT_ROLES,
@@ -26,5 +27,6 @@ __all__ = [
     "SharedItemsRetriever",
     "agent_namespace",
     "scope_of",
+    "store_auth_handler",
     "team_namespace",
 ]

@@ -79,3 +79,47 @@ def test_forget_user_removes_their_grants_and_team_writes_only(tmp_path: Path) -
         team_items = memory.store.search(TEAM, limit=100)
         assert [i.key for i in team_items] == ["bob-note"]
         assert namespace_user(TEAM) is None  # a team is nobody's user namespace
+
+
+@pytest.mark.parametrize(
+    ("who", "action", "value", "allowed"),
+    [
+        ("ada", "search", {"namespace": TEAM, "query": "x"}, True),
+        ("ada", "put", {"namespace": TEAM, "key": "k", "value": {"content": "x"}}, True),
+        ("ada", "put", {"namespace": TEAM, "key": "k", "value": None}, False),  # forget
+        ("ada", "delete", {"namespace": TEAM, "key": "k"}, False),
+        ("eve", "get", {"namespace": TEAM, "key": "k"}, False),
+        ("eve", "get", {"namespace": user_namespace("memories", "eve"), "key": "k"}, True),
+        ("eve", "list_namespaces", {"namespace": None}, False),
+        ("ops", "list_namespaces", {"namespace": None}, True),
+        ("eve", "search", {"namespace": ("session_owners",)}, False),
+    ],
+)
+def test_langgraph_store_handler_applies_the_policy(
+    who: str, action: str, value: dict, allowed: bool
+) -> None:
+    import asyncio
+
+    from langgraph_sdk import Auth
+    from langgraph_sdk.auth.types import AuthContext, StudioUser
+
+    from langmem_plugin.access import store_auth_handler
+
+    with Memory.in_memory() as memory:
+        memory.configure_access(Policy(admins=frozenset({"ops"})))
+        memory.access.share(TEAM, "ada", role="member")
+        auth = Auth()
+        handler = auth.on.store()(store_auth_handler(memory.access))
+        ctx = AuthContext(
+            permissions=[],
+            user=StudioUser(who, is_authenticated=True),
+            resource="store",
+            action=action,  # type: ignore[arg-type]
+        )
+        if allowed:
+            assert asyncio.run(handler(ctx, value)) is True
+        else:
+            with pytest.raises(Auth.exceptions.HTTPException) as refused:
+                asyncio.run(handler(ctx, value))
+            assert refused.value.status_code == 403
+            assert "access denied" in str(refused.value.detail)
