@@ -29,6 +29,7 @@ NAMES = [
     "05_retrieval_quality",
 ]
 NAMES += ["06_tasks"]
+NAMES += ["08_shared_memory"]
 
 
 def locomo_path() -> Path:
@@ -159,3 +160,13 @@ def test_06_tasks(monkeypatch: pytest.MonkeyPatch) -> None:
     assert out.count("Renew my passport (open") == 2  # restated in session 2: still one task
     assert re.search(r"tool: Updated: \[\w+\] Renew my passport \(completed", out)
     assert "completed    renewed at the town hall" in out
+
+
+def test_08_shared_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    _, out = execute("08_shared_memory", monkeypatch)
+    assert "writer <- search_memory: [team_memories/launch/" in out
+    assert "The launch date is 14 March" in out
+    assert "access denied: user 'ada' as agent 'writer' may not read agent 'researcher'" in out
+    assert "supervisor: access denied: user 'ada' as agent 'supervisor' may not read" in out
+    assert "researcher's private note: ['Source of the date: an unconfirmed CFO email']" in out
+    assert "2 refusals audited" in out
