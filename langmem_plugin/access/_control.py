@@ -40,10 +40,13 @@ from langmem_plugin.access._policy import (
 from langmem_plugin.errors import AccessDeniedError
 from langmem_plugin.retriever import MemoryRetriever
 
-__all__ = ["GRANTS", "AccessControl", "Grant"]
+__all__ = ["GRANTS", "POLICY", "AccessControl", "Grant"]
 
 GRANTS = ("access_grants",)
 """Where grants are kept."""
+
+POLICY = ("access_policy",)
+"""Where ``Memory.configure_access`` keeps the policy (key ``"policy"``)."""
 
 Grant = dict[str, Any]
 """A grant's value: ``scope``/``scope_id``, ``namespace`` and ``key`` (one memory, else
@@ -331,6 +334,12 @@ class AccessControl:
             ):
                 self.store.delete(GRANTS, item.key)
                 removed += 1
+        if user_id in self.policy.admins:
+            from langmem_plugin.access._features import save_policy
+
+            self.policy = Policy(roles=self.policy.roles, admins=self.policy.admins - {user_id})
+            if self.store.get(POLICY, "policy") is not None:
+                save_policy(self.store, self.policy)
         for ns in list_all_namespaces(self.store, (TEAM_MEMORIES,)):
             for item in search_all(self.store, ns, filter={"written_by": user_id}):
                 self.store.delete(ns, item.key)

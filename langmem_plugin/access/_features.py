@@ -7,10 +7,28 @@ from typing import Any
 
 from langgraph.store.base import BaseStore
 
-from langmem_plugin.access._control import AccessControl
+from langmem_plugin.access._control import POLICY, AccessControl
 from langmem_plugin.access._policy import Policy
 
-__all__ = ["AccessFeatures"]
+__all__ = ["AccessFeatures", "load_policy", "save_policy"]
+
+
+def save_policy(store: BaseStore, policy: Policy) -> None:
+    """Keep ``policy`` in the store (``("access_policy",)``, key ``"policy"``)."""
+    value = {
+        "roles": {role: sorted(actions) for role, actions in policy.roles.items()},
+        "admins": sorted(policy.admins),
+    }
+    store.put(POLICY, "policy", value, index=False)
+
+
+def load_policy(store: BaseStore) -> Policy:
+    """The policy kept in the store, else ``Policy()``."""
+    item = store.get(POLICY, "policy")
+    if item is None:
+        return Policy()
+    roles = {role: set(actions) for role, actions in item.value["roles"].items()}
+    return Policy(roles=roles, admins=frozenset(item.value["admins"]))
 
 
 class AccessFeatures:
@@ -30,12 +48,17 @@ class AccessFeatures:
         if self._access is None:
             with self._access_guard:
                 if self._access is None:
-                    self._access = AccessControl(self.store)
+                    self._access = AccessControl(self.store, load_policy(self.store))
         return self._access
 
     def configure_access(self, policy: Policy) -> AccessControl:
-        """Set the access policy (roles, admins); grants already made are kept."""
+        """Set the access policy (roles, admins), kept in the store; grants are kept.
+
+        Every process that opens the store (the CLI, the inspector, the MCP server) reads
+        the same policy from it.
+        """
         self.access.policy = policy
+        save_policy(self.store, policy)
         return self.access
 
     def _attach_access(self, runtime: Any) -> None:

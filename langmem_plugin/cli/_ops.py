@@ -30,7 +30,13 @@ DEFAULT_PATH = ".memory"
 
 
 def add_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
-    """Add ``config``, ``backup``, ``restore``, ``check``, ``retention``, ``ui``, ``mcp``."""
+    """Add ``config``, ``backup``, ``restore``, ``check``, ``retention``, ``ui``, ``mcp``.
+
+    And the access commands (``share``, ``unshare``, ``grants``, ``read``: ``cli._access``).
+    """
+    from langmem_plugin.cli._access import add_commands as add_access_commands
+
+    add_access_commands(command)
     config = command("config", "Print the effective configuration and where each value is from.")
     config.add_argument("--file", help="the configuration file (default: found from here up)")
     backup = command(
@@ -291,3 +297,12 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "ui": _cmd_ui,
     "mcp": _cmd_mcp,
 }
+
+
+def _access_commands() -> dict[str, Callable[[argparse.Namespace], int]]:
+    from langmem_plugin.cli._access import COMMANDS as ACCESS
+
+    return ACCESS
+
+
+COMMANDS.update(_access_commands())

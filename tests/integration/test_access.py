@@ -66,6 +66,7 @@ def test_policy_roles_are_checked() -> None:
 
 def test_forget_user_removes_their_grants_and_team_writes_only(tmp_path: Path) -> None:
     with Memory.from_path(tmp_path / "m") as memory:
+        memory.configure_access(Policy(admins=frozenset({"ada", "ops"})))
         access = memory.access
         for user in ("ada", "bob"):
             access.share(TEAM, user, role="member")
@@ -79,6 +80,8 @@ def test_forget_user_removes_their_grants_and_team_writes_only(tmp_path: Path) -
         team_items = memory.store.search(TEAM, limit=100)
         assert [i.key for i in team_items] == ["bob-note"]
         assert namespace_user(TEAM) is None  # a team is nobody's user namespace
+    with Memory.from_path(tmp_path / "m") as memory:  # the stored policy forgot ada too
+        assert memory.access.policy.admins == {"ops"}
 
 
 @pytest.mark.parametrize(

@@ -5,8 +5,9 @@ computed by the code under test. Ids are generated and collide on purpose: the t
 the scope owner's user id and the other agent's id is that user's id too, so a check that
 compared ids without their kind would let them through.
 
-Paths: ``api`` (``memory.access.search``/``put``), ``tools`` (``search_memory`` /
-``save_memory`` with a ``scope``), ``retriever`` (``memory.access.retriever``), ``recall``
+Paths: ``cli`` (``langmem read SCOPE QUERY --as USER``), ``api``
+(``memory.access.search``/``put``), ``tools`` (``search_memory`` / ``save_memory`` with a
+``scope``), ``retriever`` (``memory.access.retriever``), ``recall``
 (``memory.recall_context``: a run sees what is shared with it; an admin reads through the
 explicit paths, recall stays the run's own) and ``mcp`` (the MCP server's tools, in
 process; MCP callers are users, so the agent principals are not applicable there).
@@ -17,6 +18,8 @@ action and scope, and its text holds no token of the scope's content.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import io
 import secrets
 from collections.abc import Iterator
 from typing import Any
@@ -93,8 +96,8 @@ EXPECTED_WRITE = {
 
 
 @pytest.fixture(scope="module")
-def memory() -> Iterator[Memory]:
-    with Memory.in_memory() as mem:
+def memory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Memory]:
+    with Memory.from_path(tmp_path_factory.mktemp("access") / "m") as mem:
         mem.configure_access(Policy(admins=frozenset({ROOT})))
         access = mem.access
         for scope, ns in SCOPES.items():
@@ -128,6 +131,8 @@ def _read(memory: Memory, scope: str, who: Principal, path: str) -> str:
     if path == "recall":
         assert who.user_id is not None
         return memory.recall_context(who.user_id, QUERY, agent_id=who.agent_id)
+    if path == "cli":
+        return _cli(memory, scope, who)
     if path == "tools":
         out = str(_tool(memory, who, "search_memory")(query=QUERY, scope=TOOL_SCOPE[scope]))
     else:  # mcp
@@ -148,7 +153,22 @@ def _read(memory: Memory, scope: str, who: Principal, path: str) -> str:
     return out
 
 
-@pytest.mark.parametrize("path", ["api", "tools", "retriever", "recall", "mcp"])
+def _cli(memory: Memory, scope: str, who: Principal) -> str:
+    """``langmem read SCOPE QUERY --as USER [--as-agent AGENT]`` on the memory's folder."""
+    from langmem_plugin.cli._main import main
+
+    args = ["--path", str(memory.path), "read", TOOL_SCOPE[scope], QUERY, "--as", str(who.user_id)]
+    if who.agent_id is not None:
+        args += ["--as-agent", who.agent_id]
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(args)
+    if code != 0:
+        raise AccessDeniedError(str(who), "read", err.getvalue())
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("path", ["api", "tools", "retriever", "recall", "mcp", "cli"])
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("scope", list(SCOPES))
 def test_read(memory: Memory, scope: str, role: str, path: str) -> None:
