@@ -126,3 +126,18 @@ def test_langgraph_store_handler_applies_the_policy(
                 asyncio.run(handler(ctx, value))
             assert refused.value.status_code == 403
             assert "access denied" in str(refused.value.detail)
+
+
+def test_grants_policy_and_team_memory_survive_export_and_import(tmp_path: Path) -> None:
+    with Memory.from_path(tmp_path / "a") as memory:
+        memory.configure_access(Policy(admins=frozenset({"ops"})))
+        memory.access.share(TEAM, "ada", role="member")
+        memory.access.put("ada", TEAM, "n1", {"content": "ship on Friday"})
+        memory.export(tmp_path / "out.jsonl")
+    with Memory.from_path(tmp_path / "b") as target:
+        target.import_from(tmp_path / "out.jsonl")
+        assert target.access.policy.admins == {"ops"}
+        found = target.access.search("ada", TEAM, query="ship")
+        assert [i.value["written_by"] for i in found] == ["ada"]
+        with pytest.raises(AccessDeniedError):
+            target.access.search("eve", TEAM, query="ship")
