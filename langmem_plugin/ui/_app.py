@@ -144,6 +144,12 @@ class _Pages:
             request, "audit.html", user_id=user_id, events=events, since=since_text, limit=limit
         )
 
+    def access_page(self, request: Request) -> Response:
+        """Grants, and one scope read as a principal (a refusal is a 403 with the message)."""
+        from langmem_plugin.ui._access import read_as
+
+        return read_as(self, request)
+
     # ------------------------------------------------------------------ actions
     async def action(self, request: Request) -> Response:
         form = {k: str(v) for k, v in (await request.form()).items()}
@@ -298,6 +304,7 @@ def create_app(
         Route("/forget-user", pages.forget_user_page, name="forget_user"),
         Route("/forget-query", pages.forget_query_page, name="forget_query"),
         Route("/audit", pages.audit_page, name="audit"),
+        Route("/access", pages.access_page, name="access"),
         Route("/actions/{name}", pages.action, methods=["POST"], name="action"),
         *metrics_routes(memory),
         Mount("/static", StaticFiles(directory=_HERE / "static"), name="static"),

@@ -5,9 +5,9 @@ computed by the code under test. Ids are generated and collide on purpose: the t
 the scope owner's user id and the other agent's id is that user's id too, so a check that
 compared ids without their kind would let them through.
 
-Paths: ``cli`` (``langmem read SCOPE QUERY --as USER``), ``api``
-(``memory.access.search``/``put``), ``tools`` (``search_memory`` / ``save_memory`` with a
-``scope``), ``retriever`` (``memory.access.retriever``), ``recall``
+Paths: ``inspector`` (its ``/access`` page), ``cli`` (``langmem read SCOPE QUERY --as
+USER``), ``api`` (``memory.access.search``/``put``), ``tools`` (``search_memory`` /
+``save_memory`` with a ``scope``), ``retriever`` (``memory.access.retriever``), ``recall``
 (``memory.recall_context``: a run sees what is shared with it; an admin reads through the
 explicit paths, recall stays the run's own) and ``mcp`` (the MCP server's tools, in
 process; MCP callers are users, so the agent principals are not applicable there).
@@ -133,6 +133,8 @@ def _read(memory: Memory, scope: str, who: Principal, path: str) -> str:
         return memory.recall_context(who.user_id, QUERY, agent_id=who.agent_id)
     if path == "cli":
         return _cli(memory, scope, who)
+    if path == "inspector":
+        return _inspector(memory, scope, who)
     if path == "tools":
         out = str(_tool(memory, who, "search_memory")(query=QUERY, scope=TOOL_SCOPE[scope]))
     else:  # mcp
@@ -153,6 +155,22 @@ def _read(memory: Memory, scope: str, who: Principal, path: str) -> str:
     return out
 
 
+def _inspector(memory: Memory, scope: str, who: Principal) -> str:
+    """The inspector's ``/access`` page reading the scope as ``who`` (403 on a refusal)."""
+    from starlette.testclient import TestClient
+
+    from langmem_plugin.ui import create_app
+
+    client = TestClient(create_app(memory), base_url="http://127.0.0.1")
+    params = {"scope": TOOL_SCOPE[scope], "as": who.user_id or "", "q": QUERY}
+    params["as_agent"] = who.agent_id or ""
+    page = client.get("/access", params=params)
+    if page.status_code == 403:
+        raise AccessDeniedError(str(who), "read", page.text)  # the whole page: nothing leaked
+    assert page.status_code == 200
+    return page.text.split('id="read-results"')[1]
+
+
 def _cli(memory: Memory, scope: str, who: Principal) -> str:
     """``langmem read SCOPE QUERY --as USER [--as-agent AGENT]`` on the memory's folder."""
     from langmem_plugin.cli._main import main
@@ -168,7 +186,7 @@ def _cli(memory: Memory, scope: str, who: Principal) -> str:
     return out.getvalue()
 
 
-@pytest.mark.parametrize("path", ["api", "tools", "retriever", "recall", "mcp", "cli"])
+@pytest.mark.parametrize("path", ["api", "tools", "retriever", "recall", "mcp", "cli", "inspector"])
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("scope", list(SCOPES))
 def test_read(memory: Memory, scope: str, role: str, path: str) -> None:

@@ -36,6 +36,7 @@ COMMANDS += ["audit"]
 COMMANDS += ["ui"]
 COMMANDS += ["check"]
 COMMANDS += ["mcp"]
+COMMANDS += ["share", "unshare", "grants", "read"]
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
