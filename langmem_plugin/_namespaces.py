@@ -27,6 +27,11 @@ Two kinds of namespace name no user:
   an *agent* id, so an agent never shows up as a user, and forgetting a user whose id
   equals an agent id leaves the agent's lessons alone. A user's own lessons (a run with no
   ``agent_id``) stay under ``("lessons", user_id)`` and are the user's.
+  ``("agent_memories", agent_id)`` holds an agent's private notes (``langmem_plugin.access``).
+* Team kinds (``TEAM_KINDS``): ``("team_memories", team_id)`` is the memory a team or an
+  organisation shares; its second label is a *team* id (:func:`namespace_team`), never a
+  user's, so who may read or write it is the access policy's to say
+  (``langmem_plugin.access``).
 
 Listing a user's namespaces asks the store itself, ``list_namespaces(prefix=("*", user))``
 (``"*"`` matches any kind; ``InMemoryStore`` and ``ChromaStore`` answer it alike), and keeps
@@ -46,11 +51,15 @@ from langmem_plugin._paging import list_all_namespaces
 __all__ = [
     "AGENT_KINDS",
     "AGENT_LESSONS",
+    "AGENT_MEMORIES",
     "LESSONS",
+    "TEAM_KINDS",
+    "TEAM_MEMORIES",
     "USER_POSITION",
     "lesson_namespace",
     "namespace_agent",
     "namespace_ids",
+    "namespace_team",
     "namespace_user",
     "user_label",
     "user_namespace",
@@ -66,8 +75,17 @@ LESSONS = "lessons"
 AGENT_LESSONS = "agent_lessons"
 """Kind of an agent's lessons, shared by its users: ``("agent_lessons", agent_id)``."""
 
-AGENT_KINDS = frozenset({AGENT_LESSONS})
+AGENT_MEMORIES = "agent_memories"
+"""Kind of an agent's private notes: ``("agent_memories", agent_id)``."""
+
+AGENT_KINDS = frozenset({AGENT_LESSONS, AGENT_MEMORIES})
 """Kinds whose second label is an agent id, never a user id."""
+
+TEAM_MEMORIES = "team_memories"
+"""Kind of a team's (or organisation's) shared memory: ``("team_memories", team_id)``."""
+
+TEAM_KINDS = frozenset({TEAM_MEMORIES})
+"""Kinds whose second label is a team id, never a user id."""
 
 
 def user_label(user_id: str) -> str:
@@ -118,7 +136,14 @@ def namespace_user(namespace: Sequence[str]) -> str | None:
         >>> namespace_user(("agent_lessons", "travel-bot")) is None
         True
     """
-    if len(namespace) <= USER_POSITION or namespace[0] in AGENT_KINDS:
+    if len(namespace) <= USER_POSITION or namespace[0] in AGENT_KINDS | TEAM_KINDS:
+        return None
+    return label_id(namespace[USER_POSITION])
+
+
+def namespace_team(namespace: Sequence[str]) -> str | None:
+    """The team a team namespace belongs to (``("team_memories", t)``), else None."""
+    if len(namespace) <= USER_POSITION or namespace[0] not in TEAM_KINDS:
         return None
     return label_id(namespace[USER_POSITION])
 

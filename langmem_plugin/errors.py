@@ -19,6 +19,7 @@ Example:
 from __future__ import annotations
 
 __all__ = [
+    "AccessDeniedError",
     "BackupError",
     "CheckpointUnavailableError",
     "ChromaStoreError",
@@ -143,6 +144,25 @@ class InvalidIdError(LangMemError, ValueError):
 
 class SessionOwnershipError(LangMemError, PermissionError):
     """A session id already belongs to another user; nothing was read or written."""
+
+
+class AccessDeniedError(LangMemError, PermissionError):
+    """The access policy refuses a principal an action on a scope; nothing was read or written.
+
+    The message names the principal, the action and the scope, never what the scope holds
+    (not even whether it holds anything).
+
+    Attributes:
+        principal: Who asked (``"user 'bob'"``, ``"user 'bob' as agent 'w1'"``).
+        action: ``"read"``, ``"write"``, ``"share"`` or ``"forget"``.
+        scope: The scope asked for (``"team 'research'"``...).
+    """
+
+    def __init__(self, principal: str, action: str, scope: str) -> None:
+        super().__init__(f"access denied: {principal} may not {action} {scope}")
+        self.principal = principal
+        self.action = action
+        self.scope = scope
 
 
 class StoreMismatchError(LangMemError, ValueError):

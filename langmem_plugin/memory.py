@@ -48,6 +48,7 @@ from langmem_plugin._memory_ops import MemoryOperations
 from langmem_plugin._metrics import MetricsFeatures
 from langmem_plugin._namespaces import user_namespace
 from langmem_plugin._privacy import PrivacyFeatures
+from langmem_plugin.access._features import AccessFeatures
 from langmem_plugin.errors import ConfigError, MemoryClosedError, ThreadNotFoundError
 from langmem_plugin.history._archive import archivable
 from langmem_plugin.history._chroma_history import ChromaChatMessageHistory
@@ -99,7 +100,14 @@ def _dims(embeddings: Embeddings) -> int:
     return len(embeddings.embed_query("dimension probe"))
 
 
-class Memory(MemoryFeatures, MemoryOperations, PrivacyFeatures, MetricsFeatures, HealthFeatures):
+class Memory(
+    MemoryFeatures,
+    MemoryOperations,
+    PrivacyFeatures,
+    MetricsFeatures,
+    HealthFeatures,
+    AccessFeatures,
+):
     """Long-term store, checkpointer and chat histories of a LangGraph app, wired together.
 
     Build one with ``from_path``, ``from_url`` or ``in_memory`` rather than with the

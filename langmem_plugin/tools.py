@@ -35,7 +35,10 @@ from langgraph.store.base import BaseStore
 
 from langmem_plugin._audit import audit_source
 from langmem_plugin._namespaces import user_namespace
-from langmem_plugin.nodes._context import check_store, resolve_scope
+from langmem_plugin.access._control import AccessControl
+from langmem_plugin.access._policy import agent_namespace, team_namespace
+from langmem_plugin.errors import AccessDeniedError
+from langmem_plugin.nodes._context import Scope, check_store, resolve_scope
 from langmem_plugin.nodes._fact_gate import keep_relevant_facts
 from langmem_plugin.nodes.profile import FactProposal, ProfileStore
 from langmem_plugin.nodes.recall import score_of
@@ -47,13 +50,82 @@ __all__ = ["create_memory_tools"]
 _SEARCHED = ("memories", "profile", "episodes")
 
 
-def create_memory_tools(
+def scope_namespace(scope: str, run: Scope) -> tuple[str, ...]:
+    """The notes namespace a tool's ``scope`` names: ``agent``, ``team:<id>``, ``user:<id>``.
+
+    Raises:
+        ValueError: If ``scope`` is none of these (or the run has no agent for ``agent``).
+    """
+    kind, _, ident = scope.partition(":")
+    if kind == "agent" and not ident:
+        if run.agent_id is None:
+            raise ValueError("scope 'agent': this run has no agent_id")
+        return agent_namespace(run.agent_id)
+    if kind == "agent":
+        return agent_namespace(ident)
+    if kind == "team" and ident:
+        return team_namespace(ident)
+    if kind == "user" and ident:
+        return user_namespace("memories", ident)
+    raise ValueError(f"unknown scope {scope!r}: use 'agent', 'team:<id>' or 'user:<id>'")
+
+
+def shared_id(item: Any) -> str:
+    """The memory id a tool shows for an item of another scope: ``kind/label/key``."""
+    return f"{item.namespace[0]}/{item.namespace[1]}/{item.key}"
+
+
+def _named_scope(
+    access: AccessControl | None, run: Scope, scope: str, action: str
+) -> tuple[str, ...] | None:
+    """The namespace a tool's ``scope`` names (None: the user's own), once the policy allows.
+
+    Raises:
+        ToolException: If the scope is unknown or the policy refuses (the message names
+            the principal, the action and the scope).
+    """
+    if not scope.strip() or scope == "user":
+        return None
+    if access is None:
+        raise ToolException(f"scope {scope!r}: no access control here, only your own memory")
+    try:
+        ns = scope_namespace(scope, run)
+        if action == "read":
+            access.readable_keys(run, ns)
+        else:
+            access.check(run, action, ns)
+    except (AccessDeniedError, ValueError) as exc:
+        raise ToolException(str(exc)) from exc
+    return ns
+
+
+def _shared_hits(
+    access: AccessControl, run: Scope, ns: tuple[str, ...] | None, query: str, k: int
+) -> list[tuple[float, str]]:
+    """``search_memory``'s hits in one named scope, or in every scope shared with the run."""
+    sources = access.shared_sources(run) if ns is None else [(ns, None)]
+    hits = [
+        (score_of(found) or 0.0, _line(found, shared_id(found)))
+        for namespace in {n for n, _ in sources}
+        for found in access.search(run, namespace, query=query, limit=k)
+    ]
+    hits.sort(key=lambda h: h[0], reverse=True)
+    return hits
+
+
+def _line(item: Any, memory_id: str) -> str:
+    when = item.value.get("occurred_at") or item.value.get("valid_from") or ""
+    return f"[{memory_id}] {when[:10]} {item.value.get('content', '')}"
+
+
+def create_memory_tools(  # noqa: PLR0915 -- six tools, closures over one binding
     store: BaseStore,
     *,
     search: SearchFn | None = None,
     user_id: str | None = None,
     forget: Callable[[str, str], str] | None = None,
     audit_as: str = "tool",
+    access: AccessControl | None = None,
 ) -> list[BaseTool]:
     """Build the memory tools and the task tools.
 
@@ -66,6 +138,11 @@ def create_memory_tools(
             without it ``forget_memory`` only takes ids.
         audit_as: The audit source of the tools' writes (``"tool"``; the MCP server
             passes ``"mcp"``, so the log tells the two paths apart).
+        access: The access control (``Memory.access``): with it, ``search_memory`` also
+            searches what the run's user or agent may read of other scopes, and
+            ``search_memory``/``save_memory`` take a ``scope`` (``"agent"``,
+            ``"team:<id>"``, ``"user:<id>"``), checked by the policy; a refusal is a tool
+            error naming the principal, the action and the scope.
 
     Returns:
         ``[search_memory, save_memory, forget_memory, add_task, update_task, list_tasks]``.
@@ -79,16 +156,26 @@ def create_memory_tools(
     find: SearchFn = search or (lambda ns, q, k: store.search(ns, query=q, limit=k))
     profiles = ProfileStore(store)
 
-    def owner(runtime: Any) -> str:
+    def run_scope(runtime: Any) -> Scope:
         # a store mismatch is the developer's to fix, not an answer for the model
         check_store(runtime, store, "memory tools")
         try:
-            return resolve_scope(runtime, user_id=user_id).user_id
+            return resolve_scope(runtime, user_id=user_id)
         except ValueError as exc:
             raise ToolException(str(exc)) from exc
 
+    def owner(runtime: Any) -> str:
+        return run_scope(runtime).user_id
+
+    def other(runtime: Any, scope: str, action: str) -> tuple[Scope, tuple[str, ...] | None]:
+        run = run_scope(runtime)
+        return run, _named_scope(access, run, scope, action)
+
     def search_memory(
-        query: str, k: int = 5, runtime: Annotated[ToolRuntime | None, InjectedToolArg] = None
+        query: str,
+        k: int = 5,
+        scope: str = "",
+        runtime: Annotated[ToolRuntime | None, InjectedToolArg] = None,
     ) -> str:
         """Search long-term memory about the current user (saved notes, profile, episodes).
 
@@ -97,13 +184,20 @@ def create_memory_tools(
         Args:
             query: What to look for.
             k: How many results per kind (1-20).
+            scope: Empty: your own memory and what is shared with you. Or only one scope:
+                "agent" (your agent's private notes), "team:<id>", "user:<id>".
             runtime: Injected by LangGraph (gives the user); not shown to the model.
         """
-        uid = owner(runtime)
+        run, ns = other(runtime, scope, "read")
+        uid = run.user_id
         if not query.strip():
             raise ToolException(f"query must not be empty, got {query!r}")
         k = max(1, min(int(k), 20))
         hits: list[tuple[float, str]] = []
+        if access is not None:
+            hits = _shared_hits(access, run, ns, query, k)
+            if ns is not None:
+                return "\n".join(line for _, line in hits[:k]) or "No memories found."
         for kind in _SEARCHED:
             found = find(user_namespace(kind, uid), query, k)
             for item in keep_relevant_facts(store, uid, query, found):
@@ -120,6 +214,7 @@ def create_memory_tools(
     def save_memory(
         content: str,
         importance: float = 0.5,
+        scope: str = "",
         runtime: Annotated[ToolRuntime | None, InjectedToolArg] = None,
     ) -> str:
         """Save a note about the current user to long-term memory.
@@ -127,30 +222,34 @@ def create_memory_tools(
         Args:
             content: The note, self-contained (it is read without this conversation).
             importance: 0 (trivia) to 1 (vital).
+            scope: Empty: the user's memory. Or "agent" (your private notes),
+                "team:<id>" (a team's shared memory), "user:<id>" (if shared for writing).
             runtime: Injected by LangGraph (gives the user); not shown to the model.
         """
-        uid = owner(runtime)
-        with audit_source(audit_as, user_id=uid):
-            return _save(uid, content, importance)
+        run, ns = other(runtime, scope, "write")
+        with audit_source(audit_as, user_id=run.user_id, agent_id=run.agent_id):
+            return _save(run, content, importance, ns)
 
-    def _save(uid: str, content: str, importance: float) -> str:
+    def _save(run: Scope, content: str, importance: float,
+              ns: tuple[str, ...] | None = None) -> str:  # fmt: skip
+        uid = run.user_id
         if not content.strip():
             raise ToolException(f"content must not be empty, got {content!r}")
         if not 0.0 <= float(importance) <= 1.0:
             raise ToolException(f"importance must be between 0 and 1, got {importance!r}")
         key = uuid4().hex
         now = datetime.now(UTC).isoformat()
-        store.put(
-            user_namespace("memories", uid),
-            key,
-            {
-                "content": content.strip(),
-                "importance": float(importance),
-                "created_at": now,
-                "occurred_at": now,
-                "source": "agent",
-            },
-        )
+        value = {
+            "content": content.strip(),
+            "importance": float(importance),
+            "created_at": now,
+            "occurred_at": now,
+            "source": "agent",
+        }
+        if ns is not None and access is not None:
+            access.put(run, ns, key, value)
+            return f"Saved as {ns[0]}/{ns[1]}/{key}."
+        store.put(user_namespace("memories", uid), key, value)
         return f"Saved as memories/{key}."
 
     def forget_memory(
@@ -167,16 +266,26 @@ def create_memory_tools(
                 past message about it is deleted for good.
             runtime: Injected by LangGraph (gives the user); not shown to the model.
         """
-        uid = owner(runtime)
+        run = run_scope(runtime)
+        uid = run.user_id
         with audit_source(audit_as, user_id=uid):
             if query.strip() and not memory_id:
                 if forget is None:
                     raise ToolException("forgetting by query is not available here")
                 return forget(uid, query)
-            return _forget_id(uid, memory_id)
+            return _forget_id(uid, memory_id, run)
 
-    def _forget_id(uid: str, memory_id: str) -> str:
-        kind, _, key = memory_id.partition("/")
+    def _forget_id(uid: str, memory_id: str, run: Scope | None = None) -> str:
+        kind, _, rest = memory_id.partition("/")
+        label, _, key = rest.rpartition("/")
+        if label and access is not None and run is not None:
+            ns = (kind, label)
+            try:
+                access.delete(run, ns, key)
+            except AccessDeniedError as exc:
+                raise ToolException(str(exc)) from exc
+            return f"Forgot {memory_id}."
+        key = rest
         if kind not in _SEARCHED or not key:
             raise ToolException(f"unknown memory id {memory_id!r}")
         item = store.get(user_namespace(kind, uid), key)

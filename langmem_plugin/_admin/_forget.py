@@ -290,6 +290,10 @@ def forget_user(memory: Any, user_id: str, *, dry_run: bool = False) -> ForgetRe
     if dry_run:
         return report
     usage_of(memory.store).discard(user_id)  # buffered recall counts (nodes._usage)
+    access = getattr(memory, "access", None)
+    if access is not None:  # grants to or of the user, their writes in team scopes
+        with audit_source("forget", user_id=user_id):
+            access.forget_user(user_id)
     _record(
         memory,
         "forget",

@@ -31,14 +31,17 @@ DEFAULT_PATH = ".memory"
 
 
 def add_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
-    """Add this module's commands, and ``trends`` and ``health`` (``cli._trends``).
+    """Add this module's commands, ``trends``/``health`` and the access commands.
 
     This module's: ``config``, ``backup``, ``restore``, ``check``, ``retention``,
-    ``consolidate``, ``ui``, ``mcp``.
+    ``consolidate``, ``ui``, ``mcp``; ``trends`` and ``health`` are ``cli._trends``'s; the
+    access commands (``share``, ``unshare``, ``grants``, ``read``) ``cli._access``'s.
     """
+    from langmem_plugin.cli._access import add_commands as add_access_commands
     from langmem_plugin.cli._trends import add_trend_commands
 
     add_trend_commands(command)
+    add_access_commands(command)
     config = command("config", "Print the effective configuration and where each value is from.")
     config.add_argument("--file", help="the configuration file (default: found from here up)")
     backup = command(
@@ -327,3 +330,12 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "mcp": _cmd_mcp,
     **TREND_COMMANDS,
 }
+
+
+def _access_commands() -> dict[str, Callable[[argparse.Namespace], int]]:
+    from langmem_plugin.cli._access import COMMANDS as ACCESS
+
+    return ACCESS
+
+
+COMMANDS.update(_access_commands())

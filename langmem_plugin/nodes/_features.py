@@ -192,6 +192,9 @@ class MemoryFeatures:
                     health = getattr(self, "_watch_health", None)
                     if health is not None:  # Memory's daily figures (``_health``)
                         health(self._memory_runtime)
+                    attach = getattr(self, "_attach_access", None)
+                    if attach is not None:  # shared scopes in recall (``access``)
+                        attach(self._memory_runtime)
         return self._memory_runtime
 
     # ----- graph integration ------------------------------------------------------------
@@ -234,6 +237,7 @@ class MemoryFeatures:
             search=self._features.options.search,
             user_id=user_id,
             audit_as=audit_as,
+            access=getattr(self, "access", None),
             forget=(lambda uid, q: forget(uid, query=q, dry_run=False).summary())
             if forget
             else None,

@@ -102,6 +102,9 @@ __all__ = [
 #: First label of the conversation archive: ``("archive", user_id, session_id)``.
 ARCHIVE = "archive"
 
+SharedFn = Callable[[Scope], list[tuple[tuple[str, ...], "set[str] | None"]]]
+"""``scope -> [(namespace, keys or None)]``: notes a run may read beyond its user's."""
+
 
 #: ``MemoryRetriever`` parameters recall uses for the archive, over the retriever's defaults.
 #: ``next_weight=0``: the retriever lends a turn a tenth of the relevance of the turn *after*
@@ -337,6 +340,8 @@ class Recall:
         self.tasks_share = tasks_share
         self.associative = associative
         self._overhead = count_tokens([SystemMessage("")], counter)
+        self.shared: SharedFn | None = None
+        """Namespaces a run may read beyond its user's (``langmem_plugin.access``)."""
 
     def floor(self, kind: str) -> float:
         """The raw similarity a memory of ``kind`` (its namespace's first label) needs.
@@ -368,6 +373,9 @@ class Recall:
             ("lesson", scope.lesson_namespace, self.k_lessons),
             # shown by task_context, in the same batch
             ("task", user_namespace(TASKS, uid), K_TASKS),
+        ] + [  # shared scopes' notes; one-by-one shares are sought among their scope's
+            ("note", ns, self.k_notes if keys is None else self.k_notes * 10)
+            for ns, keys in (self.shared(scope) if self.shared else [])
         ]
 
     def _archive(self, scope: Scope) -> MemoryRetriever:
@@ -432,7 +440,11 @@ class Recall:
             )
             text = norm(str(item.value.get("content", "")))
             entries.append(_Entry("episode", relevance, _episode_line(item), item.key, text))
+        only = dict(self.shared(scope) if self.shared else [])
         for item in by_kind["note"]:
+            keys = only.get(tuple(item.namespace))
+            if keys is not None and item.key not in keys:
+                continue  # of a scope shared one memory at a time: not this one
             if passes(item, self.min_episode_score):
                 text = norm(str(item.value.get("content", "")))
                 entries.append(

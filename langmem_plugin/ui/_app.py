@@ -186,6 +186,12 @@ class _Pages:
             return self.error(request, f"health: {error}")
         return self.render(request, "health.html", page=page, days=len(page.health.days))
 
+    def access_page(self, request: Request) -> Response:
+        """Grants, and one scope read as a principal (a refusal is a 403 with the message)."""
+        from langmem_plugin.ui._access import read_as
+
+        return read_as(self, request)
+
     # ------------------------------------------------------------------ actions
     async def action(self, request: Request) -> Response:
         form = {k: str(v) for k, v in (await request.form()).items()}
@@ -344,6 +350,7 @@ def create_app(
         Route("/audit", pages.audit_page, name="audit"),
         Route("/trends", pages.trends, name="trends"),
         Route("/health", pages.health, name="health"),
+        Route("/access", pages.access_page, name="access"),
         Route("/actions/{name}", pages.action, methods=["POST"], name="action"),
         *metrics_routes(memory),
         Mount("/static", StaticFiles(directory=_HERE / "static"), name="static"),

@@ -36,6 +36,7 @@ COMMANDS += ["check"]
 COMMANDS += ["mcp"]
 COMMANDS += ["trends", "health"]
 COMMANDS += ["consolidate"]
+COMMANDS += ["share", "unshare", "grants", "read"]
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

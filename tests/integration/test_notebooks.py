@@ -30,6 +30,7 @@ NAMES = [
 ]
 NAMES += ["06_tasks"]
 NAMES += ["07_knowledge"]
+NAMES += ["08_shared_memory"]
 
 
 def locomo_path() -> Path:
@@ -168,3 +169,13 @@ def test_07_knowledge(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "superseded by: Lena works at Globex" in out
     assert "Known relations between people, places and things:\n- Lena" in out
     assert "left: {'entities': 0, 'relations': 0, 'mentions': 0}" in out
+
+
+def test_08_shared_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    _, out = execute("08_shared_memory", monkeypatch)
+    assert "writer <- search_memory: [team_memories/launch/" in out
+    assert "The launch date is 14 March" in out
+    assert "access denied: user 'ada' as agent 'writer' may not read agent 'researcher'" in out
+    assert "supervisor: access denied: user 'ada' as agent 'supervisor' may not read" in out
+    assert "researcher's private note: ['Source of the date: an unconfirmed CFO email']" in out
+    assert "2 refusals audited" in out

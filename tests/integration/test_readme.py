@@ -45,8 +45,8 @@ def run_block(code: str, cwd: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 
 def test_the_marked_blocks_are_the_ones_expected() -> None:
     found = blocks()
-    assert len(found) == 8
-    assert [b.count("\n") > 3 for b in found] == [True] * 8
+    assert len(found) == 9
+    assert [b.count("\n") > 3 for b in found] == [True] * 9
 
 
 def test_the_trends_example_prints_the_rising_topic_and_the_preference_change(
@@ -126,3 +126,12 @@ def test_the_knowledge_example_shows_the_superseded_employer(
     assert any(
         line.startswith("Lena works at Acme Corp (since ") and "until" in line for line in out
     )
+
+
+def test_the_sharing_example_refuses_eve_and_recalls_the_team_note(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code = next(b for b in blocks() if "memory.access.share" in b)
+    out = run_block(code, tmp_path, monkeypatch)
+    assert "Ship on Friday" in out
+    assert "access denied: user 'eve' may not read team 'research'" in out

@@ -24,6 +24,7 @@ SURFACE = {
         "create_memory_tools",
     ],
     "langmem_plugin.errors": [
+        "AccessDeniedError",
         "BackupError",
         "CheckpointUnavailableError",
         "ChromaStoreError",
