@@ -72,6 +72,7 @@ SOURCES = frozenset(
         "cleanup",
         "middleware",
         "mcp",
+        "usage",
     }
 )
 """The paths a caller may name (``audit_source``)."""

@@ -12,7 +12,9 @@ read or write). The buffer is written by ``flush``: at the end of every pipeline
 that run's user), by ``Memory.flush`` and ``close`` (every user), and by
 ``Memory.consolidate``. One item per user, ``("usage", user_id)`` key ``"recalls"``, holds
 ``{namespace kind: {memory key: [count, last recalled ISO time]}}``, written with
-``index=False`` (no embedding). Being a store item under the user's namespace, it is
+``index=False`` (no embedding) and audited with the source ``usage`` (a flush at ``close``
+runs after the path whose recalls it counts has returned, so it cannot carry that path's
+label). Being a store item under the user's namespace, it is
 exported and imported with the rest, isolated like every user namespace, and deleted (and
 scrubbed) by ``forget_user``, which also drops the buffer (``UsageLog.discard``). Counts
 noted since the last flush are lost if the process dies: they are a ranking signal, not a
@@ -33,6 +35,7 @@ from typing import Any
 
 from langgraph.store.base import BaseStore
 
+from langmem_plugin._audit import audit_source
 from langmem_plugin._namespaces import LESSONS, user_namespace
 
 __all__ = [
@@ -207,7 +210,8 @@ class UsageLog:
         for user, pending in batches.items():
             try:
                 merged = _merge(self._read(user), pending)
-                store.put(user_namespace(USAGE, user), _KEY, {"counts": merged}, index=False)
+                with audit_source("usage", user_id=user):  # whatever path's recall counted
+                    store.put(user_namespace(USAGE, user), _KEY, {"counts": merged}, index=False)
             except Exception:
                 with self._lock:  # not lost: counted again at the next flush
                     self._pending[user] = _merge(self._pending.get(user, {}), pending)
@@ -233,7 +237,8 @@ class UsageLog:
                 del counted[key]
                 dropped += 1
         if dropped and store is not None and not getattr(store, "read_only", False):
-            store.put(user_namespace(USAGE, user_id), _KEY, {"counts": stored}, index=False)
+            with audit_source("usage", user_id=user_id):
+                store.put(user_namespace(USAGE, user_id), _KEY, {"counts": stored}, index=False)
             with self._lock:
                 self._cache[user_id] = _merge(stored, self._pending.get(user_id, {}))
         return dropped

@@ -107,7 +107,9 @@ async def test_stdio_subprocess_serves_one_user_and_audits_as_mcp(tmp_path: Path
     with Memory.from_path(root) as memory:
         assert memory.store.get(("memories", "ada"), ada_id.split("/")[1]) is not None
         events = memory.audit("ada")
-        assert [(e.operation, e.source) for e in events] == [("put", "mcp")]
+        changes = [(e.operation, e.source) for e in events if e.namespace[:1] != ("usage",)]
+        assert changes == [("put", "mcp")]  # the note; its recall counts are labelled usage
+        assert {e.source for e in events if e.namespace[:1] == ("usage",)} == {"usage"}
         assert memory.audit("bob") == []
 
 
