@@ -25,10 +25,12 @@ other processes flushed meanwhile are merged, not overwritten).
 
 from __future__ import annotations
 
+import contextvars
 import math
 import threading
 import weakref
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -45,6 +47,7 @@ __all__ = [
     "importance_factor",
     "note_usage",
     "strength",
+    "uncounted",
     "usage_factor",
     "usage_of",
     "weigh",
@@ -330,10 +333,35 @@ def weigh(
         entry.relevance *= factor
 
 
+_UNCOUNTED: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "langmem_usage_uncounted", default=False
+)
+
+
+@contextmanager
+def uncounted() -> Iterator[None]:
+    """Recalls inside the block are previews, not uses: they count no usage.
+
+    The inspector's "what the agent would see" runs a real recall for an operator; counting
+    it would let looking at a memory make it rank higher, and a read-only inspector would
+    change what it shows.
+    """
+    token = _UNCOUNTED.set(True)
+    try:
+        yield
+    finally:
+        _UNCOUNTED.reset(token)
+
+
 def note_usage(
     store: BaseStore, user_id: str, chosen: Sequence[Any], agent_id: str | None = None
 ) -> None:
-    """Count what a recall put in the context (``UsageLog.note``: a buffer, no I/O)."""
+    """Count what a recall put in the context (``UsageLog.note``: a buffer, no I/O).
+
+    Nothing is counted inside :func:`uncounted`.
+    """
+    if _UNCOUNTED.get():
+        return
     entries = [
         (e.kind, e.key)
         for e in chosen

@@ -27,6 +27,7 @@ from langmem_plugin.history._storage import ARCHIVE, HISTORY_LABELS, SessionInfo
 from langmem_plugin.knowledge import Entity
 from langmem_plugin.memory import Memory
 from langmem_plugin.nodes._fact_gate import FACT_KINDS, fact_parts, search_fact_gate
+from langmem_plugin.nodes._usage import uncounted
 from langmem_plugin.nodes.episodes import EpisodeStore
 from langmem_plugin.nodes.profile import FactProposal, ProfileFact, ProfileStore
 from langmem_plugin.nodes.recall import is_relevant
@@ -411,8 +412,10 @@ def agent_view(memory: Memory, user_id: str, message: str) -> AgentView:
 
     The count uses the memory's token counter (``MemoryOptions.token_counter``, the one
     the recall budget is measured with) on the system message the agent would receive.
+    A preview: it counts no usage (``nodes._usage.uncounted``).
     """
-    context = memory.recall_context(validate_id(user_id, "user_id"), message)
+    with uncounted():
+        context = memory.recall_context(validate_id(user_id, "user_id"), message)
     counter = memory._features.options.token_counter
     tokens = count_tokens([SystemMessage(context)], counter) if context else 0
     return AgentView(message=message, context=context, tokens=tokens)

@@ -436,3 +436,13 @@ def test_aconsolidate_runs_off_the_event_loop(memory: Memory) -> None:
     report = asyncio.run(memory.aconsolidate("ada"))
     assert report.facts_merged == 1
     assert memory.profile("ada").get("likes") == ["jazz"]
+
+
+def test_the_inspectors_preview_of_a_recall_counts_no_usage(memory: Memory) -> None:
+    from langmem_plugin.ui._data import agent_view
+
+    memory.store.put(("memories", "ada"), "n1", {"content": "Ada keeps bees on her roof"})
+    assert "bees" in agent_view(memory, "ada", "does Ada keep bees?").context
+    assert usage_of(memory.store).usage("ada", "memories", "n1") is None
+    assert "bees" in memory.recall_context("ada", "does Ada keep bees?")  # a use counts
+    assert usage_of(memory.store).usage("ada", "memories", "n1").count == 1  # type: ignore[union-attr]
