@@ -9,10 +9,16 @@ The archive turns are written straight into the store in the archive's item shap
 (``("archive", user, session)``, see ``langmem_plugin.history``) rather than through
 ``Memory.ingest``: same items, minutes faster to build.
 
+With ``--persona NAME`` the archive and the ingested sessions are that persona's
+(``("persona", user, NAME, "archive", session)``, see ``langmem_plugin._namespaces``) and
+recall runs as it; ``--other-persona-turns N`` adds N turns of a second persona of the same
+user beside them (what the persona's recall must not see, nor pay much for).
+
 Usage::
 
     python benchmarks/recall_latency.py [DATA.json] [--turns 10000] [--queries 200]
-        [--path DIR] [--embeddings minilm|mpnet]
+        [--path DIR] [--embeddings minilm|mpnet] [--persona NAME]
+        [--other-persona-turns N]
 
 ``DATA.json`` defaults to ``../shared/data/locomo/locomo_dev.json``; with ``--path`` the
 memory is kept in ``DIR`` and reused by the next run (built only when empty). The last line
@@ -40,6 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _locomo import add_embeddings_argument, load
 
+from langmem_plugin._namespaces import persona_namespace
 from langmem_plugin.memory import Memory
 
 USER = "bench-user"
@@ -62,7 +69,13 @@ def _sessions(data: Path) -> tuple[list[list[tuple[str, str, str]]], list[str]]:
     return sessions, questions
 
 
-def _build(memory: Memory, sessions: list[list[tuple[str, str, str]]], turns: int) -> int:
+def _build(
+    memory: Memory,
+    sessions: list[list[tuple[str, str, str]]],
+    turns: int,
+    persona: str | None = None,
+    ingest: bool = True,
+) -> int:
     start = datetime(2023, 1, 1, 12, tzinfo=UTC)
     ops: list[PutOp] = []
     written = n = 0
@@ -82,7 +95,9 @@ def _build(memory: Memory, sessions: list[list[tuple[str, str, str]]], turns: in
                 "occurred_at": when,
                 "message": "{}",
             }
-            ops.append(PutOp(("archive", USER, sid), f"{sid}-{seq}", value))
+            ops.append(
+                PutOp(persona_namespace("archive", USER, persona, sid), f"{sid}-{seq}", value)
+            )
             written += 1
         if len(ops) >= BATCH:
             memory.store.batch(ops)
@@ -90,12 +105,18 @@ def _build(memory: Memory, sessions: list[list[tuple[str, str, str]]], turns: in
         n += 1
     if ops:
         memory.store.batch(ops)
-    for i, session in enumerate(sessions[:5]):  # facts and episodes from a few real ingests
+    for i, session in enumerate(
+        sessions[:5] if ingest else []
+    ):  # facts and episodes from a few real ingests
         messages: list[BaseMessage] = [
             HumanMessage(text) if role == "user" else AIMessage(text) for _, role, text in session
         ]
         memory.ingest(
-            messages, user_id=USER, thread_id=f"ingested-{i}", timestamp=start + timedelta(days=i)
+            messages,
+            user_id=USER,
+            thread_id=f"ingested-{i}",
+            timestamp=start + timedelta(days=i),
+            persona_id=persona,
         )
     return written
 
@@ -115,8 +136,13 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=10_000)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--path", default=None, help="keep the memory here and reuse it")
+    parser.add_argument("--persona", default=None, help="build and recall as this persona")
+    parser.add_argument(
+        "--other-persona-turns", type=int, default=0, help="turns of another persona beside"
+    )
     add_embeddings_argument(parser)
     args = parser.parse_args()
+    persona = args.persona
 
     sessions, questions = _sessions(Path(args.data))
     directory = Path(args.path) if args.path else Path(tempfile.mkdtemp(prefix="recall-bench-"))
@@ -125,7 +151,10 @@ def main() -> None:
     with Memory.from_path(directory, embeddings=f"local:{args.embeddings}") as memory:
         started = time.perf_counter()
         if not marker.exists():
-            built = _build(memory, sessions, args.turns)
+            built = _build(memory, sessions, args.turns, persona)
+            if args.other_persona_turns:
+                other = f"{persona or ''}-other"
+                _build(memory, sessions, args.other_persona_turns, other, ingest=False)
             marker.write_text(str(built))
             seconds = time.perf_counter() - started
             ingest_rate = round(built / seconds, 1)
@@ -138,24 +167,26 @@ def main() -> None:
         )
 
         started = time.perf_counter()
-        memory.recall_context(USER, questions[0])
+        memory.recall_context(USER, questions[0], persona_id=persona)
         first_ms = (time.perf_counter() - started) * 1000
         print(f"first recall (loads the user's lexical index): {first_ms:.0f} ms")
         for question in questions[1:6]:  # warm caches
-            memory.recall_context(USER, question)
+            memory.recall_context(USER, question, persona_id=persona)
 
         timings: list[float] = []
         tokens: list[int] = []
         for i in range(args.queries):
             question = questions[i % len(questions)]
             started = time.perf_counter()
-            text = memory.recall_context(USER, question)
+            text = memory.recall_context(USER, question, persona_id=persona)
             timings.append((time.perf_counter() - started) * 1000)
             tokens.append(len(text) // 4)
         search: list[float] = []
         for question in questions[:50]:
             started = time.perf_counter()
-            memory.store.search(("archive", USER), query=question, limit=50)
+            memory.store.search(
+                persona_namespace("archive", USER, persona), query=question, limit=50
+            )
             search.append((time.perf_counter() - started) * 1000)
         embed: list[float] = []
         for question in questions[:50]:
@@ -175,6 +206,8 @@ def main() -> None:
         json.dumps(
             {
                 "embeddings": args.embeddings,
+                "persona": persona,
+                "other_persona_turns": args.other_persona_turns,
                 "turns": turns,
                 "queries": args.queries,
                 "ingest_turns_per_s": ingest_rate,

@@ -8,6 +8,11 @@ The user is never an argument the model fills in: it comes from the run (``ToolR
 ``user_id`` the application bound when creating the tools. Every read and write is under
 that user's namespaces, so no prompt can reach another user's memories.
 
+The persona (``persona_id``) comes from the run the same way, or from the ``persona_id``
+bound at creation: notes and episodes are searched, saved and forgotten in the persona's
+namespaces (``Scope.namespace``), the profile is the user's whatever the persona.
+Forgetting by ``query`` is the user's privacy request and reaches every persona.
+
 Memory ids shown to the model are ``"<kind>/<key>"`` with kind ``memories`` (saved by
 ``save_memory`` under ``("memories", user_id)``), ``profile`` or ``episodes``.
 ``forget_memory`` takes such an id, or a ``query`` ("my divorce") to forget everything of
@@ -34,8 +39,7 @@ from langchain_core.tools import BaseTool, InjectedToolArg, StructuredTool, Tool
 from langgraph.store.base import BaseStore
 
 from langmem_plugin._audit import audit_source
-from langmem_plugin._namespaces import user_namespace
-from langmem_plugin.nodes._context import check_store, resolve_scope
+from langmem_plugin.nodes._context import Scope, check_store, resolve_scope
 from langmem_plugin.nodes.profile import FactProposal, ProfileStore
 from langmem_plugin.nodes.recall import score_of
 from langmem_plugin.retriever._retriever import SearchFn
@@ -53,6 +57,7 @@ def create_memory_tools(
     user_id: str | None = None,
     forget: Callable[[str, str], str] | None = None,
     audit_as: str = "tool",
+    persona_id: str | None = None,
 ) -> list[BaseTool]:
     """Build the memory tools and the task tools.
 
@@ -65,6 +70,7 @@ def create_memory_tools(
             without it ``forget_memory`` only takes ids.
         audit_as: The audit source of the tools' writes (``"tool"``; the MCP server
             passes ``"mcp"``, so the log tells the two paths apart).
+        persona_id: Bind the tools to one persona (else the run's ``persona_id``, if any).
 
     Returns:
         ``[search_memory, save_memory, forget_memory, add_task, update_task, list_tasks]``.
@@ -78,11 +84,11 @@ def create_memory_tools(
     find: SearchFn = search or (lambda ns, q, k: store.search(ns, query=q, limit=k))
     profiles = ProfileStore(store)
 
-    def owner(runtime: Any) -> str:
+    def scope_of(runtime: Any) -> Scope:
         # a store mismatch is the developer's to fix, not an answer for the model
         check_store(runtime, store, "memory tools")
         try:
-            return resolve_scope(runtime, user_id=user_id).user_id
+            return resolve_scope(runtime, user_id=user_id, persona_id=persona_id)
         except ValueError as exc:
             raise ToolException(str(exc)) from exc
 
@@ -96,13 +102,13 @@ def create_memory_tools(
             k: How many results per kind (1-20).
             runtime: Injected by LangGraph (gives the user); not shown to the model.
         """
-        uid = owner(runtime)
+        scope = scope_of(runtime)
         if not query.strip():
             raise ToolException(f"query must not be empty, got {query!r}")
         k = max(1, min(int(k), 20))
         hits: list[tuple[float, str]] = []
         for kind in _SEARCHED:
-            for item in find(user_namespace(kind, uid), query, k):
+            for item in find(scope.namespace(kind), query, k):
                 when = item.value.get("occurred_at") or item.value.get("valid_from") or ""
                 hits.append(
                     (
@@ -125,11 +131,11 @@ def create_memory_tools(
             importance: 0 (trivia) to 1 (vital).
             runtime: Injected by LangGraph (gives the user); not shown to the model.
         """
-        uid = owner(runtime)
-        with audit_source(audit_as, user_id=uid):
-            return _save(uid, content, importance)
+        scope = scope_of(runtime)
+        with audit_source(audit_as, user_id=scope.user_id):
+            return _save(scope, content, importance)
 
-    def _save(uid: str, content: str, importance: float) -> str:
+    def _save(scope: Scope, content: str, importance: float) -> str:
         if not content.strip():
             raise ToolException(f"content must not be empty, got {content!r}")
         if not 0.0 <= float(importance) <= 1.0:
@@ -137,7 +143,7 @@ def create_memory_tools(
         key = uuid4().hex
         now = datetime.now(UTC).isoformat()
         store.put(
-            user_namespace("memories", uid),
+            scope.namespace("memories"),
             key,
             {
                 "content": content.strip(),
@@ -163,19 +169,20 @@ def create_memory_tools(
                 past message about it is deleted for good.
             runtime: Injected by LangGraph (gives the user); not shown to the model.
         """
-        uid = owner(runtime)
-        with audit_source(audit_as, user_id=uid):
+        scope = scope_of(runtime)
+        with audit_source(audit_as, user_id=scope.user_id):
             if query.strip() and not memory_id:
                 if forget is None:
                     raise ToolException("forgetting by query is not available here")
-                return forget(uid, query)
-            return _forget_id(uid, memory_id)
+                return forget(scope.user_id, query)
+            return _forget_id(scope, memory_id)
 
-    def _forget_id(uid: str, memory_id: str) -> str:
+    def _forget_id(scope: Scope, memory_id: str) -> str:
+        uid = scope.user_id
         kind, _, key = memory_id.partition("/")
         if kind not in _SEARCHED or not key:
             raise ToolException(f"unknown memory id {memory_id!r}")
-        item = store.get(user_namespace(kind, uid), key)
+        item = store.get(scope.namespace(kind), key)
         if item is None:
             raise ToolException(f"no memory {memory_id!r} for this user")
         if kind == "profile":  # supersede, keeping the history
@@ -189,11 +196,12 @@ def create_memory_tools(
                 source="agent",
             )
         else:
-            store.delete(user_namespace(kind, uid), key)
+            store.delete(scope.namespace(kind), key)
         return f"Forgot {memory_id}."
 
     tools: list[BaseTool] = [
         StructuredTool.from_function(fn, handle_tool_error=True, parse_docstring=True)
         for fn in (search_memory, save_memory, forget_memory)
     ]
-    return tools + create_task_tools(store, owner)
+    # tasks are the user's, whatever the persona
+    return tools + create_task_tools(store, lambda runtime: scope_of(runtime).user_id)

@@ -29,7 +29,7 @@ from langchain_core.messages import BaseMessage, HumanMessage
 from langgraph.store.base import BaseStore, Item, PutOp
 from pydantic import BaseModel, Field
 
-from langmem_plugin._namespaces import user_namespace
+from langmem_plugin._namespaces import persona_namespace
 from langmem_plugin._sentiment import session_sentiment, user_texts
 from langmem_plugin._text import keywords
 from langmem_plugin.nodes import _offline, _rules
@@ -126,16 +126,24 @@ class EpisodeStore:
         self.decay_half_life = decay_half_life
         self.archive_below = archive_below
 
-    def write(self, user_id: str, episode: Episode) -> str:
-        """Store an episode; returns its key."""
+    def write(self, user_id: str, episode: Episode, *, persona_id: str | None = None) -> str:
+        """Store an episode (the persona's, with one); returns its key."""
         if not episode.summary.strip():
             raise ValueError(f"episode for thread {episode.thread_id!r} has an empty summary")
-        self.store.put(user_namespace("episodes", user_id), episode.key, episode.to_value())
+        ns = persona_namespace("episodes", user_id, persona_id)
+        self.store.put(ns, episode.key, episode.to_value())
         return episode.key
 
-    def list(self, user_id: str, *, archived: bool = False, limit: int = 1000) -> list[Item]:
-        """Episodes, newest first."""
-        ns = user_namespace("episodes_archive" if archived else "episodes", user_id)
+    def list(
+        self,
+        user_id: str,
+        *,
+        archived: bool = False,
+        limit: int = 1000,
+        persona_id: str | None = None,
+    ) -> list[Item]:
+        """Episodes (the persona's, with one), newest first."""
+        ns = persona_namespace("episodes_archive" if archived else "episodes", user_id, persona_id)
         items = self.store.search(ns, limit=limit)
         return sorted(items, key=lambda i: i.value.get("occurred_at", ""), reverse=True)
 
@@ -145,6 +153,7 @@ class EpisodeStore:
         *,
         now: datetime | None = None,
         keys: Collection[str] | None = None,
+        persona_id: str | None = None,
     ) -> dict[str, int]:
         """Merge near-duplicate episodes and archive decayed ones.
 
@@ -158,21 +167,22 @@ class EpisodeStore:
             now: The time decay is computed at (default now).
             keys: Only look for duplicates of these episodes (e.g. the one just written:
                 one search instead of one per episode); decay covers all others.
+            persona_id: A persona's episodes (``("persona", user, persona, "episodes")``).
 
         Returns:
             ``{"merged": n, "archived": m}``.
         """
         now = now or datetime.now(UTC)
-        live = self.list(user_id)
+        live = self.list(user_id, persona_id=persona_id)
+        episodes = persona_namespace("episodes", user_id, persona_id)
+        archive = persona_namespace("episodes_archive", user_id, persona_id)
         gone: set[str] = set()
         ops: list[PutOp] = []
         merged = archived = 0
         for item in live:
             if item.key in gone or (keys is not None and item.key not in keys):
                 continue
-            hits = self.store.search(
-                user_namespace("episodes", user_id), query=item.value["content"], limit=5
-            )
+            hits = self.store.search(episodes, query=item.value["content"], limit=5)
             keeper = dict(item.value)
             for hit in hits:
                 if (
@@ -188,16 +198,16 @@ class EpisodeStore:
                 )
                 ops.append(
                     PutOp(
-                        user_namespace("episodes_archive", user_id),
+                        archive,
                         hit.key,
                         _archived(hit.value, f"merged into {item.key}"),
                     )
                 )
-                ops.append(PutOp(user_namespace("episodes", user_id), hit.key, None))
+                ops.append(PutOp(episodes, hit.key, None))
                 gone.add(hit.key)
                 merged += 1
             if keeper != item.value:
-                ops.append(PutOp(user_namespace("episodes", user_id), item.key, keeper))
+                ops.append(PutOp(episodes, item.key, keeper))
                 gone.add(item.key)  # kept, but not decayed in this pass
         for item in live:
             if item.key in gone or (keys is not None and item.key in keys):
@@ -209,12 +219,12 @@ class EpisodeStore:
             if decayed < self.archive_below:
                 ops.append(
                     PutOp(
-                        user_namespace("episodes_archive", user_id),
+                        archive,
                         item.key,
                         _archived(item.value, "decayed"),
                     )
                 )
-                ops.append(PutOp(user_namespace("episodes", user_id), item.key, None))
+                ops.append(PutOp(episodes, item.key, None))
                 archived += 1
         if ops:
             self.store.batch(ops)

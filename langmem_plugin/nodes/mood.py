@@ -22,7 +22,7 @@ from typing import Any
 
 from langgraph.store.base import BaseStore
 
-from langmem_plugin._namespaces import user_namespace
+from langmem_plugin._namespaces import persona_namespace
 from langmem_plugin._paging import search_all
 from langmem_plugin._sentiment import sentiment_label
 from langmem_plugin.errors import InvalidValueError
@@ -133,13 +133,21 @@ def _after(value: dict[str, Any], since: datetime) -> bool:
     return (when if when.tzinfo else when.replace(tzinfo=UTC)) >= since
 
 
-def read_mood(store: BaseStore, user_id: str, *, since: datetime | None = None) -> Mood:
+def read_mood(
+    store: BaseStore,
+    user_id: str,
+    *,
+    since: datetime | None = None,
+    persona_id: str | None = None,
+) -> Mood:
     """The user's mood from their session episodes (see the module docstring).
 
     Args:
         store: The memory store.
         user_id: Whose mood (already validated).
         since: Only sessions that ended at or after this time (naive means UTC).
+        persona_id: The mood shown to this persona, from its own episodes (a persona
+            does not learn from another's conversations how the user felt).
 
     Returns:
         The points, oldest first, and the trend.
@@ -152,7 +160,7 @@ def read_mood(store: BaseStore, user_id: str, *, since: datetime | None = None) 
     if since is not None and since.tzinfo is None:
         since = since.replace(tzinfo=UTC)
     points = []
-    for item in search_all(store, user_namespace("episodes", user_id)):
+    for item in search_all(store, persona_namespace("episodes", user_id, persona_id)):
         v = item.value
         if v.get("kind", "session") != "session" or v.get("sentiment") is None:
             continue
