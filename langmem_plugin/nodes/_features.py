@@ -208,7 +208,13 @@ class MemoryFeatures:
 
         return MemoryMiddleware(self._features, catch_tool_errors=catch_tool_errors)
 
-    def tools(self, user_id: str | None = None, *, audit_as: str = "tool") -> list[BaseTool]:
+    def tools(
+        self,
+        user_id: str | None = None,
+        *,
+        audit_as: str = "tool",
+        persona_id: str | None = None,
+    ) -> list[BaseTool]:
         """``search_memory``, ``save_memory``, ``forget_memory`` and the task tools.
 
         They act on this memory's store; run in a graph compiled with another store,
@@ -219,6 +225,7 @@ class MemoryFeatures:
                 takes the user from the run's context or config, never from the model.
             audit_as: The audit source of their writes (``"tool"``; ``"mcp"`` for the MCP
                 server).
+            persona_id: Bind them to this persona; by default the run's ``persona_id``.
         """
         from langmem_plugin.tools import create_memory_tools
 
@@ -228,6 +235,7 @@ class MemoryFeatures:
             search=self._features.options.search,
             user_id=user_id,
             audit_as=audit_as,
+            persona_id=persona_id,
             forget=(lambda uid, q: forget(uid, query=q, dry_run=False).summary())
             if forget
             else None,
