@@ -45,8 +45,8 @@ def run_block(code: str, cwd: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 
 def test_the_marked_blocks_are_the_ones_expected() -> None:
     found = blocks()
-    assert len(found) == 5
-    assert [b.count("\n") > 3 for b in found] == [True] * 5
+    assert len(found) == 6
+    assert [b.count("\n") > 3 for b in found] == [True] * 6
 
 
 def test_the_quickstart_keeps_two_messages_of_the_same_length(
@@ -92,3 +92,8 @@ def test_the_error_example_catches_a_task_not_found_error(
     code = next(b for b in blocks() if "no-such-id" in b)
     out = run_block(code, tmp_path, monkeypatch)
     assert out.strip() == "user 'ada' has no task 'no-such-id'"
+
+
+def test_the_personas_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    code = next(b for b in blocks() if 'persona_id="coach"' in b)
+    run_block(code, tmp_path, monkeypatch)  # its asserts are the test
