@@ -11,14 +11,16 @@ The archive turns are written straight into the store in the archive's item shap
 
 With ``--persona NAME`` the archive and the ingested sessions are that persona's
 (``("persona", user, NAME, "archive", session)``, see ``langmem_plugin._namespaces``) and
-recall runs as it; ``--other-persona-turns N`` adds N turns of a second persona of the same
-user beside them (what the persona's recall must not see, nor pay much for).
+recall runs as it; ``--plain-turns N`` adds N turns (and the same few ingested sessions) of
+the same user *without* a persona beside them: what the persona's recall must not see, nor
+pay for. Recall is then timed for both scopes, interleaved query by query, so that the two
+figures share the machine's load.
 
 Usage::
 
     python benchmarks/recall_latency.py [DATA.json] [--turns 10000] [--queries 200]
         [--path DIR] [--embeddings minilm|mpnet] [--persona NAME]
-        [--other-persona-turns N]
+        [--plain-turns N]
 
 ``DATA.json`` defaults to ``../shared/data/locomo/locomo_dev.json``; with ``--path`` the
 memory is kept in ``DIR`` and reused by the next run (built only when empty). The last line
@@ -138,7 +140,7 @@ def main() -> None:
     parser.add_argument("--path", default=None, help="keep the memory here and reuse it")
     parser.add_argument("--persona", default=None, help="build and recall as this persona")
     parser.add_argument(
-        "--other-persona-turns", type=int, default=0, help="turns of another persona beside"
+        "--plain-turns", type=int, default=0, help="with --persona: no-persona turns beside"
     )
     add_embeddings_argument(parser)
     args = parser.parse_args()
@@ -152,9 +154,8 @@ def main() -> None:
         started = time.perf_counter()
         if not marker.exists():
             built = _build(memory, sessions, args.turns, persona)
-            if args.other_persona_turns:
-                other = f"{persona or ''}-other"
-                _build(memory, sessions, args.other_persona_turns, other, ingest=False)
+            if persona is not None and args.plain_turns:
+                _build(memory, sessions, args.plain_turns, None)
             marker.write_text(str(built))
             seconds = time.perf_counter() - started
             ingest_rate = round(built / seconds, 1)
@@ -174,6 +175,7 @@ def main() -> None:
             memory.recall_context(USER, question, persona_id=persona)
 
         timings: list[float] = []
+        plain: list[float] = []
         tokens: list[int] = []
         for i in range(args.queries):
             question = questions[i % len(questions)]
@@ -181,6 +183,10 @@ def main() -> None:
             text = memory.recall_context(USER, question, persona_id=persona)
             timings.append((time.perf_counter() - started) * 1000)
             tokens.append(len(text) // 4)
+            if persona is not None and args.plain_turns:
+                started = time.perf_counter()
+                memory.recall_context(USER, question)
+                plain.append((time.perf_counter() - started) * 1000)
         search: list[float] = []
         for question in questions[:50]:
             started = time.perf_counter()
@@ -200,6 +206,9 @@ def main() -> None:
     rss = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     print(f"recall_context over {turns} archived turns, {args.queries} queries, {args.embeddings}:")
     print(f"  p50 {p50} ms, p95 {p95} ms (targets: minilm p50 <= 30; mpnet p50 <= 40, p95 <= 80)")
+    if plain:
+        n50, n95 = _percentiles(plain)
+        print(f"  interleaved, the same user without a persona: p50 {n50} ms, p95 {n95} ms")
     print(f"  peak RSS {rss} MiB")
     print(f"  of which: one archive vector search p50 {s50} ms (p95 {s95}), query embedding {e50}")
     print(
@@ -207,7 +216,9 @@ def main() -> None:
             {
                 "embeddings": args.embeddings,
                 "persona": persona,
-                "other_persona_turns": args.other_persona_turns,
+                "plain_turns": args.plain_turns,
+                "plain_p50_ms": _percentiles(plain)[0] if plain else None,
+                "plain_p95_ms": _percentiles(plain)[1] if plain else None,
                 "turns": turns,
                 "queries": args.queries,
                 "ingest_turns_per_s": ingest_rate,
