@@ -59,6 +59,8 @@ Personas (``persona_id`` in the run scope) are a third dimension, inside the use
   What is shared (the user's, whatever the persona): the profile and its history (who the
   user *is* does not change with the agent's persona) and tasks (the user's to-dos).
   Session ownership claims stay ``("session_owners",)``: a session belongs to a user.
+* ``"persona"`` and ``"agent_persona"`` are reserved kinds: an application namespace must
+  not start with either (one that did would read as a persona's memory).
 * An agent's lessons per persona: ``("agent_persona", agent, persona, "agent_lessons")``,
   an agent-scoped kind (``AGENT_KINDS``) like ``("agent_lessons", agent)``: the lessons
   agent ``"travel-bot"`` learns as persona ``"formal"``, shared by its users, never a
