@@ -230,3 +230,22 @@ def test_export_and_import_carry_personas_over(tmp_path: Path) -> None:
         text = memory.recall_context("ada", "What is my cat called?", persona_id="ab")
         assert TOKENS["ab"] in text
         assert TOKENS["a"] not in text
+
+
+def test_forget_by_query_reaches_a_personas_turns_and_their_thread(tmp_path: Path) -> None:
+    folder = tmp_path / "memory"
+    model = ScriptedChatModel(script=[], default="I see.")
+    with Memory.from_path(folder) as memory:
+        graph = memory_graph(memory, model, memory.checkpointer)
+        config = {"configurable": {"thread_id": "c1", "user_id": "ada", "persona_id": "coach"}}
+        graph.invoke({"messages": [HumanMessage("My divorce lawyer is zqlawyer.")]}, config)
+        graph.invoke({"messages": [HumanMessage("I like hiking.")]}, config)
+        memory.flush()
+        assert scan(folder, ["zqlawyer"])["zqlawyer"] > 0
+        preview = memory.forget("ada", query="my divorce")
+        assert any(m.kind == "turn" and "zqlawyer" in m.preview for m in preview.matches)
+        assert preview.threads == ["c1"]  # the persona's thread holds the words too
+        memory.forget("ada", query="my divorce", dry_run=False)
+        assert memory.checkpointer.get_tuple({"configurable": {"thread_id": "c1"}}) is None
+        assert scan(folder, ["zqlawyer"]) == {"zqlawyer": 0}, scan_files(folder, "zqlawyer")
+        assert "hiking" in memory.recall_context("ada", "what do I like?", persona_id="coach")

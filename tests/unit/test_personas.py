@@ -7,6 +7,7 @@ Persona ids are chosen to collide with everything a namespace holds: the library
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 
 import pytest
@@ -170,6 +171,10 @@ def test_recall_shows_a_persona_its_own_memory_and_the_shared_profile_only() -> 
         assert TOKENS[persona] in lesson.task
     plain = host.recall_context("ada", "What is my cat called? Book a trip for the cat.")
     assert not any(token in plain for token in TOKENS.values())
+    query = "What is my cat called?"
+    for persona in ("a", "ab"):  # the async path reads the same namespaces
+        sync = host.recall_context("ada", query, persona_id=persona)
+        assert asyncio.run(host.arecall_context("ada", query, persona_id=persona)) == sync
 
 
 def test_agent_lessons_are_kept_per_persona() -> None:
