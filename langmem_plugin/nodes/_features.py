@@ -26,7 +26,6 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from langchain_core.language_models import BaseChatModel
@@ -301,7 +300,10 @@ class MemoryFeatures:
     ) -> RunReport:
         """``ingest`` off the event loop."""
         return await asyncio.to_thread(
-            partial(self.ingest, messages, user_id=user_id, thread_id=thread_id),
+            self.ingest,
+            messages,
+            user_id=user_id,
+            thread_id=thread_id,
             timestamp=timestamp,
             persona_id=persona_id,
         )
