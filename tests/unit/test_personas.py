@@ -29,7 +29,7 @@ from langmem_plugin.errors import InvalidIdError
 from langmem_plugin.nodes._context import resolve_scope
 from langmem_plugin.testing import ScriptedChatModel
 from tests.integration._isolation_data import generated_ids
-from tests.unit.nodes_support import FeatureHost
+from tests.unit.nodes_support import FeatureHost, memory_graph
 
 KIND_NAMES = ["memories", "archive", "persona", "profile", "lessons", "agent_lessons", "sessions"]
 PREFIXES = ["a", "ab", "a.", "a.b", "a%2Eb", "*", "ada"]
@@ -201,3 +201,18 @@ def test_a_run_without_a_persona_reads_and_writes_what_it_did_before_personas() 
     kinds = {ns[0] for ns in host.store.list_namespaces(prefix=("*", "ada"))}
     assert "persona" not in kinds
     assert host.store.search(("archive", "ada", "t1"))
+
+
+def test_turns_folded_out_of_working_memory_become_the_personas_episode() -> None:
+    host = FeatureHost(working_memory_tokens=60)
+    graph = memory_graph(host, ScriptedChatModel(script=[], default="Noted."), InMemorySaver())
+    config = {"configurable": {"thread_id": "t", "user_id": "ada", "persona_id": "coach"}}
+    for text in [
+        "I am planning a zqfoldtrip to Lisbon in May with my sister.",
+        "We like museums, trams and seafood restaurants near the river.",
+        "Which neighbourhood should we stay in for three nights?",
+    ]:
+        graph.invoke({"messages": [HumanMessage(text)]}, config)
+    folded = host.store.search(persona_namespace("episodes", "ada", "coach"), limit=50)
+    assert any(e.value.get("kind") == "working_memory" for e in folded)
+    assert host.store.search(("episodes", "ada")) == []
