@@ -12,10 +12,18 @@ mentions are written by the pipeline's offline rules (``knowledge.record_knowled
 that associative recall has a real user's links to follow; each query is also timed on the
 same recall without associative expansion (interleaved), printed beside it.
 
+With ``--persona NAME`` the archive and the ingested sessions are that persona's
+(``("persona", user, NAME, "archive", session)``, see ``langmem_plugin._namespaces``) and
+recall runs as it; ``--plain-turns N`` adds N turns (and the same few ingested sessions) of
+the same user *without* a persona beside them: what the persona's recall must not see, nor
+pay for. Recall is then timed for both scopes, interleaved query by query, so that the two
+figures share the machine's load.
+
 Usage::
 
     python benchmarks/recall_latency.py [DATA.json] [--turns 10000] [--queries 200]
-        [--path DIR] [--embeddings minilm|mpnet]
+        [--path DIR] [--embeddings minilm|mpnet] [--persona NAME]
+        [--plain-turns N]
 
 ``DATA.json`` defaults to ``../shared/data/locomo/locomo_dev.json``; with ``--path`` the
 memory is kept in ``DIR`` and reused by the next run (built only when empty). The last line
@@ -43,6 +51,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _locomo import add_embeddings_argument, load
 
+from langmem_plugin._namespaces import persona_namespace
 from langmem_plugin.knowledge._pipeline import record_knowledge
 from langmem_plugin.memory import Memory
 from langmem_plugin.nodes._context import Scope
@@ -68,7 +77,13 @@ def _sessions(data: Path) -> tuple[list[list[tuple[str, str, str]]], list[str]]:
     return sessions, questions
 
 
-def _build(memory: Memory, sessions: list[list[tuple[str, str, str]]], turns: int) -> int:
+def _build(
+    memory: Memory,
+    sessions: list[list[tuple[str, str, str]]],
+    turns: int,
+    persona: str | None = None,
+    ingest: bool = True,
+) -> int:
     start = datetime(2023, 1, 1, 12, tzinfo=UTC)
     ops: list[PutOp] = []
     written = n = 0
@@ -88,7 +103,9 @@ def _build(memory: Memory, sessions: list[list[tuple[str, str, str]]], turns: in
                 "occurred_at": when,
                 "message": "{}",
             }
-            ops.append(PutOp(("archive", USER, sid), f"{sid}-{seq}", value))
+            ops.append(
+                PutOp(persona_namespace("archive", USER, persona, sid), f"{sid}-{seq}", value)
+            )
             written += 1
         if len(ops) >= BATCH:
             memory.store.batch(ops)
@@ -97,12 +114,18 @@ def _build(memory: Memory, sessions: list[list[tuple[str, str, str]]], turns: in
     if ops:
         memory.store.batch(ops)
     _build_knowledge(memory, sessions, turns, start)
-    for i, session in enumerate(sessions[:5]):  # facts and episodes from a few real ingests
+    for i, session in enumerate(
+        sessions[:5] if ingest else []
+    ):  # facts and episodes from a few real ingests
         messages: list[BaseMessage] = [
             HumanMessage(text) if role == "user" else AIMessage(text) for _, role, text in session
         ]
         memory.ingest(
-            messages, user_id=USER, thread_id=f"ingested-{i}", timestamp=start + timedelta(days=i)
+            messages,
+            user_id=USER,
+            thread_id=f"ingested-{i}",
+            timestamp=start + timedelta(days=i),
+            persona_id=persona,
         )
     return written
 
@@ -143,8 +166,13 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=10_000)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--path", default=None, help="keep the memory here and reuse it")
+    parser.add_argument("--persona", default=None, help="build and recall as this persona")
+    parser.add_argument(
+        "--plain-turns", type=int, default=0, help="with --persona: no-persona turns beside"
+    )
     add_embeddings_argument(parser)
     args = parser.parse_args()
+    persona = args.persona
 
     sessions, questions = _sessions(Path(args.data))
     directory = Path(args.path) if args.path else Path(tempfile.mkdtemp(prefix="recall-bench-"))
@@ -153,7 +181,9 @@ def main() -> None:
     with Memory.from_path(directory, embeddings=f"local:{args.embeddings}") as memory:
         started = time.perf_counter()
         if not marker.exists():
-            built = _build(memory, sessions, args.turns)
+            built = _build(memory, sessions, args.turns, persona)
+            if persona is not None and args.plain_turns:
+                _build(memory, sessions, args.plain_turns, None)
             marker.write_text(str(built))
             seconds = time.perf_counter() - started
             ingest_rate = round(built / seconds, 1)
@@ -166,11 +196,11 @@ def main() -> None:
         )
 
         started = time.perf_counter()
-        memory.recall_context(USER, questions[0])
+        memory.recall_context(USER, questions[0], persona_id=persona)
         first_ms = (time.perf_counter() - started) * 1000
         print(f"first recall (loads the user's lexical index): {first_ms:.0f} ms")
         for question in questions[1:6]:  # warm caches
-            memory.recall_context(USER, question)
+            memory.recall_context(USER, question, persona_id=persona)
 
         options = memory._features.options
         plain = Recall(  # the same recall without associative expansion, timed interleaved
@@ -181,21 +211,28 @@ def main() -> None:
         )
         timings: list[float] = []
         plain_timings: list[float] = []
+        no_persona: list[float] = []
         tokens: list[int] = []
         for i in range(args.queries):
             question = questions[i % len(questions)]
             started = time.perf_counter()
-            text = memory.recall_context(USER, question)
+            text = memory.recall_context(USER, question, persona_id=persona)
             timings.append((time.perf_counter() - started) * 1000)
             tokens.append(len(text) // 4)
             started = time.perf_counter()
-            plain.build(Scope(USER), question)
+            plain.build(Scope(USER, persona_id=persona), question)
             plain_timings.append((time.perf_counter() - started) * 1000)
+            if persona is not None and args.plain_turns:
+                started = time.perf_counter()
+                memory.recall_context(USER, question)
+                no_persona.append((time.perf_counter() - started) * 1000)
         knowledge = memory.knowledge.counts(USER)
         search: list[float] = []
         for question in questions[:50]:
             started = time.perf_counter()
-            memory.store.search(("archive", USER), query=question, limit=50)
+            memory.store.search(
+                persona_namespace("archive", USER, persona), query=question, limit=50
+            )
             search.append((time.perf_counter() - started) * 1000)
         embed: list[float] = []
         for question in questions[:50]:
@@ -211,12 +248,19 @@ def main() -> None:
     print(f"recall_context over {turns} archived turns, {args.queries} queries, {args.embeddings}:")
     print(f"  p50 {p50} ms, p95 {p95} ms (targets: minilm p50 <= 30; mpnet p50 <= 40, p95 <= 80)")
     print(f"  without associative recall: p50 {n50} ms, p95 {n95} ms; knowledge {knowledge}")
+    if no_persona:
+        o50, o95 = _percentiles(no_persona)
+        print(f"  interleaved, the same user without a persona: p50 {o50} ms, p95 {o95} ms")
     print(f"  peak RSS {rss} MiB")
     print(f"  of which: one archive vector search p50 {s50} ms (p95 {s95}), query embedding {e50}")
     print(
         json.dumps(
             {
                 "embeddings": args.embeddings,
+                "persona": persona,
+                "plain_turns": args.plain_turns,
+                "no_persona_p50_ms": _percentiles(no_persona)[0] if no_persona else None,
+                "no_persona_p95_ms": _percentiles(no_persona)[1] if no_persona else None,
                 "turns": turns,
                 "queries": args.queries,
                 "ingest_turns_per_s": ingest_rate,

@@ -48,10 +48,9 @@ from typing import Any
 
 from langmem_plugin._ids import label_id
 from langmem_plugin._namespaces import (
-    lesson_namespace,
     namespace_agent,
+    namespace_kind,
     namespace_user,
-    user_namespace,
 )
 from langmem_plugin.store._db import Cursor, Database
 from langmem_plugin.store._sql import join_namespace, split_namespace, table_base
@@ -281,8 +280,8 @@ class AuditLog:
         rows = []
         for namespace, key, operation in changes:
             thread = context["thread_id"]
-            if thread is None and len(namespace) > 2 and namespace[0] == "archive":
-                thread = label_id(namespace[2])  # an archived turn names its session (= thread)
+            if thread is None and len(namespace) > 2 and namespace_kind(namespace) == "archive":
+                thread = label_id(namespace[-1])  # an archived turn names its session (= thread)
             rows.append(
                 (
                     now,
@@ -458,11 +457,9 @@ def note_recall(store: Any, scope: Any, chosen: Sequence[Any]) -> None:
         if entry.turn is not None:
             keys.append((tuple(entry.turn.session[0]), entry.key))
         elif entry.kind == "lesson":
-            keys.append((lesson_namespace(user, scope.agent_id), entry.key))
-        else:
-            keys.append(
-                (user_namespace(_RECALL_KINDS.get(entry.kind, entry.kind), user), entry.key)
-            )
+            keys.append((scope.lesson_namespace, entry.key))
+        else:  # the persona's notes and episodes, the shared profile (Scope.namespace)
+            keys.append((scope.namespace(_RECALL_KINDS.get(entry.kind, entry.kind)), entry.key))
     with audit_source(
         current_context()["source"] or "api",
         user_id=user,

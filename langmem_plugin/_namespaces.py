@@ -33,6 +33,44 @@ Two kinds of namespace name no user:
   user's, so who may read or write it is the access policy's to say
   (``langmem_plugin.access``).
 
+Personas (``persona_id`` in the run scope) are a third dimension, inside the user's:
+:func:`persona_namespace` is the one place that builds a persona's namespace, and
+:func:`namespace_persona` the one place that reads a persona back.
+
+* The layout is ``("persona", user, persona, kind, *ids)``: ``("persona", "ada", "coach",
+  "memories")`` holds the notes persona ``"coach"`` saved about ``"ada"``, and
+  ``("persona", "ada", "coach", "archive", "s1")`` its conversation ``"s1"``. The user
+  stays at ``USER_POSITION``, so forgetting, exporting, counting and isolating a user
+  treat a persona's memories as the user's without knowing personas exist (they ask
+  :func:`namespace_user`). The persona label is ``_ids.id_label(persona_id)`` at
+  ``PERSONA_POSITION`` (2), then the kind and its own ids exactly as without a persona.
+* Why not ``("memories", user, persona)``: LangGraph's ``search`` and
+  ``list_namespaces`` take a namespace *prefix*, so a run without a persona, which
+  searches ``("memories", user)``, would read every persona's notes, and
+  ``("archive", user, session)`` already uses position 2 for the session (a persona named
+  like a session would be one). A kind of its own (``"persona"``) puts a persona's memory
+  outside every prefix a run without a persona searches, keeps every kind's layout as it
+  is under the persona, and makes ``("persona", user, persona)`` the one prefix that holds
+  all of a persona's memory (what an access policy grants, what ``list_namespaces`` lists).
+  Labels compare whole, so persona ``"a"`` is no prefix of persona ``"ab"``.
+* A run without a persona writes and reads exactly the namespaces it did before personas
+  (``persona_namespace(kind, u, None)`` is ``user_namespace(kind, u)``): existing data is
+  found, and it is the "no persona" scope, which sees no persona's memory either.
+* What is the persona's (``PERSONA_KINDS``): notes (``"memories"``), episodes (live and
+  archived), the conversation archive and its session records, and a user's own lessons.
+  A persona's conversations stay the persona's: an episode or an archived turn of
+  persona B is as much B's as the note B saved from it (the note's text is in B's
+  archived tool call), so recalling B's turns for A would show A what B was told.
+  What is shared (the user's, whatever the persona): the profile and its history (who the
+  user *is* does not change with the agent's persona) and tasks (the user's to-dos).
+  Session ownership claims stay ``("session_owners",)``: a session belongs to a user.
+* ``"persona"`` and ``"agent_persona"`` are reserved kinds: an application namespace must
+  not start with either (one that did would read as a persona's memory).
+* An agent's lessons per persona: ``("agent_persona", agent, persona, "agent_lessons")``,
+  an agent-scoped kind (``AGENT_KINDS``) like ``("agent_lessons", agent)``: the lessons
+  agent ``"travel-bot"`` learns as persona ``"formal"``, shared by its users, never a
+  user's (:func:`lesson_namespace`).
+
 Listing a user's namespaces asks the store itself, ``list_namespaces(prefix=("*", user))``
 (``"*"`` matches any kind; ``InMemoryStore`` and ``ChromaStore`` answer it alike), and keeps
 the namespaces whose user label *is* the id's label. The id ``"*"`` has the label ``"%2A"``,
@@ -52,18 +90,26 @@ __all__ = [
     "AGENT_KINDS",
     "AGENT_LESSONS",
     "AGENT_MEMORIES",
+    "AGENT_PERSONA",
     "LESSONS",
+    "PERSONA",
+    "PERSONA_KINDS",
+    "PERSONA_POSITION",
     "TEAM_KINDS",
     "TEAM_MEMORIES",
     "USER_POSITION",
     "lesson_namespace",
     "namespace_agent",
     "namespace_ids",
+    "namespace_kind",
+    "namespace_persona",
     "namespace_team",
     "namespace_user",
+    "persona_namespace",
     "user_label",
     "user_namespace",
     "user_namespaces",
+    "user_personas",
 ]
 
 USER_POSITION = 1
@@ -78,7 +124,22 @@ AGENT_LESSONS = "agent_lessons"
 AGENT_MEMORIES = "agent_memories"
 """Kind of an agent's private notes: ``("agent_memories", agent_id)``."""
 
-AGENT_KINDS = frozenset({AGENT_LESSONS, AGENT_MEMORIES})
+
+PERSONA = "persona"
+"""Kind of a persona's memory: ``("persona", user_id, persona_id, kind, *ids)``."""
+
+AGENT_PERSONA = "agent_persona"
+"""Kind of an agent persona's lessons: ``("agent_persona", agent_id, persona_id, kind)``."""
+
+PERSONA_POSITION = 2
+"""Index of the persona id in a persona namespace (after the user, or the agent)."""
+
+PERSONA_KINDS = frozenset(
+    {"memories", "episodes", "episodes_archive", "archive", "sessions", LESSONS}
+)
+"""Kinds a persona keeps to itself; the others (profile, tasks) are the user's, shared."""
+
+AGENT_KINDS = frozenset({AGENT_LESSONS, AGENT_MEMORIES, AGENT_PERSONA})
 """Kinds whose second label is an agent id, never a user id."""
 
 TEAM_MEMORIES = "team_memories"
@@ -155,15 +216,93 @@ def namespace_agent(namespace: Sequence[str]) -> str | None:
     return label_id(namespace[USER_POSITION])
 
 
-def lesson_namespace(user_id: str, agent_id: str | None = None) -> tuple[str, str]:
+def persona_namespace(
+    kind: str, user_id: str, persona_id: str | None = None, *ids: str
+) -> tuple[str, ...]:
+    """The namespace of ``kind`` for a user as a persona: the one builder of persona scope.
+
+    Without a persona (``None``) it is :func:`user_namespace` ``(kind, user_id, *ids)``,
+    exactly as before personas; with one, ``("persona", user, persona, kind, *ids)``.
+    It does not decide *which* kinds are a persona's (``PERSONA_KINDS``; callers ask
+    ``Scope.namespace``, which does).
+
+    Example:
+        >>> persona_namespace("memories", "ada", "coach")
+        ('persona', 'ada', 'coach', 'memories')
+        >>> persona_namespace("archive", "ada", "a.b", "s1")
+        ('persona', 'ada', 'a%2Eb', 'archive', 's1')
+        >>> persona_namespace("memories", "ada")
+        ('memories', 'ada')
+
+    Raises:
+        InvalidIdError: If an id is not a valid id.
+    """
+    if persona_id is None:
+        return user_namespace(kind, user_id, *ids)
+    return (
+        PERSONA,
+        user_label(user_id),
+        id_label(persona_id, "persona_id"),
+        kind,
+        *(id_label(i, "session_id") for i in ids),
+    )
+
+
+def namespace_persona(namespace: Sequence[str]) -> str | None:
+    """The persona a namespace belongs to (user's or agent's), else None.
+
+    Example:
+        >>> namespace_persona(("persona", "ada", "coach", "memories"))
+        'coach'
+        >>> namespace_persona(("memories", "ada")) is None
+        True
+    """
+    if len(namespace) <= PERSONA_POSITION or namespace[0] not in (PERSONA, AGENT_PERSONA):
+        return None
+    return label_id(namespace[PERSONA_POSITION])
+
+
+def namespace_kind(namespace: Sequence[str]) -> str:
+    """What a namespace holds, persona or not (its kind under the persona).
+
+    Example:
+        >>> namespace_kind(("persona", "ada", "coach", "memories"))
+        'memories'
+        >>> namespace_kind(("memories", "ada"))
+        'memories'
+    """
+    if namespace and namespace[0] in (PERSONA, AGENT_PERSONA) and len(namespace) > 3:
+        return namespace[3]
+    return namespace[0] if namespace else ""
+
+
+def lesson_namespace(
+    user_id: str, agent_id: str | None = None, persona_id: str | None = None
+) -> tuple[str, ...]:
     """Where lessons of a run are kept: the agent's when it has one, else the user's.
+
+    With a persona, the agent persona's ``("agent_persona", agent, persona,
+    "agent_lessons")`` or the user's ``("persona", user, persona, "lessons")``.
 
     Raises:
         InvalidIdError: If the id used is not a valid id.
     """
     if agent_id:
-        return (AGENT_LESSONS, id_label(agent_id, "agent_id"))
-    return (LESSONS, user_label(user_id))
+        agent = id_label(agent_id, "agent_id")
+        if persona_id is None:
+            return (AGENT_LESSONS, agent)
+        return (AGENT_PERSONA, agent, id_label(persona_id, "persona_id"), AGENT_LESSONS)
+    return persona_namespace(LESSONS, user_id, persona_id)
+
+
+def user_personas(store: BaseStore, user_id: str) -> list[str]:
+    """The personas holding memories of ``user_id`` (their ids, sorted).
+
+    Raises:
+        InvalidIdError: If ``user_id`` is not a valid id.
+    """
+    listed = list_all_namespaces(store, (PERSONA, user_label(user_id)), PERSONA_POSITION + 1)
+    return sorted({label_id(ns[PERSONA_POSITION]) for ns in listed if len(ns) > 2})
 
 
 def user_namespaces(store: BaseStore, user_id: str) -> list[tuple[str, ...]]:

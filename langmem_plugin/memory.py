@@ -46,13 +46,13 @@ from langmem_plugin._health import HealthFeatures
 from langmem_plugin._ids import validate_id
 from langmem_plugin._memory_ops import MemoryOperations
 from langmem_plugin._metrics import MetricsFeatures
-from langmem_plugin._namespaces import user_namespace
 from langmem_plugin._privacy import PrivacyFeatures
 from langmem_plugin.access._features import AccessFeatures
 from langmem_plugin.errors import ConfigError, MemoryClosedError, ThreadNotFoundError
 from langmem_plugin.history._archive import archivable
 from langmem_plugin.history._chroma_history import ChromaChatMessageHistory
 from langmem_plugin.history._storage import HistoryStorage, SessionInfo
+from langmem_plugin.nodes._context import make_scope
 from langmem_plugin.nodes._features import MemoryFeatures
 from langmem_plugin.retriever import MemoryRetriever
 from langmem_plugin.store import ChromaStore
@@ -486,19 +486,29 @@ class Memory(
         self._check_open()
         return ChromaChatMessageHistory(session_id, user_id=user_id, storage=self._history_storage)
 
-    def retriever(self, user_id: str, *, kind: str = "memories", **options: Any) -> MemoryRetriever:
+    def retriever(
+        self,
+        user_id: str,
+        *,
+        kind: str = "memories",
+        persona_id: str | None = None,
+        **options: Any,
+    ) -> MemoryRetriever:
         """A hybrid ``MemoryRetriever`` over one user's memories of one kind.
 
         Args:
             user_id: The user; the retriever never sees another user's namespace.
             kind: The first namespace label: ``"memories"`` (notes), ``"episodes"``,
                 ``"episodes_archive"``, ``"profile"`` or ``"lessons"`` (the user's own).
+            persona_id: That persona's memories of ``kind`` (``Scope.namespace``: notes,
+                episodes, archive and lessons are a persona's, the profile is shared).
             **options: ``MemoryRetriever`` parameters (``k``, weights, ``start``/``end``...).
 
         Returns:
-            A retriever over ``(kind, user_id)`` in this memory's store.
+            A retriever over ``(kind, user_id)`` (or the persona's) in this memory's store.
         """
-        return MemoryRetriever(store=self.store, namespace=user_namespace(kind, user_id), **options)
+        scope = make_scope(user_id, persona_id=persona_id)
+        return MemoryRetriever(store=self.store, namespace=scope.namespace(kind), **options)
 
     def sessions(self, user_id: str) -> list[SessionInfo]:
         """A user's chat sessions, most recently active first.

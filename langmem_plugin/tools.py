@@ -8,6 +8,16 @@ The user is never an argument the model fills in: it comes from the run (``ToolR
 ``user_id`` the application bound when creating the tools. Every read and write is under
 that user's namespaces, so no prompt can reach another user's memories.
 
+The persona (``persona_id``) comes from the run the same way, or from the ``persona_id``
+bound at creation: notes and episodes are searched, saved and forgotten in the persona's
+namespaces (``Scope.namespace``), the profile is the user's whatever the persona.
+Forgetting by ``query`` is the user's privacy request and reaches every persona.
+
+The persona (``persona_id``) comes from the run the same way, or from the ``persona_id``
+bound at creation: notes and episodes are searched, saved and forgotten in the persona's
+namespaces (``Scope.namespace``), the profile is the user's whatever the persona.
+Forgetting by ``query`` is the user's privacy request and reaches every persona.
+
 Memory ids shown to the model are ``"<kind>/<key>"`` with kind ``memories`` (saved by
 ``save_memory`` under ``("memories", user_id)``), ``profile`` or ``episodes``.
 ``forget_memory`` takes such an id, or a ``query`` ("my divorce") to forget everything of
@@ -126,6 +136,7 @@ def create_memory_tools(  # noqa: PLR0915 -- six tools, closures over one bindin
     forget: Callable[[str, str], str] | None = None,
     audit_as: str = "tool",
     access: AccessControl | None = None,
+    persona_id: str | None = None,
 ) -> list[BaseTool]:
     """Build the memory tools and the task tools.
 
@@ -143,6 +154,7 @@ def create_memory_tools(  # noqa: PLR0915 -- six tools, closures over one bindin
             ``search_memory``/``save_memory`` take a ``scope`` (``"agent"``,
             ``"team:<id>"``, ``"user:<id>"``), checked by the policy; a refusal is a tool
             error naming the principal, the action and the scope.
+        persona_id: Bind the tools to one persona (else the run's ``persona_id``, if any).
 
     Returns:
         ``[search_memory, save_memory, forget_memory, add_task, update_task, list_tasks]``.
@@ -160,7 +172,7 @@ def create_memory_tools(  # noqa: PLR0915 -- six tools, closures over one bindin
         # a store mismatch is the developer's to fix, not an answer for the model
         check_store(runtime, store, "memory tools")
         try:
-            return resolve_scope(runtime, user_id=user_id)
+            return resolve_scope(runtime, user_id=user_id, persona_id=persona_id)
         except ValueError as exc:
             raise ToolException(str(exc)) from exc
 
@@ -199,7 +211,7 @@ def create_memory_tools(  # noqa: PLR0915 -- six tools, closures over one bindin
             if ns is not None:
                 return "\n".join(line for _, line in hits[:k]) or "No memories found."
         for kind in _SEARCHED:
-            found = find(user_namespace(kind, uid), query, k)
+            found = find(run.namespace(kind), query, k)
             for item in keep_relevant_facts(store, uid, query, found):
                 when = item.value.get("occurred_at") or item.value.get("valid_from") or ""
                 hits.append(
@@ -232,7 +244,6 @@ def create_memory_tools(  # noqa: PLR0915 -- six tools, closures over one bindin
 
     def _save(run: Scope, content: str, importance: float,
               ns: tuple[str, ...] | None = None) -> str:  # fmt: skip
-        uid = run.user_id
         if not content.strip():
             raise ToolException(f"content must not be empty, got {content!r}")
         if not 0.0 <= float(importance) <= 1.0:
@@ -249,7 +260,7 @@ def create_memory_tools(  # noqa: PLR0915 -- six tools, closures over one bindin
         if ns is not None and access is not None:
             access.put(run, ns, key, value)
             return f"Saved as {ns[0]}/{ns[1]}/{key}."
-        store.put(user_namespace("memories", uid), key, value)
+        store.put(run.namespace("memories"), key, value)
         return f"Saved as memories/{key}."
 
     def forget_memory(
@@ -273,12 +284,13 @@ def create_memory_tools(  # noqa: PLR0915 -- six tools, closures over one bindin
                 if forget is None:
                     raise ToolException("forgetting by query is not available here")
                 return forget(uid, query)
-            return _forget_id(uid, memory_id, run)
+            return _forget_id(run, memory_id)
 
-    def _forget_id(uid: str, memory_id: str, run: Scope | None = None) -> str:
+    def _forget_id(run: Scope, memory_id: str) -> str:
+        uid = run.user_id
         kind, _, rest = memory_id.partition("/")
         label, _, key = rest.rpartition("/")
-        if label and access is not None and run is not None:
+        if label and access is not None:
             ns = (kind, label)
             try:
                 access.delete(run, ns, key)
@@ -288,7 +300,7 @@ def create_memory_tools(  # noqa: PLR0915 -- six tools, closures over one bindin
         key = rest
         if kind not in _SEARCHED or not key:
             raise ToolException(f"unknown memory id {memory_id!r}")
-        item = store.get(user_namespace(kind, uid), key)
+        item = store.get(run.namespace(kind), key)
         if item is None:
             raise ToolException(f"no memory {memory_id!r} for this user")
         if kind == "profile":  # supersede, keeping the history
@@ -302,11 +314,12 @@ def create_memory_tools(  # noqa: PLR0915 -- six tools, closures over one bindin
                 source="agent",
             )
         else:
-            store.delete(user_namespace(kind, uid), key)
+            store.delete(run.namespace(kind), key)
         return f"Forgot {memory_id}."
 
     tools: list[BaseTool] = [
         StructuredTool.from_function(fn, handle_tool_error=True, parse_docstring=True)
         for fn in (search_memory, save_memory, forget_memory)
     ]
+    # tasks are the user's, whatever the persona
     return tools + create_task_tools(store, owner)

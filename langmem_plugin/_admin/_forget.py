@@ -57,7 +57,7 @@ from langmem_plugin._admin._users import ForgetReport, user_namespaces
 from langmem_plugin._admin._users import delete_user_data as _find_and_delete_user
 from langmem_plugin._audit import audit_source, current_context, log_of
 from langmem_plugin._ids import label_id, validate_id
-from langmem_plugin._namespaces import user_namespace
+from langmem_plugin._namespaces import namespace_kind, user_namespace
 from langmem_plugin._paging import WRITE_BATCH, chunks, search_all
 from langmem_plugin._text import analyze
 from langmem_plugin._tracing import forget_attributes, forget_query_attributes, traced
@@ -388,9 +388,10 @@ def _text_of(value: dict[str, Any]) -> str:
 
 
 def _kind(namespace: tuple[str, ...]) -> str:
-    if namespace[0] == ARCHIVE:
+    kind = namespace_kind(namespace)  # a persona's archive is turns too
+    if kind == ARCHIVE:
         return "turn"
-    if namespace[0] in ("profile", "profile_history"):
+    if kind in ("profile", "profile_history"):
         return "fact"
     return "memory"
 
@@ -445,7 +446,7 @@ def forget_query(  # noqa: PLR0912 -- one branch per kind of match, in reading o
     sessions: set[str] = set()
     fact_keys: set[str] = set()
     for namespace in user_namespaces(memory, user_id):
-        if namespace[0] == SESSIONS:  # session records: no content to match
+        if namespace_kind(namespace) == SESSIONS:  # session records: no content to match
             continue
         items = search_all(store, namespace)
         scores = {
@@ -467,8 +468,8 @@ def forget_query(  # noqa: PLR0912 -- one branch per kind of match, in reading o
             report.matches.append(
                 ForgetMatch(kind, namespace, item.key, " ".join(text.split())[:80], score)
             )
-            if kind == "turn" and len(namespace) > 2:
-                sessions.add(label_id(namespace[2]))
+            if kind == "turn" and len(namespace) > 2:  # the session is the last label
+                sessions.add(label_id(namespace[-1]))
             if kind == "fact":
                 fact_keys.add(item.key.split("@", 1)[0])
     _match_threads(memory, user_id, sessions, lexical, report)

@@ -22,7 +22,7 @@ from langgraph.store.base import PutOp, SearchItem
 
 from langmem_plugin._admin._open import history_storage
 from langmem_plugin._ids import validate_id
-from langmem_plugin._namespaces import namespace_user, user_namespace
+from langmem_plugin._namespaces import namespace_kind, namespace_user, user_namespace
 from langmem_plugin._namespaces import user_namespaces as store_user_namespaces
 from langmem_plugin._paging import WRITE_BATCH, chunks, list_all_namespaces, search_all
 from langmem_plugin.history._storage import (
@@ -135,7 +135,7 @@ def search_user(
     for namespace in user_namespaces(memory, user_id):
         if namespace[0] in HISTORY_LABELS:  # searched below, as messages
             continue
-        floor = recall.floor(namespace[0])
+        floor = recall.floor(namespace_kind(namespace))
         for item in memory.store.search(namespace, query=query, limit=limit, refresh_ttl=False):
             if item.score is not None and not is_relevant({"similarity": item.score}, floor):
                 continue

@@ -9,6 +9,10 @@ A LangGraph graph re-sends its whole message list every step; the writer remembe
 keys it archived per session (in this process) and the store skips ids it already holds
 (across processes), so each message is written, and embedded, once.
 
+A run with a ``persona_id`` archives into that persona's sessions (``HistoryStorage`` for
+the persona: ``("persona", user, persona, "archive", session)``), so that its
+conversations are recalled for it alone.
+
 Messages the memory itself injects are not conversation and are never archived: the
 recall message (id prefix ``langmem-recall-``) and the working-memory summary.
 """
@@ -65,6 +69,7 @@ class _Job:
     session_id: str
     messages: list[BaseMessage]
     occurred_at: datetime | None = None
+    persona_id: str | None = None
 
 
 class ArchiveWriter:
@@ -89,7 +94,19 @@ class ArchiveWriter:
         self._closed = False
         self._thread: threading.Thread | None = None
         self._errors: list[BaseException] = []
-        self._archived: dict[tuple[str, str], set[str]] = {}
+        self._archived: dict[tuple[str, str, str | None], set[str]] = {}
+        self._personas: dict[str, HistoryStorage] = {}
+
+    def storage_for(self, persona_id: str | None) -> HistoryStorage:
+        """The history storage of a persona's sessions (``storage`` without one)."""
+        if persona_id is None:
+            return self.storage
+        with self._cond:
+            found = self._personas.get(persona_id)
+            if found is None:
+                found = HistoryStorage(self.storage.store, persona_id)
+                self._personas[persona_id] = found
+            return found
 
     def submit(
         self,
@@ -98,12 +115,14 @@ class ArchiveWriter:
         messages: Sequence[object],
         *,
         occurred_at: datetime | None = None,
+        persona_id: str | None = None,
     ) -> None:
         """Queue a session's messages for archiving (the hot path: an append, no I/O)."""
+        job = _Job(user_id, session_id, list(messages), occurred_at, persona_id)  # type: ignore[arg-type]
         with self._cond:
             if self._closed:
                 raise RuntimeError("the archive writer is closed")
-            self._queue.append(_Job(user_id, session_id, list(messages), occurred_at))  # type: ignore[arg-type]
+            self._queue.append(job)
             if self._thread is None:
                 self._thread = threading.Thread(
                     target=background(self._run), name="langmem-archive", daemon=True
@@ -129,13 +148,15 @@ class ArchiveWriter:
                     self._cond.notify_all()
 
     def _write(self, jobs: list[_Job]) -> None:
-        grouped: dict[tuple[str, str, datetime | None], list[BaseMessage]] = {}
+        grouped: dict[tuple[str, str, datetime | None, str | None], list[BaseMessage]] = {}
         for job in jobs:
-            group = grouped.setdefault((job.user_id, job.session_id, job.occurred_at), [])
-            group.extend(archivable(job.messages))
-        for (user_id, session_id, occurred_at), messages in grouped.items():
+            at = (job.user_id, job.session_id, job.occurred_at, job.persona_id)
+            grouped.setdefault(at, []).extend(archivable(job.messages))
+        for (user_id, session_id, occurred_at, persona_id), messages in grouped.items():
             try:
-                self.write_now(user_id, session_id, messages, occurred_at=occurred_at)
+                self.write_now(
+                    user_id, session_id, messages, occurred_at=occurred_at, persona_id=persona_id
+                )
             except SessionOwnershipError as error:
                 logger.warning("not archived: %s", error)
                 self._remember_error(error)
@@ -154,9 +175,10 @@ class ArchiveWriter:
         messages: Sequence[BaseMessage],
         *,
         occurred_at: datetime | None = None,
+        persona_id: str | None = None,
     ) -> int:
         """Archive messages synchronously (each id once); the count written."""
-        key = (user_id, session_id)
+        key = (user_id, session_id, persona_id)
         with self._cond:
             seen = set(self._archived.get(key, ()))
         fresh: list[BaseMessage] = []
@@ -166,7 +188,7 @@ class ArchiveWriter:
                 fresh.append(message)
         if not fresh:
             return 0
-        written = self.storage.add(
+        written = self.storage_for(persona_id).add(
             user_id, session_id, fresh, once_per_id=True, occurred_at=occurred_at
         )
         with self._cond:

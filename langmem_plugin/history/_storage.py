@@ -67,7 +67,7 @@ from langchain_core.messages import BaseMessage, ChatMessage
 from langgraph.store.base import BaseStore, GetOp, Item, PutOp, SearchItem
 
 from langmem_plugin._ids import label_id
-from langmem_plugin._namespaces import namespace_user, user_namespace
+from langmem_plugin._namespaces import namespace_user, persona_namespace
 from langmem_plugin._paging import WRITE_BATCH, list_all_namespaces, search_all
 from langmem_plugin._sentiment import turn_sentiment
 from langmem_plugin.errors import SessionOwnershipError
@@ -256,11 +256,20 @@ class HistoryStorage:
     Args:
         store: The store (a ``ChromaStore`` indexed on ``["content"]`` in practice; any
             ``BaseStore`` works, ``search`` needs an index).
+        persona_id: The persona whose sessions these are: its archive and session
+            records are ``("persona", user, persona, "archive", session)`` and
+            ``("persona", user, persona, "sessions")`` (``_namespaces.persona_namespace``);
+            ownership claims stay ``("session_owners",)``. ``users`` and ``counts`` read
+            the sessions without a persona.
     """
 
-    def __init__(self, store: BaseStore) -> None:
+    def __init__(self, store: BaseStore, persona_id: str | None = None) -> None:
         self.store = store
-        self._key = _store_key(store)
+        self.persona_id = persona_id
+        self._key = (*_store_key(store), persona_id or "")
+
+    def _ns(self, kind: str, user_id: str, *ids: str) -> tuple[str, ...]:
+        return persona_namespace(kind, user_id, self.persona_id, *ids)
 
     @property
     def embeddings(self) -> Any:
@@ -306,7 +315,7 @@ class HistoryStorage:
         }
         return [
             PutOp((OWNERS,), session_id, {"user_id": user_id}, index=False),
-            PutOp(user_namespace(SESSIONS, user_id), session_id, record, index=False),
+            PutOp(self._ns(SESSIONS, user_id), session_id, record, index=False),
         ]
 
     def ensure_session(self, user_id: str, session_id: str) -> None:
@@ -327,7 +336,7 @@ class HistoryStorage:
     ) -> None:
         """Create the session if needed, then set the given fields and ``last_active``."""
         self.ensure_session(user_id, session_id)
-        found = self.store.get(user_namespace(SESSIONS, user_id), session_id, refresh_ttl=False)
+        found = self.store.get(self._ns(SESSIONS, user_id), session_id, refresh_ttl=False)
         record = dict(found.value) if found is not None else {}
         now = time.time()
         record.setdefault("session_id", session_id)
@@ -338,7 +347,7 @@ class HistoryStorage:
             record["title"] = title
         if summary is not None:
             record["summary"] = summary
-        self.store.put(user_namespace(SESSIONS, user_id), session_id, record, index=False)
+        self.store.put(self._ns(SESSIONS, user_id), session_id, record, index=False)
 
     def _info(self, record: Item, archived: Sequence[Item]) -> SessionInfo:
         value = record.value
@@ -355,10 +364,10 @@ class HistoryStorage:
 
     def session(self, user_id: str, session_id: str) -> SessionInfo | None:
         """One session's record, or None if it was never written."""
-        record = self.store.get(user_namespace(SESSIONS, user_id), session_id, refresh_ttl=False)
+        record = self.store.get(self._ns(SESSIONS, user_id), session_id, refresh_ttl=False)
         if record is None:
             return None
-        return self._info(record, self._all(user_namespace(ARCHIVE, user_id, session_id)))
+        return self._info(record, self._all(self._ns(ARCHIVE, user_id, session_id)))
 
     def users(self) -> list[str]:
         """Every user owning a session, sorted."""
@@ -369,9 +378,9 @@ class HistoryStorage:
         """Sessions of ``user_id`` (all users if None), most recently active first."""
         users = [user_id] if user_id is not None else self.users()
         infos = [
-            self._info(record, self._all(user_namespace(ARCHIVE, user, record.key)))
+            self._info(record, self._all(self._ns(ARCHIVE, user, record.key)))
             for user in users
-            for record in self._all(user_namespace(SESSIONS, user))
+            for record in self._all(self._ns(SESSIONS, user))
         ]
         infos.sort(key=lambda info: (info.last_active, info.session_id), reverse=True)
         return infos
@@ -379,9 +388,9 @@ class HistoryStorage:
     def delete_session(self, user_id: str, session_id: str) -> None:
         """Delete a session's messages, its record and its claim (no-op if missing)."""
         self.check_owner(user_id, session_id)
-        keys = [item.key for item in self._all(user_namespace(ARCHIVE, user_id, session_id))]
-        ops = [PutOp(user_namespace(ARCHIVE, user_id, session_id), key, None) for key in keys]
-        ops.append(PutOp(user_namespace(SESSIONS, user_id), session_id, None))
+        keys = [item.key for item in self._all(self._ns(ARCHIVE, user_id, session_id))]
+        ops = [PutOp(self._ns(ARCHIVE, user_id, session_id), key, None) for key in keys]
+        ops.append(PutOp(self._ns(SESSIONS, user_id), session_id, None))
         if self.owner(session_id) == user_id:
             ops.append(PutOp((OWNERS,), session_id, None))
         self._write(ops)
@@ -393,9 +402,7 @@ class HistoryStorage:
         key = (*self._key, user_id, session_id)
         with _SEQUENCES.lock(key):
             first = _SEQUENCES.get(key)
-            later = self._all(
-                user_namespace(ARCHIVE, user_id, session_id), {"seq": {"$gte": first}}
-            )
+            later = self._all(self._ns(ARCHIVE, user_id, session_id), {"seq": {"$gte": first}})
             for item in later:
                 seq = item.value.get("seq")
                 if isinstance(seq, int) and seq >= first:
@@ -440,7 +447,7 @@ class HistoryStorage:
                 raise ValueError(f"once_per_id needs message ids; {missing[0]!r:.120} has none")
         if not messages:
             return 0
-        namespace = user_namespace(ARCHIVE, user_id, session_id)
+        namespace = self._ns(ARCHIVE, user_id, session_id)
         rows: dict[str, tuple[BaseMessage, str]] = {}
         for message, document in zip(messages, encoded, strict=True):
             key = str(message.id) if message.id else uuid.uuid4().hex
@@ -505,7 +512,7 @@ class HistoryStorage:
         return PutOp(namespace, key, value, index=None if message.text else False)
 
     def _sorted(self, user_id: str, session_id: str) -> list[SearchItem]:
-        items = self._all(user_namespace(ARCHIVE, user_id, session_id))
+        items = self._all(self._ns(ARCHIVE, user_id, session_id))
         items.sort(key=lambda item: (int(item.value.get("seq", 0)), item.key))
         return items
 
@@ -518,11 +525,11 @@ class HistoryStorage:
 
     def message_ids(self, user_id: str, session_id: str) -> set[str]:
         """The key (message id) of every stored message of a session."""
-        return {item.key for item in self._all(user_namespace(ARCHIVE, user_id, session_id))}
+        return {item.key for item in self._all(self._ns(ARCHIVE, user_id, session_id))}
 
     def delete_records(self, user_id: str, session_id: str, keys: Iterable[str]) -> None:
         """Delete messages of a session by key."""
-        namespace = user_namespace(ARCHIVE, user_id, session_id)
+        namespace = self._ns(ARCHIVE, user_id, session_id)
         self._write([PutOp(namespace, key, None) for key in keys])
 
     def clear(self, user_id: str, session_id: str) -> None:
@@ -536,7 +543,7 @@ class HistoryStorage:
         if not isinstance(query, str):
             raise TypeError(f"query must be a string, got {type(query).__name__}: {query!r:.80}")
         found = self.store.search(
-            user_namespace(ARCHIVE, user_id), query=query, limit=k, refresh_ttl=False
+            self._ns(ARCHIVE, user_id), query=query, limit=k, refresh_ttl=False
         )
         return [
             MessageHit(
@@ -552,6 +559,6 @@ class HistoryStorage:
     def counts(self) -> tuple[int, int, int]:
         """``(users, sessions, messages)`` over every user."""
         users = self.users()
-        sessions = sum(len(self._all(user_namespace(SESSIONS, user))) for user in users)
+        sessions = sum(len(self._all(self._ns(SESSIONS, user))) for user in users)
         messages = sum(len(self._all(ns)) for ns in self._namespaces((ARCHIVE,), 3))
         return len(users), sessions, messages

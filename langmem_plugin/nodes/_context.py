@@ -1,8 +1,14 @@
-"""Who is speaking: the user (and optional agent) a memory node or tool acts for.
+"""Who is speaking: the user (and optional agent and persona) a memory node or tool acts for.
 
 Every node and tool resolves its scope here, from ``runtime.context`` (a dict or an object
-with attributes) first, then ``config["configurable"]``. The user id is never taken from
-anything the model produced, so a node or tool cannot reach outside that user's namespaces.
+with attributes) first, then ``config["configurable"]``: ``user_id``, ``agent_id``,
+``persona_id``. No id is ever taken from anything the model produced, so a node or tool
+cannot reach outside that user's namespaces, nor outside the run's persona.
+
+``persona_id`` names the persona the agent speaks as (``"coach"``, ``"accountant"``): its
+notes, episodes, conversation archive and lessons are its own, the user's profile and
+tasks are shared (``Scope.namespace``; the layout is in ``langmem_plugin._namespaces``).
+A run without one is the "no persona" scope, exactly as before personas existed.
 
 Which store: ``check_store``. A ``Memory``'s nodes, middleware and tools are bound to the
 ``Memory``'s store, where its deferred pipeline, ``profile()``, ``recall_context()``,
@@ -24,10 +30,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from langmem_plugin._ids import validate_id
-from langmem_plugin._namespaces import lesson_namespace
+from langmem_plugin._namespaces import (
+    PERSONA_KINDS,
+    lesson_namespace,
+    persona_namespace,
+    user_namespace,
+)
 from langmem_plugin.errors import MissingUserIdError, StoreMismatchError
 
-__all__ = ["Scope", "check_store", "resolve_scope"]
+__all__ = ["Scope", "check_store", "make_scope", "resolve_scope"]
 
 
 @dataclass(frozen=True)
@@ -36,22 +47,59 @@ class Scope:
 
     Attributes:
         user_id: Whose memories are read and written.
-        agent_id: Optional agent/persona id; lessons are the agent's when set.
+        agent_id: Optional agent id; lessons are the agent's when set.
         thread_id: The conversation thread, when known.
+        persona_id: Optional persona the agent speaks as; its notes, episodes, archive
+            and lessons are its own (``namespace``).
     """
 
     user_id: str
     agent_id: str | None = None
     thread_id: str | None = None
+    persona_id: str | None = None
+
+    def namespace(self, kind: str, *ids: str) -> tuple[str, ...]:
+        """The run's namespace of ``kind``: the persona's for ``PERSONA_KINDS``, else the user's.
+
+        Example:
+            >>> Scope("ada", persona_id="coach").namespace("memories")
+            ('persona', 'ada', 'coach', 'memories')
+            >>> Scope("ada", persona_id="coach").namespace("profile")
+            ('profile', 'ada')
+        """
+        if kind in PERSONA_KINDS:
+            return persona_namespace(kind, self.user_id, self.persona_id, *ids)
+        return user_namespace(kind, self.user_id, *ids)
 
     @property
-    def lesson_namespace(self) -> tuple[str, str]:
-        """Where lessons are kept: the agent's, else the user's.
+    def lesson_namespace(self) -> tuple[str, ...]:
+        """Where lessons are kept: the agent's, else the user's (the persona's, with one).
 
         ``("agent_lessons", agent_id)`` when an agent is set (shared by its users, never
-        read as a user's), else ``("lessons", user_id)``.
+        read as a user's), else ``("lessons", user_id)``; with a persona see
+        ``_namespaces.lesson_namespace``.
         """
-        return lesson_namespace(self.user_id, self.agent_id)
+        return lesson_namespace(self.user_id, self.agent_id, self.persona_id)
+
+
+def make_scope(
+    user_id: str,
+    *,
+    agent_id: str | None = None,
+    persona_id: str | None = None,
+    thread_id: str | None = None,
+) -> Scope:
+    """A scope from ids application code passes (``Memory.recall_context`` etc.), validated.
+
+    Raises:
+        InvalidIdError: If an id is not a valid id.
+    """
+    return Scope(
+        validate_id(user_id),
+        agent_id=validate_id(agent_id, "agent_id") if agent_id else None,
+        thread_id=validate_id(thread_id, "thread_id") if thread_id is not None else None,
+        persona_id=validate_id(persona_id, "persona_id") if persona_id is not None else None,
+    )
 
 
 def _lookup(source: Any, key: str) -> Any:
@@ -67,6 +115,7 @@ def resolve_scope(
     config: Mapping[str, Any] | None = None,
     *,
     user_id: str | None = None,
+    persona_id: str | None = None,
 ) -> Scope:
     """Resolve the scope from a LangGraph runtime and/or a RunnableConfig.
 
@@ -75,6 +124,7 @@ def resolve_scope(
             a ``ToolRuntime``'s ``config`` too), or ``None``.
         config: A ``RunnableConfig``; when ``None`` the current one is used if there is one.
         user_id: An explicit user id (set by application code, never by the model); wins.
+        persona_id: An explicit persona (application code binding tools to one); wins.
 
     Returns:
         The resolved scope.
@@ -106,11 +156,13 @@ def resolve_scope(
             "config={'configurable': {'user_id': ...}}"
         )
     agent = pick("agent_id")
+    persona = persona_id if persona_id is not None else pick("persona_id")
     thread = configurable.get("thread_id")
     return Scope(
         user_id=validate_id(uid),
         agent_id=validate_id(agent, "agent_id") if agent is not None else None,
         thread_id=str(thread) if thread is not None else None,
+        persona_id=validate_id(persona, "persona_id") if persona is not None else None,
     )
 
 

@@ -44,11 +44,11 @@ from langgraph.store.base import BaseStore, PutOp
 from langmem_plugin._audit import audit_source, current_context
 from langmem_plugin._ids import id_label, validate_id
 from langmem_plugin._messages import as_messages
-from langmem_plugin._namespaces import AGENT_LESSONS, LESSONS
+from langmem_plugin._namespaces import AGENT_LESSONS, LESSONS, lesson_namespace
 from langmem_plugin._paging import WRITE_BATCH, chunks, search_all
 from langmem_plugin.errors import CorruptRecordError
 from langmem_plugin.knowledge._graph import KnowledgeGraph, knowledge_of
-from langmem_plugin.nodes._context import Scope
+from langmem_plugin.nodes._context import make_scope
 from langmem_plugin.nodes._pipeline import RunReport
 from langmem_plugin.nodes._runtime import MemoryOptions, MemoryRuntime, State
 from langmem_plugin.nodes._scheduler import LLMCallCounter
@@ -217,7 +217,13 @@ class MemoryFeatures:
 
         return MemoryMiddleware(self._features, catch_tool_errors=catch_tool_errors)
 
-    def tools(self, user_id: str | None = None, *, audit_as: str = "tool") -> list[BaseTool]:
+    def tools(
+        self,
+        user_id: str | None = None,
+        *,
+        audit_as: str = "tool",
+        persona_id: str | None = None,
+    ) -> list[BaseTool]:
         """``search_memory``, ``save_memory``, ``forget_memory`` and the task tools.
 
         They act on this memory's store; run in a graph compiled with another store,
@@ -228,6 +234,7 @@ class MemoryFeatures:
                 takes the user from the run's context or config, never from the model.
             audit_as: The audit source of their writes (``"tool"``; ``"mcp"`` for the MCP
                 server).
+            persona_id: Bind them to this persona; by default the run's ``persona_id``.
         """
         from langmem_plugin.tools import create_memory_tools
 
@@ -238,6 +245,7 @@ class MemoryFeatures:
             user_id=user_id,
             audit_as=audit_as,
             access=getattr(self, "access", None),
+            persona_id=persona_id,
             forget=(lambda uid, q: forget(uid, query=q, dry_run=False).summary())
             if forget
             else None,
@@ -256,6 +264,7 @@ class MemoryFeatures:
         user_id: str,
         thread_id: str,
         timestamp: datetime | None = None,
+        persona_id: str | None = None,
     ) -> RunReport:
         """Record a finished conversation now: archive, episode, profile and lessons.
 
@@ -269,6 +278,7 @@ class MemoryFeatures:
             user_id: Its user.
             thread_id: Its thread (the history session id).
             timestamp: When it happened (default now): the episode time and facts' valid_from.
+            persona_id: The persona it was held with (its archive, episode and lessons).
 
         Returns:
             What was written.
@@ -276,14 +286,16 @@ class MemoryFeatures:
         Raises:
             InvalidMessageError: A message is none of those forms; nothing is written.
         """
-        scope = Scope(validate_id(user_id), thread_id=validate_id(thread_id, "thread_id"))
+        scope = make_scope(user_id, thread_id=thread_id, persona_id=persona_id)
         msgs = [
             m if m.id else m.model_copy(update={"id": str(uuid.uuid4())})
             for m in as_messages(messages)
         ]
         with audit_source("ingest", user_id=scope.user_id, thread_id=thread_id):
             # archived now (ingest is the synchronous path), every turn dated `timestamp`
-            self._features.archiver.write_now(scope.user_id, thread_id, msgs, occurred_at=timestamp)
+            self._features.archiver.write_now(
+                scope.user_id, thread_id, msgs, occurred_at=timestamp, persona_id=persona_id
+            )
             return self._features.pipeline.process(
                 scope, msgs, started_at=timestamp, ended_at=timestamp
             )
@@ -295,10 +307,16 @@ class MemoryFeatures:
         user_id: str,
         thread_id: str,
         timestamp: datetime | None = None,
+        persona_id: str | None = None,
     ) -> RunReport:
         """``ingest`` off the event loop."""
         return await asyncio.to_thread(
-            self.ingest, messages, user_id=user_id, thread_id=thread_id, timestamp=timestamp
+            self.ingest,
+            messages,
+            user_id=user_id,
+            thread_id=thread_id,
+            timestamp=timestamp,
+            persona_id=persona_id,
         )
 
     def end_session(self, thread_id: str) -> None:
@@ -326,7 +344,7 @@ class MemoryFeatures:
         saver = getattr(self, "checkpointer", None) if touched else None
         if saver is None:
             return
-        for user_id, thread_id in touched:
+        for user_id, thread_id, persona_id in touched:
             try:
                 snapshot = saver.get_tuple(
                     {"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}}
@@ -336,7 +354,7 @@ class MemoryFeatures:
                 continue
             if snapshot is not None:
                 messages = snapshot.checkpoint["channel_values"].get("messages") or []
-                features.archiver.submit(user_id, thread_id, messages)
+                features.archiver.submit(user_id, thread_id, messages, persona_id=persona_id)
 
     async def aflush(self) -> None:
         """``flush`` off the event loop."""
@@ -350,15 +368,17 @@ class MemoryFeatures:
         user_id: str,
         tool: str | None = None,
         agent_id: str | None = None,
+        persona_id: str | None = None,
     ) -> str | None:
         """Write a lesson on request (e.g. after an exception your code caught).
+
+        The lesson is the run's: the agent's (``agent_id``) or the user's, the persona's
+        with a ``persona_id`` (``Scope.lesson_namespace``).
 
         Returns:
             The lesson's key, or None when the model failed twice.
         """
-        scope = Scope(
-            validate_id(user_id), agent_id=validate_id(agent_id, "agent_id") if agent_id else None
-        )
+        scope = make_scope(user_id, agent_id=agent_id, persona_id=persona_id)
         failure = Failure(kind="exception", task=task, error=error, tool=tool)
         return self._features.pipeline.write_lesson(scope, failure)
 
@@ -375,13 +395,16 @@ class MemoryFeatures:
         """Restore the profile as of ``version`` (recorded as a new version)."""
         return self._features.pipeline.profiles.rollback(validate_id(user_id), version)
 
-    def mood(self, user_id: str, since: datetime | None = None) -> Mood:
+    def mood(
+        self, user_id: str, since: datetime | None = None, *, persona_id: str | None = None
+    ) -> Mood:
         """The user's sentiment per session and its trend, from their episodes (no model).
 
         Args:
             user_id: Whose mood.
             since: Only sessions that ended at or after this time (naive means UTC);
                 default all.
+            persona_id: From that persona's sessions only.
 
         Returns:
             ``Mood``: ``points`` (date, sentiment, label per session, oldest first) and the
@@ -391,7 +414,8 @@ class MemoryFeatures:
             InvalidIdError: If ``user_id`` is invalid.
             InvalidValueError: If ``since`` is not a datetime.
         """
-        return read_mood(self.store, validate_id(user_id), since=since)
+        persona = validate_id(persona_id, "persona_id") if persona_id is not None else None
+        return read_mood(self.store, validate_id(user_id), since=since, persona_id=persona)
 
     def trends(self, user_id: str, since: datetime | None = None) -> Trends:
         """The user's patterns over time, from their profile history and episodes (no model).
@@ -412,37 +436,53 @@ class MemoryFeatures:
         """
         return read_trends(self.store, validate_id(user_id), since=since)
 
-    def recall_context(self, user_id: str, query: str, *, agent_id: str | None = None) -> str:
-        """Exactly the text the recall node would inject for ``query``."""
-        scope = Scope(
-            validate_id(user_id), agent_id=validate_id(agent_id, "agent_id") if agent_id else None
-        )
+    def recall_context(
+        self,
+        user_id: str,
+        query: str,
+        *,
+        agent_id: str | None = None,
+        persona_id: str | None = None,
+    ) -> str:
+        """Exactly the text the recall node would inject for ``query`` (as ``persona_id``)."""
+        scope = make_scope(user_id, agent_id=agent_id, persona_id=persona_id)
         return self._features.build_recall(scope, query).text
 
     async def arecall_context(
-        self, user_id: str, query: str, *, agent_id: str | None = None
+        self,
+        user_id: str,
+        query: str,
+        *,
+        agent_id: str | None = None,
+        persona_id: str | None = None,
     ) -> str:
         """Async :meth:`recall_context` (searches and reranker on their async methods)."""
-        scope = Scope(
-            validate_id(user_id), agent_id=validate_id(agent_id, "agent_id") if agent_id else None
-        )
+        scope = make_scope(user_id, agent_id=agent_id, persona_id=persona_id)
         return (await self._features.recall.abuild(scope, query)).text
 
-    def lessons(self, user_id: str | None = None, *, agent_id: str | None = None) -> list[Lesson]:
+    def lessons(
+        self,
+        user_id: str | None = None,
+        *,
+        agent_id: str | None = None,
+        persona_id: str | None = None,
+    ) -> list[Lesson]:
         """The lessons recall draws on, heaviest first: an agent's, or a user's own.
 
         Args:
             user_id: A user's own lessons (``("lessons", user_id)``: runs without an agent).
             agent_id: An agent's lessons (``("agent_lessons", agent_id)``), shared by all its
                 users; when given, ``user_id`` is not needed.
+            persona_id: The lessons of that persona of the agent or the user.
 
         Raises:
             InvalidIdError: If neither id is given, or an id is invalid.
         """
+        persona = validate_id(persona_id, "persona_id") if persona_id is not None else None
         if agent_id is not None:
-            ns = (AGENT_LESSONS, id_label(agent_id, "agent_id"))
+            ns = lesson_namespace("-", validate_id(agent_id, "agent_id"), persona)
         else:
-            ns = (LESSONS, id_label(user_id, "user_id"))
+            ns = lesson_namespace(validate_id(user_id, "user_id"), None, persona)
         return self._features.pipeline.lessons.list(ns)
 
     def move_lessons_to_agent(self, agent_id: str) -> int:
@@ -475,12 +515,17 @@ class MemoryFeatures:
             self.store.batch(chunk)
         return len(items) - len(have & {item.key for item in items})
 
-    def consolidate_episodes(self, user_id: str) -> dict[str, int]:
+    def consolidate_episodes(
+        self, user_id: str, *, persona_id: str | None = None
+    ) -> dict[str, int]:
         """Merge near-duplicate episodes and archive decayed ones (see ``EpisodeStore``).
 
         ``consolidate`` does this and more (facts, notes, lessons, topic clusters).
         """
-        return self._features.pipeline.episodes.consolidate(validate_id(user_id))
+        persona = validate_id(persona_id, "persona_id") if persona_id is not None else None
+        return self._features.pipeline.episodes.consolidate(
+            validate_id(user_id), persona_id=persona
+        )
 
     def consolidate(
         self, user_id: str, *, agent_id: str | None = None, **options: Any

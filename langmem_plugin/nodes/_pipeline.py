@@ -172,8 +172,15 @@ class _Buffer:
 
 
 def _buffer_key(scope: Scope) -> str:
-    """Buffers are per user and thread: two users never share one."""
-    return f"{scope.user_id}/{scope.thread_id or '-'}"
+    """Buffers are per user, thread and persona: two of them never share one.
+
+    The ids are joined with NUL, which no id holds (``_ids.validate_id``), so the key is
+    injective (``"a/b" + "c"`` and ``"a" + "b/c"`` are two keys).
+    """
+    parts = [scope.user_id, scope.thread_id or "-"]
+    if scope.persona_id is not None:
+        parts.append(scope.persona_id)
+    return "\x00".join(parts)
 
 
 def _transcript(messages: Sequence[BaseMessage]) -> str:
@@ -536,9 +543,12 @@ class MemoryPipeline:
                     message_ids=[m.id for m in messages if m.id],
                     source=drafts.source,
                 )
-                report.episode_key = self.episodes.write(scope.user_id, episode)
+                persona = scope.persona_id
+                report.episode_key = self.episodes.write(scope.user_id, episode, persona_id=persona)
                 if self.options.consolidate:
-                    self.episodes.consolidate(scope.user_id, keys={report.episode_key})
+                    self.episodes.consolidate(
+                        scope.user_id, keys={report.episode_key}, persona_id=persona
+                    )
         if drafts.facts:
             report.profile = self.profiles.apply(
                 scope.user_id,

@@ -83,7 +83,7 @@ class MemoryRuntime:
         self.working = WorkingMemory(opts.working_memory_tokens, counter=opts.token_counter)
         self.archiver = ArchiveWriter(HistoryStorage(store))
         # threads whose turns the nodes saw: their last checkpoint is archived at flush
-        self.touched: dict[tuple[str, str], None] = {}
+        self.touched: dict[tuple[str, str, str | None], None] = {}
         self.on_recall: Callable[[float], None] | None = None
         self.on_recall_daily: Callable[[float], None] | None = None
         """Called with the seconds of every recall built (the memory's metrics, when on)."""
@@ -104,7 +104,8 @@ class MemoryRuntime:
         now = datetime.now(UTC).isoformat()
         self.pipeline.episodes.write(
             scope.user_id,
-            Episode(
+            persona_id=scope.persona_id,
+            episode=Episode(
                 summary=summary or "(no text)",
                 started_at=now,
                 ended_at=now,
@@ -150,8 +151,8 @@ class MemoryRuntime:
         """Queue the thread's messages for the archive (an append; written in background)."""
         if scope.thread_id is None:
             return
-        self.touched[scope.user_id, scope.thread_id] = None
-        self.archiver.submit(scope.user_id, scope.thread_id, messages)
+        self.touched[scope.user_id, scope.thread_id, scope.persona_id] = None
+        self.archiver.submit(scope.user_id, scope.thread_id, messages, persona_id=scope.persona_id)
 
     def observe(self, scope: Scope, messages: Sequence[BaseMessage]) -> None:
         """Archive the turn and hand it to the deferred pipeline (no model call)."""

@@ -29,7 +29,7 @@ from langchain_core.messages import BaseMessage, HumanMessage
 from langgraph.store.base import BaseStore, Item, PutOp
 from pydantic import BaseModel, Field
 
-from langmem_plugin._namespaces import user_namespace
+from langmem_plugin._namespaces import persona_namespace
 from langmem_plugin._sentiment import session_sentiment, user_texts
 from langmem_plugin._text import keywords
 from langmem_plugin.nodes import _offline, _rules
@@ -128,16 +128,24 @@ class EpisodeStore:
         self.decay_half_life = decay_half_life
         self.archive_below = archive_below
 
-    def write(self, user_id: str, episode: Episode) -> str:
-        """Store an episode; returns its key."""
+    def write(self, user_id: str, episode: Episode, *, persona_id: str | None = None) -> str:
+        """Store an episode (the persona's, with one); returns its key."""
         if not episode.summary.strip():
             raise ValueError(f"episode for thread {episode.thread_id!r} has an empty summary")
-        self.store.put(user_namespace("episodes", user_id), episode.key, episode.to_value())
+        ns = persona_namespace("episodes", user_id, persona_id)
+        self.store.put(ns, episode.key, episode.to_value())
         return episode.key
 
-    def list(self, user_id: str, *, archived: bool = False, limit: int = 1000) -> list[Item]:
-        """Episodes, newest first."""
-        ns = user_namespace("episodes_archive" if archived else "episodes", user_id)
+    def list(
+        self,
+        user_id: str,
+        *,
+        archived: bool = False,
+        limit: int = 1000,
+        persona_id: str | None = None,
+    ) -> list[Item]:
+        """Episodes (the persona's, with one), newest first."""
+        ns = persona_namespace("episodes_archive" if archived else "episodes", user_id, persona_id)
         items = self.store.search(ns, limit=limit)
         return sorted(items, key=lambda i: i.value.get("occurred_at", ""), reverse=True)
 
@@ -147,6 +155,7 @@ class EpisodeStore:
         *,
         now: datetime | None = None,
         keys: Collection[str] | None = None,
+        persona_id: str | None = None,
     ) -> dict[str, int]:
         """Merge near-duplicate episodes and archive decayed ones.
 
@@ -165,14 +174,15 @@ class EpisodeStore:
             now: The time decay is computed at (default now).
             keys: Only look for duplicates of these episodes (e.g. the one just written);
                 decay covers all others.
+            persona_id: A persona's episodes (``("persona", user, persona, "episodes")``).
 
         Returns:
             ``{"merged": n, "archived": m}``.
         """
         now = now or datetime.now(UTC)
-        live = self.list(user_id)
-        ns = user_namespace("episodes", user_id)
-        archive = user_namespace("episodes_archive", user_id)
+        live = self.list(user_id, persona_id=persona_id)
+        ns = persona_namespace("episodes", user_id, persona_id)
+        archive = persona_namespace("episodes_archive", user_id, persona_id)
         ops: list[PutOp] = []
         gone: set[str] = set()
         merged = archived = 0

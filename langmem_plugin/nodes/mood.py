@@ -24,7 +24,7 @@ from typing import Any
 
 from langgraph.store.base import BaseStore, Item
 
-from langmem_plugin._namespaces import user_namespace
+from langmem_plugin._namespaces import persona_namespace
 from langmem_plugin._paging import search_all
 from langmem_plugin._sentiment import sentiment_label
 from langmem_plugin.errors import InvalidValueError
@@ -143,13 +143,21 @@ def _after(value: dict[str, Any], since: datetime) -> bool:
     return (when if when.tzinfo else when.replace(tzinfo=UTC)) >= since
 
 
-def read_mood(store: BaseStore, user_id: str, *, since: datetime | None = None) -> Mood:
+def read_mood(
+    store: BaseStore,
+    user_id: str,
+    *,
+    since: datetime | None = None,
+    persona_id: str | None = None,
+) -> Mood:
     """The user's mood from their session episodes (see the module docstring).
 
     Args:
         store: The memory store.
         user_id: Whose mood (already validated).
         since: Only sessions that ended at or after this time (naive means UTC).
+        persona_id: The mood shown to this persona, from its own episodes (a persona
+            does not learn from another's conversations how the user felt).
 
     Returns:
         The points, oldest first, and the trend.
@@ -157,11 +165,11 @@ def read_mood(store: BaseStore, user_id: str, *, since: datetime | None = None) 
     Raises:
         InvalidValueError: If ``since`` is not a datetime.
     """
-    return mood_of(session_episodes(store, user_id), since=since)
+    return mood_of(session_episodes(store, user_id, persona_id), since=since)
 
 
-def session_episodes(store: BaseStore, user_id: str) -> list[Item]:
-    """The user's live and archived episodes (mood and trends read both).
+def session_episodes(store: BaseStore, user_id: str, persona_id: str | None = None) -> list[Item]:
+    """The user's live and archived episodes (mood and trends read both), or a persona's.
 
     Consolidation moves an episode that decayed below its importance threshold, or that
     was merged into a similar one, to ``("episodes_archive", user)``: it was still a
@@ -169,8 +177,8 @@ def session_episodes(store: BaseStore, user_id: str) -> list[Item]:
     without it.
     """
     return [
-        *search_all(store, user_namespace("episodes", user_id)),
-        *search_all(store, user_namespace("episodes_archive", user_id)),
+        *search_all(store, persona_namespace("episodes", user_id, persona_id)),
+        *search_all(store, persona_namespace("episodes_archive", user_id, persona_id)),
     ]
 
 

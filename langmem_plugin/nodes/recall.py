@@ -6,7 +6,8 @@ For the latest user message, the recall step gathers, for that user only:
   ranked by :class:`~langmem_plugin.retriever.MemoryRetriever` (dense + BM25 + session
   context + time named in the query);
 * profile facts, episodes (live and archived), notes saved by the agent, and lessons (the
-  agent's when there is an agent id, see ``Scope.lesson_namespace``);
+  agent's when there is an agent id, see ``Scope.lesson_namespace``), the persona's own
+  with a ``persona_id`` (``Scope.namespace``: the profile and tasks stay shared);
 
 and packs the most relevant of them, whatever their kind, into one message within its token
 budget. ``Memory.recall_context(user_id, query)`` returns exactly that text. A one-line note
@@ -367,9 +368,9 @@ class Recall:
         uid = scope.user_id
         return [
             ("fact", user_namespace("profile", uid), self.k_facts),
-            ("episode", user_namespace("episodes", uid), self.k_episodes),
-            ("episode", user_namespace("episodes_archive", uid), self.k_episodes),
-            ("note", user_namespace("memories", uid), self.k_notes),
+            ("episode", scope.namespace("episodes"), self.k_episodes),
+            ("episode", scope.namespace("episodes_archive"), self.k_episodes),
+            ("note", scope.namespace("memories"), self.k_notes),
             ("lesson", scope.lesson_namespace, self.k_lessons),
             # shown by task_context, in the same batch
             ("task", user_namespace(TASKS, uid), K_TASKS),
@@ -381,7 +382,7 @@ class Recall:
     def _archive(self, scope: Scope) -> MemoryRetriever:
         return MemoryRetriever(
             store=self.store,
-            namespace=user_namespace(ARCHIVE, scope.user_id),
+            namespace=scope.namespace(ARCHIVE),
             **self.retriever_options,
         )
 
@@ -596,7 +597,9 @@ class Recall:
         # The mood and trend lines, when they matter (nodes.trends.insight_lines), are
         # reserved like the tasks.
         opening = len(present) <= 1  # the thread holds only this message, if anything
-        insights = insight_lines(self.store, scope.user_id, query, opening=opening)
+        insights = insight_lines(
+            self.store, scope.user_id, query, opening=opening, persona_id=scope.persona_id
+        )
         reserved = "\n".join([*insights, tasks.text] if tasks.text else insights)
         chosen = self._pack(entries, reserved)
         if not chosen and not reserved:

@@ -380,7 +380,9 @@ def topic_line(topics: Sequence[TopicTrend], query: str) -> str:
     return "Topic trends (from session topics): " + "; ".join(parts) + "."
 
 
-def insight_lines(store: BaseStore, user_id: str, query: str, *, opening: bool) -> list[str]:
+def insight_lines(
+    store: BaseStore, user_id: str, query: str, *, opening: bool, persona_id: str | None = None
+) -> list[str]:
     """The mood line and the trend lines recall leads with, each only when it helps.
 
     One read of the user's episodes (live and archived) serves the mood and the topic
@@ -397,11 +399,13 @@ def insight_lines(store: BaseStore, user_id: str, query: str, *, opening: bool) 
         user_id: Whose memory.
         query: The message recall is for.
         opening: Whether it is the conversation's first user message (the mood line).
+        persona_id: Recall as this persona: its own sessions give the mood and the topics
+            (the profile's preferences are the user's, shared).
 
     Returns:
         The lines to show, mood first; empty for most messages.
     """
-    episodes = session_episodes(store, user_id)
+    episodes = session_episodes(store, user_id, persona_id)
     lines = [mood_line(mood_of(episodes), query, opening=opening)]
     if _FIRST_PERSON.search(query):
         asked = bool(_CHANGE_WORDS.search(query))

@@ -12,13 +12,17 @@ token of its own (``TOKENS``) in every text:
   other user's id;
 * a note, a task and a lesson of its own, and a lesson for the shared agent ``AGENT``;
 * a recall, whose counts are flushed to ``("usage", user)``;
+* a note saved as a persona named like the other user (``("persona", user, other,
+  "memories")``), and a lesson of ``AGENT`` as a persona named like the user
+  (``("agent_persona", AGENT, user, "agent_lessons")``: the agent's, not the user's);
 * application namespaces that hold another user's id at a non-user position:
   ``("projects", user, other)`` and, where ``other`` is no library kind, ``(other, user)``.
 
 The oracle (``owned``) is the rule of DESIGN.md written out independently of the code under
 test: a namespace is the user's when its second label is the user id's label
 (``_ids.id_label``, checked on its own in ``tests/unit/test_ids.py``), unless it is an
-agent's (``("agent_lessons", agent)``); a session claim is the user's when its value says so.
+agent's (``("agent_lessons", agent)``, ``("agent_persona", agent, ...)``); a session
+claim is the user's when its value says so.
 """
 
 from __future__ import annotations
@@ -134,6 +138,15 @@ def seed(memory: Any) -> None:
             f"convert {user} currency", "Error: use ISO codes", user_id=user, agent_id=AGENT
         )
         memory.recall_context(user, f"note {token}")  # recall counts: ("usage", user)
+        save_as_persona = memory.tools(user_id=user, persona_id=other)[1]
+        save_as_persona.invoke({"content": f"persona note {token}"})
+        memory.reflect_on(
+            f"greet {user} formally",
+            "Error: too casual",
+            user_id=user,
+            agent_id=AGENT,
+            persona_id=user,
+        )
     memory.flush()
 
 
@@ -142,7 +155,8 @@ def owned(namespace: tuple[str, ...], key: str, value: dict[str, Any], user: str
     if namespace == ("session_owners",):
         return value.get("user_id") == user
     label = id_label(user)
-    return len(namespace) > 1 and namespace[1] == label and namespace[0] != "agent_lessons"
+    agents = ("agent_lessons", "agent_persona")
+    return len(namespace) > 1 and namespace[1] == label and namespace[0] not in agents
 
 
 def records(memory: Any) -> dict[tuple[tuple[str, ...], str], Any]:

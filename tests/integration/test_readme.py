@@ -45,8 +45,8 @@ def run_block(code: str, cwd: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 
 def test_the_marked_blocks_are_the_ones_expected() -> None:
     found = blocks()
-    assert len(found) == 9
-    assert [b.count("\n") > 3 for b in found] == [True] * 9
+    assert len(found) == 10
+    assert [b.count("\n") > 3 for b in found] == [True] * 10
 
 
 def test_the_trends_example_prints_the_rising_topic_and_the_preference_change(
@@ -135,3 +135,8 @@ def test_the_sharing_example_refuses_eve_and_recalls_the_team_note(
     out = run_block(code, tmp_path, monkeypatch)
     assert "Ship on Friday" in out
     assert "access denied: user 'eve' may not read team 'research'" in out
+
+
+def test_the_personas_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    code = next(b for b in blocks() if 'persona_id="coach"' in b)
+    run_block(code, tmp_path, monkeypatch)  # its asserts are the test
