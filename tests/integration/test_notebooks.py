@@ -169,6 +169,19 @@ def test_07_knowledge(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "superseded by: Lena works at Globex" in out
     assert "Known relations between people, places and things:\n- Lena" in out
     assert "left: {'entities': 0, 'relations': 0, 'mentions': 0}" in out
+    # consolidation: the paraphrases of one liking merged, the old location in history
+    assert "after: ['hiking', 'jazz music'] | lives in Munich" in out
+    assert "history: location Berlin -> superseded" in out
+    # trends and mood
+    assert "rising: ['painting (3 of the last 3 sessions, 0 of 3 before)']" in out
+    assert "preferences: ['favorite_drink: tea since 2026-03-22 (was coffee)']" in out
+    assert "mood: falling" in out
+    # personas: the coach's note is the coach's, the profile is shared
+    coach, accountant = out.split("--- coach:")[1].split("--- accountant:")
+    assert "marathon goal is 3h30" in coach
+    assert "marathon" not in accountant
+    assert "location: Lisbon" in coach
+    assert "location: Lisbon" in accountant
 
 
 def test_08_shared_memory(monkeypatch: pytest.MonkeyPatch) -> None:
