@@ -36,7 +36,7 @@ from langgraph.store.base import BaseStore, Item
 from langmem_plugin._embeddings import MPNET_GATES, gates_for
 from langmem_plugin._namespaces import user_namespace
 from langmem_plugin._text import STOP_WORDS, stem
-from langmem_plugin.nodes.recall import _store_embeddings
+from langmem_plugin.nodes._similarity import store_embeddings
 
 __all__ = [
     "CATEGORY_CUES",
@@ -219,7 +219,7 @@ def user_subjects(store: BaseStore, user_id: str) -> list[str]:
 
 def search_fact_gate(store: BaseStore, user_id: str) -> tuple[FactGate, list[str]]:
     """The gate for one user's search (the store's embeddings) and the user's subjects."""
-    return FactGate(_store_embeddings(store)), user_subjects(store, user_id)
+    return FactGate(store_embeddings(store)), user_subjects(store, user_id)
 
 
 def keep_relevant_facts(

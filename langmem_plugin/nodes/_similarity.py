@@ -49,7 +49,8 @@ DEFAULT_OVERLAP = 0.5
 _BLOCK = 512
 
 
-def _store_embeddings(store: BaseStore) -> Any:
+def store_embeddings(store: BaseStore) -> Any:
+    """The embeddings a store searches with (``ChromaStore.embeddings``, ``index["embed"]``)."""
     embeddings = getattr(store, "embeddings", None)
     if embeddings is not None:
         return embeddings
@@ -80,7 +81,7 @@ def vectors_of(
                     found[n] = np.frombuffer(raw, dtype="<f4").astype(np.float64)
     missing = [n for n in range(len(items)) if n not in found]
     if missing:
-        embeddings = _store_embeddings(store)
+        embeddings = store_embeddings(store)
         if embeddings is None:
             return None
         embedded = embeddings.embed_documents([text(items[n]) for n in missing])

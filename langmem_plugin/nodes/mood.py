@@ -182,6 +182,19 @@ def session_episodes(store: BaseStore, user_id: str, persona_id: str | None = No
     ]
 
 
+def utc_since(since: datetime | None) -> datetime | None:
+    """``since`` as an aware time (naive means UTC); mood and trends take the same bound.
+
+    Raises:
+        InvalidValueError: If ``since`` is neither a datetime nor None.
+    """
+    if since is not None and not isinstance(since, datetime):
+        raise InvalidValueError(f"since must be a datetime or None, got {since!r}")
+    if since is not None and since.tzinfo is None:
+        return since.replace(tzinfo=UTC)
+    return since
+
+
 def mood_of(episodes: Iterable[Item], *, since: datetime | None = None) -> Mood:
     """The mood of these episode items (``read_mood`` on items already read).
 
@@ -191,10 +204,7 @@ def mood_of(episodes: Iterable[Item], *, since: datetime | None = None) -> Mood:
     Raises:
         InvalidValueError: If ``since`` is not a datetime.
     """
-    if since is not None and not isinstance(since, datetime):
-        raise InvalidValueError(f"since must be a datetime or None, got {since!r}")
-    if since is not None and since.tzinfo is None:
-        since = since.replace(tzinfo=UTC)
+    since = utc_since(since)
     points = []
     for item in episodes:
         v = item.value

@@ -80,6 +80,7 @@ from langmem_plugin._messages import TokenCounter, count_tokens
 from langmem_plugin._namespaces import user_namespace
 from langmem_plugin.nodes._associative import RELATIONS_TITLE, associate, relation_keys
 from langmem_plugin.nodes._context import Scope
+from langmem_plugin.nodes._similarity import store_embeddings
 from langmem_plugin.nodes._turns import Turn, named, norm, turn_of
 from langmem_plugin.nodes._usage import note_usage, usage_of, weigh
 from langmem_plugin.nodes.trends import insight_lines
@@ -146,15 +147,6 @@ _Retrieved = tuple[list[Document], list[list[Item]]]
 
 def _or(value: float | None, default: float) -> float:
     return default if value is None else value
-
-
-def _store_embeddings(store: BaseStore) -> Any:
-    """The embeddings a store searches with (``ChromaStore.embeddings``, ``index["embed"]``)."""
-    embeddings = getattr(store, "embeddings", None)
-    if embeddings is not None:
-        return embeddings
-    index = getattr(store, "index_config", None)
-    return index.get("embed") if isinstance(index, dict) else None
 
 
 def score_of(item: Item) -> float | None:
@@ -329,7 +321,7 @@ class Recall:
         self.counter = counter
         self.k_facts, self.k_episodes, self.k_lessons = k_facts, k_episodes, k_lessons
         self.k_notes, self.k_turns = k_notes, k_turns
-        gates = gates_for(_store_embeddings(store))
+        gates = gates_for(store_embeddings(store))
         self.min_episode_score = _or(min_episode_score, gates.episode)
         self.min_lesson_score = _or(min_lesson_score, gates.lesson)
         self.min_turn_similarity = _or(min_turn_similarity, gates.turn)

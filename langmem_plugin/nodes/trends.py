@@ -36,8 +36,7 @@ from langgraph.store.base import BaseStore, Item
 from langmem_plugin._namespaces import user_namespace
 from langmem_plugin._paging import search_all
 from langmem_plugin._text import analyze
-from langmem_plugin.errors import InvalidValueError
-from langmem_plugin.nodes.mood import mood_line, mood_of, session_episodes
+from langmem_plugin.nodes.mood import mood_line, mood_of, session_episodes, utc_since
 from langmem_plugin.nodes.profile import ProfileFact, is_single_valued, normalize
 
 __all__ = [
@@ -324,10 +323,7 @@ def read_trends(store: BaseStore, user_id: str, *, since: datetime | None = None
     Raises:
         InvalidValueError: If ``since`` is not a datetime.
     """
-    if since is not None and not isinstance(since, datetime):
-        raise InvalidValueError(f"since must be a datetime or None, got {since!r}")
-    if since is not None and since.tzinfo is None:
-        since = since.replace(tzinfo=UTC)
+    since = utc_since(since)
     sessions = _sessions(session_episodes(store, user_id), since)
     changes = preference_changes(_history(store, user_id))
     if since is not None:

@@ -90,27 +90,29 @@ class _Pages:
             request, "user.html", page=page, user_id=user_id, transitions=TRANSITIONS
         )
 
-    def entity(self, request: Request) -> Response:
+    def _entity_page(self, request: Request) -> _knowledge.EntityPage | Response:
+        """The entity page's data for ``?user=&id=``, or the error page to answer instead."""
         user_id = request.query_params.get("user", "")
         try:
             require_user(self.memory, user_id)
-            page = _knowledge.entity_page(self.memory, user_id, request.query_params.get("id", ""))
+            return _knowledge.entity_page(self.memory, user_id, request.query_params.get("id", ""))
         except (UnknownUserError, EntityNotFoundError) as error:
             return self.error(request, str(error), 404)
         except ValueError as error:
             return self.error(request, str(error))
+
+    def entity(self, request: Request) -> Response:
+        page = self._entity_page(request)
+        if isinstance(page, Response):
+            return page
+        user_id = request.query_params.get("user", "")
         query = urlencode({"user": user_id, "id": page.entity.id})
         return self.render(request, "entity.html", page=page, user_id=user_id, svg_query=query)
 
     def entity_svg(self, request: Request) -> Response:
-        user_id = request.query_params.get("user", "")
-        try:
-            require_user(self.memory, user_id)
-            page = _knowledge.entity_page(self.memory, user_id, request.query_params.get("id", ""))
-        except (UnknownUserError, EntityNotFoundError) as error:
-            return self.error(request, str(error), 404)
-        except ValueError as error:
-            return self.error(request, str(error))
+        page = self._entity_page(request)
+        if isinstance(page, Response):
+            return page
         return Response(_knowledge.network_svg(page), media_type="image/svg+xml")
 
     def search(self, request: Request) -> Response:
