@@ -50,11 +50,22 @@ def _templates() -> Jinja2Templates:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["fmt"] = lambda value, spec=".3f": format(value, spec)
+    env.filters["fmt"] = _fmt
     env.filters["ns"] = _data.namespace_token
     env.globals["user_url"] = lambda user: "/users/" + quote(user, safe="")
     env.globals["csrf_field"] = CSRF_FIELD
     return Jinja2Templates(env=env)
+
+
+def _fmt(value: object, spec: str = ".3f") -> str:
+    """A number as ``spec``; anything else (a field an older or foreign item lacks) as ``-``.
+
+    A page shows what the store holds, and an item written by another version or by an
+    application may miss a number the page formats; that must not take the page down.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return "-"
+    return format(value, spec)
 
 
 class _Pages:
